@@ -1,0 +1,163 @@
+"""The county environment: townships, villages, the household network, prices.
+
+Households are numbered so that each village's households are contiguous and
+villages of one township are contiguous; this keeps network building and
+village queries to slices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from abm.config import Config
+
+
+@dataclass
+class County:
+    """Static geography and the social network of one county."""
+
+    n_households: int
+    n_townships: int
+    n_villages: int
+    village_township: np.ndarray  # (V,) township of each village
+    village_start: np.ndarray  # (V+1,) first household of each village; last = N
+    village_xy: np.ndarray  # (V, 2) map coordinates (township clusters)
+    hh_village: np.ndarray  # (N,) village of each household
+    hh_township: np.ndarray  # (N,) township of each household
+    adjacency: sp.csr_matrix  # (N, N) 0/1 symmetric ties
+    peer_weights: sp.csr_matrix  # row-normalised adjacency (rows of isolates are 0)
+    has_peers: np.ndarray  # (N,) bool
+
+    def village_slice(self, v: int) -> slice:
+        return slice(int(self.village_start[v]), int(self.village_start[v + 1]))
+
+    def neighbours(self, i: int) -> np.ndarray:
+        row = self.adjacency
+        return row.indices[row.indptr[i] : row.indptr[i + 1]]
+
+    def village_sizes(self) -> np.ndarray:
+        return np.diff(self.village_start)
+
+
+def _village_sizes(cfg: Config, n: int, rng: np.random.Generator) -> np.ndarray:
+    n_v = cfg.county.n_townships * cfg.county.villages_per_township
+    sigma = cfg.county.village_size_sigma
+    w = rng.lognormal(0.0, sigma, n_v) if sigma > 0 else np.ones(n_v)
+    return rng.multinomial(n, w / w.sum())
+
+
+def _layout(n_t: int, per_t: int, rng: np.random.Generator) -> np.ndarray:
+    """Townships on a grid, their villages scattered round the township seat."""
+    cols = int(np.ceil(np.sqrt(n_t)))
+    xy = np.empty((n_t * per_t, 2))
+    for t in range(n_t):
+        cx, cy = (t % cols) * 3.0, (t // cols) * 3.0
+        ang = np.linspace(0, 2 * np.pi, per_t, endpoint=False) + rng.uniform(0, 2 * np.pi)
+        rad = 0.35 + 0.9 * np.sqrt(rng.uniform(0.05, 1.0, per_t))
+        xy[t * per_t : (t + 1) * per_t, 0] = cx + rad * np.cos(ang)
+        xy[t * per_t : (t + 1) * per_t, 1] = cy + rad * np.sin(ang)
+    return xy
+
+
+def _village_edges(n: int, cfg: Config, seed_nb: int, seed_kin: int) -> list[np.ndarray]:
+    """Neighbour (Watts-Strogatz) and kin (G(n,p)) ties inside one village of n households."""
+    net = cfg.county.network
+    out = []
+    if n < 2:
+        return out
+    k = net.k_neighbours
+    if k > 0:
+        g = nx.complete_graph(n) if n <= k else nx.watts_strogatz_graph(
+            n, k, net.p_rewire, seed=seed_nb)
+        out.append(np.asarray(list(g.edges()), dtype=np.int64).reshape(-1, 2))
+    if net.kin_ties_mean > 0:
+        p = min(1.0, net.kin_ties_mean / (n - 1))
+        g = nx.fast_gnp_random_graph(n, p, seed=seed_kin)
+        if g.number_of_edges():
+            out.append(np.asarray(list(g.edges()), dtype=np.int64).reshape(-1, 2))
+    return out
+
+
+def build_county(cfg: Config, rng: np.random.Generator) -> County:
+    """Geography and network from the ``county`` stream."""
+    n = cfg.run.households
+    n_t = cfg.county.n_townships
+    per_t = cfg.county.villages_per_township
+    sizes = _village_sizes(cfg, n, rng)
+    n_v = sizes.size
+    start = np.zeros(n_v + 1, dtype=np.int64)
+    np.cumsum(sizes, out=start[1:])
+    v_town = np.repeat(np.arange(n_t, dtype=np.int32), per_t)
+    hh_village = np.repeat(np.arange(n_v, dtype=np.int32), sizes)
+    hh_town = v_town[hh_village]
+    xy = _layout(n_t, per_t, rng)
+
+    # Seeds for networkx generators come from the stream, one pair per village.
+    seeds = rng.integers(0, 2**31 - 1, size=(n_v, 2))
+    parts = []
+    for v in range(n_v):
+        for e in _village_edges(int(sizes[v]), cfg, int(seeds[v, 0]), int(seeds[v, 1])):
+            parts.append(e + start[v])
+    # Cross-village ties within the township.
+    cross = cfg.county.network.cross_village_ties_mean
+    if cross > 0 and n > 1:
+        m = rng.poisson(n * cross / 2)
+        src = rng.integers(0, n, m)
+        t = hh_town[src]
+        t_start = start[v_town.searchsorted(t) * 1]  # first village of township
+        t_end = start[np.minimum(v_town.searchsorted(t, side="right"), n_v)]
+        span = np.maximum(t_end - t_start, 1)
+        dst = t_start + (rng.random(m) * span).astype(np.int64)
+        keep = hh_village[src] != hh_village[np.minimum(dst, n - 1)]
+        parts.append(np.stack([src[keep], dst[keep]], axis=1))
+    edges = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    adj = sp.csr_matrix((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n))
+    adj.data[:] = 1.0  # duplicates summed above; ties are 0/1
+    adj.sort_indices()
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+    peer = sp.diags(inv) @ adj
+    return County(
+        n_households=n,
+        n_townships=n_t,
+        n_villages=n_v,
+        village_township=v_town,
+        village_start=start,
+        village_xy=xy,
+        hh_village=hh_village,
+        hh_township=hh_town,
+        adjacency=adj,
+        peer_weights=sp.csr_matrix(peer),
+        has_peers=deg > 0,
+    )
+
+
+def to_networkx(county: County, nodes: np.ndarray) -> nx.Graph:
+    """The induced subgraph on ``nodes`` (for drawing a neighbourhood)."""
+    sub = county.adjacency[nodes][:, nodes]
+    g = nx.from_scipy_sparse_array(sub)
+    return nx.relabel_nodes(g, {i: int(h) for i, h in enumerate(nodes)})
+
+
+class Market:
+    """County farm price index: log AR(1) around 1 (stream ``market``)."""
+
+    def __init__(self, cfg: Config, rng: np.random.Generator):
+        self.rho = cfg.economy.price_rho
+        self.sigma = cfg.economy.price_sigma
+        self.rng = rng
+        self.log_dev = 0.0
+
+    @property
+    def price(self) -> float:
+        return float(np.exp(self.log_dev))
+
+    def step(self) -> None:
+        self.log_dev = self.rho * self.log_dev + self.sigma * float(self.rng.standard_normal())

@@ -1,0 +1,86 @@
+"""Poverty measures and the model-level reporters recorded every month."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.agents.household import CAUSES, EVENTS, NO_CAUSE
+
+if TYPE_CHECKING:
+    from abm.model import CountyModel
+
+RETURN_CAUSES = CAUSES + (NO_CAUSE,)
+
+
+def monthly_metrics(model: CountyModel, who: np.ndarray, codes: np.ndarray,
+                    causes: np.ndarray) -> dict[str, float]:
+    """Everything ``timeseries.parquet`` holds for one month (one flat dict)."""
+    hh = model.households
+    persons = float(hh.size.sum())
+    n = hh.n
+    m: dict[str, float] = {
+        "month": model.month,
+        "year": model.calendar.year(model.month),
+        "poverty_line": model.ctx.poverty_line,
+        "price_index": model.ctx.price,
+        "n_households": n,
+        "n_persons": persons,
+    }
+    poor = hh.poor
+    m["n_poor"] = int(poor.sum())
+    m["poverty_rate"] = m["n_poor"] / max(n, 1)
+    m["poverty_rate_persons"] = float(hh.size[poor].sum()) / max(persons, 1.0)
+    m["n_poor_registered"] = int((poor & hh.registered).sum())
+    m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
+    for k, ev in enumerate(EVENTS):
+        m[f"new_{ev}"] = int((codes == k).sum())
+    returned = causes[codes == 1]
+    for c in RETURN_CAUSES:
+        m[f"new_returned_{c}"] = int((returned == c).sum())
+    model.cum_returned += m["new_returned_to_poverty"]
+    m["cum_returned_to_poverty"] = model.cum_returned
+
+    # Incomes, per person per year (this month annualised; NBS definitions).
+    scale = 12.0 / max(persons, 1.0)
+    farm = float(hh.inc_farm_m.sum()) * scale
+    wage = float(hh.inc_wage_m.sum()) * scale
+    remit = float(hh.inc_remit_m.sum()) * scale
+    prop = float(hh.inc_property_m.sum()) * scale
+    public = float(hh.inc_public_m.sum()) * scale
+    total = farm + wage + remit + prop + public
+    m["income_pc"] = total
+    m["income_pc_wages"] = wage
+    m["income_pc_business"] = farm
+    m["income_pc_property"] = prop
+    m["income_pc_remittances"] = remit
+    m["income_pc_public_transfers"] = public
+    m["share_wages"] = wage / total if total else 0.0
+    m["share_business"] = farm / total if total else 0.0
+    m["share_property"] = prop / total if total else 0.0
+    m["share_transfers"] = (remit + public) / total if total else 0.0
+    reg = hh.registered
+    reg_persons = float(hh.size[reg].sum())
+    m["income_pc_registered"] = (float(hh.income_m()[reg].sum()) * 12.0 / reg_persons
+                                 if reg_persons else 0.0)
+    m["disposable_income_pc_median"] = float(np.median(hh.income_pc_year)) if n else 0.0
+
+    # Households' state.
+    m["mean_motivation"] = float(hh.motivation.mean())
+    m["mean_skills"] = float(hh.skills.mean())
+    labour = float(hh.n_labour.sum())
+    m["share_workers_migrant"] = float(hh.n_migrants.sum()) / max(labour, 1.0)
+    m["n_jobless_migrants"] = int(hh.n_jobless.sum())
+    m["share_chronic"] = float(hh.chronic.mean())
+    m["share_disability"] = float(hh.disability.mean())
+    m["share_sick_workers"] = float(hh.sick_now.mean())
+    m["savings_median"] = float(np.median(hh.savings)) if n else 0.0
+    m["share_in_debt"] = float((hh.debt > 0).mean())
+
+    # Money flows this month (county totals, yuan).
+    m["medical_cost_m"] = float(hh.medical_cost_m.sum())
+    m["medical_oop_m"] = float(hh.sp_medical_m.sum())
+    m["medical_reimbursed_m"] = float(hh.reimbursed_m.sum())
+    m["public_transfers_m"] = float(hh.inc_public_m.sum())
+    return m
