@@ -160,14 +160,14 @@ class HealthConfig(Section):
 
 # ----------------------------------------------------------------------- economy
 class EconomyConfig(Section):
-    farm_income_per_mu: float = P(3_750.0, unit="yuan/mu/year", doc="Net farm and household "
+    farm_income_per_mu: float = P(3_850.0, unit="yuan/mu/year", doc="Net farm and household "
                                   "business income per mu with enough labour, at trend price",
                                   ge=0, le=100_000,
                                   source="set so business income is ~36% of income, NBS 2019 "
                                   "poor-area structure (derived)")
     mu_per_farm_worker: float = P(6.0, unit="mu", doc="Land one working member can farm fully",
                                   gt=0, le=100)
-    local_wage_month: float = P(2_600.0, unit="yuan/month", doc="Local wage of an employed "
+    local_wage_month: float = P(2_700.0, unit="yuan/month", doc="Local wage of an employed "
                                 "working member in the county", ge=0, le=100_000,
                                 source="set so wages are ~35% of income, NBS 2019 (derived)")
     p_local_work: float = P(0.50, unit="share of months", doc="Share of months a local worker "
@@ -233,6 +233,9 @@ class BehaviourConfig(Section):
                                "the neighbours' average", ge=0, le=1)
     motivation_shock: float = P(0.04, unit="per shock", doc="Motivation lost when a shock "
                                 "(illness, job loss) hits", ge=0, le=1)
+    motivation_recovery: float = P(0.02, unit="per month", doc="How fast motivation returns "
+                                   "to the household's own disposition after shocks", ge=0,
+                                   le=1)
     skills_learning: float = P(0.004, unit="per month", doc="Skill gained per month of wage "
                                "work", ge=0, le=1)
     skills_peer: float = P(0.01, unit="per month", doc="How fast skills move towards more "
@@ -265,8 +268,10 @@ class PolicyConfig(Section):
     farm_subsidy_per_mu: float = P(120.0, unit="yuan/mu/year", doc="Farmland protection and "
                                    "grain subsidies", ge=0, le=10_000)
     dibao_line_per_capita: float = P(5_500.0, unit="yuan/person/year", doc="Minimum living "
-                                     "guarantee line; enrolled households are topped up to it",
-                                     ge=0, le=100_000)
+                                     "guarantee line in 2021; enrolled households are topped "
+                                     "up to it", ge=0, le=100_000)
+    dibao_line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the minimum "
+                                 "living guarantee line", ge=0, le=0.3)
     reimbursement_general: float = P(0.55, unit="share", doc="Effective inpatient "
                                      "reimbursement for ordinary rural residents", ge=0, le=1)
     reimbursement_registered: float = P(0.80, unit="share", doc="Effective inpatient "

@@ -13,7 +13,7 @@ from abm.county import County, Market, build_county
 from abm.metrics import monthly_metrics
 from abm.rng import Streams
 
-SPIN_UP_MONTHS = 12
+SPIN_UP_MONTHS = 18
 
 
 class CountyModel(mesa.Model):
@@ -31,8 +31,10 @@ class CountyModel(mesa.Model):
     7. status        all households: 12-month disposable income, poverty status, events
                      with their measured causes; then the month's metrics are collected
 
-    Before month 0 the same phases run for ``SPIN_UP_MONTHS`` (the year 2020) so that
-    incomes, savings and the 12-month income history are settled; nothing is recorded.
+    Before month 0 the same phases run for ``SPIN_UP_MONTHS`` (mid-2019 to 2020) so that
+    incomes, savings and the 12-month income history are settled; a year before month 0
+    households with no one able to work and income below the minimum-living line are
+    enrolled in it (the 2020 rosters). Nothing is recorded during the spin-up.
 
     Each phase that draws uses its own stream (``abm.rng``), named after the phase.
     """
@@ -55,10 +57,12 @@ class CountyModel(mesa.Model):
         self._events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.datacollector: mesa.DataCollector | None = None
         for _ in range(SPIN_UP_MONTHS):
+            if self.month == -12:  # a year before month 0: the 2020 rosters
+                hhmod.enrol_guarantee(self.households, self.config)
             self._advance(record=False)
         self.month = 0
         self.cum_returned = 0
-        hhmod.start_of_run(self.households, self.config)
+        hhmod.start_of_run(self.households)
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -80,17 +84,19 @@ class CountyModel(mesa.Model):
         """County level: farm price, wage level and the policy calendar for this month."""
         cfg, cal, m = self.config, self.calendar, self.month
         self.market.step()
-        taper = policy.transition_taper(cfg, cal, m)
         full = cfg.policy.registered_support_per_capita / 12.0
+        support = full * policy.transition_taper(cfg, cal, m)
+        before = full * policy.transition_taper(cfg, cal, m - 1)
         self.ctx = hhmod.MonthContext(
             month=m,
             january=(m % 12 == 0),
             price=self.market.price,
             wage_index=policy.wage_index(cfg, cal, m),
             reimbursement=policy.reimbursement_ratio(cfg, cal, m, self.households.registered),
-            support_per_capita=full * taper,
-            support_full_per_capita=full,
+            support_per_capita=support,
+            support_drop_per_capita=max(0.0, before - support),
             poverty_line=policy.poverty_line(cfg, cal, m),
+            dibao_line=policy.dibao_line(cfg, cal, m),
         )
 
     def health(self) -> None:

@@ -34,6 +34,13 @@ def poverty_line(cfg: Config, cal: Calendar, month: int) -> float:
         0.0, cal.years_since(month, 2020))
 
 
+def dibao_line(cfg: Config, cal: Calendar, month: int) -> float:
+    """Minimum living guarantee line (yuan/person/year) in force in ``month``."""
+    p = cfg.policy
+    return p.dibao_line_per_capita * (1.0 + p.dibao_line_growth) ** max(
+        0.0, cal.years_since(month, 2021))
+
+
 def transition_taper(cfg: Config, cal: Calendar, month: int) -> float:
     """Share of transition-period support still paid in ``month`` (1 during, then to 0)."""
     end_month = (cfg.policy.transition_end_year + 1 - cal.start_year) * 12

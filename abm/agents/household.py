@@ -57,6 +57,7 @@ COLUMNS: dict[str, tuple[Any, str, str]] = {
     "skills": (np.float64, "learning", "skill level 0-1"),
     "motivation": (np.float64, "learning", "motivation (endogenous driving force) 0-1"),
     "trust": (np.float64, "init", "trust in cadres 0-1"),
+    "disposition": (np.float64, "init", "the motivation a household returns to, 0-1"),
     "inc_farm_m": (np.float64, "work", "net farm and household-business income"),
     "inc_wage_m": (np.float64, "work", "local wages"),
     "inc_remit_m": (np.float64, "work", "migrant remittances (NBS: transfer income)"),
@@ -204,6 +205,7 @@ def generate(cfg: Config, village: np.ndarray, township: np.ndarray,
     hh.education[:] = np.clip(rng.normal(pc.education_mean_years - 1.5 * a * z, 2.5), 0, 16)
     hh.skills[:] = np.clip(0.1 + 0.04 * hh.education + rng.normal(0, 0.08, n), 0.02, 1.0)
     hh.motivation[:] = np.clip(rng.beta(6, 3, n) - 0.05 * a * z, 0.02, 1.0)
+    hh.disposition[:] = hh.motivation
     hh.trust[:] = rng.beta(6, 3, n)
     hh.n_migrants[:] = rng.binomial(np.maximum(labour, 0), cfg.economy.init_migrant_share)
 
@@ -232,8 +234,9 @@ class MonthContext:
     wage_index: float
     reimbursement: np.ndarray  # effective reimbursement share per household
     support_per_capita: float  # registered-household transfers this month, per person
-    support_full_per_capita: float  # the same before any withdrawal
-    poverty_line: float
+    support_drop_per_capita: float  # how much lower than last month (a withdrawal step)
+    poverty_line: float  # yuan/person/year
+    dibao_line: float  # yuan/person/year
 
 
 def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthContext) -> None:
@@ -243,18 +246,22 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     """
     h = cfg.health
     n = hh.n
-    u = rng.random((11, n))
+    # Fixed draw sizes per month (January has more), so draws never depend on state.
+    u = rng.random((5, n), dtype=np.float32)
+    z_cost = rng.standard_normal(n, dtype=np.float32)
     per_worker = _earnings_per_worker(hh)
     if ctx.january:
+        uj = rng.random((5, n), dtype=np.float32)
         hh.age_head += 1.0
-        hh.chronic |= u[0] < h.p_chronic_onset_year
-        new_dis = (u[1] < h.p_disability_year) & ~hh.disability
+        hh.chronic |= uj[0] < h.p_chronic_onset_year
+        new_dis = (uj[1] < h.p_disability_year) & ~hh.disability
         # Ageing out of work: more likely as the household ages.
         p_ret = h.p_retire_year * np.clip((hh.age_head - 40.0) / 15.0, 0.2, 3.0)
-        retire = (hh.n_labour > 0) & (u[2] < np.minimum(1.0, hh.n_labour * p_ret))
-        grow = (hh.n_children > 0) & (u[3] < np.minimum(1.0, hh.n_children
+        retire = (hh.n_labour > 0) & (uj[2] < np.minimum(1.0, hh.n_labour * p_ret))
+        grow = (hh.n_children > 0) & (uj[3] < np.minimum(1.0, hh.n_children
                                                         * h.p_child_to_labour_year))
-        die = (hh.n_elderly > 0) & (u[4] < np.minimum(1.0, hh.n_elderly
+        # The last member of a household does not die: households never dissolve.
+        die = (hh.n_elderly > 0) & (hh.size > 1) & (uj[4] < np.minimum(1.0, hh.n_elderly
                                                       * h.p_elderly_death_year))
         hh.book("aging", 12.0 * per_worker, retire)
         hh.n_labour -= retire
@@ -267,16 +274,16 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     # Acute episodes start in households not already in one.
     rel = (1.0 + (h.rel_acute_chronic - 1.0) * hh.chronic) * (
         1.0 + h.rel_acute_per_elderly * hh.n_elderly)
-    onset = (hh.acute_left == 0) & (u[5] < h.p_acute * rel)
-    dur = np.maximum(1, np.rint(-np.log1p(-u[6]) * h.dur_acute)).astype(np.int16)
+    onset = (hh.acute_left == 0) & (u[0] < h.p_acute * rel)
+    dur = np.maximum(1, np.rint(-np.log1p(-u[1]) * h.dur_acute)).astype(np.int16)
     sig = h.cost_acute_sigma
-    cost = h.cost_acute_yuan * np.exp(sig * _normal_from_uniform(u[7]) - sig * sig / 2)
+    cost = h.cost_acute_yuan * np.exp(sig * z_cost - sig * sig / 2)
     hh.acute_left[:] = np.where(onset, dur, hh.acute_left)
     hh.acute_cost_m[:] = np.where(onset, cost / dur, hh.acute_cost_m)
-    hh.sick_worker[:] = np.where(onset, (u[8] < h.p_sick_is_worker) & (hh.n_labour > 0),
+    hh.sick_worker[:] = np.where(onset, (u[2] < h.p_sick_is_worker) & (hh.n_labour > 0),
                                  hh.sick_worker)
     # A small share of episodes leave a disability.
-    leaves = onset & (u[9] < h.p_acute_to_disability) & ~hh.disability
+    leaves = onset & (u[3] < h.p_acute_to_disability) & ~hh.disability
     _disable(hh, leaves, per_worker)
     in_episode = hh.acute_left > 0
     hh.medical_cost_m[:] = np.where(in_episode, hh.acute_cost_m, 0.0) + (
@@ -295,12 +302,6 @@ def _disable(hh: Households, who: np.ndarray, per_worker: np.ndarray) -> None:
     hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour)
 
 
-def _normal_from_uniform(u: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtri
-
-    return ndtri(np.clip(u, 1e-12, 1 - 1e-12))
-
-
 def _earnings_per_worker(hh: Households) -> np.ndarray:
     """Last month's earnings per working member (what one more or fewer worker is worth)."""
     earn = hh.inc_farm_m + hh.inc_wage_m + hh.inc_remit_m
@@ -316,13 +317,14 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     e = cfg.economy
     p = cfg.policy
     n = hh.n
-    u = rng.random((3, n))
+    u = rng.random(n, dtype=np.float32)
+    z = rng.standard_normal((2, n), dtype=np.float32)
     wi = ctx.wage_index
     sick = hh.sick_now
 
     # Migrants: job loss sends one home to look again.
     remit_per = e.migrant_wage_month * e.remit_share * wi
-    lose = (hh.n_migrants > 0) & (u[0] < np.minimum(1.0, hh.n_migrants * e.p_job_loss))
+    lose = (hh.n_migrants > 0) & (u < np.minimum(1.0, hh.n_migrants * e.p_job_loss))
     hh.n_migrants -= lose
     hh.n_jobless += lose
     hh.lost_job_now[:] = lose
@@ -335,8 +337,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     need = hh.land / cfg.economy.mu_per_farm_worker
     farm_labour = home + 0.3 * hh.n_elderly
     farm_factor = np.minimum(1.0, farm_labour / np.maximum(need, 1e-9))
-    noise = np.exp(e.income_noise_sigma * (_normal_from_uniform(u[1])) -
-                   e.income_noise_sigma**2 / 2)
+    sig = e.income_noise_sigma
+    noise = np.exp(sig * z[0] - sig * sig / 2)
     skill_f = 0.8 + 0.4 * hh.skills
     farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f
     hh.inc_farm_m[:] = farm_trend * ctx.price * noise
@@ -345,20 +347,20 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     wage_units = np.maximum(home - 0.5 * np.minimum(need, home), 0.0)
     p_work = np.clip(e.p_local_work * (0.6 + 0.8 * hh.skills) * (0.6 + 0.8 * hh.motivation),
                      0.0, 1.0)
-    noise2 = np.exp(e.income_noise_sigma * _normal_from_uniform(u[2])
-                    - e.income_noise_sigma**2 / 2)
+    noise2 = np.exp(sig * z[1] - sig * sig / 2)
     hh.inc_wage_m[:] = wage_units * p_work * e.local_wage_month * wi * noise2
     hh.inc_property_m[:] = e.property_income_per_capita / 12.0 * hh.size * wi
 
     # Public transfers: pension, farm subsidy, registered support, minimum living guarantee.
     support = hh.registered * hh.size * ctx.support_per_capita
-    withdrawn = ctx.support_full_per_capita - ctx.support_per_capita
-    if withdrawn > 0:
-        hh.book("policy_withdrawal", withdrawn * hh.size, hh.registered)
+    if ctx.support_drop_per_capita > 0:
+        # A permanent cut is booked once, as a year of the lost transfer.
+        hh.book("policy_withdrawal", 12.0 * ctx.support_drop_per_capita * hh.size,
+                hh.registered)
     public = (hh.n_elderly * p.pension_month + hh.land * p.farm_subsidy_per_mu / 12.0
               + support)
     own = hh.inc_farm_m + hh.inc_wage_m + hh.inc_remit_m + hh.inc_property_m + public
-    line = p.dibao_line_per_capita / 12.0 * hh.size
+    line = ctx.dibao_line / 12.0 * hh.size
     topup = np.where(hh.dibao, np.maximum(line - own, 0.0), 0.0)
     hh.inc_public_m[:] = public + topup
 
@@ -401,6 +403,7 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray) -> None:
     peer_m = np.where(has_peers, peers @ m, m)
     m = m + b.motivation_experience * gain * np.where(gain > 0, 1.0 - m, m)
     m = m + b.motivation_peer * (peer_m - m) - b.motivation_shock * hit * m
+    m = m + b.motivation_recovery * (hh.disposition - m)
     hh.motivation[:] = np.clip(m, 0.0, 1.0)
     sk = hh.skills
     working = (hh.n_migrants > 0) | (hh.inc_wage_m > 0)
@@ -416,7 +419,7 @@ def decisions(hh: Households, cfg: Config, rng: np.random.Generator) -> None:
     All households at once, one draw per household and choice.
     """
     e = cfg.economy
-    u = rng.random((4, hh.n))
+    u = rng.random((4, hh.n), dtype=np.float32)
     sick = hh.sick_now
     free = hh.n_labour - hh.n_migrants - hh.n_jobless - sick
     drive = 2.0 * hh.motivation * (0.5 + hh.skills)
@@ -432,15 +435,18 @@ def decisions(hh: Households, cfg: Config, rng: np.random.Generator) -> None:
     hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour).astype(np.int16)
 
 
-def start_of_run(hh: Households, cfg: Config) -> None:
-    """State at month 0 after the spin-up year (2020).
-
-    Only registered households count as having left poverty before; households with no
-    one able to work whose income is below the minimum-living line are enrolled in it.
-    """
-    hh.ever_exited[:] = hh.registered
+def enrol_guarantee(hh: Households, cfg: Config) -> None:
+    """The 2020 minimum-living roster: no one able to work and income below its line."""
     line = cfg.policy.dibao_line_per_capita
     hh.dibao |= (hh.income_pc_year < line) & ((hh.n_labour == 0) | hh.disability)
+
+
+def start_of_run(hh: Households) -> None:
+    """Month 0: only registered households count as having left poverty before, and
+    motivation starts from each household's disposition (the spin-up's first months,
+    with no income history yet, would otherwise leave an artificial boost)."""
+    hh.ever_exited[:] = hh.registered
+    hh.motivation[:] = hh.disposition
 
 
 # Event codes, in the order used by events.parquet's categories.

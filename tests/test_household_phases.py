@@ -1,0 +1,174 @@
+"""Unit tests of each household phase on small hand-built populations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm.agents import household as H
+from abm.config import load_config
+from abm.rng import stream
+from tests.conftest import make_ctx, make_households
+
+CFG = load_config(None)
+
+
+def test_household_view_reads_and_writes_arrays():
+    hh = make_households(3)
+    v = hh[1]
+    assert v.size == 3 and v.motivation == pytest.approx(0.6)
+    v.set(motivation=0.9)
+    assert hh.motivation[1] == pytest.approx(0.9)
+    assert hh[-1].id == 2
+    with pytest.raises(IndexError):
+        hh[3]
+    with pytest.raises(AttributeError):
+        v.set(no_such=1)
+    d = v.as_dict()
+    assert d["id"] == 1 and set(d["losses"]) == set(H.CAUSES)
+
+
+def test_health_acute_episode_costs_and_books_illness():
+    n = 2000
+    hh = make_households(n)
+    cfg = load_config(None, ["health.p_acute=1.0", "health.p_sick_is_worker=1.0",
+                             "health.dur_acute=1", "health.p_acute_to_disability=0"])
+    hh.inc_wage_m[:] = 2000.0
+    H.health(hh, cfg, stream(1, "health"), make_ctx(n))
+    assert (hh.medical_cost_m > 0).all()
+    assert hh.sick_now.all()
+    # lost earnings of the sick worker (2000 / 2 workers) booked to illness
+    assert hh.losses[H.CAUSE_INDEX["illness"]] == pytest.approx(np.full(n, 1000.0))
+    episode_cost = hh.acute_cost_m * (hh.acute_left + 1)  # monthly cost x duration
+    assert episode_cost.mean() == pytest.approx(cfg.health.cost_acute_yuan, rel=0.1)
+
+
+def test_health_no_illness_when_rates_zero():
+    hh = make_households(50)
+    cfg = load_config(None, ["health.p_acute=0", "health.cost_chronic_month=0"])
+    H.health(hh, cfg, stream(1, "health"), make_ctx(50))
+    assert (hh.medical_cost_m == 0).all() and not hh.sick_now.any()
+
+
+def test_january_aging_moves_members_and_keeps_sizes_consistent():
+    n = 3000
+    hh = make_households(n, age_head=58.0, n_elderly=1, size=4)
+    cfg = load_config(None, ["health.p_retire_year=0.5", "health.p_elderly_death_year=0.5",
+                             "health.p_disability_year=0", "health.p_acute=0"])
+    hh.inc_wage_m[:] = 2000.0
+    H.health(hh, cfg, stream(2, "health"), make_ctx(n, month=12))
+    assert (hh.age_head == 59.0).all()
+    # without disability every member is a child, an elder or a worker
+    assert not hh.disability.any()
+    assert (hh.size == hh.n_children + hh.n_elderly + hh.n_labour).all()
+    assert hh.n_labour.mean() < 2.0 and (hh.n_labour >= 0).all()
+    assert hh.size.mean() < 4.0
+    assert hh.losses[H.CAUSE_INDEX["aging"]].sum() > 0
+
+
+def test_work_income_sources():
+    n = 1000
+    hh = make_households(n, n_migrants=1)
+    cfg = load_config(None, ["economy.p_job_loss=0", "economy.income_noise_sigma=0"])
+    H.work_income(hh, cfg, stream(1, "work"), make_ctx(n))
+    e = cfg.economy
+    assert hh.inc_remit_m == pytest.approx(np.full(n, e.migrant_wage_month * e.remit_share))
+    assert (hh.inc_farm_m > 0).all() and (hh.inc_wage_m > 0).all()
+    assert (hh.inc_public_m > 0).all()  # farm subsidy on land
+
+
+def test_price_drop_books_market_loss_and_cuts_farm_income():
+    n = 200
+    cfg = load_config(None, ["economy.income_noise_sigma=0"])
+    a, b = make_households(n), make_households(n)
+    H.work_income(a, cfg, stream(1, "work"), make_ctx(n, price=1.0))
+    H.work_income(b, cfg, stream(1, "work"), make_ctx(n, price=0.6))
+    assert b.inc_farm_m == pytest.approx(0.6 * a.inc_farm_m)
+    assert (b.losses[H.CAUSE_INDEX["market"]] > 0).all()
+    assert (a.losses[H.CAUSE_INDEX["market"]] == 0).all()
+
+
+def test_withdrawn_support_is_booked_as_policy_withdrawal():
+    n = 10
+    hh = make_households(n, registered=True)
+    H.work_income(hh, CFG, stream(1, "work"),
+                  make_ctx(n, support_per_capita=50.0, support_drop_per_capita=10.0))
+    # a cut of 10 yuan/person/month is booked once as a year's loss for 3 members
+    assert hh.losses[H.CAUSE_INDEX["policy_withdrawal"]] == pytest.approx(np.full(n, 360.0))
+    assert hh.inc_public_m.min() >= 150.0
+
+
+def test_dibao_tops_up_to_line():
+    n = 5
+    hh = make_households(n, n_labour=0, n_children=0, n_elderly=3, land=0.0, dibao=True)
+    H.work_income(hh, CFG, stream(1, "work"), make_ctx(n))
+    line = 5500.0 / 12 * 3
+    assert hh.income_m() == pytest.approx(np.full(n, line))
+
+
+def test_spending_accounts_for_every_yuan():
+    n = 500
+    hh = make_households(n, savings=1000.0, debt=500.0)
+    rng = np.random.default_rng(0)
+    hh.inc_wage_m[:] = rng.uniform(0, 5000, n)
+    hh.medical_cost_m[:] = rng.uniform(0, 20000, n)
+    hh.net_sum[:] = 12 * 2000.0
+    before = hh.savings - hh.debt
+    H.spending(hh, CFG, make_ctx(n))
+    assert hh.savings - hh.debt - before == pytest.approx(hh.income_m() - hh.spending_m())
+    assert (hh.savings >= 0).all() and (hh.debt >= 0).all()
+    assert hh.sp_medical_m == pytest.approx(hh.medical_cost_m * 0.5)
+    assert hh.reimbursed_m + hh.sp_medical_m == pytest.approx(hh.medical_cost_m)
+
+
+def test_learning_pulls_motivation_towards_neighbours():
+    import scipy.sparse as sp
+
+    hh = make_households(2)
+    hh.motivation[:] = [0.2, 0.8]
+    adj = sp.csr_matrix(np.array([[0, 1.0], [1.0, 0]]))
+    hh.net_sum[:] = 12 * 100.0
+    hh.inc_wage_m[:] = 100.0
+    H.learning(hh, CFG, adj, np.array([True, True]))
+    assert hh.motivation[0] > 0.2 and hh.motivation[1] < 0.8
+
+
+def test_shock_lowers_motivation():
+    import scipy.sparse as sp
+
+    hh = make_households(2)
+    hh.net_sum[:] = 1200.0
+    hh.inc_wage_m[:] = 100.0
+    hh.sick_now[:] = [True, False]
+    H.learning(hh, CFG, sp.csr_matrix((2, 2)), np.array([False, False]))
+    assert hh.motivation[0] < hh.motivation[1]
+
+
+def test_decisions_migration_respects_labour():
+    n = 4000
+    hh = make_households(n, n_labour=1)
+    cfg = load_config(None, ["economy.p_start_migrating=1", "economy.p_return_migrant=0"])
+    H.decisions(hh, cfg, stream(1, "decisions"))
+    assert (hh.n_migrants <= hh.n_labour).all()
+    assert hh.n_migrants.mean() > 0.5
+    hh2 = make_households(n, n_labour=0)
+    H.decisions(hh2, cfg, stream(1, "decisions"))
+    assert (hh2.n_migrants == 0).all()
+
+
+def test_status_events_and_measured_cause():
+    n = 3
+    hh = make_households(n, size=1)
+    hh.poor[:] = [False, True, False]
+    hh.ever_exited[:] = [True, False, False]
+    hh.net_hist[:] = 1000.0  # 12 000 a year
+    hh.net_sum[:] = 12000.0
+    hh.book("illness", np.array([500.0, 0, 10.0]))
+    hh.book("market", np.array([100.0, 0, 20.0]))
+    hh.inc_wage_m[:] = [-5000.0, 1000.0, -5000.0]  # drop this month
+    who, codes, causes = H.status(hh, make_ctx(n, poverty_line=7000.0))
+    got = {int(w): (H.EVENTS[c], cz) for w, c, cz in zip(who, codes, causes, strict=True)}
+    assert got[0] == ("returned_to_poverty", "illness")
+    assert got[2] == ("fell_into_poverty", "market")
+    assert got[1] == ("exited_poverty", "")  # 12 000 a year is above the line
+    assert hh.ever_exited[1] and hh.poor.tolist() == [True, False, True]

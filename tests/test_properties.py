@@ -1,0 +1,68 @@
+"""Invariants over random parameters and seeds (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from abm.agents.household import COLUMNS, INCOME_COLUMNS
+from abm.config import load_config
+from abm.model import CountyModel
+
+params = st.fixed_dictionaries({
+    "health.p_acute": st.floats(0.0, 0.1),
+    "health.cost_acute_yuan": st.floats(0.0, 200_000.0),
+    "economy.p_job_loss": st.floats(0.0, 0.2),
+    "economy.price_sigma": st.floats(0.0, 0.5),
+    "economy.remit_share": st.floats(0.0, 1.0),
+    "spending.mpc": st.floats(0.0, 1.5),
+    "policy.registered_support_per_capita": st.floats(0.0, 5000.0),
+    "policy.transition_end_year": st.integers(2020, 2023),
+    "policy.withdrawal_months": st.integers(0, 12),
+    "population.p_registered_poor": st.floats(0.0, 1.0),
+    "county.n_townships": st.integers(1, 4),
+    "county.villages_per_township": st.integers(1, 6),
+})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=params, seed=st.integers(0, 2**32), n=st.integers(1, 300))
+def test_invariants_hold_every_month(p, seed, n):
+    sets = [f"{k}={v}" for k, v in p.items()]
+    cfg = load_config(None, sets, seed=seed, households=n, months=30)
+    model = CountyModel(cfg)
+    hh = model.households
+    for _ in range(30):
+        wealth = hh.savings - hh.debt
+        model.step()
+        # each household's money is accounted for: income - spending = change in wealth
+        flow = hh.income_m() - hh.spending_m()
+        np.testing.assert_allclose(hh.savings - hh.debt - wealth, flow, rtol=1e-9, atol=1e-6)
+        assert (hh.savings >= 0).all() and (hh.debt >= 0).all()
+        for name in COLUMNS:
+            col = getattr(hh, name)
+            if col.dtype.kind == "f":
+                assert np.isfinite(col).all(), name
+        for name in INCOME_COLUMNS:
+            assert (getattr(hh, name) >= 0).all(), name
+        assert (hh.n_labour >= 0).all() and (hh.n_migrants >= 0).all()
+        assert (hh.n_migrants + hh.n_jobless <= np.maximum(hh.n_labour, 0)).all()
+        assert (hh.size >= 1).all()
+        assert (hh.size >= hh.n_children + hh.n_elderly + hh.n_labour).all()
+        assert ((hh.motivation >= 0) & (hh.motivation <= 1)).all()
+        assert ((hh.skills >= 0) & (hh.skills <= 1)).all()
+        assert (hh.losses >= 0).all()
+        assert hh.poor.sum() == model.metrics["n_poor"]
+    ts = model.timeseries()
+    assert not ts.isna().any().any()
+    for col in ts.columns:
+        if col.startswith(("share_", "poverty_rate", "mean_")):
+            assert ts[col].between(0, 1).all(), col
+    ev = model.events()
+    # every household that is poor now and was not at the start had an event into poverty
+    assert set(ev["event"].unique()) <= {"fell_into_poverty", "returned_to_poverty",
+                                         "exited_poverty"}
+    into = ev["event"].isin(["fell_into_poverty", "returned_to_poverty"])
+    assert (ev.loc[into, "cause"] != "").all()
+    assert (ev.loc[~into, "cause"] == "").all()
