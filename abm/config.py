@@ -236,6 +236,9 @@ class BehaviourConfig(Section):
     motivation_recovery: float = P(0.02, unit="per month", doc="How fast motivation returns "
                                    "to the household's own disposition after shocks", ge=0,
                                    le=1)
+    motivation_dependence: float = P(0.01, unit="per month", doc="Motivation lost per month "
+                                     "by an able household living mostly on help",
+                                     ge=0, le=1)
     skills_learning: float = P(0.004, unit="per month", doc="Skill gained per month of wage "
                                "work", ge=0, le=1)
     skills_peer: float = P(0.01, unit="per month", doc="How fast skills move towards more "
@@ -245,8 +248,190 @@ class BehaviourConfig(Section):
 
 
 # ------------------------------------------------------------------------ policy
+class Instrument(Section):
+    """What every policy instrument has: a switch, a calendar and its fate after 2025."""
+
+    enabled: bool = Field(True, description="Whether the instrument runs at all")
+    start_year: int = P(2015, unit="year", doc="First year the instrument runs", ge=2000,
+                        le=2100)
+    end_year: int = P(2100, unit="year", doc="Last year the instrument runs", ge=2000,
+                      le=2100)
+    kept_after_transition: float = P(1.0, unit="share", doc="Share of the instrument kept "
+                                     "once the transition period ends (1 keep, 0 withdraw), "
+                                     "reached over policy.withdrawal_months", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _calendar(self) -> Instrument:
+        if self.start_year > self.end_year:
+            raise ValueError(f"start_year ({self.start_year}) is after end_year "
+                             f"({self.end_year})")
+        return self
+
+
+class MonitoringConfig(Section):
+    """Return-to-poverty monitoring and early warning (the rules as written)."""
+
+    inclusion_multiple: float = P(1.5, unit="x poverty line", doc="Households with income "
+                                  "per person below this multiple of the line are at risk",
+                                  ge=0, le=10, source="about 1.5x the line, State Council "
+                                  "poverty office (China Daily 2020-12-02)")
+    rigid_spending_share: float = P(0.5, unit="share of income", doc="Also at risk: rigid "
+                                    "spending (medical, schooling) over the last year above "
+                                    "this share of income", ge=0, le=5)
+    sharp_drop_share: float = P(0.4, unit="share", doc="Also at risk: the last 3 months' "
+                                "income this far below the usual level", ge=0, le=1)
+    exit_multiple: float = P(1.6, unit="x poverty line", doc="Risk is eliminated when income "
+                             "per person stays above this multiple of the line", ge=0, le=10)
+    stable_months: int = P(6, unit="months", doc="Months above the exit line before a "
+                           "household's risk is declared eliminated", ge=1, le=60)
+    township_criteria_spread: float = P(0.0, unit="log-sd", doc="Spread of the inclusion "
+                                        "multiple that township offices actually apply "
+                                        "(Laoling: townships differ)", ge=0, le=2)
+    verification_noise: float = P(0.15, unit="log-sd", doc="Error of a township's income "
+                                  "check when it verifies a flagged household", ge=0, le=2)
+    p_self_apply: float = P(0.08, unit="per month", doc="Base chance an at-risk household "
+                            "applies itself (scaled by trust and motivation, cut by stigma)",
+                            ge=0, le=1)
+    stigma: float = P(0.3, unit="share", doc="How much shame about being labelled deters "
+                      "applying", ge=0, le=1)
+    screen_p_detect: float = P(0.25, unit="per month", doc="Chance the sector departments' "
+                               "data screen flags an at-risk household with a data trace "
+                               "(large medical bills, dibao, disability)", ge=0, le=1)
+    screen_lag_months: int = P(2, unit="months", doc="Delay before a data-screen flag "
+                               "reaches the township", ge=0, le=24)
+    screen_false_alarm: float = P(0.002, unit="per month", doc="Chance the screen flags a "
+                                  "household not at risk", ge=0, le=1)
+    pressure_exit: float = P(0.0, unit="share", doc="Pressure on townships to show "
+                             "eliminated risks: the share of stable_months they skip",
+                             ge=0, le=1)
+
+
+class MedicalConfig(Instrument):
+    """Basic medical insurance + critical-illness insurance + medical assistance."""
+
+    reimbursement_general: float = P(0.55, unit="share", doc="Effective inpatient "
+                                     "reimbursement for ordinary rural residents", ge=0, le=1)
+    reimbursement_registered: float = P(0.80, unit="share", doc="Effective inpatient "
+                                        "reimbursement for registered and monitored households "
+                                        "(insurance + critical illness + medical assistance)",
+                                        ge=0, le=1, source="about 80%, end-2019 (NHSA 2020-10)")
+    kept_after_transition: float = P(0.4, unit="share", doc="Share of the extra "
+                                     "reimbursement of registered households kept after the "
+                                     "transition", ge=0, le=1)
+
+
+class MedicalCapConfig(Instrument):
+    """A personal yearly cap on out-of-pocket medical spending (P County)."""
+
+    enabled: bool = Field(False, description="Whether the instrument runs at all")
+    cap_yuan: float = P(5_000.0, unit="yuan/household/year", doc="Out-of-pocket spending "
+                        "above this in a calendar year is paid by medical assistance", ge=0,
+                        le=1_000_000)
+    budget_per_household: float = P(60.0, unit="yuan/household/year", doc="Medical "
+                                    "assistance money set aside for the cap, per household "
+                                    "of the county (a thin budget runs out)", ge=0,
+                                    le=100_000)
+    eligible: str = Field("registered_or_monitored", description="Who is capped: "
+                          "registered_or_monitored or all", pattern="^(registered_or_monitored"
+                          "|all)$")
+
+
+class PreventionConfig(Instrument):
+    """Family-doctor contracts and health management for chronic patients."""
+
+    coverage: float = P(0.5, unit="share", doc="Share of chronic households with a contract "
+                        "(limited by clinic capacity)", ge=0, le=1)
+    rel_acute: float = P(0.8, unit="multiplier", doc="Acute risk of a covered chronic "
+                         "household relative to an uncovered one", ge=0, le=1)
+    cost_per_contract: float = P(120.0, unit="yuan/year", doc="Cost per contract to the "
+                                 "county", ge=0, le=100_000)
+
+
+class DibaoConfig(Instrument):
+    """The minimum living guarantee."""
+
+    line_2021: float = P(5_500.0, unit="yuan/person/year", doc="Minimum living guarantee "
+                         "line in 2021; enrolled households are topped up to it", ge=0,
+                         le=100_000)
+    line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the line", ge=0, le=0.3)
+
+
+class SupportConfig(Instrument):
+    """Direct transfers to registered households during the transition."""
+
+    per_capita: float = P(1_200.0, unit="yuan/person/year", doc="Transfers to registered "
+                          "(lifted-out) households", ge=0, le=100_000)
+    kept_after_transition: float = P(0.0, unit="share", doc="Share kept after the "
+                                     "transition", ge=0, le=1)
+
+
+class IndustrialSupportConfig(Instrument):
+    """Industrial-support funds to enterprises and cooperatives with benefit linkage."""
+
+    fund_per_household: float = P(150.0, unit="yuan/household/year", doc="Support funds to "
+                                  "enterprises, per household of the county", ge=0,
+                                  le=100_000, source="central subsidy 156.1 bn (2021), over "
+                                  "half to industry (Xinhua 2022-04-06), order of magnitude")
+    dividend_share: float = P(0.3, unit="share of profit", doc="Share of a supported "
+                              "enterprise's profit paid to linked member households", ge=0,
+                              le=1)
+    members_per_enterprise: int = P(40, unit="households", doc="Registered or monitored "
+                                    "households linked to each supported enterprise", ge=0,
+                                    le=100_000)
+
+
+class PublicPostsConfig(Instrument):
+    """Public-welfare posts (rangers, cleaners, ...)."""
+
+    quota_per_1000: float = P(15.0, unit="posts per 1000 households", doc="Posts the county "
+                              "funds", ge=0, le=1000, source="4.95 M poor people in posts in "
+                              "22 provinces, 2020 (Guangming Daily), order of magnitude")
+    wage_month: float = P(833.0, unit="yuan/month", doc="Post pay", ge=0, le=100_000,
+                          source="forest ranger about 10,000 yuan/yr (CGTN 2019-02)")
+
+
+class TrainingConfig(Instrument):
+    """Skills training."""
+
+    seats_per_1000: float = P(10.0, unit="seats per 1000 households per year", doc="Training "
+                              "seats offered", ge=0, le=1000)
+    skill_gain: float = P(0.1, unit="skill", doc="Skill gained by a trainee who attends", ge=0,
+                          le=1)
+    cost_per_seat: float = P(1_500.0, unit="yuan", doc="Cost of one seat", ge=0, le=100_000)
+
+
+class EmploymentHelpConfig(Instrument):
+    """Organised labour export and job matching for migrants."""
+
+    rel_remigrate: float = P(2.0, unit="multiplier", doc="Chance a jobless migrant of a "
+                             "monitored household finds work away again, relative to none",
+                             ge=1, le=20)
+    cost_per_placement: float = P(300.0, unit="yuan", doc="Cost of one placement", ge=0,
+                                  le=100_000)
+
+
+class SchoolingSubsidyConfig(Instrument):
+    per_child: float = P(1_000.0, unit="yuan/child/year", doc="Subsidy per school child of "
+                         "registered and monitored households", ge=0, le=100_000)
+
+
+class ConsumptionAssistanceConfig(Instrument):
+    """Paired-assistance enterprises buying farm products of poor households."""
+
+    budget_per_household: float = P(40.0, unit="yuan/household/year", doc="Purchases by "
+                                    "paired enterprises, per household of the county", ge=0,
+                                    le=100_000)
+    premium: float = P(0.2, unit="share", doc="Extra farm income of a household whose "
+                       "products are bought", ge=0, le=5)
+
+
+class EpidemicReliefConfig(Instrument):
+    per_household_month: float = P(500.0, unit="yuan/month", doc="Relief to a monitored or "
+                                   "idled household during an epidemic", ge=0, le=100_000)
+
+
 class PolicyConfig(Section):
-    """The idealized policy as written (Smith): lines, benefits, calendar."""
+    """The idealized policy as written (Smith): lines, benefits, calendar, instruments."""
 
     poverty_line_2020: float = P(4_000.0, unit="yuan/person/year", doc="National rural "
                                  "poverty line in 2020 prices", ge=0, le=100_000,
@@ -257,30 +442,148 @@ class PolicyConfig(Section):
     transition_end_year: int = P(2025, unit="year", doc="Last year of the transition period "
                                  "in which the main support policies are kept", ge=2020,
                                  le=2050, source="2021 No. 1 Document: 2021-2025")
-    registered_support_per_capita: float = P(1_200.0, unit="yuan/person/year", doc="Direct "
-                                             "transfers to registered (lifted-out) households "
-                                             "during the transition", ge=0, le=100_000)
-    withdrawal_months: int = P(24, unit="months", doc="Months over which registered-household "
-                               "transfers taper to zero after the transition", ge=0, le=240)
+    withdrawal_months: int = P(24, unit="months", doc="Months over which instruments fall to "
+                               "their kept_after_transition share", ge=0, le=240)
     pension_month: float = P(170.0, unit="yuan/person/month", doc="Basic rural pension per "
                              "member aged 60+", ge=0, le=10_000,
                              source="urban-rural resident basic pension, order of magnitude")
     farm_subsidy_per_mu: float = P(120.0, unit="yuan/mu/year", doc="Farmland protection and "
                                    "grain subsidies", ge=0, le=10_000)
-    dibao_line_per_capita: float = P(5_500.0, unit="yuan/person/year", doc="Minimum living "
-                                     "guarantee line in 2021; enrolled households are topped "
-                                     "up to it", ge=0, le=100_000)
-    dibao_line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the minimum "
-                                 "living guarantee line", ge=0, le=0.3)
-    reimbursement_general: float = P(0.55, unit="share", doc="Effective inpatient "
-                                     "reimbursement for ordinary rural residents", ge=0, le=1)
-    reimbursement_registered: float = P(0.80, unit="share", doc="Effective inpatient "
-                                        "reimbursement for registered households (insurance + "
-                                        "critical illness + medical assistance)", ge=0, le=1,
-                                        source="about 80%, end-2019 (NHSA 2020-10)")
-    reimbursement_registered_after: float = P(0.65, unit="share", doc="Effective "
-                                              "reimbursement for registered households once "
-                                              "the transition ends", ge=0, le=1)
+    monitoring: MonitoringConfig = MonitoringConfig()
+    medical: MedicalConfig = MedicalConfig()
+    medical_cap: MedicalCapConfig = MedicalCapConfig()
+    prevention: PreventionConfig = PreventionConfig()
+    dibao: DibaoConfig = DibaoConfig()
+    support: SupportConfig = SupportConfig()
+    industrial_support: IndustrialSupportConfig = IndustrialSupportConfig()
+    public_posts: PublicPostsConfig = PublicPostsConfig()
+    training: TrainingConfig = TrainingConfig()
+    employment_help: EmploymentHelpConfig = EmploymentHelpConfig()
+    schooling_subsidy: SchoolingSubsidyConfig = SchoolingSubsidyConfig()
+    consumption_assistance: ConsumptionAssistanceConfig = ConsumptionAssistanceConfig()
+    epidemic_relief: EpidemicReliefConfig = EpidemicReliefConfig()
+
+    @model_validator(mode="after")
+    def _lines(self) -> PolicyConfig:
+        m = self.monitoring
+        if m.exit_multiple < m.inclusion_multiple:
+            raise ValueError(
+                f"policy.monitoring.exit_multiple ({m.exit_multiple}) is below "
+                f"policy.monitoring.inclusion_multiple ({m.inclusion_multiple}): households "
+                "would leave monitoring below the line that put them in")
+        return self
+
+
+# ------------------------------------------------------------------- implementers
+class ImplementersConfig(Section):
+    """Village work teams and township offices (the implementing organisation)."""
+
+    cadres_per_village: int = P(2, unit="cadres", doc="Resident cadres in each village work "
+                                "team", ge=0, le=50, source="teams of >= 2, one per "
+                                "lifted-out village (poverty office 2020-03)")
+    extra_cadres: int = P(0, unit="cadres", doc="Cadres the county bureau can post each year "
+                          "to the villages with the heaviest caseload", ge=0, le=100_000)
+    hours_per_cadre_month: float = P(80.0, unit="hours/month", doc="Hours a cadre gives to "
+                                     "consolidation work", ge=0, le=400)
+    hours_per_visit: float = P(2.0, unit="hours", doc="Time one home visit takes", gt=0,
+                               le=40)
+    forms_hours_per_case: float = P(3.0, unit="hours/month", doc="Paperwork one monitored "
+                                    "household demands each month", ge=0, le=100)
+    forms_hours_base: float = P(10.0, unit="hours/month", doc="Paperwork a village team owes "
+                                "every month whatever its caseload", ge=0, le=1000)
+    detection_skill: float = P(0.6, unit="probability", doc="Chance a visit to an at-risk "
+                               "household recognises the risk", ge=0, le=1)
+    paperwork_inertia: float = P(0.15, unit="per month", doc="How fast a team moves its "
+                                 "time split towards what the assessment rewards (routines "
+                                 "persist)", ge=0, le=1)
+    help_per_visit: float = P(1.0, unit="households", doc="Monitored households a visit "
+                              "brings the assistance bundle to", ge=0, le=10)
+
+
+class AssessmentConfig(Section):
+    """The county's annual assessment of village teams (what cadres respond to)."""
+
+    weight_paperwork: float = P(0.5, unit="weight", doc="Weight of complete files and forms "
+                                "in the assessment", ge=0, le=1)
+    weight_outcomes: float = P(0.5, unit="weight", doc="Weight of outcomes (at-risk "
+                               "households found and helped) in the assessment", ge=0, le=1)
+    visit_returns: float = P(3.0, unit="-", doc="How fast outcomes rise with visits per "
+                             "household, as cadres perceive it", gt=0, le=100)
+
+
+# ----------------------------------------------------------------------- industry
+class IndustryConfig(Section):
+    sectors: dict[str, float] = Field(
+        {"grain": 0.4, "livestock": 0.3, "vegetables": 0.2, "handicraft": 0.1},
+        description="Sector mix: share of villages whose main product is in each sector")
+    enterprises_per_township: int = P(3, unit="enterprises", doc="Enterprises and "
+                                      "cooperatives per township", ge=0, le=1000)
+    jobs_per_enterprise: int = P(25, unit="jobs", doc="Local jobs in one enterprise", ge=0,
+                                 le=100_000)
+    wage_month: float = P(2_500.0, unit="yuan/month", doc="Enterprise wage", ge=0,
+                          le=100_000)
+    margin: float = P(0.12, unit="share of revenue", doc="Normal profit margin at trend "
+                      "price", ge=-1, le=1)
+    capital_months: float = P(12.0, unit="months of revenue", doc="Capital an enterprise "
+                              "can lose before it fails", ge=0, le=600)
+    failure_months: int = P(6, unit="months", doc="Consecutive loss-making months that, with "
+                            "capital gone, close an enterprise", ge=1, le=120)
+    price_sensitivity: float = P(3.0, unit="-", doc="How much profit moves with the sector "
+                                 "price (operating leverage)", ge=0, le=50)
+
+
+# ----------------------------------------------------------------------- social
+class SocialConfig(Section):
+    charity_per_household: float = P(30.0, unit="yuan/household/year", doc="Donations to "
+                                     "the county's charities, per household", ge=0,
+                                     le=100_000)
+    charity_grant: float = P(2_000.0, unit="yuan", doc="One charity grant to a household in "
+                             "sudden severe hardship", ge=0, le=1_000_000)
+    social_workers_per_10k: float = P(2.0, unit="workers per 10,000 households", doc="Social "
+                                      "workers", ge=0, le=1000)
+    caseload_per_worker: int = P(15, unit="households", doc="Households one social worker "
+                                 "supports at a time", ge=0, le=1000)
+    cost_per_case_month: float = P(150.0, unit="yuan/month", doc="Cost of a month of "
+                                   "social-work support, paid by charities", ge=0, le=100_000)
+    motivation_support: float = P(0.03, unit="per month", doc="Motivation gained per month of "
+                                  "social-work support", ge=0, le=1)
+    clinic_reach: float = P(1.5, unit="map units", doc="Distance from the township clinic at "
+                            "which access halves", gt=0, le=100)
+    delay_cost: float = P(0.3, unit="share", doc="Extra cost of an acute episode when care is "
+                          "delayed for lack of access", ge=0, le=5)
+
+
+# ------------------------------------------------------------------------- shocks
+class EpidemicConfig(Section):
+    start_year: int = P(2022, unit="year", doc="Year the epidemic wave begins", ge=2000,
+                        le=2100)
+    start_month_of_year: int = P(3, unit="month", doc="Month of that year (1-12)", ge=1, le=12)
+    dur_months: int = P(0, unit="months", doc="How long migrant work and local business are "
+                        "disrupted (0: no epidemic)", ge=0, le=120)
+    idle_migrant_share: float = P(0.5, unit="share", doc="Share of migrants who cannot work "
+                                  "during the epidemic", ge=0, le=1)
+    local_loss_share: float = P(0.3, unit="share", doc="Share of local wage and business "
+                                "income lost", ge=0, le=1)
+
+
+class PriceShockConfig(Section):
+    sector: str = Field("livestock", description="Sector hit")
+    year: int = P(2023, unit="year", doc="Year the shock starts", ge=2000, le=2100)
+    size: float = P(-0.4, unit="log change", doc="Change of the sector's log price", ge=-5,
+                    le=5)
+
+
+class ShocksConfig(Section):
+    p_disaster_village_year: float = P(0.02, unit="per village-year", doc="Flood, drought or "
+                                       "hail hitting a village", ge=0, le=1)
+    disaster_farm_loss: float = P(0.5, unit="share", doc="Farm income lost in a stricken "
+                                  "village", ge=0, le=1)
+    dur_disaster: int = P(4, unit="months", doc="Months the farm loss lasts", ge=1, le=60)
+    disaster_damage_yuan: float = P(3_000.0, unit="yuan", doc="Repairs a household of a "
+                                    "stricken village must pay", ge=0, le=1_000_000)
+    epidemic: EpidemicConfig = EpidemicConfig()
+    price_shocks: list[PriceShockConfig] = Field(default_factory=list,
+                                                 description="Sector price shocks")
 
 
 class Config(Section):
@@ -292,6 +595,11 @@ class Config(Section):
     spending: SpendingConfig = SpendingConfig()
     behaviour: BehaviourConfig = BehaviourConfig()
     policy: PolicyConfig = PolicyConfig()
+    implementers: ImplementersConfig = ImplementersConfig()
+    assessment: AssessmentConfig = AssessmentConfig()
+    industry: IndustryConfig = IndustryConfig()
+    social: SocialConfig = SocialConfig()
+    shocks: ShocksConfig = ShocksConfig()
 
     @model_validator(mode="after")
     def _cross_field(self) -> Config:
@@ -301,6 +609,14 @@ class Config(Section):
             raise ValueError(
                 "population.p_child + population.p_elderly_member must not exceed 1"
             )
+        sectors = self.industry.sectors
+        if not sectors or any(v < 0 for v in sectors.values()) or sum(sectors.values()) <= 0:
+            raise ValueError("industry.sectors must map sector names to non-negative shares "
+                             "with a positive sum")
+        for i, shock in enumerate(self.shocks.price_shocks):
+            if shock.sector not in sectors:
+                raise ValueError(f"shocks.price_shocks.{i}.sector: {shock.sector!r} is not a "
+                                 f"sector of industry.sectors ({', '.join(sectors)})")
         return self
 
 
@@ -481,7 +797,7 @@ def parameter_table(model: type[BaseModel] = Config, prefix: str = "") -> list[d
         rows.append({
             "key": key,
             "type": getattr(ann, "__name__", str(ann)),
-            "default": info.default,
+            "default": info.default_factory() if info.default_factory else info.default,
             "min": lo,
             "max": hi,
             "unit": extra.get("unit", ""),

@@ -26,6 +26,10 @@ class County:
     village_township: np.ndarray  # (V,) township of each village
     village_start: np.ndarray  # (V+1,) first household of each village; last = N
     village_xy: np.ndarray  # (V, 2) map coordinates (township clusters)
+    township_xy: np.ndarray  # (T, 2) township seats (where the clinic is)
+    village_sector: np.ndarray  # (V,) index into sectors: the village's main product
+    sectors: list[str]
+    village_access: np.ndarray  # (V,) access to the township clinic, 0-1
     hh_village: np.ndarray  # (N,) village of each household
     hh_township: np.ndarray  # (N,) township of each household
     adjacency: sp.csr_matrix  # (N, N) 0/1 symmetric ties
@@ -48,6 +52,12 @@ def _village_sizes(cfg: Config, n: int, rng: np.random.Generator) -> np.ndarray:
     sigma = cfg.county.village_size_sigma
     w = rng.lognormal(0.0, sigma, n_v) if sigma > 0 else np.ones(n_v)
     return rng.multinomial(n, w / w.sum())
+
+
+def _seats(n_t: int) -> np.ndarray:
+    cols = int(np.ceil(np.sqrt(n_t)))
+    t = np.arange(n_t)
+    return np.stack([(t % cols) * 3.0, (t // cols) * 3.0], axis=1)
 
 
 def _layout(n_t: int, per_t: int, rng: np.random.Generator) -> np.ndarray:
@@ -108,12 +118,19 @@ def build_county(cfg: Config, rng: np.random.Generator) -> County:
         m = rng.poisson(n * cross / 2)
         src = rng.integers(0, n, m)
         t = hh_town[src]
-        t_start = start[v_town.searchsorted(t) * 1]  # first village of township
+        t_start = start[v_town.searchsorted(t)]  # first household of the township
         t_end = start[np.minimum(v_town.searchsorted(t, side="right"), n_v)]
         span = np.maximum(t_end - t_start, 1)
         dst = t_start + (rng.random(m) * span).astype(np.int64)
         keep = hh_village[src] != hh_village[np.minimum(dst, n - 1)]
         parts.append(np.stack([src[keep], dst[keep]], axis=1))
+    # Main product of each village, from the county's sector mix.
+    sectors = list(cfg.industry.sectors)
+    shares = np.array([cfg.industry.sectors[k] for k in sectors], dtype=float)
+    v_sector = rng.choice(len(sectors), size=n_v, p=shares / shares.sum()).astype(np.int32)
+    seats = _seats(n_t)
+    dist = np.hypot(*(xy - seats[v_town]).T)
+    access = 1.0 / (1.0 + (dist / cfg.social.clinic_reach) ** 2)
     edges = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
     edges = edges[edges[:, 0] != edges[:, 1]]
     rows = np.concatenate([edges[:, 0], edges[:, 1]])
@@ -131,6 +148,10 @@ def build_county(cfg: Config, rng: np.random.Generator) -> County:
         village_township=v_town,
         village_start=start,
         village_xy=xy,
+        township_xy=seats,
+        village_sector=v_sector,
+        sectors=sectors,
+        village_access=access,
         hh_village=hh_village,
         hh_township=hh_town,
         adjacency=adj,
@@ -146,18 +167,56 @@ def to_networkx(county: County, nodes: np.ndarray) -> nx.Graph:
     return nx.relabel_nodes(g, {i: int(h) for i, h in enumerate(nodes)})
 
 
-class Market:
-    """County farm price index: log AR(1) around 1 (stream ``market``)."""
+class Markets:
+    """Sector price indices: log AR(1) around 1 plus scheduled shocks (stream ``market``).
 
-    def __init__(self, cfg: Config, rng: np.random.Generator):
+    One standard-normal draw per sector per month, whatever happens elsewhere.
+    """
+
+    def __init__(self, cfg: Config, sectors: list[str], shock_months: dict[int, list],
+                 rng: np.random.Generator):
         self.rho = cfg.economy.price_rho
         self.sigma = cfg.economy.price_sigma
+        self.sectors = sectors
         self.rng = rng
-        self.log_dev = 0.0
+        self.log_dev = np.zeros(len(sectors))
+        self.shock_months = shock_months  # month -> [(sector index, size)]
 
     @property
-    def price(self) -> float:
-        return float(np.exp(self.log_dev))
+    def prices(self) -> np.ndarray:
+        return np.exp(self.log_dev)
 
-    def step(self) -> None:
-        self.log_dev = self.rho * self.log_dev + self.sigma * float(self.rng.standard_normal())
+    def step(self, month: int) -> None:
+        eps = self.rng.standard_normal(len(self.sectors))
+        self.log_dev = self.rho * self.log_dev + self.sigma * eps
+        for k, size in self.shock_months.get(month, []):
+            self.log_dev[k] += size
+
+
+class Shocks:
+    """Village disasters and the county epidemic calendar (stream ``shocks``)."""
+
+    def __init__(self, cfg: Config, county: County, epidemic_months: range,
+                 rng: np.random.Generator):
+        self.cfg = cfg.shocks
+        self.county = county
+        self.rng = rng
+        self.disaster_left = np.zeros(county.n_villages, dtype=np.int16)
+        self.epidemic_months = epidemic_months
+        self.n_disasters = 0
+
+    def step(self, month: int) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """(farm loss share, repairs due, migrants idled, local loss) for this month."""
+        c = self.cfg
+        u = self.rng.random(self.county.n_villages)
+        strike = (u < c.p_disaster_village_year / 12.0) & (self.disaster_left == 0)
+        self.n_disasters += int(strike.sum())
+        self.disaster_left[strike] = c.dur_disaster
+        hit_v = self.disaster_left > 0
+        hv = self.county.hh_village
+        loss = np.where(hit_v[hv], c.disaster_farm_loss, 0.0)
+        damage = np.where(strike[hv], c.disaster_damage_yuan, 0.0)
+        self.disaster_left[hit_v] -= 1
+        if month in self.epidemic_months:
+            return loss, damage, c.epidemic.idle_migrant_share, c.epidemic.local_loss_share
+        return loss, damage, 0.0, 0.0

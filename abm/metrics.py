@@ -24,7 +24,8 @@ def monthly_metrics(model: CountyModel, who: np.ndarray, codes: np.ndarray,
         "month": model.month,
         "year": model.calendar.year(model.month),
         "poverty_line": model.ctx.poverty_line,
-        "price_index": model.ctx.price,
+        "price_index": float(np.average(model.markets.prices, weights=np.bincount(
+            model.county.village_sector, minlength=len(model.county.sectors)) + 1e-12)),
         "n_households": n,
         "n_persons": persons,
     }
@@ -34,8 +35,12 @@ def monthly_metrics(model: CountyModel, who: np.ndarray, codes: np.ndarray,
     m["poverty_rate_persons"] = float(hh.size[poor].sum()) / max(persons, 1.0)
     m["n_poor_registered"] = int((poor & hh.registered).sum())
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
-    for k, ev in enumerate(EVENTS):
+    for k, ev in enumerate(EVENTS[:3]):
         m[f"new_{ev}"] = int((codes == k).sum())
+    mon_codes = [c for _, c, _ in model.implementation.events]
+    mon_codes = np.concatenate(mon_codes) if mon_codes else np.zeros(0, np.int8)
+    for k, ev in enumerate(EVENTS[3:], start=3):
+        m[f"new_{ev}"] = int((mon_codes == k).sum())
     returned = causes[codes == 1]
     for c in RETURN_CAUSES:
         m[f"new_returned_{c}"] = int((returned == c).sum())
@@ -78,7 +83,21 @@ def monthly_metrics(model: CountyModel, who: np.ndarray, codes: np.ndarray,
     m["savings_median"] = float(np.median(hh.savings)) if n else 0.0
     m["share_in_debt"] = float((hh.debt > 0).mean())
 
+    # Monitoring.
+    mon = hh.monitored
+    m["n_at_risk"] = int(hh.at_risk.sum())
+    m["n_monitored"] = int(mon.sum())
+    for k, name in ((1, "unstable"), (2, "marginal"), (3, "sudden")):
+        m[f"n_monitored_{name}"] = int((mon & (hh.category == k)).sum())
+    m["n_in_posts"] = int(hh.in_post.sum())
+    m["n_dibao"] = int(hh.dibao.sum())
+    m["n_coop_members"] = int((hh.coop >= 0).sum())
+    m["n_enterprise_jobs"] = int((hh.employer >= 0).sum())
+
     # Money flows this month (county totals, yuan).
+    for line, spent in model.budget.month_by_line().items():
+        m[f"spent_{line}_m"] = float(spent)
+    m["help_m"] = float(hh.help_m.sum())
     m["medical_cost_m"] = float(hh.medical_cost_m.sum())
     m["medical_oop_m"] = float(hh.sp_medical_m.sum())
     m["medical_reimbursed_m"] = float(hh.reimbursed_m.sum())

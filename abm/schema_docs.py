@@ -49,6 +49,10 @@ def parameters_markdown() -> str:
 
 
 def _yaml_scalar(v) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_yaml_scalar(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_yaml_scalar(x) for x in v) + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
@@ -72,7 +76,8 @@ def _yaml_section(model: type[BaseModel], indent: int) -> list[str]:
         note = info.description or ""
         if unit and unit != "-":
             note += f" [{unit}]"
-        out.append(f"{pad}{name}: {_yaml_scalar(info.default)}  # {note}")
+        default = info.default_factory() if info.default_factory else info.default
+        out.append(f"{pad}{name}: {_yaml_scalar(default)}  # {note}")
     return out
 
 

@@ -26,8 +26,20 @@ def make_households(n: int = 4, **cols) -> Households:
 
 
 def make_ctx(n: int, month: int = 1, **kw) -> MonthContext:
-    base = dict(month=month, january=(month % 12 == 0), price=1.0, wage_index=1.0,
-                reimbursement=np.full(n, 0.5), support_per_capita=0.0,
-                support_drop_per_capita=0.0, poverty_line=4000.0, dibao_line=5500.0)
+    from abm.budget import Budget
+    from abm.policy import INSTRUMENTS
+
+    levels = {k: 1.0 for k in INSTRUMENTS}
+    levels["medical_cap"] = 0.0
+    levels.update(kw.pop("levels", {}))
+    budget = kw.pop("budget", None)
+    if budget is None:
+        budget = Budget()
+        budget.new_year({k: float("inf") for k in budget.lines})
+    base = dict(month=month, january=(month % 12 == 0), wage_index=1.0,
+                farm_price=np.ones(n), poverty_line=4000.0, dibao_line=5500.0,
+                levels=levels, level_drops={}, budget=budget)
     base.update(kw)
+    if np.isscalar(base["farm_price"]):
+        base["farm_price"] = np.full(n, float(base["farm_price"]))
     return MonthContext(**base)

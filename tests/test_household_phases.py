@@ -81,8 +81,8 @@ def test_price_drop_books_market_loss_and_cuts_farm_income():
     n = 200
     cfg = load_config(None, ["economy.income_noise_sigma=0"])
     a, b = make_households(n), make_households(n)
-    H.work_income(a, cfg, stream(1, "work"), make_ctx(n, price=1.0))
-    H.work_income(b, cfg, stream(1, "work"), make_ctx(n, price=0.6))
+    H.work_income(a, cfg, stream(1, "work"), make_ctx(n, farm_price=1.0))
+    H.work_income(b, cfg, stream(1, "work"), make_ctx(n, farm_price=0.6))
     assert b.inc_farm_m == pytest.approx(0.6 * a.inc_farm_m)
     assert (b.losses[H.CAUSE_INDEX["market"]] > 0).all()
     assert (a.losses[H.CAUSE_INDEX["market"]] == 0).all()
@@ -92,10 +92,11 @@ def test_withdrawn_support_is_booked_as_policy_withdrawal():
     n = 10
     hh = make_households(n, registered=True)
     H.work_income(hh, CFG, stream(1, "work"),
-                  make_ctx(n, support_per_capita=50.0, support_drop_per_capita=10.0))
-    # a cut of 10 yuan/person/month is booked once as a year's loss for 3 members
+                  make_ctx(n, levels={"support": 0.5}, level_drops={"support": 0.1}))
+    # support is 1200/person/year; a cut of a tenth of it (10 yuan/person/month) is booked
+    # once as a year's loss for 3 members
     assert hh.losses[H.CAUSE_INDEX["policy_withdrawal"]] == pytest.approx(np.full(n, 360.0))
-    assert hh.inc_public_m.min() >= 150.0
+    assert hh.inc_public_m.min() >= 150.0  # half the support still paid
 
 
 def test_dibao_tops_up_to_line():
@@ -117,7 +118,8 @@ def test_spending_accounts_for_every_yuan():
     H.spending(hh, CFG, make_ctx(n))
     assert hh.savings - hh.debt - before == pytest.approx(hh.income_m() - hh.spending_m())
     assert (hh.savings >= 0).all() and (hh.debt >= 0).all()
-    assert hh.sp_medical_m == pytest.approx(hh.medical_cost_m * 0.5)
+    ratio = CFG.policy.medical.reimbursement_general
+    assert hh.sp_medical_m == pytest.approx(hh.medical_cost_m * (1 - ratio))
     assert hh.reimbursed_m + hh.sp_medical_m == pytest.approx(hh.medical_cost_m)
 
 
@@ -148,11 +150,11 @@ def test_decisions_migration_respects_labour():
     n = 4000
     hh = make_households(n, n_labour=1)
     cfg = load_config(None, ["economy.p_start_migrating=1", "economy.p_return_migrant=0"])
-    H.decisions(hh, cfg, stream(1, "decisions"))
+    H.decisions(hh, cfg, stream(1, "decisions"), make_ctx(n))
     assert (hh.n_migrants <= hh.n_labour).all()
     assert hh.n_migrants.mean() > 0.5
     hh2 = make_households(n, n_labour=0)
-    H.decisions(hh2, cfg, stream(1, "decisions"))
+    H.decisions(hh2, cfg, stream(1, "decisions"), make_ctx(n))
     assert (hh2.n_migrants == 0).all()
 
 
@@ -166,7 +168,7 @@ def test_status_events_and_measured_cause():
     hh.book("illness", np.array([500.0, 0, 10.0]))
     hh.book("market", np.array([100.0, 0, 20.0]))
     hh.inc_wage_m[:] = [-5000.0, 1000.0, -5000.0]  # drop this month
-    who, codes, causes = H.status(hh, make_ctx(n, poverty_line=7000.0))
+    who, codes, causes = H.status(hh, CFG, make_ctx(n, poverty_line=7000.0))
     got = {int(w): (H.EVENTS[c], cz) for w, c, cz in zip(who, codes, causes, strict=True)}
     assert got[0] == ("returned_to_poverty", "illness")
     assert got[2] == ("fell_into_poverty", "market")

@@ -17,7 +17,18 @@ params = st.fixed_dictionaries({
     "economy.price_sigma": st.floats(0.0, 0.5),
     "economy.remit_share": st.floats(0.0, 1.0),
     "spending.mpc": st.floats(0.0, 1.5),
-    "policy.registered_support_per_capita": st.floats(0.0, 5000.0),
+    "policy.support.per_capita": st.floats(0.0, 5000.0),
+    "policy.medical_cap.enabled": st.booleans(),
+    "policy.medical_cap.cap_yuan": st.floats(0.0, 20_000.0),
+    "policy.public_posts.quota_per_1000": st.floats(0.0, 200.0),
+    "policy.monitoring.township_criteria_spread": st.floats(0.0, 1.0),
+    "policy.monitoring.pressure_exit": st.floats(0.0, 1.0),
+    "assessment.weight_paperwork": st.floats(0.0, 1.0),
+    "implementers.cadres_per_village": st.integers(0, 4),
+    "industry.margin": st.floats(-0.2, 0.3),
+    "shocks.p_disaster_village_year": st.floats(0.0, 1.0),
+    "shocks.epidemic.dur_months": st.integers(0, 12),
+    "shocks.epidemic.start_year": st.integers(2020, 2022),
     "policy.transition_end_year": st.integers(2020, 2023),
     "policy.withdrawal_months": st.integers(0, 12),
     "population.p_registered_poor": st.floats(0.0, 1.0),
@@ -54,6 +65,12 @@ def test_invariants_hold_every_month(p, seed, n):
         assert ((hh.skills >= 0) & (hh.skills <= 1)).all()
         assert (hh.losses >= 0).all()
         assert hh.poor.sum() == model.metrics["n_poor"]
+        # monitoring categories are exclusive and only monitored households have one
+        assert ((hh.category > 0) == hh.monitored).all()
+        assert set(np.unique(hh.category)) <= {0, 1, 2, 3}
+        # no bounded budget line spends more than its allocation
+        for name, line in model.budget.lines.items():
+            assert line.spent <= line.allocated + 1e-6, name
     ts = model.timeseries()
     assert not ts.isna().any().any()
     for col in ts.columns:
@@ -62,7 +79,7 @@ def test_invariants_hold_every_month(p, seed, n):
     ev = model.events()
     # every household that is poor now and was not at the start had an event into poverty
     assert set(ev["event"].unique()) <= {"fell_into_poverty", "returned_to_poverty",
-                                         "exited_poverty"}
-    into = ev["event"].isin(["fell_into_poverty", "returned_to_poverty"])
+                                         "exited_poverty", "monitored", "risk_eliminated"}
+    into = ev["event"].isin(["fell_into_poverty", "returned_to_poverty", "monitored"])
     assert (ev.loc[into, "cause"] != "").all()
     assert (ev.loc[~into, "cause"] == "").all()

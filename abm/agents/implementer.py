@@ -1,0 +1,368 @@
+"""The implementing organisation: county bureau, township offices, village work teams.
+
+These are ordinary Mesa agents (hundreds at most) acting on households through array
+queries. Formalism is not a parameter: each village team splits its hours between
+home visits and paperwork to do well in the county's assessment, so when the
+assessment rewards forms more than outcomes the visits shrink by themselves.
+
+All draws of the phase come from one fixed-size batch per month (``Draws``), so a
+policy that changes who is visited does not reshuffle anyone else's numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from abm.agents.household import EVENT_CODE, NO_MONTH
+
+if TYPE_CHECKING:
+    from abm.model import CountyModel
+
+CHANNELS = {1: "self", 2: "visit", 3: "screen"}
+
+
+@dataclass
+class Draws:
+    """This month's random numbers for the implementers phase, one per household."""
+
+    apply: np.ndarray
+    detect: np.ndarray
+    screen: np.ndarray
+    verify: np.ndarray  # standard normal: error of the township's income check
+    triage: np.ndarray  # cadres' imperfect knowledge of who is struggling
+    attend: np.ndarray  # whether an invited trainee attends
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, n: int) -> Draws:
+        u = rng.random((5, n), dtype=np.float32)
+        z = rng.standard_normal(n, dtype=np.float32)
+        return cls(u[0], u[1], u[2], z, u[3], u[4])
+
+
+def optimal_paperwork(hours: float, required: float, n_households: int, w_paper: float,
+                      w_outcome: float, hours_per_visit: float, k: float) -> float:
+    """Paperwork hours that maximise the team's expected assessment score.
+
+    Score = w_paper * min(1, P / required) + w_outcome * (1 - exp(-k * visits / n)),
+    visits = (hours - P) / hours_per_visit. Concave in P, so the optimum is where the
+    marginal values are equal, clipped to [0, min(hours, required)].
+    """
+    cap = min(hours, required)
+    if cap <= 0 or w_paper <= 0:
+        return 0.0
+    if w_outcome <= 0 or n_households <= 0:
+        return cap
+    c = w_paper * hours_per_visit * n_households / (required * w_outcome * k)
+    if c >= 1.0:
+        return cap
+    p = hours + hours_per_visit * n_households / k * np.log(c)
+    return float(min(max(p, 0.0), cap))
+
+
+class VillageTeam(mesa.Agent):
+    """A village's resident work team: visits, triage, detection, help, forms."""
+
+    def __init__(self, model: CountyModel, village: int):
+        super().__init__(model)
+        self.village = village
+        self.township = int(model.county.village_township[village])
+        self.sl = model.county.village_slice(village)
+        self.n_households = self.sl.stop - self.sl.start
+        imp = model.config.implementers
+        self.n_cadres = imp.cadres_per_village
+        self.detection_skill = imp.detection_skill
+        self.paperwork_share = 0.3
+        self.hours = 0.0
+        self.paper_hours = 0.0
+        self.required_hours = 0.0
+        self.visits = 0
+        self.year_paper_done = 0.0
+        self.year_paper_required = 0.0
+        self.score = np.nan
+
+    def caseload(self) -> int:
+        return int(self.model.households.monitored[self.sl].sum())
+
+    def step(self) -> None:
+        m = self.model
+        cfg = m.config
+        imp, ass = cfg.implementers, cfg.assessment
+        hh = m.households
+        sl = self.sl
+        self.hours = self.n_cadres * imp.hours_per_cadre_month
+        self.required_hours = imp.forms_hours_base + imp.forms_hours_per_case * self.caseload()
+        target = optimal_paperwork(self.hours, self.required_hours, self.n_households,
+                                   ass.weight_paperwork, ass.weight_outcomes,
+                                   imp.hours_per_visit, ass.visit_returns)
+        share_target = target / self.hours if self.hours > 0 else 0.0
+        self.paperwork_share += imp.paperwork_inertia * (share_target - self.paperwork_share)
+        self.paper_hours = self.paperwork_share * self.hours
+        self.year_paper_done += min(self.paper_hours, self.required_hours)
+        self.year_paper_required += self.required_hours
+        self.visits = int((self.hours - self.paper_hours) / imp.hours_per_visit)
+        if self.visits <= 0 or self.n_households == 0:
+            return
+        idx = np.arange(sl.start, sl.stop)
+        # 1. Bring the assistance bundle to monitored households still waiting for it.
+        waiting = idx[hh.monitored[sl] & (hh.helped_since[sl] == NO_MONTH)]
+        waiting = waiting[np.argsort(hh.monitored_since[waiting], kind="stable")]
+        n_help = min(waiting.size, int(self.visits * imp.help_per_visit))
+        if n_help:
+            m.implementation.deliver_bundle(waiting[:n_help])
+        left = self.visits - int(np.ceil(n_help / max(imp.help_per_visit, 1e-9)))
+        if left <= 0:
+            return
+        # 2. Triage: visit the households that look most at risk to the cadres.
+        cand = idx[~hh.monitored[sl] & (hh.flag_due[sl] == NO_MONTH)]
+        if cand.size == 0:
+            return
+        line = m.ctx.poverty_line
+        looks = (hh.registered[cand] * 1.0 + hh.chronic[cand] * 0.5
+                 + hh.disability[cand] * 0.8 + hh.n_elderly[cand] / np.maximum(
+                     hh.size[cand], 1) * 0.5
+                 + 2.0 / (1.0 + hh.income_pc_year[cand] / line)
+                 + m.draws.triage[cand])
+        k = min(left, cand.size)
+        visited = cand[np.argpartition(-looks, k - 1)[:k]] if k < cand.size else cand
+        found = visited[hh.at_risk[visited] & (m.draws.detect[visited] < self.detection_skill)]
+        m.implementation.flag(found, channel=2, lag=0)
+
+
+class TownshipOffice(mesa.Agent):
+    """Decides inclusion into and exit from monitoring, with its own criteria."""
+
+    def __init__(self, model: CountyModel, township: int, multiple: float):
+        super().__init__(model)
+        self.township = township
+        self.inclusion_multiple = multiple
+        self.exit_multiple = multiple * (model.config.policy.monitoring.exit_multiple
+                                         / model.config.policy.monitoring.inclusion_multiple
+                                         if model.config.policy.monitoring.inclusion_multiple
+                                         else 1.0)
+        self.mask = model.county.hh_township == township
+        self.included = 0
+        self.rejected = 0
+
+    def step(self) -> None:
+        m = self.model
+        hh = m.households
+        mon = m.config.policy.monitoring
+        month = m.month
+        line = m.ctx.poverty_line
+        mine = np.flatnonzero(self.mask & (hh.flag_due != NO_MONTH) & (hh.flag_due <= month)
+                              & ~hh.monitored)
+        if mine.size:
+            measured = hh.income_pc_year[mine] * np.exp(
+                mon.verification_noise * m.draws.verify[mine])
+            income_12 = np.maximum(hh.net_sum[mine] + hh.rigid_12m[mine], 1.0)
+            rigid = hh.rigid_12m[mine] > mon.rigid_spending_share * income_12
+            drop = hh.net_recent_m[mine] < (1 - mon.sharp_drop_share) * np.maximum(
+                hh.net_sum[mine] / 12.0, 0.0)
+            ok = (measured < self.inclusion_multiple * line) | rigid | drop
+            m.implementation.include(mine[ok], sudden=(rigid | drop)[ok],
+                                     channel=hh.flag_channel[mine[ok]])
+            self.included += int(ok.sum())
+            self.rejected += int((~ok).sum())
+            hh.flag_due[mine] = NO_MONTH
+            hh.flag_channel[mine] = 0
+        # Exits: income above the exit line for long enough (less under pressure).
+        mon_idx = np.flatnonzero(self.mask & hh.monitored)
+        if mon_idx.size:
+            above = hh.income_pc_year[mon_idx] >= self.exit_multiple * line
+            hh.stable_months[mon_idx] = np.where(above, hh.stable_months[mon_idx] + 1, 0)
+            need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
+            done = mon_idx[hh.stable_months[mon_idx] >= need]
+            m.implementation.eliminate(done)
+
+
+class CountyBureau(mesa.Agent):
+    """Budgets, the data screen, the annual assessment and cadre postings."""
+
+    def __init__(self, model: CountyModel):
+        super().__init__(model)
+        self.scores: list[float] = []
+
+    def screen(self) -> None:
+        """Sector departments' data (insurance, civil affairs) flag households."""
+        m = self.model
+        hh = m.households
+        mon = m.config.policy.monitoring
+        income_12 = np.maximum(hh.net_sum, 1.0)
+        trace = (hh.rigid_12m > 0.3 * income_12) | hh.dibao | hh.disability
+        free = ~hh.monitored & (hh.flag_due == NO_MONTH)
+        hit = free & hh.at_risk & trace & (m.draws.screen < mon.screen_p_detect)
+        false = free & ~hh.at_risk & (m.draws.screen < mon.screen_false_alarm)
+        m.implementation.flag(np.flatnonzero(hit | false), channel=3,
+                              lag=mon.screen_lag_months)
+
+    def annual_review(self) -> None:
+        """Score last year's teams, then post extra cadres where caseloads are heaviest."""
+        m = self.model
+        cfg = m.config
+        hh = m.households
+        teams = m.village_teams
+        scores = []
+        for t in teams:
+            paper = (t.year_paper_done / t.year_paper_required
+                     if t.year_paper_required > 0 else 1.0)
+            risk = hh.at_risk[t.sl]
+            outcome = float((hh.monitored[t.sl] & risk).sum() / risk.sum()) if risk.any() else 1.0
+            t.score = cfg.assessment.weight_paperwork * paper + (
+                cfg.assessment.weight_outcomes * outcome)
+            scores.append(t.score)
+            t.year_paper_done = t.year_paper_required = 0.0
+        self.scores = scores
+        base = cfg.implementers.cadres_per_village
+        for t in teams:
+            t.n_cadres = base
+        extra = cfg.implementers.extra_cadres
+        if extra and teams:
+            load = np.array([t.caseload() / max(t.n_cadres, 1) + t.n_households * 1e-6
+                             for t in teams])
+            for _ in range(extra):
+                i = int(np.argmax(load))
+                teams[i].n_cadres += 1
+                load[i] = teams[i].caseload() / teams[i].n_cadres
+
+
+class Monitoring:
+    """The monitoring and assistance operations the implementers share, and their
+    running counts (read by ``abm.smith``)."""
+
+    def __init__(self, model: CountyModel):
+        self.model = model
+        self.events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.posts_used = 0
+        self.n_flags = {1: 0, 2: 0, 3: 0}
+        self.n_included_by = {1: 0, 2: 0, 3: 0}
+        self.n_included = 0
+        self.n_exits = 0
+        self.n_premature_returns = 0
+        self.delay_to_monitor: list[int] = []  # months from risk to monitoring
+        self.delay_to_help: list[int] = []  # months from risk to the first help
+        self.trained = 0
+        self.invited = 0
+        self.risk_at_inclusion: dict[int, int] = {}
+
+    def new_month(self) -> None:
+        self.events = []
+
+    def flag(self, idx: np.ndarray, channel: int, lag: int) -> None:
+        """A household's hardship reaches the township through a channel."""
+        hh = self.model.households
+        idx = idx[(hh.flag_due[idx] == NO_MONTH) & ~hh.monitored[idx]]
+        hh.flag_due[idx] = self.model.month + lag
+        hh.flag_channel[idx] = channel
+        self.n_flags[channel] += int(idx.size)
+
+    def include(self, idx: np.ndarray, sudden: np.ndarray, channel: np.ndarray) -> None:
+        m = self.model
+        hh = m.households
+        month = m.month
+        hh.monitored[idx] = True
+        hh.monitored_since[idx] = month
+        hh.helped_since[idx] = NO_MONTH
+        hh.stable_months[idx] = 0
+        hh.category[idx] = np.where(hh.registered[idx], 1, np.where(sudden, 3, 2))
+        self.n_included += int(idx.size)
+        for c in (1, 2, 3):
+            self.n_included_by[c] += int((channel == c).sum())
+        recent = (hh.exited_month[idx] != NO_MONTH) & (month - hh.exited_month[idx] <= 12)
+        self.n_premature_returns += int(recent.sum())
+        risk = hh.risk_since[idx]
+        self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
+        for i, r in zip(idx.tolist(), risk.tolist(), strict=True):
+            self.risk_at_inclusion[i] = r
+        self.events.append((idx, np.full(idx.size, EVENT_CODE["monitored"], np.int8),
+                            hh.main_cause(idx)))
+
+    def eliminate(self, idx: np.ndarray) -> None:
+        """Risk declared eliminated: the household leaves monitoring (and its post)."""
+        if idx.size == 0:
+            return
+        m = self.model
+        hh = m.households
+        hh.monitored[idx] = False
+        hh.category[idx] = 0
+        hh.exited_month[idx] = m.month
+        post = idx[hh.in_post[idx]]
+        if post.size:
+            hh.in_post[post] = False
+            self.posts_used -= int(post.size)
+            wage = m.config.policy.public_posts.wage_month * m.ctx.levels["public_posts"]
+            hh.book("policy_withdrawal", 12.0 * wage, _mask(hh.n, post))
+        self.n_exits += int(idx.size)
+        self.events.append((idx, np.full(idx.size, EVENT_CODE["risk_eliminated"], np.int8),
+                            np.full(idx.size, "", dtype=object)))
+
+    def deliver_bundle(self, idx: np.ndarray) -> None:
+        """The assistance bundle, fitted to the household: dibao for those who cannot
+        work, a public-welfare post and training for those who can, a link to an
+        enterprise, and a referral to social work for the discouraged."""
+        m = self.model
+        hh = m.households
+        cfg = m.config
+        lv = m.ctx.levels
+        hh.helped_since[idx] = m.month
+        for i in idx.tolist():
+            r = self.risk_at_inclusion.pop(i, NO_MONTH)
+            if r != NO_MONTH:
+                self.delay_to_help.append(m.month - r)
+        home = hh.n_labour[idx] - hh.n_migrants[idx] - hh.n_jobless[idx] * 0
+        able = home > 0
+        # Minimum living guarantee for households that cannot work.
+        if lv["dibao"] > 0:
+            guarantee = idx[~able & (hh.income_pc_year[idx] < m.ctx.dibao_line)]
+            hh.dibao[guarantee] = True
+        # Public-welfare posts, within the quota.
+        quota = int(cfg.policy.public_posts.quota_per_1000 * hh.n / 1000.0
+                    * (lv["public_posts"] > 0))
+        want = idx[able & ~hh.in_post[idx] & (hh.employer[idx] < 0)]
+        room = max(0, quota - self.posts_used)
+        got = want[:room]
+        hh.in_post[got] = True
+        self.posts_used += int(got.size)
+        # Training seats, paid per attendee; attendance depends on motivation.
+        if lv["training"] > 0:
+            invited = idx[able]
+            self.invited += int(invited.size)
+            attend = invited[m.draws.attend[invited] < hh.motivation[invited]]
+            cost = cfg.policy.training.cost_per_seat
+            if attend.size and cost > 0:
+                paid = m.budget.pay("training", np.full(attend.size, cost))
+                attend = attend[paid >= cost - 1e-9]
+            hh.training_gain[attend] += cfg.policy.training.skill_gain * lv["training"]
+            self.trained += int(attend.size)
+        # Benefit linkage with a supported enterprise of the township.
+        m.industry.link(idx[hh.coop[idx] < 0])
+        # Social work for the discouraged.
+        m.social.refer(idx[hh.motivation[idx] < 0.45])
+
+
+def _mask(n: int, idx: np.ndarray) -> np.ndarray:
+    out = np.zeros(n, bool)
+    out[idx] = True
+    return out
+
+
+def township_multiples(cfg, n_townships: int, rng: np.random.Generator) -> np.ndarray:
+    """The inclusion multiple each township office actually applies (Laoling: they
+    differ); the spread is the idealized policy's, the draw is the county's."""
+    mon = cfg.policy.monitoring
+    s = mon.township_criteria_spread
+    z = rng.standard_normal(n_townships)
+    return mon.inclusion_multiple * np.exp(s * z - s * s / 2)
+
+
+def self_applications(model: CountyModel) -> None:
+    """Households at risk decide whether to apply themselves: more likely with trust
+    in cadres and motivation, less with the stigma of being labelled."""
+    hh = model.households
+    mon = model.config.policy.monitoring
+    p = mon.p_self_apply * hh.trust * (0.5 + hh.motivation) * (1.0 - mon.stigma)
+    apply = hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH) & (model.draws.apply < p)
+    model.implementation.flag(np.flatnonzero(apply), channel=1, lag=0)
