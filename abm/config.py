@@ -116,8 +116,11 @@ class PopulationConfig(Section):
                             "start", ge=0, le=1)
     p_registered_poor: float = P(0.12, unit="share", doc="Households registered poor at some "
                                  "time in 2014-2020 (all lifted out by 2020)", ge=0, le=1)
-    disadvantage_loading: float = P(0.8, unit="sd", doc="How strongly registered-poor history "
+    disadvantage_loading: float = P(1.1, unit="sd", doc="How strongly registered-poor history "
                                     "goes with less land, schooling and health", ge=0, le=3)
+    motivation_mean: float = P(0.667, unit="share", doc="Mean motivation (endogenous "
+                               "driving force) households return to (Beta, concentration 9)",
+                               ge=0.05, le=0.95)
     savings_months_mean: float = P(4.0, unit="months", doc="Mean savings at start, in months "
                                    "of the household's income", ge=0, le=60)
     p_debt: float = P(0.15, unit="share", doc="Households starting with debt", ge=0, le=1)
@@ -160,14 +163,14 @@ class HealthConfig(Section):
 
 # ----------------------------------------------------------------------- economy
 class EconomyConfig(Section):
-    farm_income_per_mu: float = P(3_850.0, unit="yuan/mu/year", doc="Net farm and household "
+    farm_income_per_mu: float = P(3_700.0, unit="yuan/mu/year", doc="Net farm and household "
                                   "business income per mu with enough labour, at trend price",
                                   ge=0, le=100_000,
                                   source="set so business income is ~36% of income, NBS 2019 "
                                   "poor-area structure (derived)")
     mu_per_farm_worker: float = P(6.0, unit="mu", doc="Land one working member can farm fully",
                                   gt=0, le=100)
-    local_wage_month: float = P(2_700.0, unit="yuan/month", doc="Local wage of an employed "
+    local_wage_month: float = P(2_600.0, unit="yuan/month", doc="Local wage of an employed "
                                 "working member in the county", ge=0, le=100_000,
                                 source="set so wages are ~35% of income, NBS 2019 (derived)")
     p_local_work: float = P(0.50, unit="share of months", doc="Share of months a local worker "
@@ -487,9 +490,9 @@ class ImplementersConfig(Section):
                                      "consolidation work", ge=0, le=400)
     hours_per_visit: float = P(2.0, unit="hours", doc="Time one home visit takes", gt=0,
                                le=40)
-    forms_hours_per_case: float = P(3.0, unit="hours/month", doc="Paperwork one monitored "
+    forms_hours_per_case: float = P(4.0, unit="hours/month", doc="Paperwork one monitored "
                                     "household demands each month", ge=0, le=100)
-    forms_hours_base: float = P(10.0, unit="hours/month", doc="Paperwork a village team owes "
+    forms_hours_base: float = P(20.0, unit="hours/month", doc="Paperwork a village team owes "
                                 "every month whatever its caseload", ge=0, le=1000)
     detection_skill: float = P(0.6, unit="probability", doc="Chance a visit to an at-risk "
                                "household recognises the risk", ge=0, le=1)
@@ -518,7 +521,7 @@ class IndustryConfig(Section):
         description="Sector mix: share of villages whose main product is in each sector")
     enterprises_per_township: int = P(3, unit="enterprises", doc="Enterprises and "
                                       "cooperatives per township", ge=0, le=1000)
-    jobs_per_enterprise: int = P(25, unit="jobs", doc="Local jobs in one enterprise", ge=0,
+    jobs_per_enterprise: int = P(20, unit="jobs", doc="Local jobs in one enterprise", ge=0,
                                  le=100_000)
     wage_month: float = P(2_500.0, unit="yuan/month", doc="Enterprise wage", ge=0,
                           le=100_000)

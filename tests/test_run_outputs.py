@@ -50,3 +50,15 @@ def test_generated_docs_are_up_to_date():
         "run: uv run python -m abm.schema_docs"
     assert (ROOT / "configs" / "baseline.yaml").read_text() == baseline_yaml(), \
         "run: uv run python -m abm.schema_docs"
+
+
+def test_every_county_preset_loads_and_runs(tmp_path):
+    presets = sorted((ROOT / "configs" / "counties").glob("*.yaml"))
+    assert len(presets) == 5
+    names = set()
+    for p in presets:
+        out = tmp_path / p.stem
+        assert main(["run", str(p), "--households", "400", "--months", "2", "--out",
+                     str(out)]) == 0
+        names.add(load_config(out / "config.yaml").county.name)
+    assert names == {"Y County", "H County", "Laoling", "Lankao", "P County"}

@@ -260,7 +260,8 @@ def generate(cfg: Config, village: np.ndarray, township: np.ndarray,
                                pc.land_sigma)
     hh.education[:] = np.clip(rng.normal(pc.education_mean_years - 1.5 * a * z, 2.5), 0, 16)
     hh.skills[:] = np.clip(0.1 + 0.04 * hh.education + rng.normal(0, 0.08, n), 0.02, 1.0)
-    hh.motivation[:] = np.clip(rng.beta(6, 3, n) - 0.05 * a * z, 0.02, 1.0)
+    mm = pc.motivation_mean
+    hh.motivation[:] = np.clip(rng.beta(9 * mm, 9 * (1 - mm), n) - 0.05 * a * z, 0.02, 1.0)
     hh.disposition[:] = hh.motivation
     hh.trust[:] = rng.beta(6, 3, n)
     hh.n_migrants[:] = rng.binomial(np.maximum(labour, 0), cfg.economy.init_migrant_share)

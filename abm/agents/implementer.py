@@ -236,7 +236,6 @@ class Monitoring:
     def __init__(self, model: CountyModel):
         self.model = model
         self.events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.posts_used = 0
         self.n_flags = {1: 0, 2: 0, 3: 0}
         self.n_included_by = {1: 0, 2: 0, 3: 0}
         self.n_included = 0
@@ -292,7 +291,6 @@ class Monitoring:
         post = idx[hh.in_post[idx]]
         if post.size:
             hh.in_post[post] = False
-            self.posts_used -= int(post.size)
             wage = m.config.policy.public_posts.wage_month * m.ctx.levels["public_posts"]
             hh.book("policy_withdrawal", 12.0 * wage, _mask(hh.n, post))
         self.n_exits += int(idx.size)
@@ -322,10 +320,9 @@ class Monitoring:
         quota = int(cfg.policy.public_posts.quota_per_1000 * hh.n / 1000.0
                     * (lv["public_posts"] > 0))
         want = idx[able & ~hh.in_post[idx] & (hh.employer[idx] < 0)]
-        room = max(0, quota - self.posts_used)
+        room = max(0, quota - int(hh.in_post.sum()))
         got = want[:room]
         hh.in_post[got] = True
-        self.posts_used += int(got.size)
         # Training seats, paid per attendee; attendance depends on motivation.
         if lv["training"] > 0:
             invited = idx[able]

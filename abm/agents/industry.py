@@ -62,7 +62,8 @@ class Enterprise(mesa.Agent):
 
     def hire(self) -> None:
         """Fill vacancies from the township's households with a free worker, in a fixed
-        hiring order (drawn once), linked and monitored households first."""
+        hiring order (drawn once), monitored households first (the poverty-alleviation
+        workshops' rule)."""
         m = self.model
         hh = m.households
         self.workers = self.workers[hh.employer[self.workers] == self.unique_id]
@@ -75,8 +76,7 @@ class Enterprise(mesa.Agent):
         cand = pool[free]
         if cand.size == 0:
             return
-        first = (hh.coop[cand] == self.unique_id) | hh.monitored[cand]
-        order = np.lexsort((m.industry.hire_key[cand], ~first))
+        order = np.lexsort((m.industry.hire_key[cand], ~hh.monitored[cand]))
         take = cand[order[:need]]
         hh.employer[take] = self.unique_id
         self.workers = np.concatenate([self.workers, take])

@@ -1,0 +1,284 @@
+"""Unit tests of each implementer, industry and social-sector agent, each instrument,
+and the budget, on small counties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm.agents.household import NO_MONTH
+from abm.agents.implementer import optimal_paperwork
+from abm.budget import Budget
+from abm.config import ConfigError, load_config
+from abm.model import CountyModel
+from abm.policy import Calendar, instrument_level, levels
+
+
+def model(*sets, n=1500, seed=3):
+    return CountyModel(load_config(None, list(sets), households=n, months=24, seed=seed))
+
+
+# ------------------------------------------------------------------ budget
+def test_budget_never_spends_beyond_a_line():
+    b = Budget()
+    b.new_year({"support": 100.0})
+    paid = b.pay("support", np.array([60.0, 60.0]))
+    assert paid.sum() == pytest.approx(100.0) and paid[0] == pytest.approx(50.0)
+    assert b.pay("support", np.array([10.0])).sum() == 0.0
+    assert b.lines["support"].payer == "consolidation_fund"
+    # entitlements have no ceiling
+    assert b.pay("pension", np.array([1e9])).sum() == 1e9
+
+
+# ------------------------------------------------------------------ calendar
+def test_instrument_levels_follow_the_calendar():
+    cfg = load_config(None, ["policy.support.kept_after_transition=0",
+                             "policy.withdrawal_months=12", "policy.training.start_year=2023",
+                             "policy.training.end_year=2024"])
+    cal = Calendar(2021)
+    sup = cfg.policy.support
+    assert instrument_level(cfg, sup, cal, 59) == 1.0  # Dec 2025
+    assert instrument_level(cfg, sup, cal, 65) == pytest.approx(0.5)  # half-way
+    assert instrument_level(cfg, sup, cal, 71) == 0.0
+    assert levels(cfg, cal, 12)["training"] == 0.0  # 2022
+    assert levels(cfg, cal, 24)["training"] == 1.0
+    assert levels(cfg, cal, 48)["training"] == 0.0  # 2025
+
+
+@pytest.mark.parametrize("sets,key", [
+    (["policy.monitoring.exit_multiple=1.2"], "policy"),
+    (["policy.training.start_year=2030", "policy.training.end_year=2025"], "policy.training"),
+    (["policy.public_posts.quota_per_1000=-1"], "policy.public_posts.quota_per_1000"),
+    (["shocks.price_shocks=[{sector: fishing}]"], ""),
+    (["industry.sectors={}"], ""),
+])
+def test_contradictory_policy_settings_are_refused(sets, key):
+    with pytest.raises(ConfigError) as e:
+        load_config(None, sets)
+    assert e.value.key == key
+    assert e.value.message
+
+
+# ------------------------------------------------------------------ implementers
+def test_paperwork_choice_follows_the_assessment():
+    args = dict(hours=160.0, required=60.0, n_households=150, hours_per_visit=2.0, k=3.0)
+    forms = optimal_paperwork(w_paper=0.9, w_outcome=0.1, **args)
+    visits = optimal_paperwork(w_paper=0.1, w_outcome=0.9, **args)
+    assert forms == pytest.approx(60.0)  # all the required forms
+    assert visits < forms
+    assert optimal_paperwork(w_paper=0.0, w_outcome=1.0, **args) == 0.0
+    assert optimal_paperwork(w_paper=1.0, w_outcome=0.0, **args) == 60.0
+
+
+def test_village_team_visits_detect_and_township_includes():
+    m = model("policy.monitoring.p_self_apply=0", "policy.monitoring.screen_p_detect=0",
+              "policy.monitoring.screen_false_alarm=0")
+    for _ in range(3):
+        m.step()
+    imp = m.implementation
+    assert imp.n_flags[1] == 0 and imp.n_flags[3] == 0
+    assert imp.n_flags[2] > 0 and imp.n_included_by[2] > 0
+    hh = m.households
+    assert (hh.monitored_since[hh.monitored] != NO_MONTH).all()
+    assert all(t.visits > 0 for t in m.village_teams)
+
+
+def test_no_cadres_no_visits_but_households_still_apply():
+    m = model("implementers.cadres_per_village=0")
+    for _ in range(3):
+        m.step()
+    assert all(t.visits == 0 for t in m.village_teams)
+    assert m.implementation.n_included_by[2] == 0
+    assert m.implementation.n_included_by[1] > 0
+
+
+def test_township_criteria_spread_makes_townships_differ():
+    flat = model()
+    spread = model("policy.monitoring.township_criteria_spread=0.5")
+    assert len({t.inclusion_multiple for t in flat.township_offices}) == 1
+    assert len({t.inclusion_multiple for t in spread.township_offices}) > 1
+
+
+def test_bundle_gives_posts_within_quota_and_dibao_to_those_who_cannot_work():
+    m = model("policy.public_posts.quota_per_1000=5")
+    for _ in range(6):
+        m.step()
+    hh = m.households
+    assert 0 < hh.in_post.sum() <= 5 * hh.n / 1000
+    assert (hh.monitored[hh.in_post]).all()
+    helped = hh.helped_since != NO_MONTH
+    assert helped.any()
+
+
+def test_pressure_to_exit_shortens_stays_and_brings_returns():
+    calm, pushed = model(n=2500), model("policy.monitoring.pressure_exit=0.9", n=2500)
+    for _ in range(24):
+        calm.step()
+        pushed.step()
+    assert pushed.implementation.n_exits > calm.implementation.n_exits
+    assert (pushed.implementation.n_premature_returns
+            >= calm.implementation.n_premature_returns)
+
+
+def test_bureau_posts_extra_cadres_to_heavy_caseloads():
+    m = model("implementers.extra_cadres=10")
+    for _ in range(12):
+        m.step()
+    counts = [t.n_cadres for t in m.village_teams]
+    assert sum(counts) == 2 * len(counts) + 10
+    assert len(m.bureau.scores) == len(m.village_teams)
+    assert all(0 <= s <= 1 for s in m.bureau.scores)
+
+
+# ------------------------------------------------------------------ industry
+def test_enterprises_hire_pay_dividends_and_fail_in_a_collapse():
+    m = model("industry.sectors={grain: 1.0}",
+              "shocks.price_shocks=[{sector: grain, year: 2021, size: -1.5}]",
+              "industry.failure_months=2", "industry.capital_months=1", n=3000)
+    alive0 = len(m.industry.alive())
+    hh = m.households
+    assert (hh.employer >= 0).sum() > 0
+    assert (hh.coop >= 0).sum() > 0
+    for _ in range(12):
+        m.step()
+    assert len(m.industry.alive()) < alive0
+    assert m.industry.n_failed > 0
+    dead = {e.unique_id for e in m.industry.enterprises if not e.alive}
+    assert not np.isin(hh.employer, list(dead)).any()
+    assert not np.isin(hh.coop, list(dead)).any()
+
+
+def test_dividends_reach_members_in_good_times():
+    m = model("economy.price_sigma=0", "industry.margin=0.2")
+    m.step()
+    m.step()
+    hh = m.households
+    members = hh.coop >= 0
+    assert hh.inc_property_m[members].mean() > hh.inc_property_m[~members].mean()
+
+
+def test_concentration_of_a_single_sector_county_is_one():
+    assert model("industry.sectors={livestock: 1.0}").industry.concentration() == 1.0
+    assert model().industry.concentration() < 0.5
+
+
+# ------------------------------------------------------------------ social sector
+def test_charity_grants_only_sudden_hardship_and_within_its_pool():
+    m = model("social.charity_per_household=10", "social.charity_grant=5000", n=3000)
+    for _ in range(12):
+        m.step()
+    line = m.budget.lines["charity"]
+    assert line.spent <= line.allocated + 1e-6
+    assert m.social.charity.n_grants > 0
+
+
+def test_social_workers_raise_motivation_within_caseload():
+    m = model("social.social_workers_per_10k=50", "social.motivation_support=0.2")
+    for _ in range(6):
+        m.step()
+    w = m.social.workers
+    assert w.cases.size <= w.capacity
+    assert w.served > 0
+
+
+def test_clinic_contracts_cover_chronic_patients_and_access_falls_with_distance():
+    m = model("policy.prevention.coverage=1.0", "policy.prevention.cost_per_contract=0")
+    hh = m.households
+    # everyone chronic at the last January has a contract; later onsets wait a year
+    assert hh.doctor_contract[hh.chronic].mean() > 0.85
+    assert not hh.doctor_contract[~hh.chronic].any()
+    c = m.county
+    d = np.hypot(*(c.village_xy - c.township_xy[c.village_township]).T)
+    assert np.corrcoef(d, c.village_access)[0, 1] < -0.8
+
+
+def test_paired_enterprise_buys_from_registered_within_budget():
+    m = model("policy.consumption_assistance.budget_per_household=100")
+    hh = m.households
+    assert hh.ca_buyer.any()
+    assert not hh.ca_buyer[~(hh.registered | hh.monitored)].any()
+    for _ in range(12):
+        m.step()
+    line = m.budget.lines["consumption_assistance"]
+    assert line.spent <= line.allocated + 1e-6
+
+
+def test_epidemic_idles_migrants_books_losses_and_brings_relief():
+    m = model("shocks.epidemic.start_year=2021", "shocks.epidemic.start_month_of_year=1",
+              "shocks.epidemic.dur_months=3")
+    m.step()
+    assert m.metrics["smith_env_loss_epidemic_m"] > 0
+    m.step()
+    assert m.social.charity.n_relieved > 0
+    assert m.budget.lines["epidemic_relief"].spent > 0
+
+
+def test_disasters_strike_villages_and_book_losses():
+    m = model("shocks.p_disaster_village_year=1.0")
+    for _ in range(2):
+        m.step()
+    assert m.shocks.n_disasters > 0
+    assert m.metrics["smith_env_loss_disaster_m"] > 0
+
+
+# ------------------------------------------------------------------ instruments
+def test_medical_cap_limits_yearly_out_of_pocket_spending():
+    m = model("policy.medical_cap.enabled=true", "policy.medical_cap.cap_yuan=2000",
+              "policy.medical_cap.eligible=all", "policy.medical_cap.budget_per_household=1e5",
+              "health.p_acute=0.05")
+    for _ in range(11):  # within one calendar year
+        m.step()
+    assert m.households.oop_year.max() <= 2000 + 1e-6
+
+
+def test_prevention_lowers_acute_illness_of_covered_patients():
+    on = model("policy.prevention.coverage=1", "policy.prevention.rel_acute=0",
+               "policy.prevention.cost_per_contract=0", "health.p_acute=0.05")
+    off = model("policy.prevention.enabled=false", "health.p_acute=0.05")
+    for _ in range(6):
+        on.step()
+        off.step()
+    c_on, c_off = on.households.chronic, off.households.chronic
+    assert on.households.acute_left[c_on].sum() < off.households.acute_left[c_off].sum()
+
+
+def test_training_raises_skills_of_attendees():
+    on = model("policy.training.skill_gain=0.5", "policy.training.seats_per_1000=1000")
+    off = model("policy.training.enabled=false")
+    for _ in range(6):
+        on.step()
+        off.step()
+    assert on.implementation.trained > 0 and off.implementation.trained == 0
+    mon = on.households.helped_since != NO_MONTH
+    mon_off = off.households.helped_since != NO_MONTH
+    assert on.households.skills[mon].mean() > off.households.skills[mon_off].mean()
+
+
+def test_schooling_subsidy_and_support_paid_only_to_covered_households():
+    m = model()
+    m.step()
+    hh = m.households
+    assert m.budget.lines["support"].spent_month > 0
+    assert m.budget.lines["schooling_subsidy"].spent_month > 0
+    m2 = model("policy.support.enabled=false", "policy.schooling_subsidy.enabled=false")
+    m2.step()
+    assert m2.budget.lines["support"].spent_month == 0
+    assert m2.budget.lines["schooling_subsidy"].spent_month == 0
+    assert hh.inc_public_m[hh.registered].mean() > m2.households.inc_public_m[
+        m2.households.registered].mean()
+
+
+def test_every_yuan_of_help_has_a_payer():
+    """Help households receive each month = what the budget lines paid them."""
+    m = model("shocks.epidemic.start_year=2021", "shocks.epidemic.dur_months=4",
+              "policy.medical_cap.enabled=true", n=2000)
+    direct = ["support", "schooling_subsidy", "dibao", "public_posts", "dividends",
+              "consumption_assistance", "medical_assistance", "medical_cap"]
+    credited_last = float(m.households.pending_transfer_m.sum())
+    for _ in range(8):
+        m.step()
+        spent = m.budget.month_by_line()
+        paid_to_households = sum(spent[k] for k in direct) + credited_last
+        assert m.households.help_m.sum() == pytest.approx(paid_to_households, rel=1e-9)
+        credited_last = spent["charity"] + spent["epidemic_relief"]
+        assert m.households.pending_transfer_m.sum() == pytest.approx(credited_last)
