@@ -282,3 +282,33 @@ def test_every_yuan_of_help_has_a_payer():
         assert m.households.help_m.sum() == pytest.approx(paid_to_households, rel=1e-9)
         credited_last = spent["charity"] + spent["epidemic_relief"]
         assert m.households.pending_transfer_m.sum() == pytest.approx(credited_last)
+
+
+def test_data_screen_flags_households_with_a_data_trace_after_its_lag():
+    m = model("policy.monitoring.p_self_apply=0", "implementers.cadres_per_village=0",
+              "policy.monitoring.screen_p_detect=1", "policy.monitoring.screen_lag_months=2",
+              "policy.monitoring.screen_false_alarm=0")
+    m.step()
+    imp = m.implementation
+    assert imp.n_flags[3] > 0
+    hh = m.households
+    pending = hh.flag_channel == 3
+    # flagged in month -1 or 0 (the spin-up's last month), due two months later
+    assert set(np.unique(hh.flag_due[pending])) == {1, 2}
+    for _ in range(3):
+        m.step()
+    assert m.implementation.n_included_by[3] > 0
+
+
+def test_employment_help_sends_jobless_migrants_back_sooner():
+    sets = ["economy.p_job_loss=0.05", "economy.p_remigrate=0.05"]
+    on = model(*sets, "policy.employment_help.rel_remigrate=10", n=3000)
+    off = model(*sets, "policy.employment_help.enabled=false", n=3000)
+    for _ in range(12):
+        on.step()
+        off.step()
+    assert on.budget.lines["employment_help"].cum_spent > 0
+    assert off.budget.lines["employment_help"].cum_spent == 0
+    jobless_mon_on = on.households.n_jobless[on.households.monitored].mean()
+    jobless_mon_off = off.households.n_jobless[off.households.monitored].mean()
+    assert jobless_mon_on < jobless_mon_off
