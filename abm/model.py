@@ -136,6 +136,7 @@ class CountyModel(mesa.Model):
         self.bureau.screen()
         for team in self.village_teams:
             team.step()
+        self.implementation.after_visits()
         for office in self.township_offices:
             office.step()
         if record:

@@ -78,7 +78,8 @@ COLUMNS: dict[str, tuple[Any, str, str]] = {
     "category": (np.int8, "implementers", "monitoring category: 0 none, 1 unstable "
                  "lifted-out, 2 marginal, 3 sudden severe hardship"),
     "monitored_since": (np.int32, "implementers", "month monitoring began (NO_MONTH: never)"),
-    "helped_since": (np.int32, "implementers", "month the assistance bundle arrived (-1)"),
+    "helped_since": (np.int32, "implementers", "month the assistance bundle arrived"),
+    "risk_start": (np.int32, "implementers", "month the risk that led to monitoring began"),
     "stable_months": (np.int16, "implementers", "months above the exit line while monitored"),
     "exited_month": (np.int32, "implementers", "month risk was last declared eliminated (-1)"),
     "flag_due": (np.int32, "implementers", "month a pending flag reaches the township (-1)"),
@@ -113,7 +114,8 @@ COLUMNS: dict[str, tuple[Any, str, str]] = {
 
 INCOME_COLUMNS = ("inc_farm_m", "inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m")
 NO_MONTH = -1_000_000  # "never" in month columns (months are negative in the spin-up)
-MONTH_COLUMNS = ("monitored_since", "helped_since", "exited_month", "flag_due", "risk_since")
+MONTH_COLUMNS = ("monitored_since", "helped_since", "exited_month", "flag_due", "risk_since",
+                 "risk_start")
 NO_ID_COLUMNS = ("employer", "coop")  # -1: none
 SPENDING_COLUMNS = ("sp_consumption_m", "sp_medical_m", "sp_schooling_m", "sp_interest_m",
                     "sp_repairs_m")

@@ -112,7 +112,7 @@ class VillageTeam(mesa.Agent):
         waiting = waiting[np.argsort(hh.monitored_since[waiting], kind="stable")]
         n_help = min(waiting.size, int(self.visits * imp.help_per_visit))
         if n_help:
-            m.implementation.deliver_bundle(waiting[:n_help])
+            m.implementation.to_help.append(waiting[:n_help])
         left = self.visits - int(np.ceil(n_help / max(imp.help_per_visit, 1e-9)))
         if left <= 0:
             return
@@ -129,7 +129,7 @@ class VillageTeam(mesa.Agent):
         k = min(left, cand.size)
         visited = cand[np.argpartition(-looks, k - 1)[:k]] if k < cand.size else cand
         found = visited[hh.at_risk[visited] & (m.draws.detect[visited] < self.detection_skill)]
-        m.implementation.flag(found, channel=2, lag=0)
+        m.implementation.found.append(found)
 
 
 class TownshipOffice(mesa.Agent):
@@ -245,10 +245,20 @@ class Monitoring:
         self.delay_to_help: list[int] = []  # months from risk to the first help
         self.trained = 0
         self.invited = 0
-        self.risk_at_inclusion: dict[int, int] = {}
+        self.to_help: list[np.ndarray] = []  # this month's visits that bring the bundle
+        self.found: list[np.ndarray] = []  # this month's visits that found a risk
 
     def new_month(self) -> None:
         self.events = []
+        self.to_help = []
+        self.found = []
+
+    def after_visits(self) -> None:
+        """Act on the village teams' visits of the month, in team order."""
+        if self.to_help:
+            self.deliver_bundle(np.concatenate(self.to_help))
+        if self.found:
+            self.flag(np.concatenate(self.found), channel=2, lag=0)
 
     def flag(self, idx: np.ndarray, channel: int, lag: int) -> None:
         """A household's hardship reaches the township through a channel."""
@@ -273,9 +283,8 @@ class Monitoring:
         recent = (hh.exited_month[idx] != NO_MONTH) & (month - hh.exited_month[idx] <= 12)
         self.n_premature_returns += int(recent.sum())
         risk = hh.risk_since[idx]
+        hh.risk_start[idx] = risk
         self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
-        for i, r in zip(idx.tolist(), risk.tolist(), strict=True):
-            self.risk_at_inclusion[i] = r
         self.events.append((idx, np.full(idx.size, EVENT_CODE["monitored"], np.int8),
                             hh.main_cause(idx)))
 
@@ -306,10 +315,8 @@ class Monitoring:
         cfg = m.config
         lv = m.ctx.levels
         hh.helped_since[idx] = m.month
-        for i in idx.tolist():
-            r = self.risk_at_inclusion.pop(i, NO_MONTH)
-            if r != NO_MONTH:
-                self.delay_to_help.append(m.month - r)
+        start = hh.risk_start[idx]
+        self.delay_to_help.extend((m.month - start[start != NO_MONTH]).tolist())
         home = hh.n_labour[idx] - hh.n_migrants[idx] - hh.n_jobless[idx] * 0
         able = home > 0
         # Minimum living guarantee for households that cannot work.
