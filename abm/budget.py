@@ -79,7 +79,7 @@ class Budget:
         if want <= 0:
             return np.zeros_like(amounts)
         scale = min(1.0, line.remaining / want)
-        paid = amounts if scale >= 1.0 else amounts * scale
+        paid = amounts * scale  # a new array: callers may reuse ``amounts``
         total = want * scale
         line.spent += total
         line.spent_month += total
