@@ -191,6 +191,22 @@ def _check_keys(exp: Experiment, source: str) -> None:
             _check_key(source, f"design.parameters.{key}", key, numeric=True)
 
 
+def _check_bounds(exp: Experiment, base_raw: dict[str, Any], source: str) -> None:
+    """Each design bound must itself be a valid value, before anything is sampled."""
+    if exp.design is None:
+        return
+    for key, bounds in exp.design.parameters.items():
+        for bound in bounds:
+            data = copy.deepcopy(base_raw)
+            _set_dotted(data, key, int(bound) if _key_types()[key] == "int" else bound)
+            try:
+                config_from_dict(data, source)
+            except ConfigError as err:
+                if err.key == key:
+                    raise ConfigError(source, f"design.parameters.{key}",
+                                      f"bound {bound:g}: {err.message}") from None
+
+
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     node = data
     parts = key.split(".")
@@ -269,6 +285,7 @@ def build_plan(exp: Experiment, source: Path) -> Plan:
     base_raw = read_yaml_mapping(base_path)
     base_config = config_from_dict(base_raw, str(base_path)).model_dump(mode="json")
     _check_keys(exp, src)
+    _check_bounds(exp, base_raw, src)
     points = _points(exp)
     runs: list[RunSpec] = []
     for scenario in exp.scenarios:

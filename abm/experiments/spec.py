@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from abm.config import ConfigError
 
@@ -123,6 +130,30 @@ class Experiment(_Strict):
     design: DesignSpec | None = None
     outputs: OutputsSpec = OutputsSpec()
 
+    @field_validator("factors", mode="before")
+    @classmethod
+    def _factor_values(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+        for key, values in value.items():
+            if isinstance(values, dict):
+                try:
+                    out[key] = RangeSpec.model_validate(values)
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    where = ".".join(str(x) for x in err.get("loc", ()))
+                    msg = err["msg"].removeprefix("Value error, ")
+                    raise ValueError(f"{key}: {where + ' ' if where else ''}{msg}") from None
+            elif isinstance(values, list):
+                if not values:
+                    raise ValueError(f"{key}: give at least one value")
+                out[key] = values
+            else:
+                raise ValueError(f"{key}: give a list of values or a range "
+                                 "{start, stop, step or num}")
+        return out
+
     @model_validator(mode="after")
     def _check(self) -> Experiment:
         if self.factors and self.design is not None:
@@ -131,11 +162,8 @@ class Experiment(_Strict):
             raise ValueError("scenarios: give at least one (an empty one is the base config)")
         for name in self.scenarios:
             if not NAME_RE.match(name):
-                raise ValueError(f"scenarios.{name}: names use letters, digits and _ "
-                                 "(they become file names)")
-        for key, values in self.factors.items():
-            if isinstance(values, list) and not values:
-                raise ValueError(f"factors.{key}: give at least one value")
+                raise ValueError(f"scenarios: {name!r} is not a valid name; use letters, "
+                                 "digits and _ (names become file names)")
         return self
 
     def varied_keys(self) -> list[str]:
