@@ -201,14 +201,18 @@ def test_real_cluster_survives_a_dead_worker(experiment: Path, reference: Path,
     pd.testing.assert_frame_equal(results(out), results(reference), check_exact=True)
 
 
-def test_report_writes_tables_and_plots(reference: Path):
-    proc = subprocess.run([sys.executable, "-m", "abm.cli", "report", str(reference)],
+def test_smoke_experiment_runs_and_reports(tmp_path: Path):
+    """What CI and new users run first: configs/experiments/smoke.yaml, then abm report."""
+    out = tmp_path / "smoke"
+    proc = run_batch(REPO / "configs" / "experiments" / "smoke.yaml", out, "--workers", "2")
+    assert "8 done, 0 failed" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "abm.cli", "report", str(out)],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
-    report = reference / "report"
+    report = out / "report"
     for name in ("summary.csv", "summary.md", "outcomes_by_scenario.png", "series_bands.png"):
         assert (report / name).stat().st_size > 0, name
     table = pd.read_csv(report / "summary.csv")
-    assert set(table["scenario"]) == {"baseline", "cheap_care"}
-    assert (table["n"] == 6).all()
+    assert set(table["scenario"]) == {"baseline", "no_transfers"}
+    assert (table["n"] == 4).all()
     assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
