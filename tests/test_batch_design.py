@@ -190,3 +190,14 @@ def test_changed_experiment_is_refused_in_the_same_folder(tmp_path: Path, capsys
     assert main(["batch", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "differs from the experiment frozen" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == before
+
+
+def test_a_freeze_cut_short_is_not_mistaken_for_another_experiment(tmp_path: Path):
+    plan = load_plan(write_experiment(tmp_path))
+    out = tmp_path / "out"
+    (out / "runs").mkdir(parents=True)
+    (out / "experiment.yaml").write_text("half")  # killed before experiment.json
+    ExperimentDir(out).check(plan)
+    (out / "notes.txt").write_text("someone else's")
+    with pytest.raises(ConfigError, match="holds no experiment"):
+        ExperimentDir(out).check(plan)

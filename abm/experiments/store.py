@@ -79,7 +79,7 @@ class ExperimentDir:
             raise ConfigError("--out", str(self.root), "exists and is not a folder")
         record = self.frozen()
         if record is None:
-            if self.root.exists() and any(self.root.iterdir()):
+            if self.root.exists() and not self._only_a_partial_freeze():
                 raise ConfigError("--out", str(self.root), "folder is not empty and holds "
                                   "no experiment; choose another --out")
             return
@@ -90,6 +90,13 @@ class ExperimentDir:
                           f"(changed: {', '.join(changed) or 'contents'}); results would "
                           "mix two experiments. Use another --out, or delete that folder "
                           "to start again")
+
+    def _only_a_partial_freeze(self) -> bool:
+        """True if the folder holds nothing, or only what a freeze cut short leaves."""
+        names = {p.name for p in self.root.iterdir() if TMP_MARK not in p.name}
+        if not names <= {EXPERIMENT_COPY, DESIGN, "runs"}:
+            return False
+        return not self.runs.is_dir() or not any(self.runs.iterdir())
 
     def freeze(self, plan: Plan, source_text: str) -> None:
         """Write experiment.yaml, experiment.json and design.parquet (once)."""
