@@ -120,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: turns bad input into one line and exit code 2."""
     cmd = typer.main.get_command(app)
     try:
-        cmd.main(args=argv, prog_name="abm", standalone_mode=False)
+        # Without standalone mode click returns a command's typer.Exit code instead of
+        # raising it.
+        code = cmd.main(args=argv, prog_name="abm", standalone_mode=False)
     except ConfigError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
         return 2
@@ -137,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except typer.Exit as exc:
         return exc.exit_code
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

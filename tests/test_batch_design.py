@@ -201,3 +201,12 @@ def test_a_freeze_cut_short_is_not_mistaken_for_another_experiment(tmp_path: Pat
     (out / "notes.txt").write_text("someone else's")
     with pytest.raises(ConfigError, match="holds no experiment"):
         ExperimentDir(out).check(plan)
+
+
+def test_cli_exits_1_when_runs_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import abm.experiments.batch_cli as batch_cli
+
+    monkeypatch.setattr(batch_cli, "run_batch_command", lambda *a, **k: 1)
+    assert main(["batch", str(write_experiment(tmp_path))]) == 1
+    monkeypatch.setattr(batch_cli, "run_batch_command", lambda *a, **k: 0)
+    assert main(["batch", str(write_experiment(tmp_path))]) == 0

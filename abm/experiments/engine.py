@@ -27,6 +27,7 @@ __all__ = ["BatchOutcome", "run_batch", "default_workers", "default_out_dir",
 # How many worker deaths one run may cause before Dask gives up on it (KilledWorker).
 ALLOWED_FAILURES = 3
 PLAIN_INTERVAL_S = 10.0
+MAX_FAILURE_NOTES = 5
 
 
 @dataclass
@@ -156,7 +157,7 @@ def open_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
     with dask.config.set(settings):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)
+                               silence_logs=logging.CRITICAL)  # failures: see _collect
     return Client(cluster), cluster
 
 
@@ -223,14 +224,26 @@ def _collect(client: Any, plan: Plan, todo: list[RunSpec], store: ExperimentDir,
             done += 1
         elif fut.status == "error":
             exc = fut.exception()
-            store.write_error(spec, type(exc).__name__, str(exc), _trace(fut))
+            path = store.write_error(spec, type(exc).__name__, str(exc), _trace(fut))
             failed += 1
+            _note_failure(spec, exc, path, failed)
         else:
             raise RuntimeError(f"run {spec.run_id} was {fut.status} (lost the scheduler?); "
                                "finished runs are on disk, run the same command again")
         fut.release()
         progress.update(done, failed)
     return done, failed
+
+
+def _note_failure(spec: RunSpec, exc: BaseException, path: Path, failed: int) -> None:
+    """One stderr line for the first few failed runs (the details are in ``path``)."""
+    if failed <= MAX_FAILURE_NOTES:
+        text = f"{type(exc).__name__}: {exc}"
+        text = text if len(text) <= 160 else text[:157] + "..."
+        print(f"batch: run {spec.run_id} failed: {text} ({path.name})", file=sys.stderr,
+              flush=True)
+    elif failed == MAX_FAILURE_NOTES + 1:
+        print("batch: more runs failed; see runs/*.error.json", file=sys.stderr, flush=True)
 
 
 def _trace(fut: Any) -> str:

@@ -33,7 +33,7 @@ def select_outputs(timeseries: pd.DataFrame, outputs: OutputsSpec) -> pd.DataFra
     metrics = outputs.metrics or default_metrics(timeseries)
     missing = [m for m in metrics if m not in timeseries.columns]
     if missing:
-        raise KeyError(f"outputs.metrics: no column {', '.join(missing)} in the timeseries; "
+        raise ValueError(f"outputs.metrics: no column {', '.join(missing)} in the timeseries; "
                        f"it has {', '.join(map(str, timeseries.columns))}")
     n = len(timeseries)
     if outputs.series:
