@@ -72,3 +72,37 @@ def test_failed_runs_are_recorded_and_retried(tmp_path: Path, client: Any,
     meta = pd.read_parquet(out / "runs" / "ok__p000000__r002.parquet")
     assert meta["seed"].iloc[0] == plan.runs[2].seed
     assert res.loc[2, "poverty_rate"] == (plan.runs[2].seed % 1000) / 1000
+
+
+def additive_model(config: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    """Stand-in model: poverty_rate driven by p_acute, barely by p_local_work."""
+    y = (10 * config["health"]["p_acute"] / 0.02 + 0.1 * config["economy"]["p_local_work"]
+         + (config["run"]["seed"] % 7) * 1e-4)
+    return {"table": pd.DataFrame({"month": [0], "poverty_rate": [y]}), "headline": {}}
+
+
+@pytest.mark.parametrize("method, n", [("sobol", 16), ("morris", 8)])
+def test_report_sensitivity_ranks_parameters(tmp_path: Path, client: Any,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             method: str, n: int):
+    from abm.experiments.report import write_report
+
+    monkeypatch.setattr(worker, "execute_run", additive_model)
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump({
+        "base": str(REPO / "configs" / "baseline.yaml"), "replicates": 2,
+        "design": {"method": method, "n": n, "seed": 3, "parameters": {
+            "health.p_acute": [0.001, 0.02], "economy.p_local_work": [0.3, 0.7]}},
+        "outputs": {"metrics": ["poverty_rate"]}}, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    quiet = PlainProgress(interval=1e9, stream=open("/dev/null", "w"))  # noqa: SIM115
+    outcome = run_batch(load_plan(path), out, client=client, progress=quiet)
+    assert outcome.failed == 0
+    written = {p.name for p in write_report(out)}
+    assert {"sensitivity.csv", "sensitivity.png", "summary.md", "summary.csv"} <= written
+    sens = pd.read_csv(out / "report" / "sensitivity.csv").set_index("parameter")
+    value = "ST" if method == "sobol" else "mu_star"
+    assert sens.loc["health.p_acute", value] > 10 * sens.loc["economy.p_local_work", value]
+    assert sens[f"{value}_conf"].notna().all()
+    if method == "sobol":
+        assert sens.loc["health.p_acute", "ST"] == pytest.approx(1, abs=0.1)
