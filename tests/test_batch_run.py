@@ -189,6 +189,23 @@ def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]
             proc.wait(timeout=30)
 
 
+def wait_for_task_on(address: str, name: str, timeout: float = 60) -> str:
+    """Wait until worker ``name`` is running a batch run; return that task's key."""
+    from distributed import Client
+
+    with Client(address, timeout="20s") as client:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            addr = next(a for a, w in client.scheduler_info()["workers"].items()
+                        if w["name"] == name)
+            keys = [k for k in client.processing(workers=[addr])[addr]
+                    if str(k).startswith("abm-run-")]
+            if keys:
+                return str(keys[0])
+            time.sleep(0.05)
+    raise AssertionError(f"worker {name} ran nothing for {timeout} s")
+
+
 def test_real_cluster_survives_a_dead_worker(experiment: Path, reference: Path,
                                              dask_cluster):
     address, workers = dask_cluster
@@ -197,6 +214,7 @@ def test_real_cluster_survives_a_dead_worker(experiment: Path, reference: Path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_runs(out, proc, 2)
+        in_flight = wait_for_task_on(address, "w0")
         workers[0].kill()
         workers[0].wait(timeout=30)
         stdout, stderr = proc.communicate(timeout=240)
@@ -206,4 +224,6 @@ def test_real_cluster_survives_a_dead_worker(experiment: Path, reference: Path,
             proc.wait(timeout=30)
     assert proc.returncode == 0, stdout + stderr
     assert f"{N_RUNS} done, 0 failed" in stdout
+    run = in_flight.split("-", 3)[-1]  # abm-run-<fingerprint>-<run_id>
+    assert (out / "runs" / f"{run}.parquet").exists()  # the dead worker's run was redone
     pd.testing.assert_frame_equal(results(out), results(reference), check_exact=True)
