@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import itertools
 import json
@@ -152,13 +153,10 @@ def design_seed(exp: Experiment) -> int:
 
 
 # ------------------------------------------------------------------ checking
-_KEY_TYPES: dict[str, str] = {}
-
-
+@functools.cache
 def _key_types() -> dict[str, str]:
-    if not _KEY_TYPES:
-        _KEY_TYPES.update({row["key"]: row["type"] for row in parameter_table()})
-    return _KEY_TYPES
+    """Every config parameter's dotted key and type name (from the schema)."""
+    return {row["key"]: row["type"] for row in parameter_table()}
 
 
 def _check_key(source: str, where: str, key: str, numeric: bool = False) -> None:
@@ -281,7 +279,7 @@ def _fingerprint(exp: Experiment, base_config: dict[str, Any]) -> str:
 def build_plan(exp: Experiment, source: Path) -> Plan:
     """Resolve and validate every run of ``exp`` (read from ``source``); nothing is written."""
     src = str(source)
-    base_path = (source.parent / exp.base)
+    base_path = source.parent / exp.base
     base_raw = read_yaml_mapping(base_path)
     base_config = config_from_dict(base_raw, str(base_path)).model_dump(mode="json")
     _check_keys(exp, src)
