@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 BASE = str(REPO / "configs" / "baseline.yaml")
 
 
-def write_experiment(folder: Path, name: str = "exp.yaml", **fields: object) -> Path:
+def write_experiment(folder: Path, filename: str = "exp.yaml", **fields: object) -> Path:
     data = {"base": BASE, "months": 12, "households": 200, **fields}
-    path = folder / name
+    path = folder / filename
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
 
@@ -210,3 +210,15 @@ def test_cli_exits_1_when_runs_failed(tmp_path: Path, monkeypatch: pytest.Monkey
     assert main(["batch", str(write_experiment(tmp_path))]) == 1
     monkeypatch.setattr(batch_cli, "run_batch_command", lambda *a, **k: 0)
     assert main(["batch", str(write_experiment(tmp_path))]) == 0
+
+
+def test_the_examples_in_docs_experiments_md_are_valid(tmp_path: Path):
+    text = (REPO / "docs" / "experiments.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    full = yaml.safe_load(blocks[0])
+    full["base"] = BASE
+    plan = load_plan(write_experiment(tmp_path, "full.yaml", **full))
+    assert len(plan.runs) == 2 * 3 * 5 * 10
+    sampled = {k: v for k, v in full.items() if k != "factors"} | yaml.safe_load(blocks[1])
+    plan = load_plan(write_experiment(tmp_path, "sampled.yaml", **sampled))
+    assert len(plan.points) == 64 * (2 + 2)
