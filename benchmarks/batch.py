@@ -1,12 +1,14 @@
 """Batch throughput (runs per minute) with 1 and 2 local Dask workers.
 
     uv run python benchmarks/batch.py [--runs 16] [--households 20000] [--months 120]
+                                      [--workers 1 2] [--control]
 
 For each worker count it starts a LocalCluster (127.0.0.1, one thread per worker),
 warms the workers up (imports the model) and times a fresh batch through the same
 driver ``abm batch`` uses: steady-state runs/minute, then the speed-up over 1 worker.
 Cluster start-up and warm-up are printed separately; they are paid once per batch.
-The machine's load average is printed too: other work on the cores skews the ratio.
+The machine's load average is printed too: other work on the cores skews the ratio;
+``--control`` times the same runs on a plain process pool, the ceiling at that moment.
 """
 
 from __future__ import annotations
@@ -66,12 +68,43 @@ def measure(plan: object, workers: int, folder: Path) -> dict[str, float]:
             "runs_per_min": outcome.done / seconds * 60}
 
 
+def _simulate(config: dict) -> float:
+    """One run outside Dask (the control); returns its seconds."""
+    from abm.config import config_from_dict
+    from abm.runner import simulate
+
+    t0 = time.perf_counter()
+    simulate(config_from_dict(config))
+    return time.perf_counter() - t0
+
+
+def measure_control(plan: object, workers: int) -> dict[str, float]:
+    """The same runs on a plain process pool: the ceiling the machine allows right now."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    configs = [r.config for r in plan.runs]  # type: ignore[attr-defined]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_warm_up_n, range(workers)))
+        t0 = time.perf_counter()
+        list(pool.map(_simulate, configs))
+        seconds = time.perf_counter() - t0
+    return {"batch_s": seconds, "runs_per_min": len(configs) / seconds * 60}
+
+
+def _warm_up_n(_: int) -> bool:
+    time.sleep(0.5)  # so that each pool process gets one warm-up call
+    return _warm_up()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=16)
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--months", type=int, default=120)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--control", action="store_true",
+                        help="also time the same runs on a plain process pool (no Dask)")
     args = parser.parse_args()
 
     from abm.experiments.design import load_plan
@@ -90,6 +123,14 @@ def main() -> None:
                   f"(batch {m['batch_s']:.1f} s, cluster start + warm-up {m['startup_s']:.1f} s)"
                   f", speed-up x{m['runs_per_min'] / base:.2f}; load average {load:.1f} on "
                   f"{os.cpu_count()} cores", flush=True)
+        if args.control:
+            base = None
+            for n in args.workers:
+                m = measure_control(plan, n)
+                base = base or m["runs_per_min"]
+                print(f"  control, {n} plain process(es): {m['runs_per_min']:6.1f} runs/min "
+                      f"(batch {m['batch_s']:.1f} s), speed-up x{m['runs_per_min'] / base:.2f}"
+                      f"; load average {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -143,9 +143,13 @@ def open_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s"), None
+            client = Client(scheduler, timeout="20s")
         except OSError as exc:
             raise ConfigError("--scheduler", scheduler, f"cannot connect: {exc}") from None
+        if not client.scheduler_info().get("workers"):
+            print(f"batch: no workers on {scheduler} yet; runs start when one joins",
+                  file=sys.stderr, flush=True)
+        return client, None
     n = workers or default_workers()
     settings = {
         "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
