@@ -222,3 +222,12 @@ def test_the_examples_in_docs_experiments_md_are_valid(tmp_path: Path):
     sampled = {k: v for k, v in full.items() if k != "factors"} | yaml.safe_load(blocks[1])
     plan = load_plan(write_experiment(tmp_path, "sampled.yaml", **sampled))
     assert len(plan.points) == 64 * (2 + 2)
+
+
+def test_a_scenario_with_nothing_after_it_is_the_base_config(tmp_path: Path):
+    path = tmp_path / "exp.yaml"
+    path.write_text(f"base: {BASE}\nscenarios:\n  baseline:\n  other:\n"
+                    "    policy.pension_month: 200\n", encoding="utf-8")
+    plan = load_plan(path)
+    assert [r.scenario for r in plan.runs] == ["baseline", "other"]
+    assert plan.runs[0].config["policy"]["pension_month"] == 170.0

@@ -130,6 +130,14 @@ class Experiment(_Strict):
     design: DesignSpec | None = None
     outputs: OutputsSpec = OutputsSpec()
 
+    @field_validator("scenarios", mode="before")
+    @classmethod
+    def _empty_scenarios(cls, value: Any) -> Any:
+        # ``baseline:`` with nothing after it means no overrides.
+        if isinstance(value, dict):
+            return {k: ({} if v is None else v) for k, v in value.items()}
+        return value
+
     @field_validator("factors", mode="before")
     @classmethod
     def _factor_values(cls, value: Any) -> Any:
