@@ -85,11 +85,44 @@ def run(
     )
 
 
+@app.command()
+def batch(
+    experiment: Annotated[str, typer.Argument(help="Experiment YAML, e.g. "
+                                              "configs/experiments/smoke.yaml")],
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes (default: one per core)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Use an existing Dask cluster: tcp://HOST:PORT")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="Experiment folder (default experiments_out/<experiment>)")] = None,
+) -> None:
+    """Run an experiment on Dask; re-running the same command does only the missing runs."""
+    if workers is not None and scheduler is not None:
+        fail("--workers and --scheduler: give one or the other")
+    from abm.experiments.batch_cli import run_batch_command
+
+    code = run_batch_command(experiment, workers=workers, scheduler=scheduler, out=out)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    directory: Annotated[str, typer.Argument(help="Experiment folder written by abm batch")],
+) -> None:
+    """Tables and plots of an experiment: outcomes by scenario, series, sensitivity."""
+    from abm.experiments.batch_cli import run_report_command
+
+    run_report_command(directory)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns bad input into one line and exit code 2."""
     cmd = typer.main.get_command(app)
     try:
-        cmd.main(args=argv, prog_name="abm", standalone_mode=False)
+        # Without standalone mode click returns a command's typer.Exit code instead of
+        # raising it.
+        code = cmd.main(args=argv, prog_name="abm", standalone_mode=False)
     except ConfigError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
         return 2
@@ -106,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except typer.Exit as exc:
         return exc.exit_code
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":
