@@ -116,6 +116,42 @@ def report(
     run_report_command(directory)
 
 
+@app.command()
+def attribute(
+    config: Annotated[str, typer.Argument(help="YAML config, e.g. configs/counties/p_county.yaml")],
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds (replicates) per combination")] = 5,
+    households: Annotated[str | None, typer.Option(help="Households per run")] = None,
+    months: Annotated[str | None, typer.Option(help="Months per run")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes (default: one per core)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Use an existing Dask cluster: tcp://HOST:PORT")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="Folder (default experiments_out/attribution-<config>)")] = None,
+) -> None:
+    """Split the implementation gap among Smith's four factors (Shapley, 16 x seeds runs)."""
+    if workers is not None and scheduler is not None:
+        fail("--workers and --scheduler: give one or the other")
+    from abm.attribution import run_attribution
+
+    run_attribution(config, seeds=seeds, households=_int_or_none(households, "--households"),
+                    months=_int_or_none(months, "--months"), workers=workers,
+                    scheduler=scheduler, out=out)
+
+
+def _int_or_none(value: str | None, flag: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise ConfigError(flag, flag.lstrip("-"), f"expected a whole number (got {value!r})"
+                          ) from None
+    if n < 1:
+        raise ConfigError(flag, flag.lstrip("-"), f"must be >= 1 (got {n})")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns bad input into one line and exit code 2."""
     cmd = typer.main.get_command(app)

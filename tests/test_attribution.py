@@ -61,3 +61,34 @@ def test_every_ideal_override_is_a_valid_setting():
         load_config(None, sets)
     everything = combo_overrides(frozenset(FACTORS))
     assert len(everything) == sum(len(v) for v in IDEAL.values())
+
+
+def test_attribute_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
+    from abm.cli import main
+
+    out = tmp_path / "attr"
+    args = ["attribute", "configs/baseline.yaml", "--seeds", "2", "--households", "200",
+            "--months", "3", "--workers", "1", "--out", str(out)]
+    assert main(args) == 0, capsys.readouterr().err
+    table = pd.read_csv(out / "attribution.csv")
+    assert set(table["factor"]) == {*FACTORS, "gap"}
+    for outcome, t in table.groupby("outcome"):
+        parts = t[t["factor"] != "gap"]["mean"].sum()
+        assert parts == pytest.approx(t[t["factor"] == "gap"]["mean"].iloc[0], abs=1e-9)
+    results = pd.read_parquet(out / "results.parquet")
+    assert len(results) == 32 and (results["status"] == "ok").all()
+    # common random numbers: every combination of a replicate shares its seed
+    assert results.groupby("replicate")["seed"].nunique().eq(1).all()
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()}
+    capsys.readouterr()
+    assert main(args) == 0  # the same command again: nothing recomputed
+    assert "0 runs done, 32 already on disk" in capsys.readouterr().out
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()} == mtimes
+    # other settings into the same folder: refused, folder untouched
+    assert main([*args[:-2], "--out", str(out), "--seeds", "3"]) == 2
+    assert (out / "experiment.yaml").read_text().count("replicates: 2") == 1
+    # bad input: exit 2, nothing written
+    bad = tmp_path / "bad"
+    assert main(["attribute", "configs/baseline.yaml", "--months", "0", "--out",
+                 str(bad)]) == 2
+    assert not bad.exists()
