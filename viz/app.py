@@ -199,8 +199,16 @@ def Inspector(session: Session, tick: int, village: solara.Reactive[int],
 # --------------------------------------------------------------------- page
 @solara.component
 def Page() -> None:
+    """The page `abm viz` serves: starts from the first preset."""
+    App()
+
+
+@solara.component
+def App(initial: Settings | None = None) -> None:
+    """The whole page; ``initial`` overrides the first preset (tests, benchmarks)."""
     presets = solara.use_memo(discover_presets, [])
-    first = solara.use_memo(lambda: new_session(Settings.from_preset(presets[0].path)), [])
+    first = solara.use_memo(
+        lambda: new_session(initial or Settings.from_preset(presets[0].path)), [])
     session = solara.use_reactive(first)
     pending = solara.use_reactive(first.settings)
     tick = solara.use_reactive(0)
