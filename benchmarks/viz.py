@@ -67,7 +67,7 @@ def main() -> None:
         return out
 
     early = time_steps(args.steps)
-    _report("step + redraw, months 1-%d" % args.steps, early, args.budget)
+    _report(f"step + redraw, months 1-{args.steps}", early, args.budget)
     time_steps(args.late)
     late = time_steps(args.steps)
     _report(f"step + redraw, months {args.steps + args.late + 1}-"

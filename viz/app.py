@@ -257,7 +257,7 @@ def App(initial: Settings | None = None) -> None:
 
     with solara.Column(style={"padding": "8px"}):
         labels = charts.month_labels(s)
-        when = labels[-1] if labels else f"{s.config.run.start_year} (start)"
+        when = labels[-1] if labels else f"start of {s.config.run.start_year}"
         with solara.Row(style={"align-items": "baseline"}):
             solara.Markdown(f"## {s.config.county.name}")
             solara.Text(f"Month {s.month} of {s.months} ({when})", classes=["abm-month"])
