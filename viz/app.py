@@ -185,7 +185,7 @@ def Inspector(session: Session, tick: int, village: solara.Reactive[int],
     with solara.Columns([3, 2]):
         with solara.Div(classes=["abm-households-table"]):
             solara.DataFrame(df, items_per_page=10)
-        with solara.Div(classes=["abm-household"]):
+        with solara.Div(classes=["abm-household-details"]):
             with solara.Div(classes=["abm-network"]):
                 solara.FigureEcharts(option=option,
                                      attributes={"style": "height: 320px; width: 100%;"})
