@@ -196,13 +196,18 @@ def test_play_then_pause(server, context):
     assert month(page) == paused_at
 
 
-def test_reset_returns_to_month_zero(server, context):
+def test_reset_returns_to_month_zero_with_a_typed_seed(server, context):
     ctx, _ = context
     page = open_page(ctx, server)
     step_to(page, 1)
     step_to(page, 2)
+    seed = page.locator(".abm-seed input")
+    seed.fill("42")
+    seed.press("Enter")
     page.locator(".abm-reset").click()
     expect(page.locator(".abm-month")).to_contain_text("Month 0 of")
+    expect(page.locator(".abm-county-info")).to_contain_text("seed 42")
+    step_to(page, 1)
 
 
 def test_switching_preset_and_reset_rebuilds(server, context):

@@ -1,0 +1,88 @@
+"""Capture the README's screenshot of the page with Playwright and Chromium.
+
+    uv run python -m viz.screenshot [docs/img/viz.png] [--months 36]
+
+Starts `abm viz` on a free local port, runs the first preset for some months,
+selects a village for the inspector, saves a PNG and stops the server.
+Needs the dev dependencies (Playwright) and Debian's ``chromium``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"abm viz exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"abm viz did not answer on {url} within {seconds} s")
+
+
+def capture(out: Path, months: int, village: int, chromium: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen([sys.executable, "-m", "abm.cli", "viz", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(url, proc)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            expect(page.locator(".abm-month")).to_contain_text("Month 0 of")
+            for k in range(1, months + 1):
+                page.locator(".abm-step").click()
+                expect(page.locator(".abm-month")).to_contain_text(f"Month {k} of")
+            box = page.locator(".abm-village input")
+            box.fill(str(village))
+            box.press("Enter")
+            page.wait_for_timeout(1000)
+            page.locator(".abm-month").evaluate("e => e.scrollIntoView({block: 'center'})")
+            page.wait_for_timeout(800)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out))
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    print(f"wrote {out}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Screenshot of the `abm viz` page")
+    ap.add_argument("out", nargs="?", default="docs/img/viz.png", type=Path)
+    ap.add_argument("--months", type=int, default=36)
+    ap.add_argument("--village", type=int, default=12)
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    args = ap.parse_args()
+    capture(args.out, args.months, args.village, args.chromium)
+
+
+if __name__ == "__main__":
+    main()
