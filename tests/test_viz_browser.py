@@ -225,6 +225,33 @@ def test_switching_preset_and_reset_rebuilds(server, context):
     expect(page.get_by_text("Tiny test county").first).to_be_visible()
 
 
+# Pixel position of one village, asked from the page's own ECharts instance.
+VILLAGE_XY_JS = """(div, v) => {
+  const defined = window.requirejs.s.contexts._.defined;
+  const ec = Object.values(defined).find(m => m && typeof m.getInstanceByDom === 'function');
+  const chart = ec.getInstanceByDom(div);
+  const row = chart.getOption().series[0].data[v];
+  const p = chart.convertToPixel({seriesIndex: 0}, [row[0], row[1]]);
+  const r = div.getBoundingClientRect();
+  return [r.left + p[0], r.top + p[1]];
+}"""
+
+
+def test_hover_and_click_a_village(server, context):
+    ctx, _ = context
+    page = open_page(ctx, server)
+    step_to(page, 1)
+    settle(page)
+    chart = page.locator(".abm-map .solara-echarts")
+    x, y = chart.evaluate(VILLAGE_XY_JS, 7)
+    page.mouse.move(x, y)
+    expect(page.locator(".abm-map")).to_contain_text("Poverty rate")  # the tooltip
+    expect(page.locator(".abm-map")).to_contain_text("Mean income per person")
+    page.mouse.click(x, y)
+    expect(page.locator(".abm-village-summary")).to_contain_text("Village 7 (township 1)")
+    expect(page.locator(".abm-village input")).to_have_value("7")
+
+
 def test_inspector_shows_a_household(server, context):
     ctx, _ = context
     page = open_page(ctx, server)

@@ -83,7 +83,8 @@ def test_map_has_one_mark_per_village(session):
     m = measures.by_key("poverty_rate")
     opt = charts.map_option(session, m, measures.village_table(session), selected=2)
     assert len(opt["series"][0]["data"]) == session.model.county.n_villages
-    assert opt["series"][1]["name"] == "selected"
+    assert opt["series"][-1]["name"] == "selected"
+    assert len(opt["series"][1]["data"]) == session.model.county.n_townships
     assert opt["visualMap"]["max"] > opt["visualMap"]["min"]
 
 

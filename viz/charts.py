@@ -161,6 +161,16 @@ def map_option(s: Session, measure: Measure, table: dict[str, np.ndarray],
         "itemStyle": {"borderColor": "#333", "borderWidth": 0.5},
         "emphasis": {"itemStyle": {"borderColor": "#000", "borderWidth": 2}},
     }]
+    towns = county.village_township
+    centres = []
+    for t in np.unique(towns):  # township seats sit inside their ring of villages
+        cx, cy = xy[towns == t].mean(axis=0)
+        centres.append([round(float(cx), 3), round(float(cy), 3), f"T{int(t) + 1}"])
+    series.append({
+        "name": "townships", "type": "scatter", "data": centres, "symbolSize": 0,
+        "silent": True, "z": 1, "tooltip": {"show": False},
+        "label": {"show": True, "formatter": "{@[2]}", "color": "#555", "fontSize": 11},
+    })
     if selected is not None and 0 <= selected < county.n_villages:
         series.append({
             "name": "selected", "type": "scatter", "symbol": "circle", "symbolSize": 24,
