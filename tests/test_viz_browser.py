@@ -277,3 +277,16 @@ def test_two_tabs_do_not_share_a_model(server, context):
     step_to(second, 1)
     first.bring_to_front()
     assert month(first) == 2
+
+
+def test_policy_control_applies_on_reset(server, context):
+    ctx, _ = context
+    page = open_page(ctx, server)
+    page.get_by_text("Policy (from the config schema)").click()
+    box = page.get_by_label("Transition end year [year]")
+    box.fill("2022")
+    box.press("Enter")
+    expect(page.locator(".abm-pending")).to_contain_text("transition_end_year=2022")
+    page.locator(".abm-reset").click()
+    expect(page.locator(".abm-applied")).to_contain_text("policy.transition_end_year=2022")
+    step_to(page, 1)

@@ -147,3 +147,14 @@ def test_two_pages_do_not_share_a_model():
     rcb.find(children=["Month 0 of 120 (start of 2021)"]).assert_single()
     rca.close()
     rcb.close()
+
+
+def test_page_shows_one_control_per_policy_parameter():
+    base = Settings.from_preset(discover_presets()[0].path)
+    _box, rc = _render(Settings(base.preset, 1, SMALL))
+    for spec in control_specs():
+        widget = v.Slider if spec.kind == "slider" else v.TextField
+        if spec.kind == "switch":
+            widget = v.Switch
+        rc.find(widget, label=spec.label).assert_single()
+    rc.close()

@@ -82,7 +82,9 @@ def SettingsPanel(presets: list[Preset], pending: solara.Reactive[Settings]) -> 
         for spec in specs:
             ParamControl(spec, s.value_of(spec.key),
                          lambda v, key=spec.key: pending.set(pending.value.with_override(key, v)))
-    solara.Text("Changes take effect on Reset.", style={"font-size": "12px", "color": "#666"})
+    changed = ", ".join(f"{k.removeprefix('policy.')}={v}" for k, v in s.overrides)
+    solara.Text(f"Changed from the preset: {changed or 'nothing'}. Changes take effect on Reset.",
+                classes=["abm-pending"], style={"font-size": "12px", "color": "#666"})
 
 
 # --------------------------------------------------------------------- panels
@@ -258,6 +260,7 @@ def App(initial: Settings | None = None) -> None:
     with solara.Column(style={"padding": "8px"}):
         labels = charts.month_labels(s)
         when = labels[-1] if labels else f"start of {s.config.run.start_year}"
+        applied = ", ".join(f"{k}={v}" for k, v in s.settings.overrides)
         with solara.Row(style={"align-items": "baseline"}):
             solara.Markdown(f"## {s.config.county.name}")
             solara.Text(f"Month {s.month} of {s.months} ({when})", classes=["abm-month"])
@@ -265,6 +268,9 @@ def App(initial: Settings | None = None) -> None:
                         f"{s.model.county.n_villages} villages; last step "
                         f"{step_seconds.value:.2f} s",
                         classes=["abm-county-info"], style={"color": "#666"})
+        if applied:
+            solara.Text(f"Policy changed from the preset: {applied}", classes=["abm-applied"],
+                        style={"font-size": "13px"})
         with solara.Columns([5, 7]):
             with solara.Column():
                 CountyMap(s, tick.value, measure, village)
