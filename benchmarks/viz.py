@@ -31,6 +31,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=24)
     ap.add_argument("--late", type=int, default=72)
     ap.add_argument("--budget", type=float, default=0.3, help="seconds allowed per Step")
+    ap.add_argument("--browser", action="store_true",
+                    help="also time Step in Chromium: click to the new month on screen")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
     args = ap.parse_args()
 
     from viz.server import apply_offline_env
@@ -72,6 +75,53 @@ def main() -> None:
     late = time_steps(args.steps)
     _report(f"step + redraw, months {args.steps + args.late + 1}-"
             f"{2 * args.steps + args.late}", late, args.budget)
+    rc.close()
+    if args.browser:
+        _report(f"in Chromium, click Step -> month shown, months 1-{args.steps}",
+                browser_steps(args.steps, args.chromium), args.budget)
+
+
+# Click Step inside the page and resolve, after the next frame, once the new month is
+# shown: no Playwright round trips in the measurement (milliseconds).
+STEP_IN_PAGE_JS = """(k) => new Promise((resolve) => {
+  const label = document.querySelector('.abm-month');
+  const t0 = performance.now();
+  const done = () => requestAnimationFrame(() => resolve(performance.now() - t0));
+  const obs = new MutationObserver(() => {
+    if (label.textContent.includes(`Month ${k} of`)) { obs.disconnect(); done(); }
+  });
+  obs.observe(label, {childList: true, subtree: true, characterData: true});
+  document.querySelector('.abm-step').click();
+})"""
+
+
+def browser_steps(n: int, chromium: str) -> list[float]:
+    """Seconds from clicking Step to the page showing the next month (first preset)."""
+    from playwright.sync_api import sync_playwright
+
+    from viz.screenshot import CHROMIUM_ARGS
+    from viz.server import free_port, spawn, stop, wait_ready
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = spawn(port)
+    out = []
+    try:
+        wait_ready(url, proc)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(url)
+            page.wait_for_function(
+                "() => (document.querySelector('.abm-month') || {}).textContent"
+                "?.includes('Month 0 of')", timeout=120_000)
+            page.wait_for_timeout(1000)
+            for k in range(1, n + 1):
+                out.append(page.evaluate(STEP_IN_PAGE_JS, k) / 1000.0)
+            browser.close()
+    finally:
+        stop(proc)
+    return out
 
 
 def _report(what: str, times: list[float], budget: float) -> None:

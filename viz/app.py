@@ -3,11 +3,19 @@
 Each browser tab is its own Solara kernel, and the model lives in that tab's
 component state (``Page``), so two tabs never share a model. Models are made only
 by :func:`viz.state.new_session`, i.e. through ``abm.runner.build_model``.
+
+This is a plain Solara page rather than Mesa's ``SolaraViz``: SolaraViz rebuilds
+a model by calling the model class with keyword arguments, while ours is built
+from a validated ``Config`` by the shared factory, and the page needs presets and
+schema-generated controls that SolaraViz's parameter types do not express.
+Charts are ECharts options drawn in the browser from the locally served library
+(Altair would load vega from a CDN); the map has one mark per village.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +31,11 @@ from viz.state import Preset, Session, Settings, discover_presets, new_session
 
 PLAY_DELAY_S = 0.3  # pause between months while playing, so the page stays readable
 CHART_STYLE = {"style": "height: 300px; width: 100%;"}
+TABLE_CSS = """
+.abm-table { border-collapse: collapse; font-size: 12px; width: 100%; }
+.abm-table th { position: sticky; top: 0; background: #f5f5f5; text-align: left; }
+.abm-table td, .abm-table th { padding: 2px 6px; border-bottom: 1px solid #eee; }
+"""
 
 
 # --------------------------------------------------------------------- controls
@@ -89,6 +102,13 @@ def SettingsPanel(presets: list[Preset], pending: solara.Reactive[Settings]) -> 
 
 # --------------------------------------------------------------------- panels
 @solara.component
+def Heading(text: str, level: int = 3) -> None:
+    # Not solara.Markdown: it loads KaTeX, which solara-assets does not ship (a 404).
+    solara.HTML(tag=f"h{level}", unsafe_innerHTML=html.escape(text),
+                style={"margin": "12px 0 6px 0"})
+
+
+@solara.component
 def CountyMap(session: Session, tick: int, measure: solara.Reactive[str],
               village: solara.Reactive[int]) -> None:
     measures = available(session)
@@ -150,7 +170,7 @@ def TimeSeries(session: Session, tick: int) -> None:
 def SmithPanel(session: Session, tick: int) -> None:
     """Smith's four factors, each measured from behaviour (``smith_*`` indicators)."""
     groups = solara.use_memo(lambda: charts.smith_groups(session), [session, tick])
-    solara.Markdown("### Smith's implementation factors")
+    Heading("Smith's implementation factors")
     with solara.Columns([1, 1, 1, 1], classes=["abm-smith"]):
         for label, cols in groups.items():
             with solara.Card(label, margin=0):
@@ -178,15 +198,16 @@ def Inspector(session: Session, tick: int, village: solara.Reactive[int],
                              [session, tick, h])
     details = inspector.household_details(session, h)
 
-    solara.Markdown("### Inspector")
+    Heading("Inspector")
     with solara.Row():
         solara.InputInt("Village", value=v, on_value=lambda x: village.set(
             min(max(int(x), 0), n_v - 1)), classes=["abm-village"])
         solara.Select("Household", values=ids, value=h, on_value=household.set,
                       classes=["abm-household"])
     with solara.Columns([3, 2]):
-        with solara.Div(classes=["abm-households-table"]):
-            solara.DataFrame(df, items_per_page=10)
+        with solara.Div(classes=["abm-households-table"],
+                        style={"max-height": "420px", "overflow-y": "auto"}):
+            solara.HTML(tag="div", unsafe_innerHTML=inspector.html_table(df))
         with solara.Div(classes=["abm-household-details"]):
             with solara.Div(classes=["abm-network"]):
                 solara.FigureEcharts(option=option,
@@ -194,8 +215,8 @@ def Inspector(session: Session, tick: int, village: solara.Reactive[int],
             keys = ["id", "village", "size", "n_labour", "age_head", "chronic", "disability",
                     "skills", "motivation", "trust", "income_pc_year", "savings", "debt",
                     "poor", "registered", *[k for k in ("monitored",) if k in details]]
-            rows = "\n".join(f"| {k} | {details[k]} |" for k in keys if k in details)
-            solara.Markdown(f"**Household {h}**\n\n| | |\n|---|---|\n{rows}")
+            solara.Text(f"Household {h}", style={"font-weight": "bold"})
+            solara.HTML(tag="div", unsafe_innerHTML=inspector.details_table(details, keys))
 
 
 # --------------------------------------------------------------------- page
@@ -219,12 +240,12 @@ def App(initial: Settings | None = None) -> None:
     measure = solara.use_reactive("poverty_rate")
     village = solara.use_reactive(0)
     household: solara.Reactive[int | None] = solara.use_reactive(None)
-    step_seconds = solara.use_reactive(0.0)
+    step_seconds = solara.use_ref(0.0)  # shown, but never a reason to render again
 
     def step() -> None:
         t0 = time.perf_counter()
         session.value.step()
-        step_seconds.set(time.perf_counter() - t0)
+        step_seconds.current = time.perf_counter() - t0
         tick.set(tick.value + 1)
 
     async def play() -> None:
@@ -251,6 +272,7 @@ def App(initial: Settings | None = None) -> None:
 
     s = session.value
     solara.Title("County ABM")
+    solara.Style(TABLE_CSS)
     with solara.Sidebar():
         RunControls(s, playing, step, reset)
         SettingsPanel(presets, pending)
@@ -262,11 +284,11 @@ def App(initial: Settings | None = None) -> None:
         when = labels[-1] if labels else f"start of {s.config.run.start_year}"
         applied = ", ".join(f"{k}={v}" for k, v in s.settings.overrides)
         with solara.Row(style={"align-items": "baseline"}):
-            solara.Markdown(f"## {s.config.county.name}")
+            Heading(s.config.county.name, level=2)
             solara.Text(f"Month {s.month} of {s.months} ({when})", classes=["abm-month"])
             solara.Text(f"{s.config.run.households:,} households, seed {s.config.run.seed}, "
                         f"{s.model.county.n_villages} villages; last step "
-                        f"{step_seconds.value:.2f} s",
+                        f"{step_seconds.current:.2f} s",
                         classes=["abm-county-info"], style={"color": "#666"})
         if applied:
             solara.Text(f"Policy changed from the preset: {applied}", classes=["abm-applied"],

@@ -53,6 +53,16 @@ def household_details(s: Session, household: int) -> dict[str, str]:
     return out
 
 
+def html_table(df: pd.DataFrame) -> str:
+    """A plain HTML table (escaped): one widget, far cheaper to redraw than a data grid."""
+    return df.to_html(index=False, border=0, classes="abm-table", escape=True)
+
+
+def details_table(details: dict[str, str], keys: list[str]) -> str:
+    rows = [(k, details[k]) for k in keys if k in details]
+    return html_table(pd.DataFrame(rows, columns=["", "value"]))
+
+
 def default_household(s: Session, village: int) -> int:
     """The poorest household of the village (by income per person)."""
     sl = s.model.county.village_slice(int(village))

@@ -10,46 +10,23 @@ Needs the dev dependencies (Playwright) and Debian's ``chromium``.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from viz.server import free_port, spawn, stop, wait_ready
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"abm viz exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"abm viz did not answer on {url} within {seconds} s")
-
-
 def capture(out: Path, months: int, village: int, chromium: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, "-m", "abm.cli", "viz", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = spawn(port)
     try:
-        _wait(url, proc)
+        wait_ready(url, proc)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
@@ -69,8 +46,7 @@ def capture(out: Path, months: int, village: int, chromium: str) -> None:
             page.screenshot(path=str(out))
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop(proc)
     print(f"wrote {out}")
 
 

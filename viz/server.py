@@ -9,6 +9,12 @@ local port, so a missing asset fails on 127.0.0.1 instead of reaching the intern
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 APP = "viz.app:Page"
 
@@ -19,6 +25,8 @@ OFFLINE_ENV: dict[str, str] = {
     "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",
     "SOLARA_THEME_VARIANT_USER_SELECTABLE": "False",
     "MPLBACKEND": "Agg",
+    # A closed tab's model is freed this long after its websocket goes (default 24 h).
+    "SOLARA_KERNEL_CULL_TIMEOUT": "10m",
 }
 
 
@@ -39,3 +47,48 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
     from solara.__main__ import cli
 
     cli.main(args=solara_args(host, port), prog_name="abm viz", standalone_mode=False)
+
+
+# ----------------------------------------------------------------- for tests and tools
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spawn(port: int, env: dict[str, str] | None = None, log: Path | None = None
+          ) -> subprocess.Popen:
+    """Start `abm viz` on 127.0.0.1:``port`` in a child process (stop it with ``stop``)."""
+    out = log.open("w") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "abm.cli", "viz", "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        if log is not None:
+            out.close()
+
+
+def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    """Poll ``url`` until it answers; raise if the server exits or takes too long."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"abm viz exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"abm viz did not answer on {url} within {seconds} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate the child started by ``spawn`` (kill it if it does not exit)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
