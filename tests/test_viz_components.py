@@ -158,3 +158,11 @@ def test_page_shows_one_control_per_policy_parameter():
             widget = v.Switch
         rc.find(widget, label=spec.label).assert_single()
     rc.close()
+
+
+def test_html_table_escapes_cells():
+    import pandas as pd
+
+    out = inspector.html_table(pd.DataFrame({"status": ["<b>poor</b>"], "n": [3]}))
+    assert "&lt;b&gt;poor&lt;/b&gt;" in out and "<b>" not in out
+    assert out.count("<tr>") == 2
