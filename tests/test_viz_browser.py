@@ -110,7 +110,7 @@ def open_page(ctx: BrowserContext, url: str) -> Page:
     page.goto(url)
     expect(page.locator(".abm-month")).to_contain_text("Month 0 of", timeout=TIMEOUT_MS)
     page.locator(".abm-map canvas").first.wait_for()
-    page.locator(".abm-chart-poverty canvas").first.wait_for()
+    page.locator(".abm-chart-series canvas").first.wait_for()
     return page
 
 
@@ -142,14 +142,12 @@ def test_three_steps_change_map_and_charts(server, context):
     ctx, _ = context
     page = open_page(ctx, server)
     settle(page)
-    before = {name: page.locator(sel).screenshot() for name, sel in
-              (("map", ".abm-map"), ("poverty", ".abm-chart-poverty"),
-               ("income", ".abm-chart-income"))}
+    charts = (("map", ".abm-map"), ("series", ".abm-chart-series"))
+    before = {name: page.locator(sel).screenshot() for name, sel in charts}
     for k in (1, 2, 3):
         step_to(page, k)
     settle(page)
-    for name, sel in (("map", ".abm-map"), ("poverty", ".abm-chart-poverty"),
-                      ("income", ".abm-chart-income")):
+    for name, sel in charts:
         assert page.locator(sel).screenshot() != before[name], f"{name} did not change"
 
 

@@ -106,6 +106,16 @@ def test_series_are_picked_by_prefix(session):
         del session.history["n_monitored_illness"]
 
 
+def test_charts_combine_into_one_instance(session):
+    parts = [charts.poverty_option(session), charts.returns_option(session),
+             charts.income_option(session)]
+    one = charts.combine(parts, columns=2, height_px=300)
+    assert len(one["grid"]) == len(one["xAxis"]) == len(one["legend"]) == 3
+    assert len(one["series"]) == sum(len(p["series"]) for p in parts)
+    assert {s["xAxisIndex"] for s in one["series"]} == {0, 1, 2}
+    assert one["grid"][2]["top"] == 340  # second row
+
+
 def test_inspector_tables_and_network_layout_is_fixed(session):
     df = inspector.village_households(session, 1)
     sl = session.model.county.village_slice(1)

@@ -30,7 +30,7 @@ from viz.measures import MEASURES, available, by_key, format_value, village_tabl
 from viz.state import Preset, Session, Settings, discover_presets, new_session
 
 PLAY_DELAY_S = 0.3  # pause between months while playing, so the page stays readable
-CHART_STYLE = {"style": "height: 300px; width: 100%;"}
+SERIES_CELL_PX = 300
 TABLE_CSS = """
 .abm-table { border-collapse: collapse; font-size: 12px; width: 100%; }
 .abm-table th { position: sticky; top: 0; background: #f5f5f5; text-align: left; }
@@ -139,29 +139,24 @@ def CountyMap(session: Session, tick: int, measure: solara.Reactive[str],
 
 
 @solara.component
-def Chart(option: dict[str, Any], name: str) -> None:
-    with solara.Div(classes=[f"abm-chart-{name}"]):
-        solara.FigureEcharts(option=option, attributes=CHART_STYLE)
-
-
-@solara.component
 def TimeSeries(session: Session, tick: int) -> None:
-    options = solara.use_memo(lambda: {
-        "poverty": charts.poverty_option(session),
-        "returns": charts.returns_option(session),
-        "income": charts.income_option(session),
-        "budget": charts.budget_option(session),
-        "monitored": charts.monitored_option(session),
-    }, [session, tick])
-    with solara.Columns([1, 1]):
-        Chart(options["poverty"], "poverty")
-        Chart(options["returns"], "returns")
-    with solara.Columns([1, 1]):
-        Chart(options["income"], "income")
-        Chart(options["budget"], "budget")
-    if charts.monitored_columns(session):
-        Chart(options["monitored"], "monitored")
-    else:
+    """Poverty, returns by cause, incomes by source, budget (and monitoring when measured).
+
+    Drawn as one ECharts instance with a cell per chart: one canvas to redraw per Step.
+    """
+    monitored = charts.monitored_columns(session)
+    option = solara.use_memo(lambda: charts.combine([
+        charts.poverty_option(session),
+        charts.returns_option(session),
+        charts.income_option(session),
+        charts.budget_option(session),
+        *([charts.monitored_option(session)] if monitored else []),
+    ], height_px=SERIES_CELL_PX), [session, tick])
+    rows = -(-len(option["grid"]) // 2)
+    with solara.Div(classes=["abm-chart-series"]):
+        solara.FigureEcharts(option=option, attributes={
+            "style": f"height: {rows * SERIES_CELL_PX}px; width: 100%;"})
+    if not monitored:
         solara.Info("Monitored households by category: not yet measured by this model.",
                     dense=True)
 

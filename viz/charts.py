@@ -253,3 +253,27 @@ def network_option(s: Session, household: int, layout: Layout | None = None) -> 
                     "roam": False, "lineStyle": {"color": "#999"},
                     "emphasis": {"focus": "adjacency"}}],
     }
+
+
+def combine(options: list[Option], columns: int = 2, height_px: int = 300) -> Option:
+    """Several single-grid charts as one ECharts instance (one canvas to redraw).
+
+    Each option keeps its title, axes, legend and series, placed in its own cell of
+    a grid ``columns`` wide; cells are ``height_px`` tall.
+    """
+    out: Option = {"animation": False, "tooltip": {"trigger": "axis"}, "title": [],
+                   "grid": [], "xAxis": [], "yAxis": [], "legend": [], "series": []}
+    width = 100.0 / columns
+    for i, opt in enumerate(options):
+        row, col = divmod(i, columns)
+        top, left = row * height_px, col * width
+        out["title"].append({**opt["title"], "top": top + 2, "left": f"{left + 1:.1f}%"})
+        out["grid"].append({"top": top + 40, "height": height_px - 100, "containLabel": True,
+                            "left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%"})
+        out["xAxis"].append({**opt["xAxis"], "gridIndex": i})
+        out["yAxis"].append({**opt["yAxis"], "gridIndex": i})
+        names = [s["name"] for s in opt["series"]]
+        out["legend"].append({"type": "scroll", "data": names, "top": top + height_px - 36,
+                              "left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%"})
+        out["series"].extend({**s, "xAxisIndex": i, "yAxisIndex": i} for s in opt["series"])
+    return out
