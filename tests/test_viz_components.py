@@ -176,3 +176,41 @@ def test_html_table_escapes_cells():
     out = inspector.html_table(pd.DataFrame({"status": ["<b>poor</b>"], "n": [3]}))
     assert "&lt;b&gt;poor&lt;/b&gt;" in out and "<b>" not in out
     assert out.count("<tr>") == 2
+
+
+def test_monitoring_measures_appear_when_the_model_has_them():
+    base = Settings.from_preset(discover_presets()[0].path)
+    s = new_session(Settings(base.preset, 2, SMALL))
+    s.step()
+    n, n_v = s.model.households.n, s.model.county.n_villages
+    s.model.households.monitored = np.arange(n) % 4 == 0
+    s.model.county.village_cadres = np.full(n_v, 2)
+    keys = {m.key for m in measures.available(s)}
+    assert {"monitored_share", "cadre_caseload"} <= keys
+    table = measures.village_table(s)
+    assert 0.2 < table["monitored_share"].mean() < 0.3
+    assert "monitored" in inspector.village_households(s, 0)["status"].str.cat()
+
+
+def test_smith_panel_shows_measured_factors():
+    from viz.app import SmithPanel
+
+    base = Settings.from_preset(discover_presets()[0].path)
+    s = new_session(Settings(base.preset, 2, SMALL))
+    s.step()
+    s.history["smith_target_take_up"] = [0.42]
+    _box, rc = solara.render(SmithPanel(s, 1), handle_error=False)
+    rc.find(children=["take up: 0.42"]).assert_single()
+    assert len(rc.find(children=["not yet measured"]).widgets) == 3
+    rc.close()
+
+
+def test_boolean_parameters_become_switches():
+    from viz.app import ParamControl
+    from viz.controls import ControlSpec
+
+    spec = ControlSpec("policy.capping", "Capping", "switch", None, None, "-", "Cap costs")
+    seen = []
+    _box, rc = solara.render(ParamControl(spec, False, seen.append), handle_error=False)
+    rc.find(v.Switch, label="Capping").assert_single()
+    rc.close()
