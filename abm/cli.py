@@ -93,7 +93,6 @@ def viz(
     """Serve the browser page (offline; open http://HOST:PORT)."""
     from viz.server import serve  # lazily: abm never imports viz at import time
 
-    typer.echo(f"abm viz: serving on http://{host}:{port} (Ctrl-C to stop)")
     serve(host, port)
 
 

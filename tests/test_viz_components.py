@@ -214,3 +214,18 @@ def test_boolean_parameters_become_switches():
     _box, rc = solara.render(ParamControl(spec, False, seen.append), handle_error=False)
     rc.find(v.Switch, label="Capping").assert_single()
     rc.close()
+
+
+def test_viz_command_rejects_a_busy_or_bad_port(capsys):
+    import socket
+
+    from abm.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["viz", "--port", str(port)]) == 2
+    assert "cannot serve there" in capsys.readouterr().err
+    assert main(["viz", "--port", "0"]) == 2
+    assert "1 to 65535" in capsys.readouterr().err

@@ -41,8 +41,25 @@ def solara_args(host: str, port: int) -> list[str]:
             "--no-open", "--no-check-version", "--log-level", "warning"]
 
 
+def check_address(host: str, port: int) -> None:
+    """Fail early, as bad input (exit 2), when the address cannot be served."""
+    from abm.cli import BadInput
+
+    if not 1 <= port <= 65535:
+        raise BadInput(f"--port {port}: allowed: an integer from 1 to 65535")
+    try:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        raise BadInput(f"--host {host} --port {port}: cannot serve there ({exc.strerror}); "
+                       "choose another port") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the page until interrupted (blocks)."""
+    check_address(host, port)
+    print(f"abm viz: serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
     apply_offline_env()
     from solara.__main__ import cli
 
