@@ -162,6 +162,13 @@ def test_play_then_pause(server, context):
     paused_at = month(page)
     page.wait_for_timeout(1500)
     assert month(page) == paused_at
+    page.locator(".abm-play").click()  # Reset while playing stops and rebuilds
+    expect(page.locator(".abm-month")).not_to_contain_text(f"Month {paused_at} of")
+    page.locator(".abm-reset").click()
+    expect(page.locator(".abm-month")).to_contain_text("Month 0 of")
+    expect(page.locator(".abm-play")).to_be_enabled()
+    page.wait_for_timeout(1200)
+    assert month(page) == 0
 
 
 def test_reset_returns_to_month_zero_with_a_typed_seed(server, context):

@@ -7,6 +7,7 @@ from :class:`Settings`, through :func:`abm.runner.build_model`.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -112,6 +113,8 @@ class Session:
     history: dict[str, list[float]] = field(default_factory=dict)
     village_returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
     last_village_returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Step clicks (kernel thread) and Play (event loop) must not step the model at once.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def month(self) -> int:
@@ -126,13 +129,14 @@ class Session:
 
     def step(self) -> None:
         """One month, then record its metrics and where returns to poverty happened."""
-        if not self.can_step():
-            return
-        self.model.step()
-        for key, value in self.model.metrics.items():
-            self.history.setdefault(key, []).append(float(value))
-        self.last_village_returns = _returns_by_village(self.model)
-        self.village_returns = self.village_returns + self.last_village_returns
+        with self._lock:
+            if not self.can_step():
+                return
+            self.model.step()
+            for key, value in self.model.metrics.items():
+                self.history.setdefault(key, []).append(float(value))
+            self.last_village_returns = _returns_by_village(self.model)
+            self.village_returns = self.village_returns + self.last_village_returns
 
 
 def _returns_by_village(model: CountyModel) -> np.ndarray:
