@@ -77,8 +77,11 @@ def main() -> None:
             f"{2 * args.steps + args.late}", late, args.budget)
     rc.close()
     if args.browser:
+        early, late = browser_steps(args.steps, args.late, args.chromium)
         _report(f"in Chromium, click Step -> month shown, months 1-{args.steps}",
-                browser_steps(args.steps, args.chromium), args.budget)
+                early, args.budget)
+        _report(f"in Chromium, click Step -> month shown, months {args.steps + args.late + 1}-"
+                f"{2 * args.steps + args.late}", late, args.budget)
 
 
 # Click Step inside the page and resolve, after the next frame, once the new month is
@@ -95,8 +98,9 @@ STEP_IN_PAGE_JS = """(k) => new Promise((resolve) => {
 })"""
 
 
-def browser_steps(n: int, chromium: str) -> list[float]:
-    """Seconds from clicking Step to the page showing the next month (first preset)."""
+def browser_steps(n: int, late: int, chromium: str) -> tuple[list[float], list[float]]:
+    """Seconds from clicking Step to the page showing the next month (first preset):
+    ``n`` steps from month 0, then ``late`` untimed steps, then ``n`` more."""
     from playwright.sync_api import sync_playwright
 
     from viz.screenshot import CHROMIUM_ARGS
@@ -116,12 +120,12 @@ def browser_steps(n: int, chromium: str) -> list[float]:
                 "() => (document.querySelector('.abm-month') || {}).textContent"
                 "?.includes('Month 0 of')", timeout=120_000)
             page.wait_for_timeout(1000)
-            for k in range(1, n + 1):
+            for k in range(1, 2 * n + late + 1):
                 out.append(page.evaluate(STEP_IN_PAGE_JS, k) / 1000.0)
             browser.close()
     finally:
         stop(proc)
-    return out
+    return out[:n], out[n + late:]
 
 
 def _report(what: str, times: list[float], budget: float) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 APP = "viz.app:Page"
@@ -61,6 +62,10 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
     check_address(host, port)
     print(f"abm viz: serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
     apply_offline_env()
+    # Solara warns on every page load over plain http on 127.0.0.1 (it falls back to
+    # SameSite=Lax cookies, which is right for a local page).
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none",
+                            category=UserWarning)
     from solara.__main__ import cli
 
     cli.main(args=solara_args(host, port), prog_name="abm viz", standalone_mode=False)
