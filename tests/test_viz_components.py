@@ -229,3 +229,16 @@ def test_viz_command_rejects_a_busy_or_bad_port(capsys):
     assert "cannot serve there" in capsys.readouterr().err
     assert main(["viz", "--port", "0"]) == 2
     assert "1 to 65535" in capsys.readouterr().err
+
+
+def test_a_broken_preset_is_reported_not_crashing(tmp_path: Path, monkeypatch):
+    (tmp_path / "broken.yaml").write_text("policy:\n  mpc: 3\n", encoding="utf-8")
+    monkeypatch.setenv("ABM_VIZ_PRESETS", str(tmp_path))
+    base = Settings.from_preset(discover_presets()[0].path)
+    _box, rc = _render(Settings(base.preset, 1, SMALL))
+    rc.find(v.Select, label="Preset").widget.v_model = "broken"
+    alert = rc.find(v.Alert, type="error")
+    alert.assert_single()
+    assert "broken.yaml" in str(alert.widget.children) and "mpc" in str(alert.widget.children)
+    rc.find(children=["Month 0 of 120 (start of 2021)"]).assert_single()
+    rc.close()

@@ -72,7 +72,8 @@ def RunControls(session: Session, playing: solara.Reactive[bool], on_step: Calla
 
 
 @solara.component
-def SettingsPanel(presets: list[Preset], pending: solara.Reactive[Settings]) -> None:
+def SettingsPanel(presets: list[Preset], pending: solara.Reactive[Settings],
+                  error: solara.Reactive[str]) -> None:
     """Preset, seed, households and the policy; applied by Reset."""
     s = pending.value
     specs = solara.use_memo(control_specs, [])
@@ -82,7 +83,12 @@ def SettingsPanel(presets: list[Preset], pending: solara.Reactive[Settings]) -> 
 
     def choose(label: str) -> None:
         path = next(p for p, lab in by_path.items() if lab == label)
-        pending.set(Settings.from_preset(path))
+        try:
+            pending.set(Settings.from_preset(path))
+        except ConfigError as exc:  # a broken preset file: say so, keep the current one
+            error.set(str(exc))
+            return
+        error.set("")
 
     solara.Select("Preset", values=labels, value=current, on_value=choose,
                   classes=["abm-preset"])
@@ -270,7 +276,7 @@ def App(initial: Settings | None = None) -> None:
     solara.Style(TABLE_CSS)
     with solara.Sidebar():
         RunControls(s, playing, step, reset)
-        SettingsPanel(presets, pending)
+        SettingsPanel(presets, pending, error)
         if error.value:
             solara.Error(error.value)
 
