@@ -162,11 +162,15 @@ def test_two_pages_do_not_share_a_model():
 def test_page_shows_one_control_per_policy_parameter():
     base = Settings.from_preset(discover_presets()[0].path)
     _box, rc = _render(Settings(base.preset, 1, SMALL))
-    for spec in control_specs():
-        widget = v.Slider if spec.kind == "slider" else v.TextField
-        if spec.kind == "switch":
-            widget = v.Switch
-        rc.find(widget, label=spec.label).assert_single()
+    specs = control_specs()
+    for spec in specs:
+        if spec.kind == "slider":
+            shown = f"{spec.label}: {float(base.value_of(spec.key)):.2f}"
+            rc.find(children=[shown]).assert_single()
+        else:
+            widget = v.Switch if spec.kind == "switch" else v.TextField
+            rc.find(widget, label=spec.label).assert_single()
+    assert len(rc.find(v.Slider).widgets) == sum(s.kind == "slider" for s in specs)
     rc.close()
 
 

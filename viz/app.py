@@ -47,8 +47,11 @@ def ParamControl(spec: ControlSpec, value: Any, on_value: Callable[[Any], None])
             if spec.kind == "switch":
                 solara.Switch(label=spec.label, value=bool(value), on_value=on_value)
             elif spec.kind == "slider":
-                solara.SliderFloat(spec.label, value=float(value), min=spec.minimum or 0.0,
-                                   max=spec.maximum or 1.0, step=0.01, thumb_label="always",
+                # Label above the track: Vuetify's inline label leaves no room for it.
+                solara.Text(f"{spec.label}: {float(value):.2f}",
+                            style={"font-size": "12px", "color": "#666"})
+                solara.SliderFloat("", value=float(value), min=spec.minimum or 0.0,
+                                   max=spec.maximum or 1.0, step=0.01, thumb_label=True,
                                    on_value=on_value)
             elif spec.kind == "int":
                 solara.InputInt(spec.label, value=int(value),
