@@ -152,6 +152,17 @@ def _int_or_none(value: str | None, flag: str) -> int | None:
     return n
 
 
+@app.command()
+def viz(
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8765,
+) -> None:
+    """Serve the browser page (offline; open http://HOST:PORT)."""
+    from viz.server import serve  # lazily: abm never imports viz at import time
+
+    serve(host, port)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns bad input into one line and exit code 2."""
     cmd = typer.main.get_command(app)

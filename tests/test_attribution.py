@@ -72,7 +72,7 @@ def test_attribute_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
     assert main(args) == 0, capsys.readouterr().err
     table = pd.read_csv(out / "attribution.csv")
     assert set(table["factor"]) == {*FACTORS, "gap"}
-    for outcome, t in table.groupby("outcome"):
+    for _, t in table.groupby("outcome"):
         parts = t[t["factor"] != "gap"]["mean"].sum()
         assert parts == pytest.approx(t[t["factor"] == "gap"]["mean"].iloc[0], abs=1e-9)
     results = pd.read_parquet(out / "results.parquet")

@@ -1,0 +1,156 @@
+"""One browser tab's simulation: presets, settings, the model and its history.
+
+Nothing here is created at import time: every tab makes its own :class:`Session`
+from :class:`Settings`, through :func:`abm.runner.build_model`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+import abm
+from abm.config import Config, load_config
+from abm.model import CountyModel
+from abm.runner import build_model
+
+REPO_ROOT = Path(abm.__file__).resolve().parent.parent
+# Extra preset files or folders (os.pathsep-separated), e.g. for a user's own scenarios.
+PRESETS_ENV = "ABM_VIZ_PRESETS"
+EVENT_RETURNED = "returned_to_poverty"
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    path: Path
+
+
+def _preset_label(path: Path) -> str:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        name = data.get("county", {}).get("name")
+    except (OSError, yaml.YAMLError, AttributeError):
+        name = None
+    return f"{name} ({path.stem})" if name else path.stem
+
+
+def _yaml_files(where: Path) -> list[Path]:
+    if where.is_dir():
+        return sorted(p for p in where.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    return [where] if where.is_file() else []
+
+
+def discover_presets(root: Path = REPO_ROOT, extra: str | None = None) -> list[Preset]:
+    """configs/baseline.yaml, configs/counties/*.yaml, then any in ``$ABM_VIZ_PRESETS``."""
+    extra = os.environ.get(PRESETS_ENV, "") if extra is None else extra
+    paths = [root / "configs" / "baseline.yaml", *_yaml_files(root / "configs" / "counties")]
+    for item in filter(None, extra.split(os.pathsep)):
+        paths.extend(_yaml_files(Path(item)))
+    seen: set[Path] = set()
+    out = []
+    for p in paths:
+        if p.is_file() and p.resolve() not in seen:
+            seen.add(p.resolve())
+            out.append(Preset(_preset_label(p), p))
+    return out
+
+
+@lru_cache(maxsize=32)
+def preset_config(path: str) -> Config:
+    """The preset as written (cached: presets do not change while the server runs)."""
+    return load_config(path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What Reset builds a model from: a preset plus the user's changes."""
+
+    preset: str  # path of the preset YAML
+    seed: int
+    households: int
+    overrides: tuple[tuple[str, Any], ...] = ()  # (dotted.key, value), policy controls
+
+    @classmethod
+    def from_preset(cls, path: str | Path) -> Settings:
+        cfg = preset_config(str(path))
+        return cls(str(path), cfg.run.seed, cfg.run.households)
+
+    def with_override(self, key: str, value: Any) -> Settings:
+        rest = tuple((k, v) for k, v in self.overrides if k != key)
+        return replace(self, overrides=(*rest, (key, value)))
+
+    def value_of(self, key: str) -> Any:
+        """The value a control shows: the user's change, else the preset's."""
+        for k, v in self.overrides:
+            if k == key:
+                return v
+        node: Any = preset_config(self.preset)
+        for part in key.split("."):
+            node = getattr(node, part)
+        return node
+
+    def config(self) -> Config:
+        """Validate everything once; raises ``ConfigError`` naming the bad key."""
+        sets = [f"{k}={v}" for k, v in self.overrides]
+        return load_config(self.preset, sets, seed=self.seed, households=self.households)
+
+
+@dataclass(eq=False)
+class Session:
+    """A model and what the page needs from it, month by month."""
+
+    settings: Settings
+    config: Config
+    model: CountyModel
+    history: dict[str, list[float]] = field(default_factory=dict)
+    village_returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_village_returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Step clicks (kernel thread) and Play (event loop) must not step the model at once.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def month(self) -> int:
+        return int(self.model.month)
+
+    @property
+    def months(self) -> int:
+        return int(self.config.run.months)
+
+    def can_step(self) -> bool:
+        return self.month < self.months
+
+    def step(self) -> None:
+        """One month, then record its metrics and where returns to poverty happened."""
+        with self._lock:
+            if not self.can_step():
+                return
+            self.model.step()
+            for key, value in self.model.metrics.items():
+                self.history.setdefault(key, []).append(float(value))
+            self.last_village_returns = _returns_by_village(self.model)
+            self.village_returns = self.village_returns + self.last_village_returns
+
+
+def _returns_by_village(model: CountyModel) -> np.ndarray:
+    """Households that returned to poverty in the month just run, per village."""
+    n_v = model.county.n_villages
+    ev = model.events()
+    ev = ev[(ev["month"] == model.month - 1) & (ev["event"] == EVENT_RETURNED)]
+    return np.bincount(ev["village"].to_numpy(), minlength=n_v).astype(float)
+
+
+def new_session(settings: Settings) -> Session:
+    """Build a model through the one factory (``abm.runner.build_model``)."""
+    cfg = settings.config()
+    model = build_model(cfg)
+    n_v = model.county.n_villages
+    return Session(settings, cfg, model, village_returns=np.zeros(n_v),
+                   last_village_returns=np.zeros(n_v))
