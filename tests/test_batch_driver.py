@@ -33,7 +33,7 @@ def client() -> Iterator[Any]:
     from distributed import Client
 
     with Client(processes=False, n_workers=1, threads_per_worker=2,
-                dashboard_address=None) as c:
+                dashboard_address="127.0.0.1:0") as c:
         yield c
 
 

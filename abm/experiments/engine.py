@@ -159,8 +159,9 @@ def open_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     }
     with dask.config.set(settings):
+        # Every listening socket on loopback, the HTTP one on a free port (not 8787).
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
+                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                silence_logs=logging.CRITICAL)  # failures: see _collect
     return Client(cluster), cluster
 

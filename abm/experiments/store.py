@@ -191,8 +191,8 @@ class ExperimentDir:
                 table = self.read_run(spec.run_id)
                 row.update(status="ok", error="")
                 if outputs.final:
-                    last = table.iloc[-1].drop(labels=ID_COLUMNS)
-                    row.update(last.to_dict())
+                    # A one-row frame keeps each column's dtype (a Series row would not).
+                    row.update(table.iloc[[-1]].drop(columns=ID_COLUMNS).to_dict("records")[0])
                 if outputs.series:
                     series.append(table)
             else:
