@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
+    "read_yaml_mapping",
     "Config",
     "ConfigError",
     "load_config",
@@ -686,7 +687,8 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
         raise ConfigError(source, key, msg) from None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml_mapping(path: Path, top: str = "a mapping of sections") -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping; ConfigError on any problem."""
     source = str(path)
     if not path.exists():
         raise ConfigError(source, "", "file not found")
@@ -704,7 +706,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(source, "", "the top level must be a mapping of sections")
+        raise ConfigError(source, "", f"the top level must be {top}")
     return data
 
 
@@ -758,7 +760,7 @@ def load_config(
     households: int | str | None = None,
 ) -> Config:
     """Load a YAML config, apply overrides and validate everything once."""
-    data: dict[str, Any] = {} if path is None else _read_yaml(Path(path))
+    data: dict[str, Any] = {} if path is None else read_yaml_mapping(Path(path))
     source = "<defaults>" if path is None else str(path)
     overrides = list(sets or [])
     flags = {}

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from abm.config import ConfigError
+from abm.config import read_yaml_mapping as _read_mapping
 
 __all__ = ["Experiment", "RangeSpec", "DesignSpec", "OutputsSpec", "load_experiment",
            "read_yaml_mapping"]
@@ -184,25 +184,7 @@ class Experiment(_Strict):
 # ------------------------------------------------------------------ loading
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping; ConfigError on any problem."""
-    source = str(path)
-    if not path.exists():
-        raise ConfigError(source, "", "file not found")
-    if path.is_dir():
-        raise ConfigError(source, "", "is a directory, expected a YAML file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise ConfigError(source, where, f"malformed YAML: {problem}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(source, "", "not a UTF-8 text file") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(source, "", "the top level must be a mapping")
-    return data
+    return _read_mapping(path, top="a mapping")
 
 
 def _error_from_validation(exc: ValidationError, source: str) -> ConfigError:
