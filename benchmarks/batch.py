@@ -39,7 +39,7 @@ def write_experiment(folder: Path, runs: int, households: int, months: int) -> P
         "replicates": max(1, runs // 2),
         "months": months,
         "households": households,
-        "scenarios": {"baseline": {}, "cheap_care": {"policy.reimbursement_general": 0.8}},
+        "scenarios": {"baseline": {}, "cheap_care": {"policy.medical.reimbursement_general": 0.8}},
         "outputs": {"final": True, "series": False},
     }
     path = folder / "bench.yaml"
