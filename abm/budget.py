@@ -86,6 +86,20 @@ class Budget:
         line.cum_spent += total
         return paid
 
+    def pay_units(self, name: str, n: int, unit_cost: float) -> np.ndarray:
+        """Buy up to ``n`` whole units of a service (a seat, a contract, a case-month), in
+        order, while the line lasts. Returns a mask of the units bought; nothing is spent
+        on a unit that cannot be paid in full."""
+        line = self.lines[name]
+        if unit_cost <= 0:
+            return np.ones(n, bool)
+        k = min(n, int(np.floor(line.remaining / unit_cost + 1e-9)))
+        total = k * unit_cost
+        line.spent += total
+        line.spent_month += total
+        line.cum_spent += total
+        return np.arange(n) < k
+
     def pay_total(self, name: str, amount: float) -> float:
         """Pay a lump (e.g. to an enterprise or for a service); returns what was paid."""
         return float(self.pay(name, np.array([max(0.0, amount)]))[0])

@@ -194,6 +194,8 @@ class EconomyConfig(Section):
                                 "for good", ge=0, le=1)
     p_job_loss: float = P(0.006, unit="per migrant-month", doc="A migrant loses the job and "
                           "comes home to look for another", ge=0, le=1)
+    p_give_up: float = P(0.05, unit="per month", doc="A migrant home after a job loss gives "
+                         "up looking for work away", ge=0, le=1)
     p_remigrate: float = P(0.25, unit="per month", doc="A migrant who lost a job leaves "
                            "again (scaled by motivation)", ge=0, le=1)
     init_migrant_share: float = P(0.35, unit="share", doc="Share of working members working "
@@ -301,6 +303,9 @@ class MonitoringConfig(Section):
     screen_p_detect: float = P(0.25, unit="per month", doc="Chance the sector departments' "
                                "data screen flags an at-risk household with a data trace "
                                "(large medical bills, dibao, disability)", ge=0, le=1)
+    screen_trace_share: float = P(0.3, unit="share of income", doc="Medical and schooling "
+                                  "bills above this share of a year's income leave a trace "
+                                  "in the sector departments' data", ge=0, le=5)
     screen_lag_months: int = P(2, unit="months", doc="Delay before a data-screen flag "
                                "reaches the township", ge=0, le=24)
     screen_false_alarm: float = P(0.002, unit="per month", doc="Chance the screen flags a "
@@ -549,6 +554,9 @@ class SocialConfig(Section):
                                  "supports at a time", ge=0, le=1000)
     cost_per_case_month: float = P(150.0, unit="yuan/month", doc="Cost of a month of "
                                    "social-work support, paid by charities", ge=0, le=100_000)
+    referral_motivation: float = P(0.45, unit="motivation", doc="Cadres refer helped "
+                                   "households with motivation below this to social work",
+                                   ge=0, le=1)
     motivation_support: float = P(0.03, unit="per month", doc="Motivation gained per month of "
                                   "social-work support", ge=0, le=1)
     clinic_reach: float = P(1.5, unit="map units", doc="Distance from the township clinic at "

@@ -312,3 +312,13 @@ def test_employment_help_sends_jobless_migrants_back_sooner():
     jobless_mon_on = on.households.n_jobless[on.households.monitored].mean()
     jobless_mon_off = off.households.n_jobless[off.households.monitored].mean()
     assert jobless_mon_on < jobless_mon_off
+
+
+def test_services_are_bought_whole_or_not_at_all():
+    b = Budget()
+    b.new_year({"training": 2500.0})
+    bought = b.pay_units("training", 4, 1000.0)
+    assert bought.tolist() == [True, True, False, False]
+    assert b.lines["training"].spent == 2000.0  # no money on a seat not delivered
+    assert not b.pay_units("training", 1, 1000.0).any()
+    assert b.pay_units("training", 3, 0.0).all()  # free services are always delivered

@@ -583,12 +583,13 @@ def decisions(hh: Households, cfg: Config, rng: np.random.Generator,
     again_helped = u[2] < p_helped
     # Placements the line can pay for (the extra ones help brings).
     extra = helped & again_helped & ~again_plain
-    cost = cfg.policy.employment_help.cost_per_placement
-    if extra.any() and cost > 0:
-        paid = ctx.budget.pay("employment_help", np.where(extra, cost, 0.0))
-        extra = extra & (paid >= cost - 1e-9)
+    if extra.any():
+        who = np.flatnonzero(extra)
+        bought = ctx.budget.pay_units("employment_help", who.size,
+                                      cfg.policy.employment_help.cost_per_placement)
+        extra[who[~bought]] = False
     again = (hh.n_jobless > 0) & (again_plain | extra)
-    give_up = (hh.n_jobless > 0) & ~again & (u[3] < 0.05)
+    give_up = (hh.n_jobless > 0) & ~again & (u[3] < e.p_give_up)
     hh.n_migrants += go.astype(np.int16) - back + again
     hh.n_jobless -= again.astype(np.int16) + give_up
     # Members who became unable to work leave the migrant pool.

@@ -192,7 +192,7 @@ class CountyBureau(mesa.Agent):
         hh = m.households
         mon = m.config.policy.monitoring
         income_12 = np.maximum(hh.net_sum, 1.0)
-        trace = (hh.rigid_12m > 0.3 * income_12) | hh.dibao | hh.disability
+        trace = (hh.rigid_12m > mon.screen_trace_share * income_12) | hh.dibao | hh.disability
         free = ~hh.monitored & (hh.flag_due == NO_MONTH)
         hit = free & hh.at_risk & trace & (m.draws.screen < mon.screen_p_detect)
         false = free & ~hh.at_risk & (m.draws.screen < mon.screen_false_alarm)
@@ -335,16 +335,14 @@ class Monitoring:
             invited = idx[able]
             self.invited += int(invited.size)
             attend = invited[m.draws.attend[invited] < hh.motivation[invited]]
-            cost = cfg.policy.training.cost_per_seat
-            if attend.size and cost > 0:
-                paid = m.budget.pay("training", np.full(attend.size, cost))
-                attend = attend[paid >= cost - 1e-9]
+            attend = attend[m.budget.pay_units("training", attend.size,
+                                               cfg.policy.training.cost_per_seat)]
             hh.training_gain[attend] += cfg.policy.training.skill_gain * lv["training"]
             self.trained += int(attend.size)
         # Benefit linkage with a supported enterprise of the township.
         m.industry.link(idx[hh.coop[idx] < 0])
         # Social work for the discouraged.
-        m.social.refer(idx[hh.motivation[idx] < 0.45])
+        m.social.refer(idx[hh.motivation[idx] < cfg.social.referral_motivation])
 
 
 def _mask(n: int, idx: np.ndarray) -> np.ndarray:

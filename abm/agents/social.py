@@ -92,10 +92,10 @@ class SocialWorkers(mesa.Agent):
                                                np.zeros(new.size, np.int16)])
         if self.cases.size == 0:
             return
-        paid = m.budget.pay("social_work", np.full(self.cases.size, s.cost_per_case_month))
-        served = self.cases[paid >= s.cost_per_case_month - 1e-9]
+        paid = m.budget.pay_units("social_work", self.cases.size, s.cost_per_case_month)
+        served = self.cases[paid]
         hh.support_gain[served] += s.motivation_support
-        self.case_months[paid >= s.cost_per_case_month - 1e-9] += 1
+        self.case_months[paid] += 1
         self.served += int(served.size)
 
 
@@ -127,9 +127,7 @@ class Clinic(mesa.Agent):
         order = np.lexsort((-hh.clinic_access[chronic],
                             ~(hh.registered[chronic] | hh.monitored[chronic])))
         pick = chronic[order[:n]]
-        if p.cost_per_contract > 0:
-            paid = m.budget.pay("prevention", np.full(pick.size, p.cost_per_contract))
-            pick = pick[paid >= p.cost_per_contract - 1e-9]
+        pick = pick[m.budget.pay_units("prevention", pick.size, p.cost_per_contract)]
         hh.doctor_contract[pick] = True
         self.contracts = int(pick.size)
 
