@@ -104,9 +104,6 @@ class Budget:
         """Pay a lump (e.g. to an enterprise or for a service); returns what was paid."""
         return float(self.pay(name, np.array([max(0.0, amount)]))[0])
 
-    def can_afford(self, name: str, amount: float) -> bool:
-        return self.lines[name].remaining >= amount
-
     def month_by_line(self) -> dict[str, float]:
         return {k: v.spent_month for k, v in self.lines.items()}
 

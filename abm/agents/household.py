@@ -173,9 +173,6 @@ class Households:
     def spending_m(self) -> np.ndarray:
         return sum(getattr(self, c) for c in SPENDING_COLUMNS)
 
-    def home_workers(self) -> np.ndarray:
-        return np.maximum(self.n_labour - self.n_migrants, 0)
-
     def __len__(self) -> int:
         return self.n
 

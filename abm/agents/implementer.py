@@ -22,9 +22,6 @@ from abm.agents.household import EVENT_CODE, NO_MONTH
 if TYPE_CHECKING:
     from abm.model import CountyModel
 
-CHANNELS = {1: "self", 2: "visit", 3: "screen"}
-
-
 @dataclass
 class Draws:
     """This month's random numbers for the implementers phase, one per household."""

@@ -189,6 +189,3 @@ class Industry:
                         minlength=len(self.model.county.sectors)).astype(float)
         s = v / max(v.sum(), 1.0)
         return float((s * s).sum())
-
-    def jobs_filled(self) -> int:
-        return int((self.model.households.employer >= 0).sum())
