@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from abm.instruments import registry
+
 FACTORS = ("policy", "org", "target", "env")
 LABELS = {
     "policy": "idealized policy",
@@ -28,19 +30,14 @@ LABELS = {
 
 # What "ideal" means for each factor, as config overrides (dotted key -> value).
 IDEAL: dict[str, dict[str, object]] = {
-    # Perfect targeting and adequate benefits: townships apply the rule exactly, nothing
-    # is withdrawn after the transition, medical costs are capped, posts are plentiful.
+    # Perfect targeting and adequate benefits: townships apply the rule exactly, and each
+    # instrument at its ideal (declared by the instrument: nothing withdrawn after the
+    # transition, medical costs capped for all, posts plentiful; abm/instruments/).
     "policy": {
         "policy.monitoring.verification_noise": 0.0,
         "policy.monitoring.township_criteria_spread": 0.0,
         "policy.monitoring.pressure_exit": 0.0,
-        "policy.support.kept_after_transition": 1.0,
-        "policy.medical.kept_after_transition": 1.0,
-        "policy.medical_cap.enabled": True,
-        "policy.medical_cap.cap_yuan": 3000.0,
-        "policy.medical_cap.eligible": "all",
-        "policy.medical_cap.budget_per_household": 10_000.0,
-        "policy.public_posts.quota_per_1000": 60.0,
+        **registry.ideal_policy(),
     },
     # Unlimited, paperwork-free cadres who recognise every risk they see.
     "org": {

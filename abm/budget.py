@@ -2,45 +2,35 @@
 
 Every payment to households goes through :meth:`Budget.pay`, which never lets a line
 spend more than it was allocated for the year (entitlements have no ceiling) and
-records the payer. The county bureau sets the allocations each January.
+records the payer. The lines are declared by the instruments (``abm/instruments/``) and
+the social sector (``abm.agents.social.LINES``); the county bureau sets the allocations
+each January, and a bounded line nobody allocated is an error, never a silent zero.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-# line -> payer. Entitlement lines (no yearly ceiling) are marked in ENTITLEMENTS.
-PAYERS = {
-    "pension": "pension_fund",
-    "farm_subsidy": "central_agriculture",
-    "medical_insurance": "medical_insurance_fund",
-    "medical_assistance": "county_medical_assistance",
-    "medical_cap": "county_medical_assistance",
-    "prevention": "county_health_bureau",
-    "dibao": "civil_affairs",
-    "support": "consolidation_fund",
-    "industrial_support": "consolidation_fund",
-    "public_posts": "consolidation_fund",
-    "training": "consolidation_fund",
-    "employment_help": "consolidation_fund",
-    "schooling_subsidy": "education_bureau",
-    "consumption_assistance": "paired_enterprises",
-    "epidemic_relief": "county_emergency_fund",
-    "charity": "charities",
-    "dividends": "enterprises",
-    "social_work": "charities",
-}
-ENTITLEMENTS = {"pension", "farm_subsidy", "medical_insurance", "medical_assistance", "dibao",
-                "dividends"}
-# Lines whose help reaches households as money or services (for the social-sector share).
-SOCIAL_SECTOR = {"charity", "consumption_assistance", "social_work"}
+from abm.instruments.base import BudgetLine
+
+
+def declared_lines() -> tuple[BudgetLine, ...]:
+    """Every budget line of the model: the instruments', then the social sector's."""
+    from abm.agents.social import LINES
+    from abm.instruments.registry import budget_lines
+
+    return budget_lines() + LINES
 
 
 @dataclass
 class Line:
     payer: str
+    bounded: bool = True
+    targeted: bool = True
+    social_sector: bool = False
     allocated: float = np.inf  # this year
     spent: float = 0.0  # this year
     spent_month: float = 0.0
@@ -54,17 +44,38 @@ class Line:
 
 @dataclass
 class Budget:
-    lines: dict[str, Line] = field(default_factory=lambda: {
-        k: Line(payer=v) for k, v in PAYERS.items()})
+    lines: dict[str, Line] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            self.lines = self.from_declarations(declared_lines()).lines
+
+    @classmethod
+    def from_declarations(cls, declared: Iterable[BudgetLine]) -> Budget:
+        lines = {}
+        for d in declared:
+            if d.name in lines:
+                raise RuntimeError(f"budget line {d.name!r} is declared twice")
+            lines[d.name] = Line(payer=d.payer, bounded=d.bounded, targeted=d.targeted,
+                                 social_sector=d.social_sector)
+        return cls(lines)
 
     def new_year(self, allocations: dict[str, float]) -> None:
-        """Set this year's allocations (entitlements stay unbounded)."""
+        """Set this year's allocations (entitlements stay unbounded). Every bounded line
+        must have an allocation, and every allocation a line."""
+        unknown = set(allocations) - set(self.lines)
+        if unknown:
+            raise KeyError(f"allocations for unknown budget lines: {sorted(unknown)}")
+        missing = [k for k, line in self.lines.items() if line.bounded and k not in allocations]
+        if missing:
+            raise KeyError(f"no allocation for the bounded budget lines {missing}: the "
+                           "instrument that owns a line must allocate it")
         for name, line in self.lines.items():
             line.spent = 0.0
-            if name in ENTITLEMENTS:
+            if not line.bounded:
                 line.allocated = np.inf
             else:
-                line.allocated = float(allocations.get(name, 0.0))
+                line.allocated = float(allocations[name])
                 line.cum_allocated += line.allocated
 
     def new_month(self) -> None:
@@ -109,7 +120,7 @@ class Budget:
 
     def execution(self, names: list[str] | None = None) -> float:
         """Share of this year's bounded allocations spent so far."""
-        names = names or [k for k in self.lines if k not in ENTITLEMENTS]
+        names = names or [k for k, line in self.lines.items() if line.bounded]
         alloc = sum(self.lines[k].allocated for k in names if np.isfinite(
             self.lines[k].allocated))
         spent = sum(self.lines[k].spent for k in names)

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
+
+from abm.instruments import registry
+from abm.params import ASSUMPTION, P, Section
 
 __all__ = [
     "read_yaml_mapping",
@@ -37,27 +40,6 @@ class ConfigError(ValueError):
         self.message = message
         where = f"{source}: {key}" if key else source
         super().__init__(f"{where}: {message}")
-
-
-def P(
-    default: Any,
-    *,
-    unit: str,
-    doc: str,
-    source: str | None = None,
-    ge: float | None = None,
-    le: float | None = None,
-    gt: float | None = None,
-) -> Any:
-    """A parameter: default, range, unit, one-line meaning and (optional) data source."""
-    extra: dict[str, Any] = {"unit": unit}
-    if source:
-        extra["source"] = source
-    return Field(default, ge=ge, le=le, gt=gt, description=doc, json_schema_extra=extra)
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 # --------------------------------------------------------------------------- run
@@ -95,6 +77,28 @@ class CountyConfig(Section):
 
 
 # -------------------------------------------------------------------- population
+class GradientsConfig(Section):
+    """How strongly the latent disadvantage behind registered-poor history goes with each
+    trait (per unit of ``disadvantage_loading``); no data backs the sizes yet."""
+
+    age_years: float = P(3.0, unit="years per sd", doc="Older household heads", ge=-20,
+                         le=20, source=ASSUMPTION)
+    chronic: float = P(0.5, unit="log-odds tilt", doc="More chronic illness", ge=-5, le=5,
+                       source=ASSUMPTION)
+    disability: float = P(0.7, unit="log-odds tilt", doc="More disability", ge=-5, le=5,
+                          source=ASSUMPTION)
+    land: float = P(0.25, unit="log-mu per sd", doc="Less farmland", ge=-5, le=5,
+                    source=ASSUMPTION)
+    education_years: float = P(1.5, unit="years per sd", doc="Less schooling", ge=-10, le=10,
+                               source=ASSUMPTION)
+    motivation: float = P(0.05, unit="per sd", doc="Lower motivation", ge=-1, le=1,
+                          source=ASSUMPTION)
+    savings: float = P(0.3, unit="log-yuan per sd", doc="Less savings", ge=-5, le=5,
+                       source=ASSUMPTION)
+    debt: float = P(0.5, unit="log-odds tilt", doc="More often in debt", ge=-5, le=5,
+                    source=ASSUMPTION)
+
+
 class PopulationConfig(Section):
     mean_household_size: float = P(3.3, unit="persons", doc="Mean household size "
                                    "(1 + Poisson)", ge=1, le=8,
@@ -127,6 +131,16 @@ class PopulationConfig(Section):
     p_debt: float = P(0.15, unit="share", doc="Households starting with debt", ge=0, le=1)
     debt_months_mean: float = P(6.0, unit="months", doc="Mean starting debt of indebted "
                                 "households, in months of income", ge=0, le=120)
+    education_sd: float = P(2.5, unit="years", doc="Spread of the head's schooling", ge=0,
+                            le=10, source=ASSUMPTION)
+    skills_base: float = P(0.1, unit="skill", doc="Skill of a head with no schooling", ge=0,
+                           le=1, source=ASSUMPTION)
+    skills_per_school_year: float = P(0.04, unit="skill/year", doc="Skill added by each "
+                                      "year of the head's schooling", ge=0, le=0.2,
+                                      source=ASSUMPTION)
+    skills_sd: float = P(0.08, unit="skill", doc="Spread of skills at a given schooling",
+                         ge=0, le=1, source=ASSUMPTION)
+    gradients: GradientsConfig = GradientsConfig()
 
 
 # ------------------------------------------------------------------------ health
@@ -160,6 +174,16 @@ class HealthConfig(Section):
                                       "working age", ge=0, le=1)
     p_elderly_death_year: float = P(0.04, unit="per elderly-year", doc="An elderly member "
                                     "dies", ge=0, le=1)
+    retire_age_from: float = P(40.0, unit="years", doc="Head's age at which the chance of "
+                               "ageing out of work reaches p_retire_year", ge=0, le=100,
+                               source=ASSUMPTION)
+    retire_age_span: float = P(15.0, unit="years", doc="Years of the head's age over which "
+                               "that chance rises by one more p_retire_year", gt=0, le=100,
+                               source=ASSUMPTION)
+    retire_rel_min: float = P(0.2, unit="multiplier", doc="Lowest multiple of p_retire_year "
+                              "(young households)", ge=0, le=10, source=ASSUMPTION)
+    retire_rel_max: float = P(3.0, unit="multiplier", doc="Highest multiple of "
+                              "p_retire_year (old households)", ge=0, le=20, source=ASSUMPTION)
 
 
 # ----------------------------------------------------------------------- economy
@@ -212,6 +236,33 @@ class EconomyConfig(Section):
                                           "(derived)")
     income_noise_sigma: float = P(0.15, unit="log-sd", doc="Month-to-month noise in local "
                                   "wage and farm income", ge=0, le=2)
+    elderly_farm_labour: float = P(0.3, unit="labour units", doc="Farm work an elderly "
+                                   "member still does", ge=0, le=1, source=ASSUMPTION)
+    farm_skill_base: float = P(0.8, unit="multiplier", doc="Farm income multiplier at zero "
+                               "skill", ge=0, le=5, source=ASSUMPTION)
+    farm_skill_slope: float = P(0.4, unit="multiplier per skill", doc="Farm income "
+                                "multiplier added by full skill", ge=0, le=5,
+                                source=ASSUMPTION)
+    farm_time_share: float = P(0.5, unit="share", doc="Share of a home worker's time the "
+                               "land needs (not available for local wage work)", ge=0, le=1,
+                               source=ASSUMPTION)
+    work_skill_base: float = P(0.6, unit="multiplier", doc="Chance of local work at zero "
+                               "skill, relative to p_local_work", ge=0, le=5, source=ASSUMPTION)
+    work_skill_slope: float = P(0.8, unit="multiplier per skill", doc="Added by full skill",
+                                ge=0, le=5, source=ASSUMPTION)
+    work_motivation_base: float = P(0.6, unit="multiplier", doc="Chance of local work at "
+                                    "zero motivation, relative to p_local_work", ge=0, le=5,
+                                    source=ASSUMPTION)
+    work_motivation_slope: float = P(0.8, unit="multiplier per motivation", doc="Added by "
+                                     "full motivation", ge=0, le=5, source=ASSUMPTION)
+    migration_drive: float = P(2.0, unit="multiplier", doc="Scale of motivation x (skill "
+                               "base + skills) in the chance to start migrating", ge=0, le=20,
+                               source=ASSUMPTION)
+    migration_skill_base: float = P(0.5, unit="skill", doc="Added to skills in the drive to "
+                                    "migrate", ge=0, le=5, source=ASSUMPTION)
+    remigrate_drive: float = P(2.0, unit="multiplier", doc="Scale of motivation in the "
+                               "chance a jobless migrant leaves again", ge=0, le=20,
+                               source=ASSUMPTION)
 
 
 # ---------------------------------------------------------------------- spending
@@ -251,29 +302,13 @@ class BehaviourConfig(Section):
                            "skilled neighbours", ge=0, le=1)
     skills_decay: float = P(0.001, unit="per month", doc="Skill lost per month without wage "
                             "work", ge=0, le=1)
+    reliance_help_share: float = P(0.5, unit="share of income", doc="An able household "
+                                   "relies on transfers when targeted help is above this "
+                                   "share of its income (also the Smith reliance measure)",
+                                   ge=0, le=1, source=ASSUMPTION)
 
 
 # ------------------------------------------------------------------------ policy
-class Instrument(Section):
-    """What every policy instrument has: a switch, a calendar and its fate after 2025."""
-
-    enabled: bool = Field(True, description="Whether the instrument runs at all")
-    start_year: int = P(2015, unit="year", doc="First year the instrument runs", ge=2000,
-                        le=2100)
-    end_year: int = P(2100, unit="year", doc="Last year the instrument runs", ge=2000,
-                      le=2100)
-    kept_after_transition: float = P(1.0, unit="share", doc="Share of the instrument kept "
-                                     "once the transition period ends (1 keep, 0 withdraw), "
-                                     "reached over policy.withdrawal_months", ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _calendar(self) -> Instrument:
-        if self.start_year > self.end_year:
-            raise ValueError(f"start_year ({self.start_year}) is after end_year "
-                             f"({self.end_year})")
-        return self
-
-
 class MonitoringConfig(Section):
     """Return-to-poverty monitoring and early warning (the rules as written)."""
 
@@ -315,132 +350,9 @@ class MonitoringConfig(Section):
                              ge=0, le=1)
 
 
-class MedicalConfig(Instrument):
-    """Basic medical insurance + critical-illness insurance + medical assistance."""
-
-    reimbursement_general: float = P(0.55, unit="share", doc="Effective inpatient "
-                                     "reimbursement for ordinary rural residents", ge=0, le=1)
-    reimbursement_registered: float = P(0.80, unit="share", doc="Effective inpatient "
-                                        "reimbursement for registered and monitored households "
-                                        "(insurance + critical illness + medical assistance)",
-                                        ge=0, le=1, source="about 80%, end-2019 (NHSA 2020-10)")
-    kept_after_transition: float = P(0.4, unit="share", doc="Share of the extra "
-                                     "reimbursement of registered households kept after the "
-                                     "transition", ge=0, le=1)
-
-
-class MedicalCapConfig(Instrument):
-    """A personal yearly cap on out-of-pocket medical spending (P County)."""
-
-    enabled: bool = Field(False, description="Whether the instrument runs at all")
-    cap_yuan: float = P(5_000.0, unit="yuan/household/year", doc="Out-of-pocket spending "
-                        "above this in a calendar year is paid by medical assistance", ge=0,
-                        le=1_000_000)
-    budget_per_household: float = P(60.0, unit="yuan/household/year", doc="Medical "
-                                    "assistance money set aside for the cap, per household "
-                                    "of the county (a thin budget runs out)", ge=0,
-                                    le=100_000)
-    eligible: str = Field("registered_or_monitored", description="Who is capped: "
-                          "registered_or_monitored or all", pattern="^(registered_or_monitored"
-                          "|all)$")
-
-
-class PreventionConfig(Instrument):
-    """Family-doctor contracts and health management for chronic patients."""
-
-    coverage: float = P(0.5, unit="share", doc="Share of chronic households with a contract "
-                        "(limited by clinic capacity)", ge=0, le=1)
-    rel_acute: float = P(0.8, unit="multiplier", doc="Acute risk of a covered chronic "
-                         "household relative to an uncovered one", ge=0, le=1)
-    cost_per_contract: float = P(120.0, unit="yuan/year", doc="Cost per contract to the "
-                                 "county", ge=0, le=100_000)
-
-
-class DibaoConfig(Instrument):
-    """The minimum living guarantee."""
-
-    line_2021: float = P(5_500.0, unit="yuan/person/year", doc="Minimum living guarantee "
-                         "line in 2021; enrolled households are topped up to it", ge=0,
-                         le=100_000)
-    line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the line", ge=0, le=0.3)
-
-
-class SupportConfig(Instrument):
-    """Direct transfers to registered households during the transition."""
-
-    per_capita: float = P(1_200.0, unit="yuan/person/year", doc="Transfers to registered "
-                          "(lifted-out) households", ge=0, le=100_000)
-    kept_after_transition: float = P(0.0, unit="share", doc="Share kept after the "
-                                     "transition", ge=0, le=1)
-
-
-class IndustrialSupportConfig(Instrument):
-    """Industrial-support funds to enterprises and cooperatives with benefit linkage."""
-
-    fund_per_household: float = P(150.0, unit="yuan/household/year", doc="Support funds to "
-                                  "enterprises, per household of the county", ge=0,
-                                  le=100_000, source="central subsidy 156.1 bn (2021), over "
-                                  "half to industry (Xinhua 2022-04-06), order of magnitude")
-    dividend_share: float = P(0.3, unit="share of profit", doc="Share of a supported "
-                              "enterprise's profit paid to linked member households", ge=0,
-                              le=1)
-    members_per_enterprise: int = P(40, unit="households", doc="Registered or monitored "
-                                    "households linked to each supported enterprise", ge=0,
-                                    le=100_000)
-
-
-class PublicPostsConfig(Instrument):
-    """Public-welfare posts (rangers, cleaners, ...)."""
-
-    quota_per_1000: float = P(15.0, unit="posts per 1000 households", doc="Posts the county "
-                              "funds", ge=0, le=1000, source="4.95 M poor people in posts in "
-                              "22 provinces, 2020 (Guangming Daily), order of magnitude")
-    wage_month: float = P(833.0, unit="yuan/month", doc="Post pay", ge=0, le=100_000,
-                          source="forest ranger about 10,000 yuan/yr (CGTN 2019-02)")
-
-
-class TrainingConfig(Instrument):
-    """Skills training."""
-
-    seats_per_1000: float = P(10.0, unit="seats per 1000 households per year", doc="Training "
-                              "seats offered", ge=0, le=1000)
-    skill_gain: float = P(0.1, unit="skill", doc="Skill gained by a trainee who attends", ge=0,
-                          le=1)
-    cost_per_seat: float = P(1_500.0, unit="yuan", doc="Cost of one seat", ge=0, le=100_000)
-
-
-class EmploymentHelpConfig(Instrument):
-    """Organised labour export and job matching for migrants."""
-
-    rel_remigrate: float = P(2.0, unit="multiplier", doc="Chance a jobless migrant of a "
-                             "monitored household finds work away again, relative to none",
-                             ge=1, le=20)
-    cost_per_placement: float = P(300.0, unit="yuan", doc="Cost of one placement", ge=0,
-                                  le=100_000)
-
-
-class SchoolingSubsidyConfig(Instrument):
-    per_child: float = P(1_000.0, unit="yuan/child/year", doc="Subsidy per school child of "
-                         "registered and monitored households", ge=0, le=100_000)
-
-
-class ConsumptionAssistanceConfig(Instrument):
-    """Paired-assistance enterprises buying farm products of poor households."""
-
-    budget_per_household: float = P(40.0, unit="yuan/household/year", doc="Purchases by "
-                                    "paired enterprises, per household of the county", ge=0,
-                                    le=100_000)
-    premium: float = P(0.2, unit="share", doc="Extra farm income of a household whose "
-                       "products are bought", ge=0, le=5)
-
-
-class EpidemicReliefConfig(Instrument):
-    per_household_month: float = P(500.0, unit="yuan/month", doc="Relief to a monitored or "
-                                   "idled household during an epidemic", ge=0, le=100_000)
-
-
-class PolicyConfig(Section):
-    """The idealized policy as written (Smith): lines, benefits, calendar, instruments."""
+class PolicyBase(Section):
+    """The idealized policy as written (Smith): lines, benefits, calendar, monitoring;
+    each instrument's section is added from ``abm.instruments`` (see ``PolicyConfig``)."""
 
     poverty_line_2020: float = P(4_000.0, unit="yuan/person/year", doc="National rural "
                                  "poverty line in 2020 prices", ge=0, le=100_000,
@@ -459,21 +371,9 @@ class PolicyConfig(Section):
     farm_subsidy_per_mu: float = P(120.0, unit="yuan/mu/year", doc="Farmland protection and "
                                    "grain subsidies", ge=0, le=10_000)
     monitoring: MonitoringConfig = MonitoringConfig()
-    medical: MedicalConfig = MedicalConfig()
-    medical_cap: MedicalCapConfig = MedicalCapConfig()
-    prevention: PreventionConfig = PreventionConfig()
-    dibao: DibaoConfig = DibaoConfig()
-    support: SupportConfig = SupportConfig()
-    industrial_support: IndustrialSupportConfig = IndustrialSupportConfig()
-    public_posts: PublicPostsConfig = PublicPostsConfig()
-    training: TrainingConfig = TrainingConfig()
-    employment_help: EmploymentHelpConfig = EmploymentHelpConfig()
-    schooling_subsidy: SchoolingSubsidyConfig = SchoolingSubsidyConfig()
-    consumption_assistance: ConsumptionAssistanceConfig = ConsumptionAssistanceConfig()
-    epidemic_relief: EpidemicReliefConfig = EpidemicReliefConfig()
 
     @model_validator(mode="after")
-    def _lines(self) -> PolicyConfig:
+    def _lines(self) -> PolicyBase:
         m = self.monitoring
         if m.exit_multiple < m.inclusion_multiple:
             raise ValueError(
@@ -483,7 +383,33 @@ class PolicyConfig(Section):
         return self
 
 
+# One section per instrument, in the registry's order, declared by the instrument's own
+# module: adding an instrument adds its section here without an edit.
+PolicyConfig = create_model(
+    "PolicyConfig",
+    __base__=PolicyBase,
+    __doc__=PolicyBase.__doc__,
+    **{name: (cls, cls()) for name, cls in registry.config_sections().items()},
+)
+
+
 # ------------------------------------------------------------------- implementers
+class TriageConfig(Section):
+    """What makes a household look at risk to the cadres choosing whom to visit: a score
+    summing these weights (plus a uniform 0-1 draw for what they know and others don't)."""
+
+    registered: float = P(1.0, unit="score", doc="Registered poor before", ge=0, le=10,
+                          source=ASSUMPTION)
+    chronic: float = P(0.5, unit="score", doc="A chronic patient", ge=0, le=10,
+                       source=ASSUMPTION)
+    disability: float = P(0.8, unit="score", doc="A disabled member", ge=0, le=10,
+                          source=ASSUMPTION)
+    elderly_share: float = P(0.5, unit="score per share", doc="Share of members aged 60+",
+                             ge=0, le=10, source=ASSUMPTION)
+    low_income: float = P(2.0, unit="score", doc="Weight of w / (1 + income / line): low "
+                          "income against the poverty line", ge=0, le=10, source=ASSUMPTION)
+
+
 class ImplementersConfig(Section):
     """Village work teams and township offices (the implementing organisation)."""
 
@@ -507,6 +433,10 @@ class ImplementersConfig(Section):
                                  "persist)", ge=0, le=1)
     help_per_visit: float = P(1.0, unit="households", doc="Monitored households a visit "
                               "brings the assistance bundle to", ge=0, le=10)
+    initial_paperwork_share: float = P(0.3, unit="share of hours", doc="Share of a team's "
+                                       "hours on paperwork when it starts", ge=0, le=1,
+                                       source=ASSUMPTION)
+    triage: TriageConfig = TriageConfig()
 
 
 class AssessmentConfig(Section):
@@ -539,6 +469,12 @@ class IndustryConfig(Section):
                             "capital gone, close an enterprise", ge=1, le=120)
     price_sensitivity: float = P(3.0, unit="-", doc="How much profit moves with the sector "
                                  "price (operating leverage)", ge=0, le=50)
+    wage_share_of_revenue: float = P(0.4, unit="share", doc="Wages as a share of an "
+                                     "enterprise's revenue at trend price", gt=0, le=1,
+                                     source=ASSUMPTION)
+    investment_capacity: float = P(0.1, unit="yuan/month per yuan", doc="Monthly revenue "
+                                   "capacity added per 12 yuan of support funds invested",
+                                   ge=0, le=10, source=ASSUMPTION)
 
 
 # ----------------------------------------------------------------------- social
@@ -559,6 +495,9 @@ class SocialConfig(Section):
                                    ge=0, le=1)
     motivation_support: float = P(0.03, unit="per month", doc="Motivation gained per month of "
                                   "social-work support", ge=0, le=1)
+    case_months: int = P(6, unit="months", doc="Months a social worker supports a "
+                         "household before closing the case", ge=1, le=120,
+                         source=ASSUMPTION)
     clinic_reach: float = P(1.5, unit="map units", doc="Distance from the township clinic at "
                             "which access halves", gt=0, le=100)
     delay_cost: float = P(0.3, unit="share", doc="Extra cost of an acute episode when care is "
@@ -598,6 +537,15 @@ class ShocksConfig(Section):
                                                  description="Sector price shocks")
 
 
+# ------------------------------------------------------------------------ measures
+class MeasuresConfig(Section):
+    """How the Smith measures are taken (not behaviour)."""
+
+    delay_window_cases: int = P(500, unit="cases", doc="Months to monitoring and to help "
+                                "are averaged over the most recent this many cases", ge=1,
+                                le=1_000_000, source=ASSUMPTION)
+
+
 class Config(Section):
     run: RunConfig = RunConfig()
     county: CountyConfig = CountyConfig()
@@ -612,6 +560,7 @@ class Config(Section):
     industry: IndustryConfig = IndustryConfig()
     social: SocialConfig = SocialConfig()
     shocks: ShocksConfig = ShocksConfig()
+    measures: MeasuresConfig = MeasuresConfig()
 
     @model_validator(mode="after")
     def _cross_field(self) -> Config:

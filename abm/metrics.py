@@ -1,4 +1,8 @@
-"""Poverty measures and the model-level reporters recorded every month."""
+"""Poverty, income, household and money measures of one month (pure functions).
+
+Every value is declared in ``abm.results`` (name, unit, label); this module only reads
+the model's state and returns numbers, so calling it twice changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.agents.household import CAUSES, EVENTS, NO_CAUSE
+from abm.households.state import RETURN_CAUSES, Event
 
 if TYPE_CHECKING:
     from abm.model import CountyModel
 
-RETURN_CAUSES = CAUSES + (NO_CAUSE,)
+MONITORED_CATEGORIES = ((1, "unstable"), (2, "marginal"), (3, "sudden"))
 
 
-def monthly_metrics(model: CountyModel, who: np.ndarray, codes: np.ndarray,
-                    causes: np.ndarray) -> dict[str, float]:
-    """Everything ``timeseries.parquet`` holds for one month (one flat dict)."""
+def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[str, float]:
+    """This month's poverty events (``codes``/``causes`` from the status phase), rates,
+    incomes, households' state, monitoring rolls and money flows."""
     hh = model.households
     persons = float(hh.size.sum())
     n = hh.n
@@ -35,17 +39,16 @@ def monthly_metrics(model: CountyModel, who: np.ndarray, codes: np.ndarray,
     m["poverty_rate_persons"] = float(hh.size[poor].sum()) / max(persons, 1.0)
     m["n_poor_registered"] = int((poor & hh.registered).sum())
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
-    for k, ev in enumerate(EVENTS[:3]):
-        m[f"new_{ev}"] = int((codes == k).sum())
+    for ev in (Event.FELL_INTO_POVERTY, Event.RETURNED_TO_POVERTY, Event.EXITED_POVERTY):
+        m[f"new_{ev.label}"] = int((codes == ev).sum())
     mon_codes = [c for _, c, _ in model.implementation.events]
     mon_codes = np.concatenate(mon_codes) if mon_codes else np.zeros(0, np.int8)
-    for k, ev in enumerate(EVENTS[3:], start=3):
-        m[f"new_{ev}"] = int((mon_codes == k).sum())
-    returned = causes[codes == 1]
+    for ev in (Event.MONITORED, Event.RISK_ELIMINATED):
+        m[f"new_{ev.label}"] = int((mon_codes == ev).sum())
+    returned = causes[codes == Event.RETURNED_TO_POVERTY]
     for c in RETURN_CAUSES:
         m[f"new_returned_{c}"] = int((returned == c).sum())
-    model.cum_returned += m["new_returned_to_poverty"]
-    m["cum_returned_to_poverty"] = model.cum_returned
+    m["cum_returned_to_poverty"] = model.tally.cum_returned
 
     # Incomes, per person per year (this month annualised; NBS definitions).
     scale = 12.0 / max(persons, 1.0)
@@ -87,7 +90,7 @@ def monthly_metrics(model: CountyModel, who: np.ndarray, codes: np.ndarray,
     mon = hh.monitored
     m["n_at_risk"] = int(hh.at_risk.sum())
     m["n_monitored"] = int(mon.sum())
-    for k, name in ((1, "unstable"), (2, "marginal"), (3, "sudden")):
+    for k, name in MONITORED_CATEGORIES:
         m[f"n_monitored_{name}"] = int((mon & (hh.category == k)).sum())
     m["n_in_posts"] = int(hh.in_post.sum())
     m["n_dibao"] = int(hh.dibao.sum())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.metrics import RETURN_CAUSES
+from abm.households.state import RETURN_CAUSES
 
 CAUSE_COLOURS = {
     "illness": "#d62728", "disability": "#9467bd", "job_loss": "#1f77b4",

@@ -18,7 +18,7 @@ import yaml
 
 from abm import __version__
 from abm.config import Config, config_to_dict
-from abm.metrics import RETURN_CAUSES
+from abm.households.state import RETURN_CAUSES
 from abm.model import CountyModel
 
 OUTPUT_FILES = ("timeseries.parquet", "events.parquet", "config.yaml", "summary.json",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.agents.household import Households, MonthContext
 from abm.config import Config, load_config
+from abm.context import MonthContext
+from abm.households import Households
+from abm.instruments.registry import Instruments
 
 
 @pytest.fixture
@@ -25,20 +27,21 @@ def make_households(n: int = 4, **cols) -> Households:
     return hh
 
 
-def make_ctx(n: int, month: int = 1, **kw) -> MonthContext:
+def make_ctx(n: int, month: int = 1, cfg: Config | None = None, **kw) -> MonthContext:
+    """A month context for phase tests: every enabled instrument in full force, an
+    unbounded budget, the instruments of ``cfg`` (defaults if None)."""
     from abm.budget import Budget
-    from abm.policy import INSTRUMENTS
 
-    levels = {k: 1.0 for k in INSTRUMENTS}
-    levels["medical_cap"] = 0.0
+    instruments = Instruments(cfg or Config())
+    levels = {i.name: float(i.p is None or i.p.enabled) for i in instruments}
     levels.update(kw.pop("levels", {}))
     budget = kw.pop("budget", None)
     if budget is None:
         budget = Budget()
-        budget.new_year({k: float("inf") for k in budget.lines})
+        budget.new_year({k: float("inf") for k, line in budget.lines.items() if line.bounded})
     base = dict(month=month, january=(month % 12 == 0), wage_index=1.0,
                 farm_price=np.ones(n), poverty_line=4000.0, dibao_line=5500.0,
-                levels=levels, level_drops={}, budget=budget)
+                levels=levels, level_drops={}, budget=budget, instruments=instruments)
     base.update(kw)
     if np.isscalar(base["farm_price"]):
         base["farm_price"] = np.full(n, float(base["farm_price"]))

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.agents.household import NO_MONTH
 from abm.agents.implementer import optimal_paperwork
 from abm.budget import Budget
 from abm.config import ConfigError, load_config
+from abm.households import NO_MONTH
+from abm.instruments.registry import Instruments
 from abm.model import CountyModel
-from abm.policy import Calendar, instrument_level, levels
+from abm.policy import Calendar, levels
 
 
 def model(*sets, n=1500, seed=3):
@@ -19,9 +20,16 @@ def model(*sets, n=1500, seed=3):
 
 
 # ------------------------------------------------------------------ budget
+def allocations(**given):
+    """A year's allocations: zero for every bounded line but those given."""
+    alloc = {k: 0.0 for k, line in Budget().lines.items() if line.bounded}
+    alloc.update(given)
+    return alloc
+
+
 def test_budget_never_spends_beyond_a_line():
     b = Budget()
-    b.new_year({"support": 100.0})
+    b.new_year(allocations(support=100.0))
     paid = b.pay("support", np.array([60.0, 60.0]))
     assert paid.sum() == pytest.approx(100.0) and paid[0] == pytest.approx(50.0)
     assert b.pay("support", np.array([10.0])).sum() == 0.0
@@ -30,16 +38,26 @@ def test_budget_never_spends_beyond_a_line():
     assert b.pay("pension", np.array([1e9])).sum() == 1e9
 
 
+def test_a_bounded_line_without_an_allocation_is_an_error_not_zero():
+    b = Budget()
+    alloc = allocations()
+    del alloc["training"]
+    with pytest.raises(KeyError, match="training"):
+        b.new_year(alloc)
+    with pytest.raises(KeyError, match="no_such_line"):
+        b.new_year(allocations(no_such_line=1.0))
+
+
 # ------------------------------------------------------------------ calendar
 def test_instrument_levels_follow_the_calendar():
     cfg = load_config(None, ["policy.support.kept_after_transition=0",
                              "policy.withdrawal_months=12", "policy.training.start_year=2023",
                              "policy.training.end_year=2024"])
     cal = Calendar(2021)
-    sup = cfg.policy.support
-    assert instrument_level(cfg, sup, cal, 59) == 1.0  # Dec 2025
-    assert instrument_level(cfg, sup, cal, 65) == pytest.approx(0.5)  # half-way
-    assert instrument_level(cfg, sup, cal, 71) == 0.0
+    sup = Instruments(cfg)["support"]
+    assert sup.level(cal, 59) == 1.0  # Dec 2025
+    assert sup.level(cal, 65) == pytest.approx(0.5)  # half-way
+    assert sup.level(cal, 71) == 0.0
     assert levels(cfg, cal, 12)["training"] == 0.0  # 2022
     assert levels(cfg, cal, 24)["training"] == 1.0
     assert levels(cfg, cal, 48)["training"] == 0.0  # 2025
@@ -143,7 +161,7 @@ def test_enterprises_hire_pay_dividends_and_fail_in_a_collapse():
         m.step()
     assert len(m.industry.alive()) < alive0
     assert m.industry.n_failed > 0
-    dead = {e.unique_id for e in m.industry.enterprises if not e.alive}
+    dead = {e.index for e in m.industry.enterprises if not e.alive}
     assert not np.isin(hh.employer, list(dead)).any()
     assert not np.isin(hh.coop, list(dead)).any()
 
@@ -209,7 +227,7 @@ def test_epidemic_idles_migrants_books_losses_and_brings_relief():
     m.step()
     assert m.metrics["smith_env_loss_epidemic_m"] > 0
     m.step()
-    assert m.social.charity.n_relieved > 0
+    assert m.instruments["epidemic_relief"].n_relieved > 0
     assert m.budget.lines["epidemic_relief"].spent > 0
 
 
@@ -248,7 +266,7 @@ def test_training_raises_skills_of_attendees():
     for _ in range(6):
         on.step()
         off.step()
-    assert on.implementation.trained > 0 and off.implementation.trained == 0
+    assert on.instruments["training"].trained > 0 and off.instruments["training"].trained == 0
     mon = on.households.helped_since != NO_MONTH
     mon_off = off.households.helped_since != NO_MONTH
     assert on.households.skills[mon].mean() > off.households.skills[mon_off].mean()
@@ -316,7 +334,7 @@ def test_employment_help_sends_jobless_migrants_back_sooner():
 
 def test_services_are_bought_whole_or_not_at_all():
     b = Budget()
-    b.new_year({"training": 2500.0})
+    b.new_year(allocations(training=2500.0))
     bought = b.pay_units("training", 4, 1000.0)
     assert bought.tolist() == [True, True, False, False]
     assert b.lines["training"].spent == 2000.0  # no money on a seat not delivered

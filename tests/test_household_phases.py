@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.agents import household as H
+from abm import households as H
 from abm.config import load_config
 from abm.rng import stream
 from tests.conftest import make_ctx, make_households

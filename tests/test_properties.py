@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from abm.agents.household import COLUMNS, INCOME_COLUMNS
 from abm.config import load_config
+from abm.households import COLUMNS, INCOME_COLUMNS
 from abm.model import CountyModel
 
 params = st.fixed_dictionaries({

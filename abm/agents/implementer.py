@@ -1,9 +1,10 @@
 """The implementing organisation: county bureau, township offices, village work teams.
 
 These are ordinary Mesa agents (hundreds at most) acting on households through array
-queries. Formalism is not a parameter: each village team splits its hours between
-home visits and paperwork to do well in the county's assessment, so when the
-assessment rewards forms more than outcomes the visits shrink by themselves.
+queries; each month they receive a :class:`~abm.context.StepContext`, not the model.
+Formalism is not a parameter: each village team splits its hours between home visits
+and paperwork to do well in the county's assessment, so when the assessment rewards
+forms more than outcomes the visits shrink by themselves.
 
 All draws of the phase come from one fixed-size batch per month (``Draws``), so a
 policy that changes who is visited does not reshuffle anyone else's numbers.
@@ -17,10 +18,23 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from abm.agents.household import EVENT_CODE, NO_MONTH
+from abm import rules
+from abm.households.state import NO_MONTH, Event
 
 if TYPE_CHECKING:
-    from abm.model import CountyModel
+    from abm.config import Config
+    from abm.context import StepContext
+    from abm.county import County
+
+
+class Channel:
+    """How a household's hardship reaches the township (``flag_channel``)."""
+
+    SELF_APPLICATION = 1
+    CADRE_VISIT = 2
+    DATA_SCREEN = 3
+    ALL = (1, 2, 3)
+
 
 @dataclass
 class Draws:
@@ -63,16 +77,16 @@ def optimal_paperwork(hours: float, required: float, n_households: int, w_paper:
 class VillageTeam(mesa.Agent):
     """A village's resident work team: visits, triage, detection, help, forms."""
 
-    def __init__(self, model: CountyModel, village: int):
+    def __init__(self, model: mesa.Model, county: County, cfg: Config, village: int):
         super().__init__(model)
         self.village = village
-        self.township = int(model.county.village_township[village])
-        self.sl = model.county.village_slice(village)
+        self.township = int(county.village_township[village])
+        self.sl = county.village_slice(village)
         self.n_households = self.sl.stop - self.sl.start
-        imp = model.config.implementers
+        imp = cfg.implementers
         self.n_cadres = imp.cadres_per_village
         self.detection_skill = imp.detection_skill
-        self.paperwork_share = 0.3
+        self.paperwork_share = imp.initial_paperwork_share
         self.hours = 0.0
         self.paper_hours = 0.0
         self.required_hours = 0.0
@@ -81,17 +95,15 @@ class VillageTeam(mesa.Agent):
         self.year_paper_required = 0.0
         self.score = np.nan
 
-    def caseload(self) -> int:
-        return int(self.model.households.monitored[self.sl].sum())
+    def caseload(self, hh) -> int:
+        return int(hh.monitored[self.sl].sum())
 
-    def step(self) -> None:
-        m = self.model
-        cfg = m.config
-        imp, ass = cfg.implementers, cfg.assessment
-        hh = m.households
+    def step(self, s: StepContext) -> None:
+        imp, ass = s.config.implementers, s.config.assessment
+        hh = s.households
         sl = self.sl
         self.hours = self.n_cadres * imp.hours_per_cadre_month
-        self.required_hours = imp.forms_hours_base + imp.forms_hours_per_case * self.caseload()
+        self.required_hours = imp.forms_hours_base + imp.forms_hours_per_case * self.caseload(hh)
         target = optimal_paperwork(self.hours, self.required_hours, self.n_households,
                                    ass.weight_paperwork, ass.weight_outcomes,
                                    imp.hours_per_visit, ass.visit_returns)
@@ -109,7 +121,7 @@ class VillageTeam(mesa.Agent):
         waiting = waiting[np.argsort(hh.monitored_since[waiting], kind="stable")]
         n_help = min(waiting.size, int(self.visits * imp.help_per_visit))
         if n_help:
-            m.implementation.to_help.append(waiting[:n_help])
+            s.monitoring.to_help.append(waiting[:n_help])
         left = self.visits - int(np.ceil(n_help / max(imp.help_per_visit, 1e-9)))
         if left <= 0:
             return
@@ -117,51 +129,48 @@ class VillageTeam(mesa.Agent):
         cand = idx[~hh.monitored[sl] & (hh.flag_due[sl] == NO_MONTH)]
         if cand.size == 0:
             return
-        line = m.ctx.poverty_line
-        looks = (hh.registered[cand] * 1.0 + hh.chronic[cand] * 0.5
-                 + hh.disability[cand] * 0.8 + hh.n_elderly[cand] / np.maximum(
-                     hh.size[cand], 1) * 0.5
-                 + 2.0 / (1.0 + hh.income_pc_year[cand] / line)
-                 + m.draws.triage[cand])
+        w = imp.triage
+        line = s.ctx.poverty_line
+        looks = (hh.registered[cand] * w.registered + hh.chronic[cand] * w.chronic
+                 + hh.disability[cand] * w.disability + hh.n_elderly[cand] / np.maximum(
+                     hh.size[cand], 1) * w.elderly_share
+                 + w.low_income / (1.0 + hh.income_pc_year[cand] / line)
+                 + s.draws.triage[cand])
         k = min(left, cand.size)
         visited = cand[np.argpartition(-looks, k - 1)[:k]] if k < cand.size else cand
-        found = visited[hh.at_risk[visited] & (m.draws.detect[visited] < self.detection_skill)]
-        m.implementation.found.append(found)
+        found = visited[hh.at_risk[visited] & (s.draws.detect[visited] < self.detection_skill)]
+        s.monitoring.found.append(found)
 
 
 class TownshipOffice(mesa.Agent):
     """Decides inclusion into and exit from monitoring, with its own criteria."""
 
-    def __init__(self, model: CountyModel, township: int, multiple: float):
+    def __init__(self, model: mesa.Model, county: County, cfg: Config, township: int,
+                 multiple: float):
         super().__init__(model)
+        mon = cfg.policy.monitoring
         self.township = township
         self.inclusion_multiple = multiple
-        self.exit_multiple = multiple * (model.config.policy.monitoring.exit_multiple
-                                         / model.config.policy.monitoring.inclusion_multiple
-                                         if model.config.policy.monitoring.inclusion_multiple
-                                         else 1.0)
-        self.mask = model.county.hh_township == township
+        self.exit_multiple = multiple * (mon.exit_multiple / mon.inclusion_multiple
+                                         if mon.inclusion_multiple else 1.0)
+        self.mask = county.hh_township == township
         self.included = 0
         self.rejected = 0
 
-    def step(self) -> None:
-        m = self.model
-        hh = m.households
-        mon = m.config.policy.monitoring
-        month = m.month
-        line = m.ctx.poverty_line
+    def step(self, s: StepContext) -> None:
+        hh = s.households
+        mon = s.config.policy.monitoring
+        month = s.month
+        line = s.ctx.poverty_line
         mine = np.flatnonzero(self.mask & (hh.flag_due != NO_MONTH) & (hh.flag_due <= month)
                               & ~hh.monitored)
         if mine.size:
             measured = hh.income_pc_year[mine] * np.exp(
-                mon.verification_noise * m.draws.verify[mine])
-            income_12 = np.maximum(hh.net_sum[mine] + hh.rigid_12m[mine], 1.0)
-            rigid = hh.rigid_12m[mine] > mon.rigid_spending_share * income_12
-            drop = hh.net_recent_m[mine] < (1 - mon.sharp_drop_share) * np.maximum(
-                hh.net_sum[mine] / 12.0, 0.0)
-            ok = (measured < self.inclusion_multiple * line) | rigid | drop
-            m.implementation.include(mine[ok], sudden=(rigid | drop)[ok],
-                                     channel=hh.flag_channel[mine[ok]])
+                mon.verification_noise * s.draws.verify[mine])
+            ok, sudden = rules.at_risk(hh, mon, line, idx=mine, income_pc=measured,
+                                       multiple=self.inclusion_multiple)
+            s.monitoring.include(s, mine[ok], sudden=sudden[ok],
+                                 channel=hh.flag_channel[mine[ok]])
             self.included += int(ok.sum())
             self.rejected += int((~ok).sum())
             hh.flag_due[mine] = NO_MONTH
@@ -173,35 +182,32 @@ class TownshipOffice(mesa.Agent):
             hh.stable_months[mon_idx] = np.where(above, hh.stable_months[mon_idx] + 1, 0)
             need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
             done = mon_idx[hh.stable_months[mon_idx] >= need]
-            m.implementation.eliminate(done)
+            s.monitoring.eliminate(s, done)
 
 
 class CountyBureau(mesa.Agent):
-    """Budgets, the data screen, the annual assessment and cadre postings."""
+    """The data screen, the annual assessment and cadre postings (the year's budget is
+    set by the model from the instruments' allocations)."""
 
-    def __init__(self, model: CountyModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         self.scores: list[float] = []
 
-    def screen(self) -> None:
+    def screen(self, s: StepContext) -> None:
         """Sector departments' data (insurance, civil affairs) flag households."""
-        m = self.model
-        hh = m.households
-        mon = m.config.policy.monitoring
-        income_12 = np.maximum(hh.net_sum, 1.0)
-        trace = (hh.rigid_12m > mon.screen_trace_share * income_12) | hh.dibao | hh.disability
+        hh = s.households
+        mon = s.config.policy.monitoring
+        trace = rules.data_trace(hh, mon.screen_trace_share)
         free = ~hh.monitored & (hh.flag_due == NO_MONTH)
-        hit = free & hh.at_risk & trace & (m.draws.screen < mon.screen_p_detect)
-        false = free & ~hh.at_risk & (m.draws.screen < mon.screen_false_alarm)
-        m.implementation.flag(np.flatnonzero(hit | false), channel=3,
-                              lag=mon.screen_lag_months)
+        hit = free & hh.at_risk & trace & (s.draws.screen < mon.screen_p_detect)
+        false = free & ~hh.at_risk & (s.draws.screen < mon.screen_false_alarm)
+        s.monitoring.flag(s, np.flatnonzero(hit | false), channel=Channel.DATA_SCREEN,
+                          lag=mon.screen_lag_months)
 
-    def annual_review(self) -> None:
+    def annual_review(self, s: StepContext, teams: list[VillageTeam]) -> None:
         """Score last year's teams, then post extra cadres where caseloads are heaviest."""
-        m = self.model
-        cfg = m.config
-        hh = m.households
-        teams = m.village_teams
+        cfg = s.config
+        hh = s.households
         scores = []
         for t in teams:
             paper = (t.year_paper_done / t.year_paper_required
@@ -218,30 +224,27 @@ class CountyBureau(mesa.Agent):
             t.n_cadres = base
         extra = cfg.implementers.extra_cadres
         if extra and teams:
-            load = np.array([t.caseload() / max(t.n_cadres, 1) + t.n_households * 1e-6
+            load = np.array([t.caseload(hh) / max(t.n_cadres, 1) + t.n_households * 1e-6
                              for t in teams])
             for _ in range(extra):
                 i = int(np.argmax(load))
                 teams[i].n_cadres += 1
-                load[i] = teams[i].caseload() / teams[i].n_cadres
+                load[i] = teams[i].caseload(hh) / teams[i].n_cadres
 
 
 class Monitoring:
     """The monitoring and assistance operations the implementers share, and their
-    running counts (read by ``abm.smith``)."""
+    running counts since month 0 (read by ``abm.smith``)."""
 
-    def __init__(self, model: CountyModel):
-        self.model = model
+    def __init__(self) -> None:
         self.events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.n_flags = {1: 0, 2: 0, 3: 0}
-        self.n_included_by = {1: 0, 2: 0, 3: 0}
+        self.n_flags = {c: 0 for c in Channel.ALL}
+        self.n_included_by = {c: 0 for c in Channel.ALL}
         self.n_included = 0
         self.n_exits = 0
         self.n_premature_returns = 0
         self.delay_to_monitor: list[int] = []  # months from risk to monitoring
         self.delay_to_help: list[int] = []  # months from risk to the first help
-        self.trained = 0
-        self.invited = 0
         self.to_help: list[np.ndarray] = []  # this month's visits that bring the bundle
         self.found: list[np.ndarray] = []  # this month's visits that found a risk
 
@@ -250,118 +253,87 @@ class Monitoring:
         self.to_help = []
         self.found = []
 
-    def after_visits(self) -> None:
+    def after_visits(self, s: StepContext) -> None:
         """Act on the village teams' visits of the month, in team order."""
         if self.to_help:
-            self.deliver_bundle(np.concatenate(self.to_help))
+            self.deliver_bundle(s, np.concatenate(self.to_help))
         if self.found:
-            self.flag(np.concatenate(self.found), channel=2, lag=0)
+            self.flag(s, np.concatenate(self.found), channel=Channel.CADRE_VISIT, lag=0)
 
-    def flag(self, idx: np.ndarray, channel: int, lag: int) -> None:
+    def flag(self, s: StepContext, idx: np.ndarray, channel: int, lag: int) -> None:
         """A household's hardship reaches the township through a channel."""
-        hh = self.model.households
+        hh = s.households
         idx = idx[(hh.flag_due[idx] == NO_MONTH) & ~hh.monitored[idx]]
-        hh.flag_due[idx] = self.model.month + lag
+        hh.flag_due[idx] = s.month + lag
         hh.flag_channel[idx] = channel
         self.n_flags[channel] += int(idx.size)
 
-    def include(self, idx: np.ndarray, sudden: np.ndarray, channel: np.ndarray) -> None:
-        m = self.model
-        hh = m.households
-        month = m.month
+    def include(self, s: StepContext, idx: np.ndarray, sudden: np.ndarray,
+                channel: np.ndarray) -> None:
+        hh = s.households
+        month = s.month
         hh.monitored[idx] = True
         hh.monitored_since[idx] = month
         hh.helped_since[idx] = NO_MONTH
         hh.stable_months[idx] = 0
         hh.category[idx] = np.where(hh.registered[idx], 1, np.where(sudden, 3, 2))
         self.n_included += int(idx.size)
-        for c in (1, 2, 3):
+        for c in Channel.ALL:
             self.n_included_by[c] += int((channel == c).sum())
         recent = (hh.exited_month[idx] != NO_MONTH) & (month - hh.exited_month[idx] <= 12)
         self.n_premature_returns += int(recent.sum())
         risk = hh.risk_since[idx]
         hh.risk_start[idx] = risk
         self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
-        self.events.append((idx, np.full(idx.size, EVENT_CODE["monitored"], np.int8),
+        self.events.append((idx, np.full(idx.size, Event.MONITORED, np.int8),
                             hh.main_cause(idx)))
 
-    def eliminate(self, idx: np.ndarray) -> None:
-        """Risk declared eliminated: the household leaves monitoring (and its post)."""
+    def eliminate(self, s: StepContext, idx: np.ndarray) -> None:
+        """Risk declared eliminated: the household leaves monitoring, and loses what the
+        instruments tie to it (``on_exit`` hooks: the public-welfare post)."""
         if idx.size == 0:
             return
-        m = self.model
-        hh = m.households
+        hh = s.households
         hh.monitored[idx] = False
         hh.category[idx] = 0
-        hh.exited_month[idx] = m.month
-        post = idx[hh.in_post[idx]]
-        if post.size:
-            hh.in_post[post] = False
-            wage = m.config.policy.public_posts.wage_month * m.ctx.levels["public_posts"]
-            hh.book("policy_withdrawal", 12.0 * wage, _mask(hh.n, post))
+        hh.exited_month[idx] = s.month
+        for inst in s.instruments.hooked("on_exit"):
+            inst.on_exit(hh, idx, s)
         self.n_exits += int(idx.size)
-        self.events.append((idx, np.full(idx.size, EVENT_CODE["risk_eliminated"], np.int8),
+        self.events.append((idx, np.full(idx.size, Event.RISK_ELIMINATED, np.int8),
                             np.full(idx.size, "", dtype=object)))
 
-    def deliver_bundle(self, idx: np.ndarray) -> None:
-        """The assistance bundle, fitted to the household: dibao for those who cannot
-        work, a public-welfare post and training for those who can, a link to an
-        enterprise, and a referral to social work for the discouraged."""
-        m = self.model
-        hh = m.households
-        cfg = m.config
-        lv = m.ctx.levels
-        hh.helped_since[idx] = m.month
+    def deliver_bundle(self, s: StepContext, idx: np.ndarray) -> None:
+        """The assistance bundle, fitted to the household: each instrument's ``deliver``
+        hook (dibao for those who cannot work, a public-welfare post and training for
+        those who can), then referrals: a link to an enterprise, and social work for the
+        discouraged."""
+        hh = s.households
+        hh.helped_since[idx] = s.month
         start = hh.risk_start[idx]
-        self.delay_to_help.extend((m.month - start[start != NO_MONTH]).tolist())
-        home = hh.n_labour[idx] - hh.n_migrants[idx] - hh.n_jobless[idx] * 0
-        able = home > 0
-        # Minimum living guarantee for households that cannot work.
-        if lv["dibao"] > 0:
-            guarantee = idx[~able & (hh.income_pc_year[idx] < m.ctx.dibao_line)]
-            hh.dibao[guarantee] = True
-        # Public-welfare posts, within the quota.
-        quota = int(cfg.policy.public_posts.quota_per_1000 * hh.n / 1000.0
-                    * (lv["public_posts"] > 0))
-        want = idx[able & ~hh.in_post[idx] & (hh.employer[idx] < 0)]
-        room = max(0, quota - int(hh.in_post.sum()))
-        got = want[:room]
-        hh.in_post[got] = True
-        # Training seats, paid per attendee; attendance depends on motivation.
-        if lv["training"] > 0:
-            invited = idx[able]
-            self.invited += int(invited.size)
-            attend = invited[m.draws.attend[invited] < hh.motivation[invited]]
-            attend = attend[m.budget.pay_units("training", attend.size,
-                                               cfg.policy.training.cost_per_seat)]
-            hh.training_gain[attend] += cfg.policy.training.skill_gain * lv["training"]
-            self.trained += int(attend.size)
-        # Benefit linkage with a supported enterprise of the township.
-        m.industry.link(idx[hh.coop[idx] < 0])
-        # Social work for the discouraged.
-        m.social.refer(idx[hh.motivation[idx] < cfg.social.referral_motivation])
+        self.delay_to_help.extend((s.month - start[start != NO_MONTH]).tolist())
+        able = rules.labour_at_home(hh, idx) > 0
+        for inst in s.instruments.hooked("deliver"):
+            inst.deliver(hh, idx, able, s)
+        s.referrals.enterprise_link.append(idx[hh.coop[idx] < 0])
+        s.referrals.social_work.append(
+            idx[hh.motivation[idx] < s.config.social.referral_motivation])
 
 
-def _mask(n: int, idx: np.ndarray) -> np.ndarray:
-    out = np.zeros(n, bool)
-    out[idx] = True
-    return out
-
-
-def township_multiples(cfg, n_townships: int, rng: np.random.Generator) -> np.ndarray:
+def township_multiples(cfg: Config, n_townships: int, rng: np.random.Generator) -> np.ndarray:
     """The inclusion multiple each township office actually applies (Laoling: they
     differ); the spread is the idealized policy's, the draw is the county's."""
     mon = cfg.policy.monitoring
-    s = mon.township_criteria_spread
+    sd = mon.township_criteria_spread
     z = rng.standard_normal(n_townships)
-    return mon.inclusion_multiple * np.exp(s * z - s * s / 2)
+    return mon.inclusion_multiple * np.exp(sd * z - sd * sd / 2)
 
 
-def self_applications(model: CountyModel) -> None:
+def self_applications(s: StepContext) -> None:
     """Households at risk decide whether to apply themselves: more likely with trust
     in cadres and motivation, less with the stigma of being labelled."""
-    hh = model.households
-    mon = model.config.policy.monitoring
+    hh = s.households
+    mon = s.config.policy.monitoring
     p = mon.p_self_apply * hh.trust * (0.5 + hh.motivation) * (1.0 - mon.stigma)
-    apply = hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH) & (model.draws.apply < p)
-    model.implementation.flag(np.flatnonzero(apply), channel=1, lag=0)
+    apply = hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH) & (s.draws.apply < p)
+    s.monitoring.flag(s, np.flatnonzero(apply), channel=Channel.SELF_APPLICATION, lag=0)

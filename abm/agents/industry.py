@@ -1,8 +1,11 @@
 """Enterprises and cooperatives: sector prices, local jobs, benefit-linkage dividends,
 industrial-support funds, and failure when losses persist.
 
-Each enterprise is a Mesa agent. The county's homogeneity is the spread of its
-villages and enterprises over sectors; its cost shows when one sector's price falls.
+Each enterprise is a Mesa agent; households refer to it by its index in
+``Industry.enterprises`` (``employer`` and ``coop`` columns), which depends only on the
+county, never on the order Mesa agents were made. The county's homogeneity is the
+spread of its villages and enterprises over sectors; its cost shows when one sector's
+price falls.
 """
 
 from __future__ import annotations
@@ -12,20 +15,28 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from abm import rules
+from abm.context import Referrals
+from abm.households.state import NO_ID
+
 if TYPE_CHECKING:
-    from abm.model import CountyModel
+    from abm.config import Config
+    from abm.context import StepContext
+    from abm.county import County
 
 
 class Enterprise(mesa.Agent):
     """A firm or cooperative of one sector in one township."""
 
-    def __init__(self, model: CountyModel, township: int, sector: int):
+    def __init__(self, model: mesa.Model, cfg: Config, index: int, township: int,
+                 sector: int):
         super().__init__(model)
-        ind = model.config.industry
+        ind = cfg.industry
+        self.index = index  # what households' employer/coop columns hold
         self.township = township
         self.sector = sector
         self.jobs = ind.jobs_per_enterprise
-        self.revenue_base = self.jobs * ind.wage_month / 0.4  # wages ~40% of revenue
+        self.revenue_base = self.jobs * ind.wage_month / ind.wage_share_of_revenue
         self.capital = ind.capital_months * self.revenue_base * ind.margin
         self.alive = True
         self.loss_months = 0
@@ -35,66 +46,62 @@ class Enterprise(mesa.Agent):
         self.members = np.zeros(0, dtype=np.int64)
         self.workers = np.zeros(0, dtype=np.int64)
 
-    def step(self) -> None:
+    def step(self, s: StepContext, industry: Industry) -> None:
         if not self.alive:
             return
-        m = self.model
-        ind = m.config.industry
-        hh = m.households
-        ctx = m.ctx
-        price = float(m.markets.prices[self.sector])
+        ind = s.config.industry
+        hh = s.households
+        ctx = s.ctx
+        price = float(s.markets.prices[self.sector])
         eff = 1.0 + ind.price_sensitivity * (price - 1.0)
         base = self.revenue_base * ctx.wage_index
         revenue = base * eff * (1.0 - ctx.epidemic_local)
         self.profit = revenue - base * (1.0 - ind.margin)
         dividend = 0.0
-        self.members = self.members[hh.coop[self.members] == self.unique_id]
+        self.members = self.members[hh.coop[self.members] == self.index]
         if self.supported and self.profit > 0 and self.members.size:
-            dividend = m.config.policy.industrial_support.dividend_share * self.profit
+            dividend = s.config.policy.industrial_support.dividend_share * self.profit
             hh.dividend_due_m[self.members] += dividend / self.members.size
         self.last_dividend = dividend
         self.capital += self.profit - dividend
         self.loss_months = self.loss_months + 1 if self.profit < 0 else 0
         if self.capital < 0 and self.loss_months >= ind.failure_months:
-            self.fail()
+            self.fail(s, industry)
             return
-        self.hire()
+        self.hire(hh, industry)
 
-    def hire(self) -> None:
+    def hire(self, hh, industry: Industry) -> None:
         """Fill vacancies from the township's households with a free worker, in a fixed
         hiring order (drawn once), monitored households first (the poverty-alleviation
         workshops' rule)."""
-        m = self.model
-        hh = m.households
-        self.workers = self.workers[hh.employer[self.workers] == self.unique_id]
+        self.workers = self.workers[hh.employer[self.workers] == self.index]
         need = self.jobs - self.workers.size
         if need <= 0:
             return
-        pool = m.industry.township_pool[self.township]
-        free = (hh.employer[pool] < 0) & ~hh.in_post[pool] & (
-            hh.n_labour[pool] - hh.n_migrants[pool] - hh.sick_now[pool] > 0)
+        pool = industry.township_pool[self.township]
+        free = ((hh.employer[pool] < 0) & ~hh.in_post[pool]
+                & (rules.workers_at_home(hh, pool) > 0))
         cand = pool[free]
         if cand.size == 0:
             return
-        order = np.lexsort((m.industry.hire_key[cand], ~hh.monitored[cand]))
+        order = np.lexsort((industry.hire_key[cand], ~hh.monitored[cand]))
         take = cand[order[:need]]
-        hh.employer[take] = self.unique_id
+        hh.employer[take] = self.index
         self.workers = np.concatenate([self.workers, take])
 
-    def fail(self) -> None:
+    def fail(self, s: StepContext, industry: Industry) -> None:
         """Close: workers lose their jobs, members lose their dividends."""
-        m = self.model
-        hh = m.households
-        ind = m.config.industry
+        hh = s.households
+        ind = s.config.industry
         self.alive = False
-        m.industry.n_failed += 1
-        w = self.workers[hh.employer[self.workers] == self.unique_id]
-        hh.employer[w] = -1
+        industry.n_failed += 1
+        w = self.workers[hh.employer[self.workers] == self.index]
+        hh.employer[w] = NO_ID
         mask = np.zeros(hh.n, bool)
         mask[w] = True
-        hh.book("job_loss", 12.0 * ind.wage_month * m.ctx.wage_index, mask)
-        mem = self.members[hh.coop[self.members] == self.unique_id]
-        hh.coop[mem] = -1
+        hh.book("job_loss", 12.0 * ind.wage_month * s.ctx.wage_index, mask)
+        mem = self.members[hh.coop[self.members] == self.index]
+        hh.coop[mem] = NO_ID
         if mem.size and self.last_dividend > 0:
             mask = np.zeros(hh.n, bool)
             mask[mem] = True
@@ -106,10 +113,10 @@ class Enterprise(mesa.Agent):
 class Industry:
     """The county's enterprises, their hiring pools and the yearly support funds."""
 
-    def __init__(self, model: CountyModel, rng: np.random.Generator):
-        self.model = model
-        county = model.county
-        cfg = model.config
+    def __init__(self, model: mesa.Model, cfg: Config, county: County,
+                 rng: np.random.Generator):
+        self.cfg = cfg
+        self.county = county
         n_sect = len(county.sectors)
         shares = np.array([cfg.industry.sectors[s] for s in county.sectors], float)
         self.enterprises: list[Enterprise] = []
@@ -117,7 +124,8 @@ class Industry:
             sect = rng.choice(n_sect, size=cfg.industry.enterprises_per_township,
                               p=shares / shares.sum())
             for s in sect:
-                self.enterprises.append(Enterprise(model, t, int(s)))
+                self.enterprises.append(Enterprise(model, cfg, len(self.enterprises), t,
+                                                   int(s)))
         self.township_pool = [np.flatnonzero(county.hh_township == t)
                               for t in range(county.n_townships)]
         self.hire_key = rng.random(county.n_households)
@@ -126,49 +134,53 @@ class Industry:
     def alive(self) -> list[Enterprise]:
         return [e for e in self.enterprises if e.alive]
 
-    def step(self) -> None:
+    def step(self, s: StepContext) -> None:
+        """Link the households the cadres referred, then every enterprise's month."""
+        self.link(s, Referrals.take(s.referrals.enterprise_link))
         for e in self.enterprises:
-            e.step()
+            e.step(s, self)
 
-    def new_year(self) -> None:
+    def new_year(self, s: StepContext) -> None:
         """Industrial-support funds: split among the living enterprises; each supported
-        enterprise links registered households of its township (benefit linkage)."""
-        m = self.model
-        lv = m.ctx.levels["industrial_support"]
+        enterprise links eligible households of its township (benefit linkage)."""
+        support = s.instruments["industrial_support"]
+        lv = s.ctx.levels[support.name]
         alive = self.alive()
         for e in self.enterprises:
             e.supported = False
         if lv <= 0 or not alive:
             return
-        line = m.budget.lines["industrial_support"]
+        line = s.budget.lines["industrial_support"]
         each = line.remaining / len(alive)
         for e in alive:
-            got = m.budget.pay_total("industrial_support", each)
+            got = s.budget.pay_total("industrial_support", each)
             e.capital += got
-            e.revenue_base += 0.1 * got / 12.0  # investment adds capacity
+            e.revenue_base += self.cfg.industry.investment_capacity * got / 12.0
             e.supported = got > 0
-        hh = m.households
+        hh = s.households
+        eligible = support.eligible(hh)
         for e in alive:
             pool = self.township_pool[e.township]
-            cand = pool[(hh.coop[pool] < 0) & (hh.registered[pool] | hh.monitored[pool])]
-            self._add_members(e, cand)
+            cand = pool[(hh.coop[pool] < 0) & eligible[pool]]
+            self._add_members(s, e, cand)
 
-    def _add_members(self, e: Enterprise, cand: np.ndarray) -> None:
-        hh = self.model.households
-        per = self.model.config.policy.industrial_support.members_per_enterprise
-        e.members = e.members[hh.coop[e.members] == e.unique_id]
+    def _add_members(self, s: StepContext, e: Enterprise, cand: np.ndarray) -> None:
+        hh = s.households
+        per = s.config.policy.industrial_support.members_per_enterprise
+        e.members = e.members[hh.coop[e.members] == e.index]
         room = per - e.members.size
         if room <= 0 or cand.size == 0 or not e.supported:
             return
         cand = cand[np.argsort(hh.income_pc_year[cand], kind="stable")][:room]
-        hh.coop[cand] = e.unique_id
+        hh.coop[cand] = e.index
         e.members = np.concatenate([e.members, cand])
 
-    def link(self, idx: np.ndarray) -> None:
-        """Link newly helped households to a supported enterprise of their township."""
+    def link(self, s: StepContext, idx: np.ndarray) -> None:
+        """Link households the cadres referred to a supported enterprise of their
+        township."""
         if idx.size == 0:
             return
-        hh = self.model.households
+        hh = s.households
         by_town: dict[int, list[Enterprise]] = {}
         for e in self.enterprises:
             if e.alive and e.supported:
@@ -181,11 +193,11 @@ class Industry:
             cand = idx[towns == t]
             for e in firms:
                 cand = cand[hh.coop[cand] < 0]
-                self._add_members(e, cand)
+                self._add_members(s, e, cand)
 
     def concentration(self) -> float:
         """Herfindahl index of villages over sectors (1: one sector)."""
-        v = np.bincount(self.model.county.village_sector,
-                        minlength=len(self.model.county.sectors)).astype(float)
-        s = v / max(v.sum(), 1.0)
-        return float((s * s).sum())
+        v = np.bincount(self.county.village_sector,
+                        minlength=len(self.county.sectors)).astype(float)
+        sh = v / max(v.sum(), 1.0)
+        return float((sh * sh).sum())

@@ -1,0 +1,90 @@
+"""Health phase: aging (each January), chronic onset, disability, acute episodes and
+their costs. All households at once, one fixed-size draw per use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.config import Config
+    from abm.context import MonthContext
+    from abm.households.state import Households
+
+
+def earnings_per_worker(hh: Households) -> np.ndarray:
+    """Last month's earnings per working member (what one more or fewer worker is worth)."""
+    earn = hh.inc_farm_m + hh.inc_wage_m + hh.inc_remit_m
+    return earn / np.maximum(hh.n_labour, 1)
+
+
+def disable(hh: Households, who: np.ndarray, per_worker: np.ndarray) -> None:
+    """A member becomes disabled: the household loses a worker (booked as a year of
+    their earnings) and a migrant if it no longer has one to send."""
+    hh.disability |= who
+    lose = who & (hh.n_labour > 0)
+    hh.book("disability", 12.0 * per_worker, lose)
+    hh.n_labour -= lose
+    hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour)
+
+
+def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthContext) -> None:
+    """Aging (each January), chronic onset, disability, acute episodes, medical costs.
+
+    All households at once. Books lost earnings of sick or ageing workers. Instruments
+    with an ``acute_risk`` hook (health management) adjust the acute risk.
+    """
+    h = cfg.health
+    n = hh.n
+    # Fixed draw sizes per month (January has more), so draws never depend on state.
+    u = rng.random((5, n), dtype=np.float32)
+    z_cost = rng.standard_normal(n, dtype=np.float32)
+    per_worker = earnings_per_worker(hh)
+    if ctx.january:
+        uj = rng.random((5, n), dtype=np.float32)
+        hh.age_head += 1.0
+        hh.chronic |= uj[0] < h.p_chronic_onset_year
+        new_dis = (uj[1] < h.p_disability_year) & ~hh.disability
+        # Ageing out of work: more likely as the household ages.
+        p_ret = h.p_retire_year * np.clip((hh.age_head - h.retire_age_from) / h.retire_age_span,
+                                          h.retire_rel_min, h.retire_rel_max)
+        retire = (hh.n_labour > 0) & (uj[2] < np.minimum(1.0, hh.n_labour * p_ret))
+        grow = (hh.n_children > 0) & (uj[3] < np.minimum(1.0, hh.n_children
+                                                        * h.p_child_to_labour_year))
+        # The last member of a household does not die: households never dissolve.
+        die = (hh.n_elderly > 0) & (hh.size > 1) & (uj[4] < np.minimum(1.0, hh.n_elderly
+                                                      * h.p_elderly_death_year))
+        hh.book("aging", 12.0 * per_worker, retire)
+        hh.n_labour -= retire
+        hh.n_elderly += retire
+        hh.n_children -= grow
+        hh.n_labour += grow
+        hh.n_elderly -= die
+        hh.size -= die
+        disable(hh, new_dis, per_worker)
+    # Acute episodes start in households not already in one.
+    rel = (1.0 + (h.rel_acute_chronic - 1.0) * hh.chronic) * (
+        1.0 + h.rel_acute_per_elderly * hh.n_elderly)
+    for inst in ctx.instruments.hooked("acute_risk"):
+        rel = inst.acute_risk(hh, ctx, rel)
+    onset = (hh.acute_left == 0) & (u[0] < h.p_acute * rel)
+    dur = np.maximum(1, np.rint(-np.log1p(-u[1]) * h.dur_acute)).astype(np.int16)
+    sig = h.cost_acute_sigma
+    cost = h.cost_acute_yuan * np.exp(sig * z_cost - sig * sig / 2)
+    # Care delayed for lack of access to a clinic costs more.
+    cost = cost * (1.0 + ctx.delay_cost * (u[4] > hh.clinic_access))
+    hh.acute_left[:] = np.where(onset, dur, hh.acute_left)
+    hh.acute_cost_m[:] = np.where(onset, cost / dur, hh.acute_cost_m)
+    hh.sick_worker[:] = np.where(onset, (u[2] < h.p_sick_is_worker) & (hh.n_labour > 0),
+                                 hh.sick_worker)
+    # A small share of episodes leave a disability.
+    leaves = onset & (u[3] < h.p_acute_to_disability) & ~hh.disability
+    disable(hh, leaves, per_worker)
+    in_episode = hh.acute_left > 0
+    hh.medical_cost_m[:] = np.where(in_episode, hh.acute_cost_m, 0.0) + (
+        h.cost_chronic_month * hh.chronic)
+    # Earnings lost while a worker is sick.
+    hh.book("illness", per_worker, in_episode & hh.sick_worker)
+    hh.acute_left[:] = np.maximum(hh.acute_left - 1, 0)
+    hh.sick_now[:] = in_episode & hh.sick_worker

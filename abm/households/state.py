@@ -1,0 +1,290 @@
+"""Household state: the column schema, the structure of arrays, the one-row view,
+the loss ledger and the event codes.
+
+``Households`` owns one numpy column per attribute. ``Household`` is a light view of
+one row for inspectors, tests and users. Each column declares the phases allowed to
+write it (``COLUMNS``); ``Households.check_writes`` enforces that in tests. The loss
+ledger is written only through :meth:`Households.book`.
+
+Money columns ending in ``_m`` are yuan in the current month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from abm.instruments import registry
+
+
+class Event(IntEnum):
+    """Household events, in the order of ``events.parquet``'s categories."""
+
+    FELL_INTO_POVERTY = 0
+    RETURNED_TO_POVERTY = 1
+    EXITED_POVERTY = 2
+    MONITORED = 3
+    RISK_ELIMINATED = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+EVENTS = tuple(e.label for e in Event)
+POVERTY_EVENTS = (Event.FELL_INTO_POVERTY, Event.RETURNED_TO_POVERTY, Event.EXITED_POVERTY)
+MONITORING_EVENTS = (Event.MONITORED, Event.RISK_ELIMINATED)
+
+# Causes of loss, in the order of the ledger's rows: the model's own, then those the
+# instruments declare (e.g. a defaulted micro-credit loan). The cause of an event is
+# the row with the largest recent loss.
+BASE_CAUSES = (
+    "illness",
+    "disability",
+    "job_loss",
+    "market",
+    "epidemic",
+    "disaster",
+    "policy_withdrawal",
+    "aging",
+)
+CAUSES = BASE_CAUSES + registry.declared_causes()
+CAUSE_INDEX = {c: i for i, c in enumerate(CAUSES)}
+NO_CAUSE = "low_income"  # no recent loss: income did not keep up with the line
+RETURN_CAUSES = CAUSES + (NO_CAUSE,)
+LEDGER_DECAY = 11.0 / 12.0  # a loss is remembered for about a year
+NO_MONTH = -1_000_000  # "never" in month columns (months are negative in the spin-up)
+NO_ID = -1  # "none" in index columns (employer, coop)
+
+# Phases that write household columns (the step's list, see CountyModel).
+PHASES = ("init", "environment", "health", "work_income", "spending", "learning",
+          "decisions", "implementers", "industry", "social", "county_review", "status")
+
+# column -> (dtype, writing phases, meaning)
+BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
+    "size": (np.int16, ("init", "health"), "members"),
+    "n_children": (np.int16, ("init", "health"), "school-age children"),
+    "n_elderly": (np.int16, ("init", "health"), "members aged 60+"),
+    "n_labour": (np.int16, ("init", "health"), "members able to work"),
+    "age_head": (np.float64, ("init", "health"), "age of head, years"),
+    "chronic": (np.bool_, ("init", "health"), "a member has a chronic condition"),
+    "disability": (np.bool_, ("init", "health"), "a member is disabled"),
+    "acute_left": (np.int16, ("health",), "months left of an acute episode"),
+    "sick_worker": (np.bool_, ("health",), "the acute patient is a working member"),
+    "medical_cost_m": (np.float64, ("health",), "medical costs this month before "
+                       "reimbursement"),
+    "acute_cost_m": (np.float64, ("health",), "monthly cost of the current acute episode"),
+    "sick_now": (np.bool_, ("health",), "a working member is too sick to work this month"),
+    "land": (np.float64, ("init",), "contracted farmland, mu"),
+    "education": (np.float64, ("init",), "schooling of head, years"),
+    "registered": (np.bool_, ("init",), "registered poor at some time in 2014-2020"),
+    "dibao": (np.bool_, ("init", "implementers"), "enrolled in the minimum living guarantee"),
+    "n_migrants": (np.int16, ("init", "health", "work_income", "decisions"),
+                   "members working outside the county"),
+    "n_jobless": (np.int16, ("work_income", "decisions"), "migrants home after losing a "
+                  "job, looking again"),
+    "lost_job_now": (np.bool_, ("work_income",), "a migrant lost a job this month"),
+    "skills": (np.float64, ("init", "learning"), "skill level 0-1"),
+    "motivation": (np.float64, ("init", "learning"), "motivation (endogenous driving "
+                   "force) 0-1"),
+    "trust": (np.float64, ("init",), "trust in cadres 0-1"),
+    "disposition": (np.float64, ("init",), "the motivation a household returns to, 0-1"),
+    "inc_farm_m": (np.float64, ("work_income",), "net farm and household-business income"),
+    "inc_wage_m": (np.float64, ("work_income",), "local wages"),
+    "inc_remit_m": (np.float64, ("work_income",), "migrant remittances (NBS: transfer "
+                    "income)"),
+    "inc_property_m": (np.float64, ("work_income",), "property income"),
+    "inc_public_m": (np.float64, ("work_income",), "public transfers: pension, subsidies, "
+                     "support, dibao, schooling subsidy, relief and grants"),
+    "sp_consumption_m": (np.float64, ("spending",), "consumption"),
+    "sp_medical_m": (np.float64, ("spending",), "out-of-pocket medical spending"),
+    "sp_schooling_m": (np.float64, ("spending",), "schooling"),
+    "sp_interest_m": (np.float64, ("spending",), "interest on debt and loans"),
+    "loan_interest_m": (np.float64, ("work_income",), "interest due this month on loans "
+                        "from instruments, after any interest subsidy"),
+    "sp_repairs_m": (np.float64, ("spending",), "repairs after a disaster"),
+    "reimbursed_m": (np.float64, ("spending",), "medical costs paid by insurance/assistance"),
+    "savings": (np.float64, ("init", "spending", "decisions"), "savings, yuan"),
+    "debt": (np.float64, ("init", "spending", "decisions"), "debt, yuan"),
+    # -- set by implementers, industry and the social sector (acted on next month)
+    "monitored": (np.bool_, ("implementers",), "in return-to-poverty monitoring"),
+    "category": (np.int8, ("implementers",), "monitoring category: 0 none, 1 unstable "
+                 "lifted-out, 2 marginal, 3 sudden severe hardship"),
+    "monitored_since": (np.int32, ("implementers",), "month monitoring began (NO_MONTH: "
+                        "never)"),
+    "helped_since": (np.int32, ("implementers",), "month the assistance bundle arrived"),
+    "risk_start": (np.int32, ("implementers",), "month the risk that led to monitoring "
+                   "began"),
+    "stable_months": (np.int16, ("implementers",), "months above the exit line while "
+                      "monitored"),
+    "exited_month": (np.int32, ("implementers",), "month risk was last declared eliminated"),
+    "flag_due": (np.int32, ("implementers",), "month a pending flag reaches the township"),
+    "flag_channel": (np.int8, ("implementers",), "channel of the pending flag: 1 "
+                     "self-application, 2 cadre visit, 3 data screen"),
+    "in_post": (np.bool_, ("implementers",), "a member holds a public-welfare post"),
+    "employer": (np.int32, ("init", "industry"), "index of the enterprise employing a member "
+                 "locally (NO_ID: none)"),
+    "coop": (np.int32, ("init", "industry", "environment"), "index of the enterprise the "
+             "household is linked to (NO_ID: none)"),
+    "dividend_due_m": (np.float64, ("work_income", "industry"), "dividend owed, paid next "
+                       "month"),
+    "doctor_contract": (np.bool_, ("init", "environment"), "chronic patient has a "
+                        "family-doctor contract"),
+    "ca_buyer": (np.bool_, ("init", "environment"), "a paired enterprise buys the "
+                 "household's products"),
+    "clinic_access": (np.float64, ("init",), "access to the township clinic, 0-1"),
+    "pending_transfer_m": (np.float64, ("work_income", "social"), "one-off help (relief, "
+                           "grants) to be paid next month, credited through credit()"),
+    "training_gain": (np.float64, ("learning", "implementers"), "skill gained from "
+                      "training, applied by learning"),
+    "support_gain": (np.float64, ("learning", "social"), "motivation gained from social "
+                     "work, applied by learning"),
+    # -- status
+    "at_risk": (np.bool_, ("status",), "meets the monitoring inclusion rule (the truth)"),
+    "risk_since": (np.int32, ("status",), "month the household last became at risk"),
+    "rigid_12m": (np.float64, ("status",), "out-of-pocket medical and schooling spending "
+                  "over about a year"),
+    "net_recent_m": (np.float64, ("status",), "disposable income, 3-month moving average"),
+    "oop_year": (np.float64, ("spending",), "out-of-pocket medical spending this calendar "
+                 "year"),
+    "help_m": (np.float64, ("work_income", "spending"), "instrument help received this "
+               "month (posts, support, dibao, schooling, relief, dividends, extra "
+               "reimbursement)"),
+    "poor": (np.bool_, ("status",), "disposable income per person below the poverty line"),
+    "ever_exited": (np.bool_, ("init", "status"), "has left poverty (registered or during "
+                    "the run)"),
+    "income_pc_year": (np.float64, ("status",), "disposable income per person, last 12 "
+                       "months"),
+}
+COLUMNS = {**BASE_COLUMNS, **registry.declared_columns()}
+
+INCOME_COLUMNS = ("inc_farm_m", "inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m")
+SPENDING_COLUMNS = ("sp_consumption_m", "sp_medical_m", "sp_schooling_m", "sp_interest_m",
+                    "sp_repairs_m")
+MONTH_COLUMNS = ("monitored_since", "helped_since", "exited_month", "flag_due", "risk_since",
+                 "risk_start")
+ID_COLUMNS = ("employer", "coop")
+# Starting value of columns that are not zero: "never" for months, "none" for indices,
+# and whatever the instruments declare for theirs.
+FILL = {**{k: NO_MONTH for k in MONTH_COLUMNS}, **{k: NO_ID for k in ID_COLUMNS},
+        **registry.declared_fills()}
+
+
+class ColumnWriteError(AssertionError):
+    """A phase wrote a household column it is not declared to write."""
+
+
+class Households:
+    """Structure of arrays for all households of a county."""
+
+    def __init__(self, n: int, village: np.ndarray, township: np.ndarray):
+        self.n = n
+        self.village = village
+        self.township = township
+        for name, (dtype, _phases, _doc) in COLUMNS.items():
+            setattr(self, name, np.zeros(n, dtype=dtype))
+        for name, value in FILL.items():
+            getattr(self, name)[:] = value
+        self.losses = np.zeros((len(CAUSES), n))  # decayed recent losses by cause, yuan
+        self.booked_month = np.zeros(len(CAUSES))  # county total booked this month, by cause
+        self.net_hist = np.zeros((12, n))  # monthly disposable income, ring buffer
+        self.net_sum = np.zeros(n)  # sum of net_hist rows
+        self.hist_pos = 0
+
+    # -- the loss ledger: the one declared hook through which phases report losses
+    def book(self, cause: str, amount: np.ndarray | float, where: np.ndarray | None = None):
+        k = CAUSE_INDEX[cause]
+        row = self.losses[k]
+        if where is None:
+            row += amount
+            self.booked_month[k] += float(np.sum(amount)) if not np.isscalar(amount) else (
+                amount * self.n)
+        else:
+            add = amount if np.isscalar(amount) else amount[where]
+            row[where] += add
+            self.booked_month[k] += float(np.sum(add)) if not np.isscalar(add) else (
+                add * int(np.count_nonzero(where)))
+
+    def credit(self, amounts: np.ndarray, where: np.ndarray) -> None:
+        """One-off help (already paid from a budget line) that reaches households next
+        month: the declared hook for agents that give money."""
+        self.pending_transfer_m[where] += amounts
+
+    def main_cause(self, idx: np.ndarray) -> np.ndarray:
+        """Measured cause of each listed household's event: its largest recent loss."""
+        sub = self.losses[:, idx]
+        k = sub.argmax(axis=0)
+        names = np.array(CAUSES + (NO_CAUSE,), dtype=object)
+        k = np.where(sub.max(axis=0) > 0, k, len(CAUSES))
+        return names[k]
+
+    def income_m(self) -> np.ndarray:
+        return sum(getattr(self, c) for c in INCOME_COLUMNS)
+
+    def spending_m(self) -> np.ndarray:
+        return sum(getattr(self, c) for c in SPENDING_COLUMNS)
+
+    # -- one writer per column, checked
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of every column (for :meth:`check_writes`)."""
+        return {name: getattr(self, name).copy() for name in COLUMNS}
+
+    def check_writes(self, phase: str, before: dict[str, np.ndarray]) -> None:
+        """Raise if ``phase`` changed a column it is not declared to write."""
+        bad = [name for name, old in before.items()
+               if phase not in COLUMNS[name][1]
+               and not np.array_equal(old, getattr(self, name), equal_nan=True)]
+        if bad:
+            raise ColumnWriteError(f"phase {phase!r} wrote {', '.join(bad)}, which it is not "
+                                   "declared to write (abm/households/state.py COLUMNS)")
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> Household:
+        if not -self.n <= i < self.n:
+            raise IndexError(f"household {i} out of range 0..{self.n - 1}")
+        return Household(self, int(i) % self.n)
+
+    def table(self, idx: np.ndarray | slice | None = None) -> dict[str, np.ndarray]:
+        """Selected columns for a set of households (for inspectors and exports)."""
+        idx = slice(None) if idx is None else idx
+        out = {"household": np.arange(self.n)[idx], "village": self.village[idx],
+               "township": self.township[idx]}
+        for name in COLUMNS:
+            out[name] = getattr(self, name)[idx]
+        out["income_m"] = self.income_m()[idx]
+        return out
+
+
+@dataclass(frozen=True)
+class Household:
+    """A view of one household: attributes read from and written to the arrays."""
+
+    _hh: Households
+    id: int
+
+    def __getattr__(self, name: str) -> Any:
+        if name in COLUMNS or name in ("village", "township"):
+            return getattr(self._hh, name)[self.id].item()
+        raise AttributeError(f"Household has no attribute {name!r}")
+
+    def set(self, **values: Any) -> None:
+        for name, v in values.items():
+            if name not in COLUMNS:
+                raise AttributeError(f"Household has no column {name!r}")
+            getattr(self._hh, name)[self.id] = v
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"id": self.id, "village": self.village, "township": self.township}
+        d.update({name: getattr(self, name) for name in COLUMNS})
+        d["income_m"] = float(self._hh.income_m()[self.id])
+        d["losses"] = {c: float(self._hh.losses[i, self.id]) for i, c in enumerate(CAUSES)}
+        return d
+
+    def __repr__(self) -> str:
+        return (f"Household({self.id}, village={self.village}, size={self.size}, "
+                f"income_pc_year={self.income_pc_year:.0f}, poor={self.poor})")

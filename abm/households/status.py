@@ -1,0 +1,53 @@
+"""Status phase: the 12-month disposable income, poverty status, the monitoring rule,
+and this month's poverty events with their measured causes. All households, no draws."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm import rules
+from abm.households.state import LEDGER_DECAY, NO_MONTH, Event
+
+if TYPE_CHECKING:
+    from abm.config import Config
+    from abm.context import MonthContext
+    from abm.households.state import Households
+
+
+def status(hh: Households, cfg: Config, ctx: MonthContext
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Roll the 12-month disposable income, set poverty status and whether the household
+    meets the monitoring rule; return this month's poverty events.
+
+    Disposable income is income minus out-of-pocket medical spending (the field studies
+    count a household whose medical bills eat its income as poor through illness).
+    Returns (households, event codes, causes).
+    """
+    net = hh.income_m() - hh.sp_medical_m
+    pos = hh.hist_pos
+    hh.net_sum += net - hh.net_hist[pos]
+    hh.net_hist[pos] = net
+    hh.hist_pos = (pos + 1) % 12
+    hh.income_pc_year[:] = hh.net_sum / np.maximum(hh.size, 1)
+    hh.rigid_12m[:] = hh.rigid_12m * LEDGER_DECAY + hh.sp_medical_m + hh.sp_schooling_m
+    hh.net_recent_m[:] = hh.net_recent_m + (net - hh.net_recent_m) / 3.0
+    risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)
+    hh.risk_since[:] = np.where(risk & ~hh.at_risk, ctx.month,
+                                np.where(risk, hh.risk_since, NO_MONTH))
+    hh.at_risk[:] = risk
+    was = hh.poor.copy()
+    now = hh.income_pc_year < ctx.poverty_line
+    into = np.flatnonzero(now & ~was)
+    out = np.flatnonzero(was & ~now)
+    code_into = np.where(hh.ever_exited[into], Event.RETURNED_TO_POVERTY,
+                         Event.FELL_INTO_POVERTY)
+    hh.ever_exited[out] = True
+    hh.poor[:] = now
+    who = np.concatenate([into, out])
+    codes = np.concatenate([code_into, np.full(out.size, Event.EXITED_POVERTY)]
+                           ).astype(np.int8)
+    causes = np.concatenate([hh.main_cause(into), np.full(out.size, "", dtype=object)])
+    hh.losses *= LEDGER_DECAY
+    return who, codes, causes

@@ -1,0 +1,207 @@
+"""What a policy instrument is: one class that declares everything about it.
+
+An instrument declares its config section (under ``policy:``), its budget lines and
+their payers, the household columns and loss causes it adds, what "ideal" means for it
+in the attribution, and the hooks through which it acts. The registry
+(``abm.instruments.registry``) is built from these classes; nothing else lists
+instruments by name. Hooks are plain methods; the base class does nothing in each, and
+a phase calls only the instruments that override the hook (see ``Instruments.hooked``).
+
+Hooks, by the phase that calls them (docs/extending.md has an example):
+
+- ``roster_2020(hh)``                 a year before month 0: enrol the 2020 roster
+- ``allocate(hh, level)``            each January: yuan for each bounded line it owns
+- ``acute_risk(hh, ctx, rel)``       health: adjust households' acute-illness risk
+- ``income(hh, ctx, inc)``           work_income: pay money into this month's ``Income``,
+                                     in ``pays_at`` order
+- ``top_up(hh, ctx, inc)``           work_income, after every other income is known
+- ``medical(hh, ctx, bill)``         spending: pay part of this month's medical bills,
+                                     in ``covers_at`` order
+- ``job_placements(hh, ctx, ...)``   decisions: placements bought for jobless migrants
+- ``decide(hh, ctx)``                decisions: households' own choices about the
+                                     instrument (e.g. taking a loan)
+- ``deliver(hh, idx, able, s)``      implementers: part of the assistance bundle a
+                                     village team brings to monitored households
+- ``on_exit(hh, idx, s)``            implementers: a household's risk is declared
+                                     eliminated (what it loses)
+- ``monthly(s)``                     social: an emergency response run by the county
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from abm.params import InstrumentConfig
+
+if TYPE_CHECKING:
+    from abm.config import Config
+    from abm.rng import Streams
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """A line of public (or donated) money and who pays it."""
+
+    name: str
+    payer: str
+    kind: str = "cash"  # where the money goes: "cash" to households this month,
+    # "credit" to households next month (Households.credit), "service" bought for them
+    # (a seat, a contract, a case-month), "firm" to enterprises or banks
+    bounded: bool = True  # False: an entitlement, paid whatever the year's allocation
+    targeted: bool = True  # False: paid to all (pension, farm subsidy, basic insurance)
+    social_sector: bool = False  # paid by charities, paired enterprises, social work
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("cash", "credit", "service", "firm"):
+            raise ValueError(f"budget line {self.name}: kind must be cash, credit, service "
+                             f"or firm, not {self.kind!r}")
+
+
+class Income:
+    """This month's income being assembled in the work-and-income phase.
+
+    Earned income by source comes first; instruments then add what they pay, each to
+    an NBS income source, and say whether it is targeted help (``help_m``).
+    """
+
+    def __init__(self, farm: np.ndarray, wage: np.ndarray, remit: np.ndarray,
+                 prop: np.ndarray, home: np.ndarray):
+        n = farm.size
+        self.farm = farm  # net farm and household business
+        self.wage = wage
+        self.remit = remit
+        self.property = prop
+        self.public = np.zeros(n)  # public transfers
+        self.help = np.zeros(n)  # targeted help among all of the above
+        self.home = home  # members working at home this month (not away, not sick)
+
+    def add(self, source: str, amounts: np.ndarray, help: bool = True) -> None:
+        setattr(self, source, getattr(self, source) + amounts)
+        if help:
+            self.help = self.help + amounts
+
+    def total(self) -> np.ndarray:
+        return self.farm + self.wage + self.remit + self.property + self.public
+
+
+class MedicalBill:
+    """This month's medical costs, and who has paid how much of them so far."""
+
+    def __init__(self, cost: np.ndarray):
+        self.cost = cost
+        self.insured = np.zeros(cost.size)  # basic and critical-illness insurance
+        self.assisted = np.zeros(cost.size)  # medical assistance, the cap
+        self.oop = cost  # what is left for the household
+
+    def pay(self, kind: str, paid: np.ndarray) -> None:
+        setattr(self, kind, getattr(self, kind) + paid)
+        self.oop = self.oop - paid
+
+
+class Instrument:
+    """Base class of every policy instrument (one subclass per module)."""
+
+    name: ClassVar[str] = ""  # key in levels and, with Config, the section under policy
+    order: ClassVar[int] = 0  # position in the config, the budget and the outputs
+    label: ClassVar[str] = ""  # human name (English / Chinese)
+    Config: ClassVar[type[InstrumentConfig] | None] = None  # its section, or None
+    calendar_of: ClassVar[str | None] = None  # another section whose calendar it follows
+    always_on: ClassVar[bool] = False  # in force whenever enabled (never withdrawn)
+    lines: ClassVar[tuple[BudgetLine, ...]] = ()
+    causes: ClassVar[tuple[str, ...]] = ()  # loss causes it adds to the ledger
+    columns: ClassVar[dict[str, tuple[Any, tuple[str, ...], str]]] = {}
+    fills: ClassVar[dict[str, Any]] = {}  # starting values of its columns (default 0)
+    ideal: ClassVar[dict[str, Any]] = {}  # attribution's ideal policy, keys in its section
+    pays_at: ClassVar[int] = 0  # order of ``income`` hooks within the month
+    covers_at: ClassVar[int] = 0  # order of ``medical`` hooks within the month
+    streams: ClassVar[tuple[str, ...]] = ()  # named random streams it draws from
+    results: ClassVar[tuple[Any, ...]] = ()  # abm.results.Result it adds to the outputs
+
+    def __init__(self, cfg: Config, streams: Streams | None = None):
+        self.cfg = cfg
+        self.policy = cfg.policy
+        section = self.section()
+        self.p = getattr(cfg.policy, section) if section else None
+        if streams is None:
+            from abm.rng import Streams
+
+            streams = Streams(cfg.run.seed)
+        self.rng = {name: streams[name] for name in self.streams}
+
+    @classmethod
+    def section(cls) -> str | None:
+        """The config section under ``policy`` this instrument reads, if any."""
+        return cls.name if cls.Config is not None else cls.calendar_of
+
+    # -- the calendar
+    def level(self, cal, month: int) -> float:
+        """Share of the instrument in force in ``month``: 0 outside its years or when
+        off; 1 during the transition; then falling linearly to ``kept_after_transition``
+        over ``policy.withdrawal_months``."""
+        p = self.p
+        if p is None:
+            return 1.0
+        if self.always_on:
+            return 1.0 if p.enabled else 0.0
+        year = cal.year(month)
+        if not p.enabled or year < p.start_year or year > p.end_year:
+            return 0.0
+        end_month = cal.month_of(self.policy.transition_end_year + 1)
+        if month < end_month:
+            return 1.0
+        kept = p.kept_after_transition
+        w = self.policy.withdrawal_months
+        if w == 0:
+            return kept
+        frac = min(1.0, (month - end_month + 1) / w)
+        return 1.0 - frac * (1.0 - kept)
+
+    def measure(self, model) -> dict[str, float]:
+        """This month's values of the ``results`` it declares (pure)."""
+        return {}
+
+    def start_of_run(self) -> None:
+        """Month 0: running counts (for the measures) restart; state is kept."""
+        return None
+
+    # -- hooks (the base class does nothing)
+    def roster_2020(self, hh) -> None:
+        return None
+
+    def allocate(self, hh, level: float) -> dict[str, float]:
+        return {}
+
+    def acute_risk(self, hh, ctx, rel: np.ndarray) -> np.ndarray:
+        return rel
+
+    def income(self, hh, ctx, inc: Income) -> None:
+        return None
+
+    def top_up(self, hh, ctx, inc: Income) -> None:
+        return None
+
+    def medical(self, hh, ctx, bill: MedicalBill) -> None:
+        return None
+
+    def job_placements(self, hh, ctx, p_again: np.ndarray, u: np.ndarray,
+                       again_plain: np.ndarray) -> np.ndarray | None:
+        return None
+
+    def decide(self, hh, ctx) -> None:
+        return None
+
+    def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
+        return None
+
+    def on_exit(self, hh, idx: np.ndarray, s) -> None:
+        return None
+
+    def monthly(self, s) -> None:
+        return None
+
+
+HOOKS = ("roster_2020", "allocate", "acute_risk", "income", "top_up", "medical",
+         "job_placements", "decide", "deliver", "on_exit", "monthly", "measure")

@@ -1,0 +1,39 @@
+"""Consumption assistance: paired-assistance enterprises (``abm.agents.social``) buy
+the farm products of registered and monitored households at a premium."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.instruments.base import BudgetLine, Income, Instrument
+from abm.params import InstrumentConfig, P
+
+
+class ConsumptionAssistanceConfig(InstrumentConfig):
+    """Paired-assistance enterprises buying farm products of poor households."""
+
+    budget_per_household: float = P(40.0, unit="yuan/household/year", doc="Purchases by "
+                                    "paired enterprises, per household of the county", ge=0,
+                                    le=100_000)
+    premium: float = P(0.2, unit="share", doc="Extra farm income of a household whose "
+                       "products are bought", ge=0, le=5)
+
+
+class ConsumptionAssistance(Instrument):
+    name = "consumption_assistance"
+    order = 14
+    label = "consumption assistance / 消费帮扶"
+    Config = ConsumptionAssistanceConfig
+    lines = (BudgetLine("consumption_assistance", "paired_enterprises", social_sector=True),)
+    pays_at = 1
+
+    def allocate(self, hh, level: float) -> dict[str, float]:
+        return {"consumption_assistance": self.p.budget_per_household * hh.n * level}
+
+    def eligible(self, hh) -> np.ndarray:
+        return (hh.registered | hh.monitored) & (hh.land > 0)
+
+    def income(self, hh, ctx, inc: Income) -> None:
+        premium = np.where(hh.ca_buyer, inc.farm * self.p.premium * ctx.levels[self.name],
+                           0.0)
+        inc.add("farm", ctx.budget.pay("consumption_assistance", premium))

@@ -1,0 +1,18 @@
+"""Farmland protection and grain subsidies, per mu of contracted land (paid to all)."""
+
+from __future__ import annotations
+
+from abm.instruments.base import BudgetLine, Income, Instrument
+
+
+class FarmSubsidy(Instrument):
+    name = "farm_subsidy"
+    order = 2
+    label = "farmland and grain subsidies / 耕地地力保护补贴"
+    lines = (BudgetLine("farm_subsidy", "central_agriculture", bounded=False,
+                        targeted=False),)
+    pays_at = 5
+
+    def income(self, hh, ctx, inc: Income) -> None:
+        paid = ctx.budget.pay("farm_subsidy", hh.land * self.policy.farm_subsidy_per_mu / 12.0)
+        inc.add("public", paid, help=False)

@@ -1,0 +1,62 @@
+"""Health poverty alleviation: basic and critical-illness insurance for everyone, and
+medical assistance on top for registered and monitored households.
+
+Two instruments share the ``policy.medical`` section: the insurance is never withdrawn,
+the assistance (the extra reimbursement) follows the section's calendar and falls to
+``kept_after_transition`` after 2025.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.instruments.base import BudgetLine, Instrument, MedicalBill
+from abm.params import InstrumentConfig, P
+
+
+class MedicalConfig(InstrumentConfig):
+    """Basic medical insurance + critical-illness insurance + medical assistance."""
+
+    reimbursement_general: float = P(0.55, unit="share", doc="Effective inpatient "
+                                     "reimbursement for ordinary rural residents", ge=0, le=1)
+    reimbursement_registered: float = P(0.80, unit="share", doc="Effective inpatient "
+                                        "reimbursement for registered and monitored households "
+                                        "(insurance + critical illness + medical assistance)",
+                                        ge=0, le=1, source="about 80%, end-2019 (NHSA 2020-10)")
+    kept_after_transition: float = P(0.4, unit="share", doc="Share of the extra "
+                                     "reimbursement of registered households kept after the "
+                                     "transition", ge=0, le=1)
+
+
+class MedicalInsurance(Instrument):
+    name = "medical"
+    order = 3
+    label = "basic and critical-illness insurance / 基本医保和大病保险"
+    Config = MedicalConfig
+    always_on = True  # basic insurance is never withdrawn
+    lines = (BudgetLine("medical_insurance", "medical_insurance_fund", bounded=False,
+                        targeted=False),)
+    ideal = {"kept_after_transition": 1.0}
+    covers_at = 1
+
+    def medical(self, hh, ctx, bill: MedicalBill) -> None:
+        general = self.p.reimbursement_general * ctx.levels[self.name] if self.p.enabled else 0.0
+        bill.pay("insured", ctx.budget.pay("medical_insurance", bill.cost * general))
+
+
+class MedicalAssistance(Instrument):
+    name = "medical_extra"
+    order = 4
+    label = "medical assistance / 医疗救助"
+    calendar_of = "medical"
+    lines = (BudgetLine("medical_assistance", "county_medical_assistance", bounded=False),)
+    covers_at = 2
+
+    def eligible(self, hh) -> np.ndarray:
+        return hh.registered | hh.monitored
+
+    def medical(self, hh, ctx, bill: MedicalBill) -> None:
+        extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
+        paid = ctx.budget.pay("medical_assistance", np.where(
+            self.eligible(hh), bill.cost * extra * ctx.levels[self.name], 0.0))
+        bill.pay("assisted", paid)

@@ -1,0 +1,55 @@
+"""A personal yearly cap on out-of-pocket medical spending (P County's countermeasure):
+medical assistance pays what a household would spend above the cap in a calendar year,
+as far as the money set aside for it lasts."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from abm.instruments.base import BudgetLine, Instrument, MedicalBill
+from abm.params import InstrumentConfig, P
+
+
+class MedicalCapConfig(InstrumentConfig):
+    """A personal yearly cap on out-of-pocket medical spending (P County)."""
+
+    enabled: bool = Field(False, description="Whether the instrument runs at all")
+    cap_yuan: float = P(5_000.0, unit="yuan/household/year", doc="Out-of-pocket spending "
+                        "above this in a calendar year is paid by medical assistance", ge=0,
+                        le=1_000_000)
+    budget_per_household: float = P(60.0, unit="yuan/household/year", doc="Medical "
+                                    "assistance money set aside for the cap, per household "
+                                    "of the county (a thin budget runs out)", ge=0,
+                                    le=100_000)
+    eligible: str = Field("registered_or_monitored", description="Who is capped: "
+                          "registered_or_monitored or all", pattern="^(registered_or_monitored"
+                          "|all)$")
+
+
+class MedicalCap(Instrument):
+    name = "medical_cap"
+    order = 5
+    label = "personal medical-cost cap / 个人医疗费用封顶"
+    Config = MedicalCapConfig
+    lines = (BudgetLine("medical_cap", "county_medical_assistance"),)
+    ideal = {"enabled": True, "cap_yuan": 3000.0, "eligible": "all",
+             "budget_per_household": 10_000.0}
+    covers_at = 3
+
+    def allocate(self, hh, level: float) -> dict[str, float]:
+        return {"medical_cap": self.p.budget_per_household * hh.n * level}
+
+    def eligible(self, hh) -> np.ndarray:
+        if self.p.eligible == "all":
+            return np.ones(hh.n, bool)
+        return hh.registered | hh.monitored
+
+    def medical(self, hh, ctx, bill: MedicalBill) -> None:
+        lv = ctx.levels[self.name]
+        if lv <= 0:
+            return
+        over = np.maximum(hh.oop_year + bill.oop - self.p.cap_yuan, 0.0)
+        capped = ctx.budget.pay("medical_cap", np.where(
+            self.eligible(hh), np.minimum(over, bill.oop), 0.0) * lv)
+        bill.pay("assisted", capped)

@@ -1,0 +1,45 @@
+"""Family-doctor contracts and health management for chronic patients. The township
+clinics (``abm.agents.social.Clinic``) sign the contracts each January within the
+line; a covered chronic household runs a lower acute risk."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.instruments.base import BudgetLine, Instrument
+from abm.params import ASSUMPTION, InstrumentConfig, P
+
+
+class PreventionConfig(InstrumentConfig):
+    """Family-doctor contracts and health management for chronic patients."""
+
+    coverage: float = P(0.5, unit="share", doc="Share of chronic households with a contract "
+                        "(limited by clinic capacity)", ge=0, le=1)
+    rel_acute: float = P(0.8, unit="multiplier", doc="Acute risk of a covered chronic "
+                         "household relative to an uncovered one", ge=0, le=1)
+    cost_per_contract: float = P(120.0, unit="yuan/year", doc="Cost per contract to the "
+                                 "county", ge=0, le=100_000)
+    budget_chronic_share: float = P(0.2, unit="share of households", doc="Share of "
+                                    "households the county budgets contracts for (its "
+                                    "estimate of the chronic share)", ge=0, le=1,
+                                    source=ASSUMPTION)
+
+
+class Prevention(Instrument):
+    name = "prevention"
+    order = 6
+    label = "family-doctor contracts / 家庭医生签约服务"
+    Config = PreventionConfig
+    lines = (BudgetLine("prevention", "county_health_bureau", "service"),)
+
+    def allocate(self, hh, level: float) -> dict[str, float]:
+        p = self.p
+        return {"prevention": p.cost_per_contract * p.coverage * p.budget_chronic_share
+                * hh.n * level}
+
+    def priority(self, hh) -> np.ndarray:
+        """Who the clinics sign first: registered and monitored patients."""
+        return hh.registered | hh.monitored
+
+    def acute_risk(self, hh, ctx, rel: np.ndarray) -> np.ndarray:
+        return rel * np.where(hh.doctor_contract & hh.chronic, self.p.rel_acute, 1.0)

@@ -1,0 +1,32 @@
+"""Schooling subsidy per school child of registered and monitored households."""
+
+from __future__ import annotations
+
+from abm.instruments.base import BudgetLine, Income, Instrument
+from abm.params import InstrumentConfig, P
+
+
+class SchoolingSubsidyConfig(InstrumentConfig):
+    per_child: float = P(1_000.0, unit="yuan/child/year", doc="Subsidy per school child of "
+                         "registered and monitored households", ge=0, le=100_000)
+
+
+class SchoolingSubsidy(Instrument):
+    name = "schooling_subsidy"
+    order = 13
+    label = "schooling subsidy / 教育资助"
+    Config = SchoolingSubsidyConfig
+    lines = (BudgetLine("schooling_subsidy", "education_bureau"),)
+    pays_at = 7
+
+    def eligible(self, hh):
+        return hh.registered | hh.monitored
+
+    def allocate(self, hh, level: float) -> dict[str, float]:
+        children = float(hh.n_children[self.eligible(hh)].sum())
+        return {"schooling_subsidy": self.p.per_child * children * level}
+
+    def income(self, hh, ctx, inc: Income) -> None:
+        paid = ctx.budget.pay("schooling_subsidy", self.eligible(hh) * hh.n_children
+                              * self.p.per_child / 12.0 * ctx.levels[self.name])
+        inc.add("public", paid)

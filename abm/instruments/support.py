@@ -1,0 +1,41 @@
+"""Direct transfers to registered (lifted-out) households during the transition; a
+cut is booked in the loss ledger as a year of the transfer lost."""
+
+from __future__ import annotations
+
+from abm.instruments.base import BudgetLine, Income, Instrument
+from abm.params import InstrumentConfig, P
+
+
+class SupportConfig(InstrumentConfig):
+    """Direct transfers to registered households during the transition."""
+
+    per_capita: float = P(1_200.0, unit="yuan/person/year", doc="Transfers to registered "
+                          "(lifted-out) households", ge=0, le=100_000)
+    kept_after_transition: float = P(0.0, unit="share", doc="Share kept after the "
+                                     "transition", ge=0, le=1)
+
+
+class Support(Instrument):
+    name = "support"
+    order = 8
+    label = "transition support / 过渡期帮扶资金"
+    Config = SupportConfig
+    lines = (BudgetLine("support", "consolidation_fund"),)
+    ideal = {"kept_after_transition": 1.0}
+    pays_at = 6
+
+    def allocate(self, hh, level: float) -> dict[str, float]:
+        persons = float(hh.size[hh.registered].sum())
+        return {"support": self.p.per_capita * persons * level}
+
+    def income(self, hh, ctx, inc: Income) -> None:
+        lv = ctx.levels[self.name]
+        paid = ctx.budget.pay("support", hh.registered * hh.size * self.p.per_capita / 12.0
+                              * lv)
+        drop = ctx.level_drops.get(self.name, 0.0)
+        if drop > 0:
+            # A permanent cut is booked once, as a year of the lost transfer.
+            hh.book("policy_withdrawal", 12.0 * drop * self.p.per_capita / 12.0 * hh.size,
+                    hh.registered)
+        inc.add("public", paid)

@@ -1,0 +1,235 @@
+"""Declared results: every series ``timeseries.parquet`` holds, declared once with its
+name, unit, label, dtype and factor (in the spirit of Starsim's ``define_results``).
+
+``measure(model, codes, causes)`` collects one month's values from the pure measure
+functions (``abm.metrics``, ``abm.smith`` and the instruments' ``measure`` hooks) in the
+declared order, and refuses a value nobody declared. Running totals that some results
+need (returns so far, the motivation history, help by payer) live in the model's
+:class:`Tally`, updated once a month by the status phase; measuring twice changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.model import CountyModel
+
+
+@dataclass(frozen=True)
+class Result:
+    """One output series."""
+
+    name: str
+    unit: str
+    label: str
+    dtype: str = "float64"  # int64 for counts
+    factor: str = ""  # Smith factor (policy, org, target, env) or "" for the others
+    better: str = ""  # "higher" or "lower" when the direction is clear, else ""
+
+    def __post_init__(self) -> None:
+        if self.dtype not in ("float64", "int64"):
+            raise ValueError(f"result {self.name}: dtype must be float64 or int64")
+
+
+def _count(name: str, label: str, unit: str = "households") -> Result:
+    return Result(name, unit, label, "int64")
+
+
+def _core() -> list[Result]:
+    from abm.budget import declared_lines
+    from abm.households.state import RETURN_CAUSES
+    from abm.metrics import MONITORED_CATEGORIES
+
+    r = [
+        _count("month", "model month (0 = January of the start year)", "month"),
+        _count("year", "calendar year", "year"),
+        Result("poverty_line", "yuan/person/year", "poverty line in force"),
+        Result("price_index", "index", "farm price index, weighted by villages"),
+        _count("n_households", "households"),
+        Result("n_persons", "persons", "persons"),
+        _count("n_poor", "poor households"),
+        Result("poverty_rate", "share of households", "poverty rate", better="lower"),
+        Result("poverty_rate_persons", "share of persons", "poverty rate (persons)",
+               better="lower"),
+        _count("n_poor_registered", "poor registered households"),
+        Result("poverty_rate_registered", "share of registered households",
+               "poverty rate of registered households", better="lower"),
+        _count("new_fell_into_poverty", "households falling into poverty this month"),
+        _count("new_returned_to_poverty", "households returning to poverty this month"),
+        _count("new_exited_poverty", "households leaving poverty this month"),
+        _count("new_monitored", "households included in monitoring this month"),
+        _count("new_risk_eliminated", "households whose risk was declared eliminated"),
+    ]
+    r += [_count(f"new_returned_{c}", f"returns to poverty this month, cause {c}")
+          for c in RETURN_CAUSES]
+    r += [
+        _count("cum_returned_to_poverty", "returns to poverty since month 0"),
+        Result("income_pc", "yuan/person/year", "income per person (this month x 12)"),
+        Result("income_pc_wages", "yuan/person/year", "wages per person"),
+        Result("income_pc_business", "yuan/person/year", "net farm and business income "
+               "per person"),
+        Result("income_pc_property", "yuan/person/year", "property income per person"),
+        Result("income_pc_remittances", "yuan/person/year", "remittances per person"),
+        Result("income_pc_public_transfers", "yuan/person/year", "public transfers per "
+               "person"),
+        Result("share_wages", "share of income", "wages' share of income"),
+        Result("share_business", "share of income", "business share of income"),
+        Result("share_property", "share of income", "property share of income"),
+        Result("share_transfers", "share of income", "transfers' share of income "
+               "(remittances and public)"),
+        Result("income_pc_registered", "yuan/person/year", "income per person of "
+               "registered households"),
+        Result("disposable_income_pc_median", "yuan/person/year", "median 12-month "
+               "disposable income per person"),
+        Result("mean_motivation", "0-1", "mean motivation"),
+        Result("mean_skills", "0-1", "mean skills"),
+        Result("share_workers_migrant", "share of workers", "workers working away"),
+        _count("n_jobless_migrants", "migrants home after a job loss", "persons"),
+        Result("share_chronic", "share of households", "households with a chronic patient"),
+        Result("share_disability", "share of households", "households with a disabled "
+               "member"),
+        Result("share_sick_workers", "share of households", "households with a worker too "
+               "sick to work"),
+        Result("savings_median", "yuan", "median savings"),
+        Result("share_in_debt", "share of households", "households in debt"),
+        _count("n_at_risk", "households meeting the monitoring rule"),
+        _count("n_monitored", "households in monitoring"),
+    ]
+    r += [_count(f"n_monitored_{name}", f"monitored households, category {name}")
+          for _, name in MONITORED_CATEGORIES]
+    r += [
+        _count("n_in_posts", "households holding a public-welfare post"),
+        _count("n_dibao", "households in the dibao"),
+        _count("n_coop_members", "households linked to an enterprise"),
+        _count("n_enterprise_jobs", "households with an enterprise job"),
+    ]
+    r += [Result(f"spent_{line.name}_m", "yuan/month", f"spent this month on "
+                 f"{line.name.replace('_', ' ')} (payer: {line.payer})")
+          for line in declared_lines()]
+    r += [
+        Result("help_m", "yuan/month", "targeted help received by households"),
+        Result("medical_cost_m", "yuan/month", "medical costs before reimbursement"),
+        Result("medical_oop_m", "yuan/month", "out-of-pocket medical spending"),
+        Result("medical_reimbursed_m", "yuan/month", "medical costs reimbursed"),
+        Result("public_transfers_m", "yuan/month", "public transfers received"),
+    ]
+    return r
+
+
+def _smith() -> list[Result]:
+    def s(name, unit, label, better=""):
+        factor = name.split("_")[1]
+        return Result(name, unit, label, factor=factor, better=better)
+
+    return [
+        s("smith_policy_coverage", "share", "at-risk households in monitoring", "higher"),
+        s("smith_policy_exclusion_error", "share", "at-risk households not in monitoring",
+          "lower"),
+        s("smith_policy_inclusion_error", "share", "monitored households not at risk",
+          "lower"),
+        s("smith_policy_adequacy", "share", "share of monitored households' shortfall "
+          "that help closes", "higher"),
+        s("smith_policy_threshold_spread", "coefficient of variation", "spread of the "
+          "inclusion lines townships apply", "lower"),
+        s("smith_org_months_to_monitoring", "months", "months from falling into risk to "
+          "monitoring (recent cases)", "lower"),
+        s("smith_org_months_to_help", "months", "months from falling into risk to the "
+          "first help (recent cases)", "lower"),
+        s("smith_org_caseload_per_cadre", "households", "monitored households per cadre"),
+        s("smith_org_paperwork_share", "share of hours", "cadre hours on paperwork",
+          "lower"),
+        s("smith_org_visits_per_100_households", "visits", "home visits this month per "
+          "100 households", "higher"),
+        s("smith_org_fund_execution", "share", "bounded allocations spent, annualised"),
+        s("smith_org_premature_exit_returns", "share", "exits back in monitoring within "
+          "a year", "lower"),
+        s("smith_org_found_by_visits", "share", "inclusions found by cadre visits"),
+        s("smith_target_self_report_share", "share", "inclusions by self-application"),
+        s("smith_target_training_takeup", "share", "invited trainees who attended",
+          "higher"),
+        s("smith_target_coop_participation", "share", "registered or monitored households "
+          "linked to an enterprise", "higher"),
+        s("smith_target_motivation", "0-1", "mean motivation of registered or monitored "
+          "households", "higher"),
+        s("smith_target_motivation_trend", "per year", "change of that motivation over 12 "
+          "months", "higher"),
+        s("smith_target_transfer_reliance", "share", "able registered or monitored "
+          "households living mostly on help", "lower"),
+        s("smith_env_loss_market_m", "yuan/household/month", "income lost to farm prices",
+          "lower"),
+        s("smith_env_loss_epidemic_m", "yuan/household/month", "income lost to the "
+          "epidemic", "lower"),
+        s("smith_env_loss_disaster_m", "yuan/household/month", "income lost to disasters",
+          "lower"),
+        s("smith_env_loss_illness_m", "yuan/household/month", "income and money lost to "
+          "illness", "lower"),
+        s("smith_env_industry_concentration", "Herfindahl index", "concentration of "
+          "villages in few sectors", "lower"),
+        s("smith_env_social_share_of_help", "share", "help paid by the social sector "
+          "since month 0"),
+        s("smith_env_clinic_access", "0-1", "mean access to a township clinic", "higher"),
+        s("smith_env_enterprises_alive", "enterprises", "enterprises still in business",
+          "higher"),
+    ]
+
+
+@cache
+def RESULTS() -> tuple[Result, ...]:  # noqa: N802 - a constant, computed once
+    """Every declared result, in the order of ``timeseries.parquet``'s columns."""
+    from abm.instruments.registry import classes
+
+    out = _core() + _smith()
+    for cls in classes():
+        out += list(cls.results)
+    names = [r.name for r in out]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise RuntimeError(f"results declared twice: {sorted(dup)}")
+    return tuple(out)
+
+
+def by_name() -> dict[str, Result]:
+    return {r.name: r for r in RESULTS()}
+
+
+@dataclass
+class Tally:
+    """Running totals since month 0, updated once a month (never by a measure)."""
+
+    cum_returned: int = 0
+    motivation: list[float] = field(default_factory=list)  # target group, by month
+    help_total: float = 0.0  # targeted help paid since month 0, yuan
+    help_social: float = 0.0  # of which by the social sector
+
+    def update(self, model: CountyModel, codes: np.ndarray) -> None:
+        from abm.households.state import Event
+        from abm.smith import target_motivation
+
+        self.cum_returned += int((codes == Event.RETURNED_TO_POVERTY).sum())
+        self.motivation.append(target_motivation(model.households))
+        lines = model.budget.lines
+        help_lines = {k: line.spent_month for k, line in lines.items() if line.targeted}
+        self.help_total += sum(help_lines.values())
+        self.help_social += sum(v for k, v in help_lines.items() if lines[k].social_sector)
+
+
+def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[str, float]:
+    """This month's value of every declared result, in declared order."""
+    from abm import metrics, smith
+
+    values = metrics.measure(model, codes, causes)
+    values.update(smith.measure(model))
+    for inst in model.instruments:
+        values.update(inst.measure(model))
+    declared = RESULTS()
+    if len(values) != len(declared):
+        extra = sorted(set(values) - {r.name for r in declared})
+        if extra:
+            raise RuntimeError(f"measured but not declared in abm/results.py: {extra}")
+    return {r.name: values[r.name] for r in declared}

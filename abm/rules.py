@@ -1,0 +1,85 @@
+"""Definitions used by households, organisations and the Smith measures alike, written
+once: who is at risk, who can work at home, who relies on transfers, who leaves a trace
+in the sector departments' data.
+
+Every function reads household columns and returns an array; none writes anything.
+``idx`` (optional) restricts a rule to some households and returns values for them only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.households.state import Households
+
+
+def _sel(a: np.ndarray, idx):
+    return a if idx is None else a[idx]
+
+
+# ---------------------------------------------------------------- labour
+def labour_at_home(hh: Households, idx=None) -> np.ndarray:
+    """Members able to work who are not working away (jobless migrants included)."""
+    return _sel(hh.n_labour, idx) - _sel(hh.n_migrants, idx)
+
+
+def workers_at_home(hh: Households, idx=None) -> np.ndarray:
+    """Members working at home this month: able, not away, not too sick to work."""
+    return np.maximum(labour_at_home(hh, idx) - _sel(hh.sick_now, idx), 0)
+
+
+def free_to_leave(hh: Households) -> np.ndarray:
+    """Members at home with nothing holding them: not looking for work away after a job
+    loss, not sick, not in an enterprise job or a public-welfare post (may be < 0)."""
+    return (labour_at_home(hh) - hh.n_jobless - hh.sick_now - (hh.employer >= 0)
+            - hh.in_post)
+
+
+# ---------------------------------------------------------------- risk
+def rigid_spending_high(hh: Households, share: float, idx=None) -> np.ndarray:
+    """Rigid spending (medical, schooling) over about a year above ``share`` of the
+    income it came out of."""
+    rigid = _sel(hh.rigid_12m, idx)
+    income_12 = np.maximum(_sel(hh.net_sum, idx) + rigid, 1.0)
+    return rigid > share * income_12
+
+
+def sharp_drop(hh: Households, share: float, idx=None) -> np.ndarray:
+    """The last three months' income at least ``share`` below the usual level."""
+    usual = _sel(hh.net_sum, idx) / 12.0
+    return _sel(hh.net_recent_m, idx) < (1.0 - share) * np.maximum(usual, 0.0)
+
+
+def at_risk(hh: Households, mon, poverty_line: float, idx=None,
+            income_pc: np.ndarray | None = None, multiple: float | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The monitoring inclusion rule as written (national guidelines, 2020): low income,
+    rigid spending above its share of income, or a sharp fall in income.
+
+    ``mon`` is ``cfg.policy.monitoring``. A township verifying a flag passes the income
+    it measured (``income_pc``) and the multiple it applies. Returns (at risk, at risk
+    through rigid spending or a sharp drop: a sudden hardship).
+    """
+    income = _sel(hh.income_pc_year, idx) if income_pc is None else income_pc
+    mult = mon.inclusion_multiple if multiple is None else multiple
+    low = income < mult * poverty_line
+    sudden = rigid_spending_high(hh, mon.rigid_spending_share, idx) | sharp_drop(
+        hh, mon.sharp_drop_share, idx)
+    return low | sudden, sudden
+
+
+def data_trace(hh: Households, trace_share: float) -> np.ndarray:
+    """A trace in the sector departments' data: large medical and schooling bills
+    (against the year's disposable income), dibao enrolment, a disability."""
+    income_12 = np.maximum(hh.net_sum, 1.0)
+    return (hh.rigid_12m > trace_share * income_12) | hh.dibao | hh.disability
+
+
+# ---------------------------------------------------------------- reliance
+def reliant_on_transfers(hh: Households, share: float) -> np.ndarray:
+    """Able to work, yet living mostly on targeted help: this month's help above
+    ``share`` of income (help is already part of income)."""
+    return (hh.n_labour > 0) & (hh.help_m > share * np.maximum(hh.income_m(), 1.0))
