@@ -15,7 +15,10 @@ sys.path.insert(0, str(ROOT))
 GOLDEN = ROOT / "tests" / "golden" / "baseline_small.json"
 ARGS = dict(households=2000, months=36, seed=11)
 SERIES = ("poverty_rate", "poverty_rate_registered", "income_pc", "new_returned_to_poverty",
-          "mean_motivation", "share_workers_migrant")
+          "mean_motivation", "share_workers_migrant", "n_at_risk", "n_monitored", "n_dibao",
+          "n_in_posts", "n_coop_members", "help_m", "income_pc_public_transfers",
+          "medical_oop_m", "smith_policy_coverage", "smith_org_paperwork_share",
+          "smith_org_months_to_monitoring", "smith_target_transfer_reliance")
 
 
 def compute() -> dict:
