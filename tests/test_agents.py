@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from abm.agents.implementer import optimal_paperwork
-from abm.budget import Budget
+from abm.budget import Budget, declared_lines
 from abm.config import ConfigError, load_config
 from abm.households import NO_MONTH
 from abm.instruments.registry import Instruments
@@ -119,23 +119,54 @@ def test_township_criteria_spread_makes_townships_differ():
 
 def test_bundle_gives_posts_within_quota_and_dibao_to_those_who_cannot_work():
     m = model("policy.public_posts.quota_per_1000=5")
-    for _ in range(6):
-        m.step()
     hh = m.households
+    dibao_before = hh.dibao.copy()
+    enrolled = np.zeros(hh.n, bool)
+    for _ in range(12):
+        m.step()
+        enrolled |= hh.dibao & ~dibao_before
     assert 0 < hh.in_post.sum() <= 5 * hh.n / 1000
     assert (hh.monitored[hh.in_post]).all()
     helped = hh.helped_since != NO_MONTH
     assert helped.any()
+    # the bundle enrolled households in the dibao, and only those it helped
+    assert enrolled.any()
+    assert helped[enrolled].all()
+
+
+def test_bundle_dibao_goes_to_those_who_cannot_work_and_are_below_its_line():
+    from abm.context import StepContext
+    from tests.conftest import make_ctx, make_households
+
+    hh = make_households(4, n_labour=1)
+    hh.n_migrants[:] = [0, 1, 1, 0]  # households 1 and 2 have no one able at home
+    hh.income_pc_year[:] = [1000.0, 1000.0, 9000.0, 1000.0]
+    ctx = make_ctx(4)
+    s = StepContext(config=load_config(None), county=None, households=hh, ctx=ctx,
+                    draws=None, budget=ctx.budget, instruments=ctx.instruments,
+                    monitoring=None, referrals=None, markets=None)
+    idx = np.arange(4)
+    able = hh.n_labour - hh.n_migrants > 0
+    ctx.instruments["dibao"].deliver(hh, idx, able, s)
+    assert hh.dibao.tolist() == [False, True, False, False]  # 9000 is above the line
+    ctx.levels["dibao"] = 0.0
+    hh.dibao[:] = False
+    ctx.instruments["dibao"].deliver(hh, idx, able, s)
+    assert not hh.dibao.any()  # no enrolment once the guarantee is withdrawn
 
 
 def test_pressure_to_exit_shortens_stays_and_brings_returns():
-    calm, pushed = model(n=2500), model("policy.monitoring.pressure_exit=0.9", n=2500)
-    for _ in range(24):
-        calm.step()
-        pushed.step()
-    assert pushed.implementation.n_exits > calm.implementation.n_exits
-    assert (pushed.implementation.n_premature_returns
-            >= calm.implementation.n_premature_returns)
+    exits = {"calm": 0, "pushed": 0}
+    returns = {"calm": 0, "pushed": 0}
+    for seed in (1, 2, 3):
+        for name, sets in (("calm", ()), ("pushed", ("policy.monitoring.pressure_exit=0.9",))):
+            m = model(*sets, n=2500, seed=seed)
+            for _ in range(24):
+                m.step()
+            exits[name] += m.implementation.n_exits
+            returns[name] += m.implementation.n_premature_returns
+    assert exits["pushed"] > exits["calm"]
+    assert returns["pushed"] > returns["calm"] > 0
 
 
 def test_bureau_posts_extra_cadres_to_heavy_caseloads():
@@ -183,20 +214,36 @@ def test_concentration_of_a_single_sector_county_is_one():
 # ------------------------------------------------------------------ social sector
 def test_charity_grants_only_sudden_hardship_and_within_its_pool():
     m = model("social.charity_per_household=10", "social.charity_grant=5000", n=3000)
+    hh = m.households
+    granted = 0
+    before = m.social.charity.n_grants  # grants of the spin-up
     for _ in range(12):
         m.step()
+        new = m.social.charity.last_grant == m.month - 1
+        granted += int(new.sum())
+        # category and monitoring do not change after the social phase in a month
+        assert (hh.category[new] == 3).all() and hh.monitored[new].all()
     line = m.budget.lines["charity"]
     assert line.spent <= line.allocated + 1e-6
-    assert m.social.charity.n_grants > 0
+    assert granted == m.social.charity.n_grants - before > 0
 
 
 def test_social_workers_raise_motivation_within_caseload():
-    m = model("social.social_workers_per_10k=50", "social.motivation_support=0.2")
-    for _ in range(6):
-        m.step()
-    w = m.social.workers
-    assert w.cases.size <= w.capacity
-    assert w.served > 0
+    sets = ("social.motivation_support=0.2", "social.referral_motivation=0.7")
+    on = model("social.social_workers_per_10k=50", *sets)
+    off = model("social.social_workers_per_10k=0", *sets)
+    served = np.zeros(on.households.n, bool)
+    for _ in range(8):
+        on.step()
+        off.step()
+        w = on.social.workers
+        assert w.cases.size <= w.capacity
+        served[w.cases] = True
+    assert on.social.workers.served > 0 and off.social.workers.served == 0
+    # the same households (common random numbers) are more motivated with social work
+    gain = on.households.motivation[served] - off.households.motivation[served]
+    assert served.sum() >= 10
+    assert gain.mean() > 0.02
 
 
 def test_clinic_contracts_cover_chronic_patients_and_access_falls_with_distance():
@@ -287,18 +334,24 @@ def test_schooling_subsidy_and_support_paid_only_to_covered_households():
 
 
 def test_every_yuan_of_help_has_a_payer():
-    """Help households receive each month = what the budget lines paid them."""
+    """Help households receive each month = what the targeted cash lines paid them this
+    month + what the credit lines paid last month (the kinds are the lines' own)."""
     m = model("shocks.epidemic.start_year=2021", "shocks.epidemic.dur_months=4",
-              "policy.medical_cap.enabled=true", n=2000)
-    direct = ["support", "schooling_subsidy", "dibao", "public_posts", "dividends",
-              "consumption_assistance", "medical_assistance", "medical_cap"]
+              "policy.medical_cap.enabled=true", "policy.microcredit.enabled=true", n=2000)
+    lines = m.budget.lines
+    kind = {d.name: d.kind for d in declared_lines()}
+    assert set(kind.values()) == {"cash", "credit", "service", "firm"}
+    cash = [k for k, line in lines.items() if kind[k] == "cash" and line.targeted]
+    credit = [k for k in lines if kind[k] == "credit"]
+    assert {"support", "dibao", "dividends", "medical_cap"} <= set(cash)
+    assert set(credit) == {"charity", "epidemic_relief"}
     credited_last = float(m.households.pending_transfer_m.sum())
     for _ in range(8):
         m.step()
         spent = m.budget.month_by_line()
-        paid_to_households = sum(spent[k] for k in direct) + credited_last
+        paid_to_households = sum(spent[k] for k in cash) + credited_last
         assert m.households.help_m.sum() == pytest.approx(paid_to_households, rel=1e-9)
-        credited_last = spent["charity"] + spent["epidemic_relief"]
+        credited_last = sum(spent[k] for k in credit)
         assert m.households.pending_transfer_m.sum() == pytest.approx(credited_last)
 
 
