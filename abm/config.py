@@ -335,6 +335,10 @@ class MonitoringConfig(Section):
                             ge=0, le=1)
     stigma: float = P(0.3, unit="share", doc="How much shame about being labelled deters "
                       "applying", ge=0, le=1)
+    self_apply_motivation_base: float = P(0.5, unit="-", doc="Added to motivation in the "
+                                          "chance to apply: p_self_apply x trust x (base + "
+                                          "motivation) x (1 - stigma)", ge=0, le=5,
+                                          source=ASSUMPTION)
     screen_p_detect: float = P(0.25, unit="per month", doc="Chance the sector departments' "
                                "data screen flags an at-risk household with a data trace "
                                "(large medical bills, dibao, disability)", ge=0, le=1)
@@ -484,6 +488,9 @@ class SocialConfig(Section):
                                      le=100_000)
     charity_grant: float = P(2_000.0, unit="yuan", doc="One charity grant to a household in "
                              "sudden severe hardship", ge=0, le=1_000_000)
+    charity_grant_gap_months: int = P(12, unit="months", doc="Months before a household "
+                                      "can receive another charity grant", ge=1, le=120,
+                                      source=ASSUMPTION)
     social_workers_per_10k: float = P(2.0, unit="workers per 10,000 households", doc="Social "
                                       "workers", ge=0, le=1000)
     caseload_per_worker: int = P(15, unit="households", doc="Households one social worker "

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.households.state import RETURN_CAUSES, Event
+from abm.households.state import RETURN_CAUSES, Category, Event
 
 if TYPE_CHECKING:
     from abm.model import CountyModel
 
-MONITORED_CATEGORIES = ((1, "unstable"), (2, "marginal"), (3, "sudden"))
+MONITORED_CATEGORIES = tuple((c, c.name.lower()) for c in Category if c != Category.NONE)
 
 
 def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[str, float]:

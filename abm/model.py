@@ -18,7 +18,7 @@ from abm.config import Config
 from abm.context import MonthContext, Referrals, StepContext
 from abm.county import County, Markets, Shocks, build_county
 from abm.instruments.registry import Instruments
-from abm.results import Tally, measure
+from abm.results import RESULTS, Tally, measure
 from abm.rng import Streams
 
 SPIN_UP_MONTHS = 18
@@ -107,12 +107,11 @@ class CountyModel(mesa.Model):
         self.metrics: dict[str, float] = {}
         self._events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.datacollector: mesa.DataCollector | None = None
-        self.environment()
         for _ in range(SPIN_UP_MONTHS):
             if self.month == ROSTER_MONTH:
                 for inst in self.instruments.hooked("roster_2020"):
                     inst.roster_2020(self.households)
-            self._advance(record=False, environment_done=self.month == -SPIN_UP_MONTHS)
+            self._advance(record=False)
         self.month = 0
         H.start_of_run(self.households)
         self.implementation = Monitoring()  # count from month 0
@@ -125,9 +124,9 @@ class CountyModel(mesa.Model):
         """One month (the phases are listed in the class docstring)."""
         self._advance(record=True)
 
-    def _advance(self, record: bool, environment_done: bool = False) -> None:
+    def _advance(self, record: bool) -> None:
         phases = (
-            ("environment", None if environment_done else self.environment),
+            ("environment", self.environment),
             ("health", self.health),
             ("work_income", self.work_income),
             ("spending", self.spending),
@@ -139,8 +138,7 @@ class CountyModel(mesa.Model):
             ("county_review", self.county_review),
         )
         for name, phase in phases:
-            if phase is not None:
-                self._run(name, phase)
+            self._run(name, phase)
         self._run("status", lambda: self.status(record))
         self.month += 1
 
@@ -265,8 +263,6 @@ class CountyModel(mesa.Model):
         if self.datacollector is None:
             return pd.DataFrame()
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        from abm.results import RESULTS
-
         for r in RESULTS():
             if r.name in df and r.dtype == "int64":
                 df[r.name] = df[r.name].astype("int64")

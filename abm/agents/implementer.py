@@ -13,13 +13,14 @@ policy that changes who is visited does not reshuffle anyone else's numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from abm import rules
-from abm.households.state import NO_MONTH, Event
+from abm.households.state import NO_MONTH, Category, Event
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -27,13 +28,12 @@ if TYPE_CHECKING:
     from abm.county import County
 
 
-class Channel:
-    """How a household's hardship reaches the township (``flag_channel``)."""
+class Channel(IntEnum):
+    """How a household's hardship reaches the township (``flag_channel``; 0: none)."""
 
     SELF_APPLICATION = 1
     CADRE_VISIT = 2
     DATA_SCREEN = 3
-    ALL = (1, 2, 3)
 
 
 @dataclass
@@ -238,8 +238,8 @@ class Monitoring:
 
     def __init__(self) -> None:
         self.events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.n_flags = {c: 0 for c in Channel.ALL}
-        self.n_included_by = {c: 0 for c in Channel.ALL}
+        self.n_flags = {c: 0 for c in Channel}
+        self.n_included_by = {c: 0 for c in Channel}
         self.n_included = 0
         self.n_exits = 0
         self.n_premature_returns = 0
@@ -276,9 +276,10 @@ class Monitoring:
         hh.monitored_since[idx] = month
         hh.helped_since[idx] = NO_MONTH
         hh.stable_months[idx] = 0
-        hh.category[idx] = np.where(hh.registered[idx], 1, np.where(sudden, 3, 2))
+        hh.category[idx] = np.where(hh.registered[idx], Category.UNSTABLE,
+                                    np.where(sudden, Category.SUDDEN, Category.MARGINAL))
         self.n_included += int(idx.size)
-        for c in Channel.ALL:
+        for c in Channel:
             self.n_included_by[c] += int((channel == c).sum())
         recent = (hh.exited_month[idx] != NO_MONTH) & (month - hh.exited_month[idx] <= 12)
         self.n_premature_returns += int(recent.sum())
@@ -295,7 +296,7 @@ class Monitoring:
             return
         hh = s.households
         hh.monitored[idx] = False
-        hh.category[idx] = 0
+        hh.category[idx] = Category.NONE
         hh.exited_month[idx] = s.month
         for inst in s.instruments.hooked("on_exit"):
             inst.on_exit(hh, idx, s)
@@ -334,6 +335,7 @@ def self_applications(s: StepContext) -> None:
     in cadres and motivation, less with the stigma of being labelled."""
     hh = s.households
     mon = s.config.policy.monitoring
-    p = mon.p_self_apply * hh.trust * (0.5 + hh.motivation) * (1.0 - mon.stigma)
+    p = mon.p_self_apply * hh.trust * (mon.self_apply_motivation_base + hh.motivation) * (
+        1.0 - mon.stigma)
     apply = hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH) & (s.draws.apply < p)
     s.monitoring.flag(s, np.flatnonzero(apply), channel=Channel.SELF_APPLICATION, lag=0)

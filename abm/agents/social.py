@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from abm.context import Referrals
+from abm.households.state import Category
 from abm.instruments.base import BudgetLine
 
 if TYPE_CHECKING:
@@ -50,7 +51,8 @@ class Charity(mesa.Agent):
     def step(self, s: StepContext) -> None:
         hh = s.households
         soc = s.config.social
-        want = hh.monitored & (hh.category == 3) & (s.month - self.last_grant >= 12)
+        want = hh.monitored & (hh.category == Category.SUDDEN) & (
+            s.month - self.last_grant >= soc.charity_grant_gap_months)
         idx = np.flatnonzero(want)
         if idx.size and soc.charity_grant > 0:
             paid = s.budget.pay("charity", np.full(idx.size, soc.charity_grant))

@@ -34,6 +34,15 @@ class Event(IntEnum):
         return self.name.lower()
 
 
+class Category(IntEnum):
+    """Monitoring category of a household (``category`` column)."""
+
+    NONE = 0
+    UNSTABLE = 1  # unstable lifted-out household (registered before)
+    MARGINAL = 2  # marginal household prone to poverty
+    SUDDEN = 3  # household in sudden severe hardship
+
+
 EVENTS = tuple(e.label for e in Event)
 POVERTY_EVENTS = (Event.FELL_INTO_POVERTY, Event.RETURNED_TO_POVERTY, Event.EXITED_POVERTY)
 MONITORING_EVENTS = (Event.MONITORED, Event.RISK_ELIMINATED)
