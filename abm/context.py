@@ -42,6 +42,8 @@ class MonthContext:
     epidemic_idle: float = 0.0  # share of migrants idled
     epidemic_local: float = 0.0  # share of local wage and business income lost
     delay_cost: float = 0.0
+    withdrawn: dict[str, float] = field(default_factory=dict)  # name -> share withdrawn
+    line_rise_year: float = 0.0  # poverty line now minus 12 months ago, yuan/person
 
 
 @dataclass

@@ -41,7 +41,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
     for ev in (Event.FELL_INTO_POVERTY, Event.RETURNED_TO_POVERTY, Event.EXITED_POVERTY):
         m[f"new_{ev.label}"] = int((codes == ev).sum())
-    mon_codes = [c for _, c, _ in model.implementation.events]
+    mon_codes = [ev[1] for ev in model.implementation.events]
     mon_codes = np.concatenate(mon_codes) if mon_codes else np.zeros(0, np.int8)
     for ev in (Event.MONITORED, Event.RISK_ELIMINATED):
         m[f"new_{ev.label}"] = int((mon_codes == ev).sum())

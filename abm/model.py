@@ -105,7 +105,7 @@ class CountyModel(mesa.Model):
         self.month = -SPIN_UP_MONTHS
         self.tally = Tally()
         self.metrics: dict[str, float] = {}
-        self._events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.datacollector: mesa.DataCollector | None = None
         for _ in range(SPIN_UP_MONTHS):
             if self.month == ROSTER_MONTH:
@@ -167,14 +167,15 @@ class CountyModel(mesa.Model):
         lv = self.instruments.levels(cal, m)
         before = self.instruments.levels(cal, m - 1)
         self.budget.new_month()
-        self.households.booked_month[:] = 0.0
+        self.households.new_ledger_month(m)
+        line = policy.poverty_line(cfg, cal, m)
         prices = self.markets.prices[self.county.village_sector][self.county.hh_village]
         self.ctx = MonthContext(
             month=m,
             january=(m % 12 == 0),
             wage_index=policy.wage_index(cfg, cal, m),
             farm_price=prices,
-            poverty_line=policy.poverty_line(cfg, cal, m),
+            poverty_line=line,
             dibao_line=policy.dibao_line(cfg, cal, m),
             levels=lv,
             level_drops={k: max(0.0, before[k] - lv[k]) for k in lv},
@@ -185,6 +186,8 @@ class CountyModel(mesa.Model):
             epidemic_idle=idle,
             epidemic_local=local,
             delay_cost=cfg.social.delay_cost,
+            withdrawn={i.name: i.withdrawn(cal, m) for i in self.instruments},
+            line_rise_year=line - policy.poverty_line(cfg, cal, m - 12),
         )
         self.draws = Draws.draw(self.streams["implementers"], self.households.n)
         if m % 12 == 0 or m == -SPIN_UP_MONTHS:
@@ -245,12 +248,11 @@ class CountyModel(mesa.Model):
             self.bureau.annual_review(self.step_context(), self.village_teams)
 
     def status(self, record: bool) -> None:
-        who, codes, causes = H.status(self.households, self.config, self.ctx)
+        who, codes, causes, causes2 = H.status(self.households, self.config, self.ctx)
         if not record:
             return
-        self._events.extend((self.month, w, c, z)
-                            for w, c, z in self.implementation.events)
-        self._events.append((self.month, who, codes, causes))
+        self._events.extend((self.month, *ev) for ev in self.implementation.events)
+        self._events.append((self.month, who, codes, causes, causes2))
         self.tally.update(self, codes)
         self.metrics = measure(self, codes, causes)
         if self.datacollector is None:
@@ -269,17 +271,20 @@ class CountyModel(mesa.Model):
         return df
 
     def events(self) -> pd.DataFrame:
-        """One row per household event: month, household, township, village, event, cause."""
-        if self._events:
-            month = np.concatenate([np.full(w.size, m, np.int32) for m, w, _, _ in self._events])
-            who = np.concatenate([w for _, w, _, _ in self._events]).astype(np.int64)
-            codes = np.concatenate([c for _, _, c, _ in self._events])
-            causes = np.concatenate([c for _, _, _, c in self._events]).astype(str)
+        """One row per household event: month, household, township, village, event, its
+        primary cause and its secondary cause (both measured; "" when none)."""
+        ev = self._events
+        if ev:
+            month = np.concatenate([np.full(e[1].size, e[0], np.int32) for e in ev])
+            who = np.concatenate([e[1] for e in ev]).astype(np.int64)
+            codes = np.concatenate([e[2] for e in ev])
+            causes = np.concatenate([e[3] for e in ev]).astype(str)
+            causes2 = np.concatenate([e[4] for e in ev]).astype(str)
         else:
             month = np.zeros(0, np.int32)
             who = np.zeros(0, np.int64)
             codes = np.zeros(0, np.int8)
-            causes = np.zeros(0, str)
+            causes = causes2 = np.zeros(0, str)
         events = pd.Categorical.from_codes(codes, categories=list(H.EVENTS))
         cause_cats = [*H.RETURN_CAUSES, ""]
         return pd.DataFrame({
@@ -289,6 +294,7 @@ class CountyModel(mesa.Model):
             "village": self.county.hh_village[who].astype(np.int32),
             "event": events,
             "cause": pd.Categorical(causes, categories=cause_cats),
+            "cause2": pd.Categorical(causes2, categories=cause_cats),
         })
 
 

@@ -50,3 +50,12 @@ def returns_total(m: CountyModel) -> float:
 
 def market_loss(m: CountyModel) -> float:
     return float(m.timeseries()["smith_env_loss_market_m"].sum())
+
+
+def share_of_returns(cause: str):
+    """Share of returns to poverty whose measured primary cause is ``cause``."""
+    def f(m: CountyModel) -> float:
+        ev = m.events()
+        ret = ev[ev["event"] == "returned_to_poverty"]
+        return float((ret["cause"] == cause).mean()) if len(ret) else 0.0
+    return f

@@ -10,6 +10,7 @@ from tests.directions import (
     paired,
     returns_by,
     returns_total,
+    share_of_returns,
     t_stat,
 )
 
@@ -60,3 +61,24 @@ def test_single_sector_county_loses_more_in_a_price_shock():
     more = r[:, 1] - r[:, 0]
     assert more.mean() > 0, r
     assert t_stat(more) > 2, r
+
+
+def test_causes_follow_policy_withdrawing_support_raises_the_withdrawal_share():
+    """Causes are measured by counterfactual, so withdrawing support shows up as such."""
+    early = ["policy.transition_end_year=2021", "policy.withdrawal_months=6"]
+    r = paired(share_of_returns("policy_withdrawal"),
+               early + ["policy.support.kept_after_transition=1"],
+               early + ["policy.support.kept_after_transition=0"], SEEDS, months=48)
+    more = r[:, 1] - r[:, 0]
+    assert more.mean() > 0.1, r
+    assert t_stat(more) > 2, r
+
+
+def test_causes_follow_policy_a_medical_cap_lowers_the_illness_share():
+    budget = ["policy.medical_cap.budget_per_household=1000",
+              "policy.medical_cap.eligible=all"]
+    r = paired(share_of_returns("illness"), budget,
+               budget + ["policy.medical_cap.enabled=true"], SEEDS, months=48)
+    fewer = r[:, 0] - r[:, 1]
+    assert fewer.mean() > 0.05, r
+    assert t_stat(fewer) > 2, r

@@ -13,6 +13,11 @@ from tests.conftest import make_ctx, make_households
 CFG = load_config(None)
 
 
+def this_month(hh, cause):
+    """Loss booked to ``cause`` in the ledger's current month."""
+    return hh.losses[H.CAUSE_INDEX[cause], hh.ledger_pos].astype(float)
+
+
 def test_household_view_reads_and_writes_arrays():
     hh = make_households(3)
     v = hh[1]
@@ -38,7 +43,7 @@ def test_health_acute_episode_costs_and_books_illness():
     assert (hh.medical_cost_m > 0).all()
     assert hh.sick_now.all()
     # lost earnings of the sick worker (2000 / 2 workers) booked to illness
-    assert hh.losses[H.CAUSE_INDEX["illness"]] == pytest.approx(np.full(n, 1000.0))
+    assert this_month(hh, "illness") == pytest.approx(np.full(n, 1000.0))
     episode_cost = hh.acute_cost_m * (hh.acute_left + 1)  # monthly cost x duration
     assert episode_cost.mean() == pytest.approx(cfg.health.cost_acute_yuan, rel=0.1)
 
@@ -63,7 +68,11 @@ def test_january_aging_moves_members_and_keeps_sizes_consistent():
     assert (hh.size == hh.n_children + hh.n_elderly + hh.n_labour).all()
     assert hh.n_labour.mean() < 2.0 and (hh.n_labour >= 0).all()
     assert hh.size.mean() < 4.0
-    assert hh.losses[H.CAUSE_INDEX["aging"]].sum() > 0
+    assert this_month(hh, "aging").sum() > 0
+    # a worker aged out is a loss every month from now on, not once
+    retired = hh.lost_aging_m > 0
+    H.health(hh, cfg, stream(3, "health"), make_ctx(n, month=13))
+    assert (this_month(hh, "aging")[retired] > 0).all()
 
 
 def test_work_income_sources():
@@ -84,18 +93,20 @@ def test_price_drop_books_market_loss_and_cuts_farm_income():
     H.work_income(a, cfg, stream(1, "work"), make_ctx(n, farm_price=1.0))
     H.work_income(b, cfg, stream(1, "work"), make_ctx(n, farm_price=0.6))
     assert b.inc_farm_m == pytest.approx(0.6 * a.inc_farm_m)
-    assert (b.losses[H.CAUSE_INDEX["market"]] > 0).all()
-    assert (a.losses[H.CAUSE_INDEX["market"]] == 0).all()
+    assert (this_month(b, "market") > 0).all()
+    assert (this_month(a, "market") == 0).all()
 
 
-def test_withdrawn_support_is_booked_as_policy_withdrawal():
+def test_withdrawn_support_is_booked_as_policy_withdrawal_every_month_it_is_missing():
     n = 10
     hh = make_households(n, registered=True)
-    H.work_income(hh, CFG, stream(1, "work"),
-                  make_ctx(n, levels={"support": 0.5}, level_drops={"support": 0.1}))
-    # support is 1200/person/year; a cut of a tenth of it (10 yuan/person/month) is booked
-    # once as a year's loss for 3 members
-    assert hh.losses[H.CAUSE_INDEX["policy_withdrawal"]] == pytest.approx(np.full(n, 360.0))
+    for month in (60, 61):
+        hh.new_ledger_month(month)
+        H.work_income(hh, CFG, stream(1, "work"),
+                      make_ctx(n, month=month, levels={"support": 0.5},
+                               withdrawn={"support": 0.5}))
+        # support is 1200/person/year: half of it (50 yuan/person/month) for 3 members
+        assert this_month(hh, "policy_withdrawal") == pytest.approx(np.full(n, 150.0))
     assert hh.inc_public_m.min() >= 150.0  # half the support still paid
 
 
@@ -168,9 +179,45 @@ def test_status_events_and_measured_cause():
     hh.book("illness", np.array([500.0, 0, 10.0]))
     hh.book("market", np.array([100.0, 0, 20.0]))
     hh.inc_wage_m[:] = [-5000.0, 1000.0, -5000.0]  # drop this month
-    who, codes, causes = H.status(hh, CFG, make_ctx(n, poverty_line=7000.0))
-    got = {int(w): (H.EVENTS[c], cz) for w, c, cz in zip(who, codes, causes, strict=True)}
-    assert got[0] == ("returned_to_poverty", "illness")
-    assert got[2] == ("fell_into_poverty", "market")
-    assert got[1] == ("exited_poverty", "")  # 12 000 a year is above the line
+    who, codes, causes, causes2 = H.status(hh, CFG, make_ctx(n, poverty_line=7000.0))
+    got = {int(w): (H.EVENTS[c], cz, c2)
+           for w, c, cz, c2 in zip(who, codes, causes, causes2, strict=True)}
+    assert got[0] == ("returned_to_poverty", "illness", "market")
+    assert got[2] == ("fell_into_poverty", "market", "illness")
+    assert got[1] == ("exited_poverty", "", "")  # 12 000 a year is above the line
     assert hh.ever_exited[1] and hh.poor.tolist() == [True, False, True]
+
+
+def _ledger(hh, month, **flows):
+    """Book the same monthly flows for months month-23 .. month (two years)."""
+    for m in range(month - 23, month + 1):
+        hh.new_ledger_month(m)
+        for cause, (before, now) in flows.items():
+            hh.book(cause, np.asarray(now if m > month - 12 else before, float))
+
+
+def test_counterfactual_cause_a_lost_transfer_beats_an_ordinary_illness():
+    """A household that loses support and has its usual (chronic) illness costs is a
+    withdrawal case; a new, larger illness makes it an illness case; a household whose
+    income stood still while the line rose fell through low income."""
+    hh = make_households(4, size=3)
+    _ledger(hh, 70,
+            illness=([300.0, 300.0, 300.0, 0.0], [300.0, 300.0, 900.0, 0.0]),
+            policy_withdrawal=([0.0, 0.0, 0.0, 0.0], [300.0, 0.0, 300.0, 0.0]))
+    first, second = hh.causes_of(np.arange(4), line_rise=120.0)
+    # 0: support missing (3600 a year) vs the same chronic costs both years
+    assert (first[0], second[0]) == ("policy_withdrawal", "low_income")
+    # 1: nothing changed but the line (120 x 3 members)
+    assert (first[1], second[1]) == ("low_income", "")
+    # 2: illness up by 7200 a year beats the missing 3600
+    assert (first[2], second[2]) == ("illness", "policy_withdrawal")
+    # 3: no loss and no line rise: low income, nothing else
+    first3, second3 = hh.causes_of(np.array([3]), line_rise=0.0)
+    assert (first3[0], second3[0]) == ("low_income", "")
+
+
+def test_a_withdrawal_counts_as_long_as_the_transfer_is_missing():
+    hh = make_households(1, size=2)
+    _ledger(hh, 100, policy_withdrawal=([200.0], [200.0]), illness=([50.0], [150.0]))
+    # two full years without support: still the largest counterfactual difference
+    assert hh.causes_of(np.array([0]))[0][0] == "policy_withdrawal"

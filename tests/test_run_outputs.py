@@ -20,7 +20,8 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     assert len(ts) == 14 and ts["month"].tolist() == list(range(14))
     assert {"poverty_rate", "income_pc", "new_returned_to_poverty", "share_wages"} <= set(ts)
     ev = pd.read_parquet(out / "events.parquet")
-    assert list(ev.columns) == ["month", "household", "township", "village", "event", "cause"]
+    assert list(ev.columns) == ["month", "household", "township", "village", "event", "cause",
+                                "cause2"]
     assert ev["household"].between(0, 699).all()
     # the resolved config reloads to the same config
     again = load_config(out / "config.yaml")

@@ -237,7 +237,8 @@ class Monitoring:
     running counts since month 0 (read by ``abm.smith``)."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # (households, event codes, primary causes, secondary causes) of this month
+        self.events: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.n_flags = {c: 0 for c in Channel}
         self.n_included_by = {c: 0 for c in Channel}
         self.n_included = 0
@@ -286,8 +287,8 @@ class Monitoring:
         risk = hh.risk_since[idx]
         hh.risk_start[idx] = risk
         self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
-        self.events.append((idx, np.full(idx.size, Event.MONITORED, np.int8),
-                            hh.main_cause(idx)))
+        first, second = hh.causes_of(idx, s.ctx.line_rise_year)
+        self.events.append((idx, np.full(idx.size, Event.MONITORED, np.int8), first, second))
 
     def eliminate(self, s: StepContext, idx: np.ndarray) -> None:
         """Risk declared eliminated: the household leaves monitoring, and loses what the
@@ -301,8 +302,9 @@ class Monitoring:
         for inst in s.instruments.hooked("on_exit"):
             inst.on_exit(hh, idx, s)
         self.n_exits += int(idx.size)
-        self.events.append((idx, np.full(idx.size, Event.RISK_ELIMINATED, np.int8),
-                            np.full(idx.size, "", dtype=object)))
+        none = np.full(idx.size, "", dtype=object)
+        self.events.append((idx, np.full(idx.size, Event.RISK_ELIMINATED, np.int8), none,
+                            none))
 
     def deliver_bundle(self, s: StepContext, idx: np.ndarray) -> None:
         """The assistance bundle, fitted to the household: each instrument's ``deliver``

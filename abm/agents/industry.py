@@ -87,6 +87,7 @@ class Enterprise(mesa.Agent):
         order = np.lexsort((industry.hire_key[cand], ~hh.monitored[cand]))
         take = cand[order[:need]]
         hh.employer[take] = self.index
+        hh.lost_job_m[take] = 0.0
         self.workers = np.concatenate([self.workers, take])
 
     def fail(self, s: StepContext, industry: Industry) -> None:
@@ -97,15 +98,11 @@ class Enterprise(mesa.Agent):
         industry.n_failed += 1
         w = self.workers[hh.employer[self.workers] == self.index]
         hh.employer[w] = NO_ID
-        mask = np.zeros(hh.n, bool)
-        mask[w] = True
-        hh.book("job_loss", 12.0 * ind.wage_month * s.ctx.wage_index, mask)
+        hh.lost_job_m[w] = ind.wage_month * s.ctx.wage_index
         mem = self.members[hh.coop[self.members] == self.index]
         hh.coop[mem] = NO_ID
         if mem.size and self.last_dividend > 0:
-            mask = np.zeros(hh.n, bool)
-            mask[mem] = True
-            hh.book("market", 12.0 * self.last_dividend / mem.size, mask)
+            hh.lost_dividend_m[mem] = self.last_dividend / mem.size
         self.workers = self.workers[:0]
         self.members = self.members[:0]
 
@@ -173,6 +170,7 @@ class Industry:
             return
         cand = cand[np.argsort(hh.income_pc_year[cand], kind="stable")][:room]
         hh.coop[cand] = e.index
+        hh.lost_dividend_m[cand] = 0.0
         e.members = np.concatenate([e.members, cand])
 
     def link(self, s: StepContext, idx: np.ndarray) -> None:

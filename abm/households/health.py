@@ -20,11 +20,11 @@ def earnings_per_worker(hh: Households) -> np.ndarray:
 
 
 def disable(hh: Households, who: np.ndarray, per_worker: np.ndarray) -> None:
-    """A member becomes disabled: the household loses a worker (booked as a year of
-    their earnings) and a migrant if it no longer has one to send."""
+    """A member becomes disabled: the household loses a worker (their earnings are a
+    loss every month from now on) and a migrant if it no longer has one to send."""
     hh.disability |= who
     lose = who & (hh.n_labour > 0)
-    hh.book("disability", 12.0 * per_worker, lose)
+    hh.lost_disability_m += np.where(lose, per_worker, 0.0)
     hh.n_labour -= lose
     hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour)
 
@@ -55,7 +55,7 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
         # The last member of a household does not die: households never dissolve.
         die = (hh.n_elderly > 0) & (hh.size > 1) & (uj[4] < np.minimum(1.0, hh.n_elderly
                                                       * h.p_elderly_death_year))
-        hh.book("aging", 12.0 * per_worker, retire)
+        hh.lost_aging_m += np.where(retire, per_worker, 0.0)
         hh.n_labour -= retire
         hh.n_elderly += retire
         hh.n_children -= grow
@@ -84,7 +84,9 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     in_episode = hh.acute_left > 0
     hh.medical_cost_m[:] = np.where(in_episode, hh.acute_cost_m, 0.0) + (
         h.cost_chronic_month * hh.chronic)
-    # Earnings lost while a worker is sick.
+    # Earnings lost while a worker is sick; earnings of workers lost for good.
     hh.book("illness", per_worker, in_episode & hh.sick_worker)
+    hh.book("disability", hh.lost_disability_m)
+    hh.book("aging", hh.lost_aging_m)
     hh.acute_left[:] = np.maximum(hh.acute_left - 1, 0)
     hh.sick_now[:] = in_episode & hh.sick_worker

@@ -37,7 +37,9 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext) -> None:
     hh.sp_medical_m[:] = oop
     hh.oop_year += oop
     hh.help_m += bill.assisted
-    hh.book("illness", oop)
+    withheld = np.minimum(bill.withheld, oop)  # what a withdrawn policy left to pay
+    hh.book("illness", oop - withheld)
+    hh.book("policy_withdrawal", withheld)
     hh.sp_consumption_m[:] = cons
     hh.sp_schooling_m[:] = hh.n_children * s.schooling_per_child / 12.0
     hh.sp_interest_m[:] = hh.debt * s.debt_interest_year / 12.0 + hh.loan_interest_m

@@ -48,8 +48,8 @@ POVERTY_EVENTS = (Event.FELL_INTO_POVERTY, Event.RETURNED_TO_POVERTY, Event.EXIT
 MONITORING_EVENTS = (Event.MONITORED, Event.RISK_ELIMINATED)
 
 # Causes of loss, in the order of the ledger's rows: the model's own, then those the
-# instruments declare (e.g. a defaulted micro-credit loan). The cause of an event is
-# the row with the largest recent loss.
+# instruments declare (e.g. a failed loan-financed venture). The cause of an event is
+# found by counterfactual (``Households.causes_of``).
 BASE_CAUSES = (
     "illness",
     "disability",
@@ -62,9 +62,13 @@ BASE_CAUSES = (
 )
 CAUSES = BASE_CAUSES + registry.declared_causes()
 CAUSE_INDEX = {c: i for i, c in enumerate(CAUSES)}
-NO_CAUSE = "low_income"  # no recent loss: income did not keep up with the line
+NO_CAUSE = "low_income"  # no loss made the difference: income did not keep up with the line
 RETURN_CAUSES = CAUSES + (NO_CAUSE,)
-LEDGER_DECAY = 11.0 / 12.0  # a loss is remembered for about a year
+# Causes whose counterfactual is the policy as it was (the full transfer), not the
+# household's own previous year: a withdrawal counts for as long as the transfer is missing.
+POLICY_CAUSES = ("policy_withdrawal",)
+LEDGER_MONTHS = 24  # the ledger keeps two years of monthly losses: this year and the last
+RIGID_DECAY = 11.0 / 12.0  # rigid spending is remembered for about a year
 NO_MONTH = -1_000_000  # "never" in month columns (months are negative in the spin-up)
 NO_ID = -1  # "none" in index columns (employer, coop)
 
@@ -87,6 +91,10 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                        "reimbursement"),
     "acute_cost_m": (np.float64, ("health",), "monthly cost of the current acute episode"),
     "sick_now": (np.bool_, ("health",), "a working member is too sick to work this month"),
+    "lost_disability_m": (np.float64, ("health",), "monthly earnings of workers lost to "
+                          "disability (booked as a loss every month)"),
+    "lost_aging_m": (np.float64, ("health",), "monthly earnings of workers who aged out of "
+                     "work (booked as a loss every month)"),
     "land": (np.float64, ("init",), "contracted farmland, mu"),
     "education": (np.float64, ("init",), "schooling of head, years"),
     "registered": (np.bool_, ("init",), "registered poor at some time in 2014-2020"),
@@ -134,8 +142,14 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "flag_channel": (np.int8, ("implementers",), "channel of the pending flag: 1 "
                      "self-application, 2 cadre visit, 3 data screen"),
     "in_post": (np.bool_, ("implementers",), "a member holds a public-welfare post"),
+    "lost_post_m": (np.float64, ("implementers",), "wage of a public-welfare post lost on "
+                    "leaving monitoring, until the household holds a post again"),
     "employer": (np.int32, ("init", "industry"), "index of the enterprise employing a member "
                  "locally (NO_ID: none)"),
+    "lost_job_m": (np.float64, ("industry",), "wage of an enterprise job lost when the "
+                   "enterprise failed, until the household is hired again"),
+    "lost_dividend_m": (np.float64, ("industry",), "dividend lost when the linked enterprise "
+                        "failed, until the household is linked again"),
     "coop": (np.int32, ("init", "industry", "environment"), "index of the enterprise the "
              "household is linked to (NO_ID: none)"),
     "dividend_due_m": (np.float64, ("work_income", "industry"), "dividend owed, paid next "
@@ -197,16 +211,26 @@ class Households:
             setattr(self, name, np.zeros(n, dtype=dtype))
         for name, value in FILL.items():
             getattr(self, name)[:] = value
-        self.losses = np.zeros((len(CAUSES), n))  # decayed recent losses by cause, yuan
+        # Income lost each month by cause (yuan), a ring of LEDGER_MONTHS months.
+        self.losses = np.zeros((len(CAUSES), LEDGER_MONTHS, n), dtype=np.float32)
+        self.ledger_pos = 0  # row of the current month
         self.booked_month = np.zeros(len(CAUSES))  # county total booked this month, by cause
         self.net_hist = np.zeros((12, n))  # monthly disposable income, ring buffer
         self.net_sum = np.zeros(n)  # sum of net_hist rows
         self.hist_pos = 0
 
     # -- the loss ledger: the one declared hook through which phases report losses
+    def new_ledger_month(self, month: int) -> None:
+        """Start the month's row of the ledger (the environment phase calls this)."""
+        self.ledger_pos = month % LEDGER_MONTHS
+        self.losses[:, self.ledger_pos, :] = 0.0
+        self.booked_month[:] = 0.0
+
     def book(self, cause: str, amount: np.ndarray | float, where: np.ndarray | None = None):
+        """Income lost this month to ``cause`` (yuan; a flow, booked every month the loss
+        lasts), for all households or those in the mask ``where``."""
         k = CAUSE_INDEX[cause]
-        row = self.losses[k]
+        row = self.losses[k, self.ledger_pos]
         if where is None:
             row += amount
             self.booked_month[k] += float(np.sum(amount)) if not np.isscalar(amount) else (
@@ -217,18 +241,50 @@ class Households:
             self.booked_month[k] += float(np.sum(add)) if not np.isscalar(add) else (
                 add * int(np.count_nonzero(where)))
 
+    def loss_years(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Losses by cause over the last 12 months and the 12 before, for households
+        ``idx`` (each of shape causes x len(idx), yuan)."""
+        order = (self.ledger_pos - np.arange(LEDGER_MONTHS)) % LEDGER_MONTHS
+        sub = self.losses[:, :, idx].astype(np.float64)
+        return sub[:, order[:12]].sum(axis=1), sub[:, order[12:]].sum(axis=1)
+
+    def causes_of(self, idx: np.ndarray, line_rise: float = 0.0
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Measured primary and secondary cause of each listed household's fall.
+
+        By counterfactual: for each cause, how much higher the household's 12-month income
+        would be without the change it brought against the household's own previous year
+        (losses this year minus losses the year before); for a policy cause, without the
+        loss at all (the transfer as the policy kept it). The line's own rise (``line_rise``
+        yuan/person over the year, times members) competes as ``low_income``. The primary
+        cause moves income most; the secondary is the next one that moves it at all.
+        """
+        idx = np.asarray(idx, dtype=np.int64)
+        names = np.array(RETURN_CAUSES + ("",), dtype=object)
+        if idx.size == 0:
+            return names[:0], names[:0]
+        now, before = self.loss_years(idx)
+        score = now - before
+        for c in POLICY_CAUSES:
+            score[CAUSE_INDEX[c]] = now[CAUSE_INDEX[c]]
+        line = line_rise * self.size[idx].astype(np.float64)
+        score = np.vstack([score, line[None, :]])  # row len(CAUSES): low_income
+        order = np.argsort(-score, axis=0, kind="stable")
+        first, second = order[0], order[1]
+        cols = np.arange(idx.size)
+        top = score[first, cols]
+        primary = np.where(top > 0, first, len(CAUSES))
+        secondary = np.where((score[second, cols] > 0) & (top > 0), second, len(CAUSES) + 1)
+        return names[primary], names[secondary]
+
+    def main_cause(self, idx: np.ndarray, line_rise: float = 0.0) -> np.ndarray:
+        """The primary measured cause of each listed household's fall."""
+        return self.causes_of(idx, line_rise)[0]
+
     def credit(self, amounts: np.ndarray, where: np.ndarray) -> None:
         """One-off help (already paid from a budget line) that reaches households next
         month: the declared hook for agents that give money."""
         self.pending_transfer_m[where] += amounts
-
-    def main_cause(self, idx: np.ndarray) -> np.ndarray:
-        """Measured cause of each listed household's event: its largest recent loss."""
-        sub = self.losses[:, idx]
-        k = sub.argmax(axis=0)
-        names = np.array(CAUSES + (NO_CAUSE,), dtype=object)
-        k = np.where(sub.max(axis=0) > 0, k, len(CAUSES))
-        return names[k]
 
     def income_m(self) -> np.ndarray:
         return sum(getattr(self, c) for c in INCOME_COLUMNS)
@@ -291,7 +347,8 @@ class Household:
         d = {"id": self.id, "village": self.village, "township": self.township}
         d.update({name: getattr(self, name) for name in COLUMNS})
         d["income_m"] = float(self._hh.income_m()[self.id])
-        d["losses"] = {c: float(self._hh.losses[i, self.id]) for i, c in enumerate(CAUSES)}
+        now, _ = self._hh.loss_years(np.array([self.id]))
+        d["losses"] = {c: float(now[i, 0]) for i, c in enumerate(CAUSES)}
         return d
 
     def __repr__(self) -> str:

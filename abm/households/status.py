@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import rules
-from abm.households.state import LEDGER_DECAY, NO_MONTH, Event
+from abm.households.state import NO_MONTH, RIGID_DECAY, Event
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -17,13 +17,14 @@ if TYPE_CHECKING:
 
 
 def status(hh: Households, cfg: Config, ctx: MonthContext
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Roll the 12-month disposable income, set poverty status and whether the household
     meets the monitoring rule; return this month's poverty events.
 
     Disposable income is income minus out-of-pocket medical spending (the field studies
     count a household whose medical bills eat its income as poor through illness).
-    Returns (households, event codes, causes).
+    Returns (households, event codes, primary causes, secondary causes); the causes are
+    measured by counterfactual (``Households.causes_of``).
     """
     net = hh.income_m() - hh.sp_medical_m
     pos = hh.hist_pos
@@ -31,7 +32,7 @@ def status(hh: Households, cfg: Config, ctx: MonthContext
     hh.net_hist[pos] = net
     hh.hist_pos = (pos + 1) % 12
     hh.income_pc_year[:] = hh.net_sum / np.maximum(hh.size, 1)
-    hh.rigid_12m[:] = hh.rigid_12m * LEDGER_DECAY + hh.sp_medical_m + hh.sp_schooling_m
+    hh.rigid_12m[:] = hh.rigid_12m * RIGID_DECAY + hh.sp_medical_m + hh.sp_schooling_m
     hh.net_recent_m[:] = hh.net_recent_m + (net - hh.net_recent_m) / 3.0
     risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)
     hh.risk_since[:] = np.where(risk & ~hh.at_risk, ctx.month,
@@ -48,6 +49,6 @@ def status(hh: Households, cfg: Config, ctx: MonthContext
     who = np.concatenate([into, out])
     codes = np.concatenate([code_into, np.full(out.size, Event.EXITED_POVERTY)]
                            ).astype(np.int8)
-    causes = np.concatenate([hh.main_cause(into), np.full(out.size, "", dtype=object)])
-    hh.losses *= LEDGER_DECAY
-    return who, codes, causes
+    first, second = hh.causes_of(into, ctx.line_rise_year)
+    none = np.full(out.size, "", dtype=object)
+    return who, codes, np.concatenate([first, none]), np.concatenate([second, none])

@@ -75,6 +75,9 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
         hh.book("epidemic", local * ctx.epidemic_local)
     wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage
     prop = e.property_income_per_capita / 12.0 * hh.size * wi
+    # Jobs and dividends lost when an enterprise failed, until replaced.
+    hh.book("job_loss", hh.lost_job_m)
+    hh.book("market", hh.lost_dividend_m)
 
     # What the instruments pay, then last month's credits, then the top-ups.
     inc = Income(farm, wage, remit, prop, home)

@@ -95,6 +95,7 @@ class MedicalBill:
         self.insured = np.zeros(cost.size)  # basic and critical-illness insurance
         self.assisted = np.zeros(cost.size)  # medical assistance, the cap
         self.oop = cost  # what is left for the household
+        self.withheld = np.zeros(cost.size)  # of which the withdrawn policy would have paid
 
     def pay(self, kind: str, paid: np.ndarray) -> None:
         setattr(self, kind, getattr(self, kind) + paid)
@@ -166,6 +167,22 @@ class Instrument:
     def start_of_run(self) -> None:
         """Month 0: running counts (for the measures) restart; state is kept."""
         return None
+
+    def withdrawn(self, cal, month: int) -> float:
+        """Share of the instrument withdrawn in ``month``: 1 - level once it has started
+        (it existed, and the policy took it back), 0 before it starts or when it is off
+        altogether. What is withheld is booked as ``policy_withdrawal`` every month."""
+        p = self.p
+        if p is None or self.always_on or not p.enabled or cal.year(month) < p.start_year:
+            return 0.0
+        return 1.0 - self.level(cal, month)
+
+    def withhold(self, hh, ctx, full: np.ndarray) -> None:
+        """Book what the withdrawn share of ``full`` (the payment at full level) takes
+        from households this month."""
+        share = ctx.withdrawn.get(self.name, 0.0)
+        if share > 0:
+            hh.book("policy_withdrawal", full * share)
 
     # -- hooks (the base class does nothing)
     def roster_2020(self, hh) -> None:

@@ -34,6 +34,7 @@ class ConsumptionAssistance(Instrument):
         return (hh.registered | hh.monitored) & (hh.land > 0)
 
     def income(self, hh, ctx, inc: Income) -> None:
-        premium = np.where(hh.ca_buyer, inc.farm * self.p.premium * ctx.levels[self.name],
-                           0.0)
-        inc.add("farm", ctx.budget.pay("consumption_assistance", premium))
+        full = np.where(hh.ca_buyer, inc.farm * self.p.premium, 0.0)
+        inc.add("farm", ctx.budget.pay("consumption_assistance",
+                                       full * ctx.levels[self.name]))
+        self.withhold(hh, ctx, full)

@@ -37,6 +37,7 @@ class Dibao(Instrument):
         line = ctx.dibao_line / 12.0 * hh.size
         gap = np.where(hh.dibao, np.maximum(line - inc.total(), 0.0), 0.0)
         inc.add("public", ctx.budget.pay("dibao", gap * ctx.levels[self.name]))
+        self.withhold(hh, ctx, gap)
 
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
         if s.ctx.levels[self.name] > 0:

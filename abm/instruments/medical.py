@@ -57,6 +57,7 @@ class MedicalAssistance(Instrument):
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
         extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
-        paid = ctx.budget.pay("medical_assistance", np.where(
-            self.eligible(hh), bill.cost * extra * ctx.levels[self.name], 0.0))
-        bill.pay("assisted", paid)
+        full = np.where(self.eligible(hh), bill.cost * extra, 0.0)
+        bill.pay("assisted", ctx.budget.pay("medical_assistance",
+                                            full * ctx.levels[self.name]))
+        bill.withheld = bill.withheld + full * ctx.withdrawn.get(self.name, 0.0)

@@ -47,9 +47,11 @@ class MedicalCap(Instrument):
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
         lv = ctx.levels[self.name]
-        if lv <= 0:
+        withdrawn = ctx.withdrawn.get(self.name, 0.0)
+        if lv <= 0 and withdrawn <= 0:
             return
         over = np.maximum(hh.oop_year + bill.oop - self.p.cap_yuan, 0.0)
-        capped = ctx.budget.pay("medical_cap", np.where(
-            self.eligible(hh), np.minimum(over, bill.oop), 0.0) * lv)
-        bill.pay("assisted", capped)
+        full = np.where(self.eligible(hh), np.minimum(over, bill.oop), 0.0)
+        if lv > 0:
+            bill.pay("assisted", ctx.budget.pay("medical_cap", full * lv))
+        bill.withheld = bill.withheld + full * withdrawn

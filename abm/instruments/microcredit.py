@@ -125,9 +125,10 @@ class Microcredit(Instrument):
         return ((hh.registered | hh.monitored) & (rules.labour_at_home(hh) > 0)
                 & (hh.loan == 0) & ~hh.credit_barred)
 
-    def venture_return_m(self, hh, farm_price) -> np.ndarray:
-        """This month's return of each household's financed venture (0 without one)."""
-        active = (hh.loan > 0) & hh.venture_ok
+    def venture_return_m(self, hh, farm_price, failed: bool = False) -> np.ndarray:
+        """This month's return of each household's financed venture (0 without one); with
+        ``failed``, what the failed ventures would have returned."""
+        active = (hh.loan > 0) & (~hh.venture_ok if failed else hh.venture_ok)
         return np.where(active, hh.loan * self.p.return_year / 12.0 * (0.5 + hh.skills)
                         * farm_price, 0.0)
 
@@ -138,6 +139,10 @@ class Microcredit(Instrument):
                 hh.loan_interest_m[:] = 0.0
             return
         inc.add("farm", self.venture_return_m(hh, ctx.farm_price), help=False)
+        # A failed venture's returns are a loss every month until the loan falls due.
+        failed = (hh.loan > 0) & ~hh.venture_ok
+        if failed.any():
+            hh.book("credit", self.venture_return_m(hh, ctx.farm_price, failed=True), failed)
         interest = hh.loan * self.p.interest_year / 12.0
         subsidy = ctx.budget.pay("microcredit_interest",
                                  interest * self.p.subsidy_share * ctx.levels[self.name])
@@ -156,7 +161,6 @@ class Microcredit(Instrument):
         active = (hh.loan > 0) & hh.venture_ok
         fail = active & (u[0] < p.p_venture_failure * (1.5 - hh.skills))
         if fail.any():
-            hh.book("credit", 12.0 * self.venture_return_m(hh, ctx.farm_price), fail)
             hh.venture_ok[fail] = False
             self.n_failed += int(fail.sum())
         # Loans fall due. A venture still earning repays from its own capital; a failed

@@ -38,20 +38,21 @@ class PublicPosts(Instrument):
 
     def income(self, hh, ctx, inc: Income) -> None:
         working = hh.in_post & (inc.home >= 1)
-        pay = working * self.p.wage_month * ctx.levels[self.name]
-        inc.add("wage", ctx.budget.pay("public_posts", pay))
+        full = working * self.p.wage_month
+        inc.add("wage", ctx.budget.pay("public_posts", full * ctx.levels[self.name]))
+        self.withhold(hh, ctx, full)
+        hh.book("policy_withdrawal", hh.lost_post_m)
 
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
         want = idx[able & ~hh.in_post[idx] & (hh.employer[idx] < 0)]
         room = max(0, self.quota(hh.n, s.ctx.levels[self.name]) - int(hh.in_post.sum()))
         hh.in_post[want[:room]] = True
+        hh.lost_post_m[want[:room]] = 0.0
 
     def on_exit(self, hh, idx: np.ndarray, s) -> None:
-        """Leaving monitoring ends the post: a year of its wage is booked as lost."""
+        """Leaving monitoring ends the post: its wage is a lost transfer every month
+        until the household holds a post again."""
         post = idx[hh.in_post[idx]]
         if post.size:
             hh.in_post[post] = False
-            wage = self.p.wage_month * s.ctx.levels[self.name]
-            mask = np.zeros(hh.n, bool)
-            mask[post] = True
-            hh.book("policy_withdrawal", 12.0 * wage, mask)
+            hh.lost_post_m[post] = self.p.wage_month * s.ctx.levels[self.name]

@@ -27,6 +27,7 @@ class SchoolingSubsidy(Instrument):
         return {"schooling_subsidy": self.p.per_child * children * level}
 
     def income(self, hh, ctx, inc: Income) -> None:
-        paid = ctx.budget.pay("schooling_subsidy", self.eligible(hh) * hh.n_children
-                              * self.p.per_child / 12.0 * ctx.levels[self.name])
+        full = self.eligible(hh) * hh.n_children * self.p.per_child / 12.0
+        paid = ctx.budget.pay("schooling_subsidy", full * ctx.levels[self.name])
+        self.withhold(hh, ctx, full)
         inc.add("public", paid)

@@ -30,12 +30,7 @@ class Support(Instrument):
         return {"support": self.p.per_capita * persons * level}
 
     def income(self, hh, ctx, inc: Income) -> None:
-        lv = ctx.levels[self.name]
-        paid = ctx.budget.pay("support", hh.registered * hh.size * self.p.per_capita / 12.0
-                              * lv)
-        drop = ctx.level_drops.get(self.name, 0.0)
-        if drop > 0:
-            # A permanent cut is booked once, as a year of the lost transfer.
-            hh.book("policy_withdrawal", 12.0 * drop * self.p.per_capita / 12.0 * hh.size,
-                    hh.registered)
+        full = hh.registered * hh.size * self.p.per_capita / 12.0
+        paid = ctx.budget.pay("support", full * ctx.levels[self.name])
+        self.withhold(hh, ctx, full)  # a cut is a loss every month it lasts
         inc.add("public", paid)
