@@ -236,6 +236,9 @@ class EconomyConfig(Section):
                                           "(derived)")
     income_noise_sigma: float = P(0.15, unit="log-sd", doc="Month-to-month noise in local "
                                   "wage and farm income", ge=0, le=2)
+    cpi_growth_year: float = P(0.02, unit="per year", doc="Consumer price inflation, for the "
+                               "real (2021-price) figures in the outputs", ge=-0.2, le=0.5,
+                               source=ASSUMPTION)
     elderly_farm_labour: float = P(0.3, unit="labour units", doc="Farm work an elderly "
                                    "member still does", ge=0, le=1, source=ASSUMPTION)
     farm_skill_base: float = P(0.8, unit="multiplier", doc="Farm income multiplier at zero "
@@ -372,8 +375,18 @@ class PolicyBase(Section):
     pension_month: float = P(170.0, unit="yuan/person/month", doc="Basic rural pension per "
                              "member aged 60+", ge=0, le=10_000,
                              source="urban-rural resident basic pension, order of magnitude")
+    pension_growth_year: float = P(0.05, unit="per year", doc="Yearly rise of the pension, "
+                                   "raised each January", ge=0, le=0.5,
+                                   source="the minimum basic pension was raised every year "
+                                   "(93, 98, 103 yuan/month in 2020-2022; State Council "
+                                   "notices), about 5% a year")
     farm_subsidy_per_mu: float = P(120.0, unit="yuan/mu/year", doc="Farmland protection and "
                                    "grain subsidies", ge=0, le=10_000)
+    farm_subsidy_growth_year: float = P(0.0, unit="per year", doc="Yearly rise of the "
+                                        "farmland subsidy (fixed in nominal yuan)", ge=0,
+                                        le=0.5, source="per-mu standards set by provinces "
+                                        "and largely unchanged since the 2016 reform "
+                                        "(assumption)")
     monitoring: MonitoringConfig = MonitoringConfig()
 
     @model_validator(mode="after")
@@ -473,6 +486,9 @@ class IndustryConfig(Section):
                             "capital gone, close an enterprise", ge=1, le=120)
     price_sensitivity: float = P(3.0, unit="-", doc="How much profit moves with the sector "
                                  "price (operating leverage)", ge=0, le=50)
+    p_job_separation: float = P(0.01, unit="per worker-month", doc="An enterprise job ends "
+                                "(contract over, the worker leaves or is let go)", ge=0, le=1,
+                                source=ASSUMPTION)
     wage_share_of_revenue: float = P(0.4, unit="share", doc="Wages as a share of an "
                                      "enterprise's revenue at trend price", gt=0, le=1,
                                      source=ASSUMPTION)

@@ -43,6 +43,8 @@ class MonthContext:
     epidemic_local: float = 0.0  # share of local wage and business income lost
     delay_cost: float = 0.0
     withdrawn: dict[str, float] = field(default_factory=dict)  # name -> share withdrawn
+    year: int = 2021  # calendar year (amounts raised each January grow with it)
+    cpi: float = 1.0  # consumer prices relative to January 2021
     line_rise_year: float = 0.0  # poverty line now minus 12 months ago, yuan/person
 
 

@@ -59,6 +59,9 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     public = float(hh.inc_public_m.sum()) * scale
     total = farm + wage + remit + prop + public
     m["income_pc"] = total
+    m["cpi"] = model.ctx.cpi
+    m["income_pc_real"] = total / model.ctx.cpi
+    m["poverty_line_real"] = model.ctx.poverty_line / model.ctx.cpi
     m["income_pc_wages"] = wage
     m["income_pc_business"] = farm
     m["income_pc_property"] = prop

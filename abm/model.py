@@ -23,7 +23,8 @@ from abm.rng import Streams
 
 SPIN_UP_MONTHS = 18
 MONITORING_STARTS = -6  # July 2020: monitoring begins once a year of incomes is known
-ROSTER_MONTH = -12  # a year before month 0: the 2020 rosters
+ROSTER_MONTH = -12  # the 2020 rosters, a year before month 0 (on half a year's income,
+# annualised), so that a year of their payments is in every income by month 0
 
 
 class CountyModel(mesa.Model):
@@ -56,7 +57,8 @@ class CountyModel(mesa.Model):
 
     Before month 0 the same phases run for ``SPIN_UP_MONTHS`` (mid-2019 to 2020) so that
     incomes, savings, the income history and the monitoring rosters settle; a year before
-    month 0 the instruments enrol their 2020 rosters (``roster_2020``: the dibao).
+    January 2020 the instruments enrol their 2020 rosters (``roster_2020``: the dibao, on
+    the half year of incomes known, annualised), and in July 2020 monitoring begins.
     Nothing is recorded during the spin-up.
 
     Each phase that draws uses its own stream (``abm.rng``), named after the phase.
@@ -99,7 +101,8 @@ class CountyModel(mesa.Model):
         self.village_teams = [VillageTeam(self, self.county, cfg, v)
                               for v in range(self.county.n_villages)]
         self.implementation = Monitoring()
-        self.industry = Industry(self, cfg, self.county, self.streams["industry_setup"])
+        self.industry = Industry(self, cfg, self.county, self.streams["industry_setup"],
+                                 self.streams["industry"])
         self.social = SocialSector(self, cfg, self.county)
 
         self.month = -SPIN_UP_MONTHS
@@ -187,6 +190,8 @@ class CountyModel(mesa.Model):
             epidemic_local=local,
             delay_cost=cfg.social.delay_cost,
             withdrawn={i.name: i.withdrawn(cal, m) for i in self.instruments},
+            year=cal.year(m),
+            cpi=(1.0 + cfg.economy.cpi_growth_year) ** cal.years_since(m, 2021),
             line_rise_year=line - policy.poverty_line(cfg, cal, m - 12),
         )
         self.draws = Draws.draw(self.streams["implementers"], self.households.n)
@@ -197,7 +202,7 @@ class CountyModel(mesa.Model):
         """The year's budget from every instrument's allocation and the social sector's,
         then the organisations' yearly decisions."""
         hh = self.households
-        alloc = self.instruments.allocations(hh, self.ctx.levels)
+        alloc = self.instruments.allocations(hh, self.ctx)
         alloc.update(social_mod.allocations(self.config, hh.n))
         self.budget.new_year(alloc)
         s = self.step_context()

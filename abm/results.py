@@ -71,6 +71,11 @@ def _core() -> list[Result]:
     r += [
         _count("cum_returned_to_poverty", "returns to poverty since month 0"),
         Result("income_pc", "yuan/person/year", "income per person (this month x 12)"),
+        Result("cpi", "index", "consumer prices (January 2021 = 1)"),
+        Result("income_pc_real", "yuan/person/year, 2021 prices", "income per person in "
+               "2021 prices"),
+        Result("poverty_line_real", "yuan/person/year, 2021 prices", "poverty line in 2021 "
+               "prices"),
         Result("income_pc_wages", "yuan/person/year", "wages per person"),
         Result("income_pc_business", "yuan/person/year", "net farm and business income "
                "per person"),

@@ -55,14 +55,22 @@ def test_health_no_illness_when_rates_zero():
     assert (hh.medical_cost_m == 0).all() and not hh.sick_now.any()
 
 
-def test_january_aging_moves_members_and_keeps_sizes_consistent():
+def test_aging_is_spread_over_the_year_and_keeps_sizes_consistent():
     n = 3000
     hh = make_households(n, age_head=58.0, n_elderly=1, size=4)
     cfg = load_config(None, ["health.p_retire_year=0.5", "health.p_elderly_death_year=0.5",
                              "health.p_disability_year=0", "health.p_acute=0"])
     hh.inc_wage_m[:] = 2000.0
-    H.health(hh, cfg, stream(2, "health"), make_ctx(n, month=12))
-    assert (hh.age_head == 59.0).all()
+    rng = stream(2, "health")
+    per_month = []
+    for month in range(12, 24):
+        hh.new_ledger_month(month)
+        labour = hh.n_labour.copy()
+        H.health(hh, cfg, rng, make_ctx(n, month=month))
+        per_month.append(int((hh.n_labour < labour).sum()))
+    assert hh.age_head == pytest.approx(np.full(n, 59.0))
+    # workers age out in every month, not all in January (no calendar artefact)
+    assert min(per_month) > 0 and max(per_month) < 3 * np.mean(per_month)
     # without disability every member is a child, an elder or a worker
     assert not hh.disability.any()
     assert (hh.size == hh.n_children + hh.n_elderly + hh.n_labour).all()
@@ -71,7 +79,9 @@ def test_january_aging_moves_members_and_keeps_sizes_consistent():
     assert this_month(hh, "aging").sum() > 0
     # a worker aged out is a loss every month from now on, not once
     retired = hh.lost_aging_m > 0
-    H.health(hh, cfg, stream(3, "health"), make_ctx(n, month=13))
+    assert retired.any()
+    hh.new_ledger_month(24)
+    H.health(hh, cfg, rng, make_ctx(n, month=24))
     assert (this_month(hh, "aging")[retired] > 0).all()
 
 
@@ -176,6 +186,7 @@ def test_status_events_and_measured_cause():
     hh.ever_exited[:] = [True, False, False]
     hh.net_hist[:] = 1000.0  # 12 000 a year
     hh.net_sum[:] = 12000.0
+    hh.hist_filled = 12
     hh.book("illness", np.array([500.0, 0, 10.0]))
     hh.book("market", np.array([100.0, 0, 20.0]))
     hh.inc_wage_m[:] = [-5000.0, 1000.0, -5000.0]  # drop this month
@@ -221,3 +232,11 @@ def test_a_withdrawal_counts_as_long_as_the_transfer_is_missing():
     _ledger(hh, 100, policy_withdrawal=([200.0], [200.0]), illness=([50.0], [150.0]))
     # two full years without support: still the largest counterfactual difference
     assert hh.causes_of(np.array([0]))[0][0] == "policy_withdrawal"
+
+
+def test_income_before_a_full_year_is_annualised():
+    hh = make_households(2, size=1)
+    hh.inc_wage_m[:] = [500.0, 1000.0]
+    for _ in range(3):
+        H.status(hh, CFG, make_ctx(2))
+    assert hh.income_pc_year == pytest.approx([6000.0, 12000.0])  # 3 months x 4

@@ -115,7 +115,7 @@ def test_every_bounded_line_is_allocated_by_its_owner_each_year():
     m = CountyModel(load_config(None, households=500, months=1))
     declared = {d.name for d in declared_lines()}
     assert set(m.budget.lines) == declared
-    alloc = m.instruments.allocations(m.households, m.ctx.levels)
+    alloc = m.instruments.allocations(m.households, m.ctx)
     owned = {line.name for c in registry.classes() for line in c.lines if line.bounded}
     assert set(alloc) == owned
     assert len(declared) == len(list(declared_lines()))  # no line declared twice

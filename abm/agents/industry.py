@@ -111,7 +111,7 @@ class Industry:
     """The county's enterprises, their hiring pools and the yearly support funds."""
 
     def __init__(self, model: mesa.Model, cfg: Config, county: County,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, rng_month: np.random.Generator):
         self.cfg = cfg
         self.county = county
         n_sect = len(county.sectors)
@@ -126,13 +126,23 @@ class Industry:
         self.township_pool = [np.flatnonzero(county.hh_township == t)
                               for t in range(county.n_townships)]
         self.hire_key = rng.random(county.n_households)
+        self.rng = rng_month  # the phase's monthly draws (one per household)
         self.n_failed = 0
+        self.n_separations = 0
 
     def alive(self) -> list[Enterprise]:
         return [e for e in self.enterprises if e.alive]
 
     def step(self, s: StepContext) -> None:
-        """Link the households the cadres referred, then every enterprise's month."""
+        """Jobs end, the households the cadres referred are linked, then every
+        enterprise's month."""
+        hh = s.households
+        u = self.rng.random(hh.n, dtype=np.float32)
+        leave = (hh.employer >= 0) & (u < s.config.industry.p_job_separation)
+        if leave.any():
+            hh.employer[leave] = NO_ID
+            hh.lost_job_m[leave] = s.config.industry.wage_month * s.ctx.wage_index
+            self.n_separations += int(leave.sum())
         self.link(s, Referrals.take(s.referrals.enterprise_link))
         for e in self.enterprises:
             e.step(s, self)

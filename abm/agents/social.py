@@ -41,7 +41,9 @@ def allocations(cfg: Config, n: int) -> dict[str, float]:
 
 
 class Charity(mesa.Agent):
-    """A donation pool: grants to households in sudden severe hardship."""
+    """A donation pool: grants to households in sudden severe hardship, as needs arise:
+    by the end of each month it has released at most that month's share of the year's
+    donations (those waiting longest first), so January does not take the year's pool."""
 
     def __init__(self, model: mesa.Model, n_households: int):
         super().__init__(model)
@@ -54,6 +56,11 @@ class Charity(mesa.Agent):
         want = hh.monitored & (hh.category == Category.SUDDEN) & (
             s.month - self.last_grant >= soc.charity_grant_gap_months)
         idx = np.flatnonzero(want)
+        if idx.size and soc.charity_grant > 0:
+            line = s.budget.lines["charity"]
+            released = line.allocated * (s.month % 12 + 1) / 12.0
+            n_afford = int(max(0.0, released - line.spent) // soc.charity_grant)
+            idx = idx[np.argsort(hh.monitored_since[idx], kind="stable")][:n_afford]
         if idx.size and soc.charity_grant > 0:
             paid = s.budget.pay("charity", np.full(idx.size, soc.charity_grant))
             ok = paid > 0

@@ -29,40 +29,52 @@ def disable(hh: Households, who: np.ndarray, per_worker: np.ndarray) -> None:
     hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour)
 
 
+def monthly(p_year: float | np.ndarray) -> float | np.ndarray:
+    """The monthly probability of an event with yearly probability ``p_year``."""
+    return 1.0 - (1.0 - np.minimum(p_year, 1.0)) ** (1.0 / 12.0)
+
+
+def monthly_from_rate(rate_year: np.ndarray) -> np.ndarray:
+    """The monthly probability of at least one event at ``rate_year`` events a year
+    (e.g. members x each member's yearly chance)."""
+    return -np.expm1(-rate_year / 12.0)
+
+
 def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthContext) -> None:
-    """Aging (each January), chronic onset, disability, acute episodes, medical costs.
+    """Aging, chronic onset, disability, working-age transitions and deaths (spread over
+    the year: each month with a twelfth of the yearly chance), acute episodes, medical
+    costs.
 
     All households at once. Books lost earnings of sick or ageing workers. Instruments
     with an ``acute_risk`` hook (health management) adjust the acute risk.
     """
     h = cfg.health
     n = hh.n
-    # Fixed draw sizes per month (January has more), so draws never depend on state.
+    # Fixed draw sizes every month, so draws never depend on state.
     u = rng.random((5, n), dtype=np.float32)
     z_cost = rng.standard_normal(n, dtype=np.float32)
+    ud = rng.random((5, n), dtype=np.float32)
     per_worker = earnings_per_worker(hh)
-    if ctx.january:
-        uj = rng.random((5, n), dtype=np.float32)
-        hh.age_head += 1.0
-        hh.chronic |= uj[0] < h.p_chronic_onset_year
-        new_dis = (uj[1] < h.p_disability_year) & ~hh.disability
-        # Ageing out of work: more likely as the household ages.
-        p_ret = h.p_retire_year * np.clip((hh.age_head - h.retire_age_from) / h.retire_age_span,
-                                          h.retire_rel_min, h.retire_rel_max)
-        retire = (hh.n_labour > 0) & (uj[2] < np.minimum(1.0, hh.n_labour * p_ret))
-        grow = (hh.n_children > 0) & (uj[3] < np.minimum(1.0, hh.n_children
-                                                        * h.p_child_to_labour_year))
-        # The last member of a household does not die: households never dissolve.
-        die = (hh.n_elderly > 0) & (hh.size > 1) & (uj[4] < np.minimum(1.0, hh.n_elderly
-                                                      * h.p_elderly_death_year))
-        hh.lost_aging_m += np.where(retire, per_worker, 0.0)
-        hh.n_labour -= retire
-        hh.n_elderly += retire
-        hh.n_children -= grow
-        hh.n_labour += grow
-        hh.n_elderly -= die
-        hh.size -= die
-        disable(hh, new_dis, per_worker)
+    hh.age_head += 1.0 / 12.0
+    hh.chronic |= ud[0] < monthly(h.p_chronic_onset_year)
+    new_dis = (ud[1] < monthly(h.p_disability_year)) & ~hh.disability
+    # Ageing out of work: more likely as the household ages.
+    p_ret = h.p_retire_year * np.clip((hh.age_head - h.retire_age_from) / h.retire_age_span,
+                                      h.retire_rel_min, h.retire_rel_max)
+    retire = (hh.n_labour > 0) & (ud[2] < monthly_from_rate(hh.n_labour * p_ret))
+    grow = (hh.n_children > 0) & (
+        ud[3] < monthly_from_rate(hh.n_children * h.p_child_to_labour_year))
+    # The last member of a household does not die: households never dissolve.
+    die = (hh.n_elderly > 0) & (hh.size > 1) & (
+        ud[4] < monthly_from_rate(hh.n_elderly * h.p_elderly_death_year))
+    hh.lost_aging_m += np.where(retire, per_worker, 0.0)
+    hh.n_labour -= retire
+    hh.n_elderly += retire
+    hh.n_children -= grow
+    hh.n_labour += grow
+    hh.n_elderly -= die
+    hh.size -= die
+    disable(hh, new_dis, per_worker)
     # Acute episodes start in households not already in one.
     rel = (1.0 + (h.rel_acute_chronic - 1.0) * hh.chronic) * (
         1.0 + h.rel_acute_per_elderly * hh.n_elderly)

@@ -66,8 +66,6 @@ def generate(cfg: Config, village: np.ndarray, township: np.ndarray,
         -g.savings * a * z)
     in_debt = rng.random(n) < _scaled_prob(pc.p_debt, z, g.debt * a)
     hh.debt[:] = np.where(in_debt, rng.exponential(pc.debt_months_mean, n) * rough, 0.0)
-    # Bottom-line guarantee: registered households with no one able to work.
-    hh.dibao[:] = hh.registered & ((labour <= 0) | hh.disability)
     hh.ever_exited[:] = hh.registered  # all registered households were lifted out by 2020
     return hh
 

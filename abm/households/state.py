@@ -98,7 +98,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "land": (np.float64, ("init",), "contracted farmland, mu"),
     "education": (np.float64, ("init",), "schooling of head, years"),
     "registered": (np.bool_, ("init",), "registered poor at some time in 2014-2020"),
-    "dibao": (np.bool_, ("init", "implementers"), "enrolled in the minimum living guarantee"),
+    "dibao": (np.bool_, ("init", "implementers", "social"), "enrolled in the minimum living "
+              "guarantee"),
     "n_migrants": (np.int16, ("init", "health", "work_income", "decisions"),
                    "members working outside the county"),
     "n_jobless": (np.int16, ("work_income", "decisions"), "migrants home after losing a "
@@ -141,7 +142,7 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "flag_due": (np.int32, ("implementers",), "month a pending flag reaches the township"),
     "flag_channel": (np.int8, ("implementers",), "channel of the pending flag: 1 "
                      "self-application, 2 cadre visit, 3 data screen"),
-    "in_post": (np.bool_, ("implementers",), "a member holds a public-welfare post"),
+    "in_post": (np.bool_, ("implementers", "social"), "a member holds a public-welfare post"),
     "lost_post_m": (np.float64, ("implementers",), "wage of a public-welfare post lost on "
                     "leaving monitoring, until the household holds a post again"),
     "employer": (np.int32, ("init", "industry"), "index of the enterprise employing a member "
@@ -218,6 +219,7 @@ class Households:
         self.net_hist = np.zeros((12, n))  # monthly disposable income, ring buffer
         self.net_sum = np.zeros(n)  # sum of net_hist rows
         self.hist_pos = 0
+        self.hist_filled = 0  # months of history so far (up to 12)
 
     # -- the loss ledger: the one declared hook through which phases report losses
     def new_ledger_month(self, month: int) -> None:

@@ -31,7 +31,10 @@ def status(hh: Households, cfg: Config, ctx: MonthContext
     hh.net_sum += net - hh.net_hist[pos]
     hh.net_hist[pos] = net
     hh.hist_pos = (pos + 1) % 12
-    hh.income_pc_year[:] = hh.net_sum / np.maximum(hh.size, 1)
+    hh.hist_filled = min(12, hh.hist_filled + 1)
+    # Until a year is known, the months so far stand for the year.
+    year = hh.net_sum * (12.0 / hh.hist_filled) if hh.hist_filled < 12 else hh.net_sum
+    hh.income_pc_year[:] = year / np.maximum(hh.size, 1)
     hh.rigid_12m[:] = hh.rigid_12m * RIGID_DECAY + hh.sp_medical_m + hh.sp_schooling_m
     hh.net_recent_m[:] = hh.net_recent_m + (net - hh.net_recent_m) / 3.0
     risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)

@@ -9,8 +9,8 @@ a phase calls only the instruments that override the hook (see ``Instruments.hoo
 
 Hooks, by the phase that calls them (docs/extending.md has an example):
 
-- ``roster_2020(hh)``                 a year before month 0: enrol the 2020 roster
-- ``allocate(hh, level)``            each January: yuan for each bounded line it owns
+- ``roster_2020(hh)``                 January 2020: enrol the 2020 roster
+- ``allocate(hh, ctx)``              each January: yuan for each bounded line it owns
 - ``acute_risk(hh, ctx, rel)``       health: adjust households' acute-illness risk
 - ``income(hh, ctx, inc)``           work_income: pay money into this month's ``Income``,
                                      in ``pays_at`` order
@@ -177,6 +177,11 @@ class Instrument:
             return 0.0
         return 1.0 - self.level(cal, month)
 
+    @staticmethod
+    def indexed(amount: float, growth_year: float, ctx) -> float:
+        """``amount`` (its 2021 level) raised each January by ``growth_year``."""
+        return amount * (1.0 + growth_year) ** (ctx.year - 2021)
+
     def withhold(self, hh, ctx, full: np.ndarray) -> None:
         """Book what the withdrawn share of ``full`` (the payment at full level) takes
         from households this month."""
@@ -188,7 +193,7 @@ class Instrument:
     def roster_2020(self, hh) -> None:
         return None
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
         return {}
 
     def acute_risk(self, hh, ctx, rel: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ class ConsumptionAssistance(Instrument):
     lines = (BudgetLine("consumption_assistance", "paired_enterprises", social_sector=True),)
     pays_at = 1
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         return {"consumption_assistance": self.p.budget_per_household * hh.n * level}
 
     def eligible(self, hh) -> np.ndarray:

@@ -1,15 +1,17 @@
 """The minimum living guarantee (dibao): enrolled households are topped up to its line.
 
-Who is enrolled: the 2020 roster (no one able to work, income below the line) and,
-later, monitored households that cannot work, when the village team brings the
-assistance bundle."""
+Who is enrolled: the 2020 roster (no one able to work or a disabled member, and a
+year's income below the line), monitored households that cannot work when the village
+team brings the assistance bundle, and, at civil affairs' yearly review, registered or
+monitored households that now qualify. The same review takes out households whose
+income without the top-up has risen above the line (dynamic management)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from abm.instruments.base import BudgetLine, Income, Instrument
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
 class DibaoConfig(InstrumentConfig):
@@ -19,6 +21,13 @@ class DibaoConfig(InstrumentConfig):
                          "line in 2021; enrolled households are topped up to it", ge=0,
                          le=100_000)
     line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the line", ge=0, le=0.3)
+    exit_multiple: float = P(1.0, unit="x dibao line", doc="At the yearly review a household "
+                             "leaves when its income per person without the top-up is above "
+                             "this multiple of the line", ge=0, le=10, source="dynamic "
+                             "management of the minimum living guarantee: income above the "
+                             "line at review means exit (civil affairs rules)")
+    review_month: int = P(1, unit="month of year", doc="Month of civil affairs' yearly "
+                          "review", ge=1, le=12, source=ASSUMPTION)
 
 
 class Dibao(Instrument):
@@ -27,17 +36,52 @@ class Dibao(Instrument):
     label = "minimum living guarantee / 低保"
     Config = DibaoConfig
     lines = (BudgetLine("dibao", "civil_affairs", bounded=False),)
+    columns = {"dibao_12m": (np.float64, ("work_income",), "dibao top-ups received over "
+                             "about a year, yuan")}
+
+    @staticmethod
+    def qualifies(hh, income_pc: np.ndarray, line: float) -> np.ndarray:
+        """Income per person below the line, and no one able to work or a disabled
+        member."""
+        return (income_pc < line) & ((hh.n_labour == 0) | hh.disability)
+
+    def income_without_top_up(self, hh) -> np.ndarray:
+        return hh.income_pc_year - hh.dibao_12m / np.maximum(hh.size, 1)
 
     def roster_2020(self, hh) -> None:
-        """The 2020 roster: no one able to work and income below the line."""
-        hh.dibao |= (hh.income_pc_year < self.p.line_2021) & ((hh.n_labour == 0)
-                                                              | hh.disability)
+        """The 2020 roster, on a full year's income."""
+        hh.dibao |= self.qualifies(hh, hh.income_pc_year, self.p.line_2021)
+
+    def monthly(self, s) -> None:
+        """Civil affairs' yearly review: exits of households above the line without the
+        top-up, entries of registered or monitored households that now qualify."""
+        if s.month % 12 != self.p.review_month - 1 or s.ctx.levels[self.name] <= 0:
+            return
+        hh = s.households
+        own = self.income_without_top_up(hh)
+        line = s.ctx.dibao_line
+        leave = hh.dibao & (own > self.p.exit_multiple * line)
+        enter = ~hh.dibao & (hh.registered | hh.monitored) & self.qualifies(hh, own, line)
+        hh.dibao[leave] = False
+        hh.dibao[enter] = True
+        self.n_exits += int(leave.sum())
+        self.n_entries += int(enter.sum())
+
+    def __init__(self, cfg, streams=None):
+        super().__init__(cfg, streams)
+        self.n_exits = 0
+        self.n_entries = 0
+
+    def start_of_run(self) -> None:
+        self.n_exits = self.n_entries = 0
 
     def top_up(self, hh, ctx, inc: Income) -> None:
         line = ctx.dibao_line / 12.0 * hh.size
         gap = np.where(hh.dibao, np.maximum(line - inc.total(), 0.0), 0.0)
-        inc.add("public", ctx.budget.pay("dibao", gap * ctx.levels[self.name]))
+        paid = ctx.budget.pay("dibao", gap * ctx.levels[self.name])
+        inc.add("public", paid)
         self.withhold(hh, ctx, gap)
+        hh.dibao_12m[:] = hh.dibao_12m * (11.0 / 12.0) + paid
 
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
         if s.ctx.levels[self.name] > 0:

@@ -29,7 +29,8 @@ class EmploymentHelp(Instrument):
     Config = EmploymentHelpConfig
     lines = (BudgetLine("employment_help", "consolidation_fund", "service"),)
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         p = self.p
         return {"employment_help": p.placements_per_household * hh.n * p.cost_per_placement
                 * level}

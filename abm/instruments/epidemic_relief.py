@@ -34,7 +34,8 @@ class EpidemicRelief(Instrument):
     def start_of_run(self) -> None:
         self.n_relieved = 0
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         p = self.p
         return {"epidemic_relief": p.per_household_month * p.budget_share_households * hh.n
                 * p.budget_months * level}

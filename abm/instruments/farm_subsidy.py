@@ -14,5 +14,7 @@ class FarmSubsidy(Instrument):
     pays_at = 5
 
     def income(self, hh, ctx, inc: Income) -> None:
-        paid = ctx.budget.pay("farm_subsidy", hh.land * self.policy.farm_subsidy_per_mu / 12.0)
+        per_mu = self.indexed(self.policy.farm_subsidy_per_mu,
+                              self.policy.farm_subsidy_growth_year, ctx)
+        paid = ctx.budget.pay("farm_subsidy", hh.land * per_mu / 12.0)
         inc.add("public", paid, help=False)

@@ -34,7 +34,8 @@ class IndustrialSupport(Instrument):
              BudgetLine("dividends", "enterprises", bounded=False))
     pays_at = 3
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         return {"industrial_support": self.p.fund_per_household * hh.n * level}
 
     def eligible(self, hh) -> np.ndarray:

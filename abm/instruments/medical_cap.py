@@ -37,7 +37,8 @@ class MedicalCap(Instrument):
              "budget_per_household": 10_000.0}
     covers_at = 3
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         return {"medical_cap": self.p.budget_per_household * hh.n * level}
 
     def eligible(self, hh) -> np.ndarray:

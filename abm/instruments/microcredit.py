@@ -110,7 +110,8 @@ class Microcredit(Instrument):
                 "cum_loans": self.n_loans, "cum_loan_defaults": self.n_defaulted,
                 "cum_ventures_failed": self.n_failed}
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         p = self.p
         quota = int(p.loans_per_1000 * hh.n / 1000.0 * level)
         self.quota_left = quota

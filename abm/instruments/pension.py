@@ -13,5 +13,6 @@ class Pension(Instrument):
     pays_at = 4
 
     def income(self, hh, ctx, inc: Income) -> None:
-        paid = ctx.budget.pay("pension", hh.n_elderly * self.policy.pension_month)
+        per = self.indexed(self.policy.pension_month, self.policy.pension_growth_year, ctx)
+        paid = ctx.budget.pay("pension", hh.n_elderly * per)
         inc.add("public", paid, help=False)

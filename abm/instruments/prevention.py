@@ -32,7 +32,8 @@ class Prevention(Instrument):
     Config = PreventionConfig
     lines = (BudgetLine("prevention", "county_health_bureau", "service"),)
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         p = self.p
         return {"prevention": p.cost_per_contract * p.coverage * p.budget_chronic_share
                 * hh.n * level}

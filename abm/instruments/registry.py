@@ -115,8 +115,9 @@ class Instruments:
     def levels(self, cal, month: int) -> dict[str, float]:
         return {i.name: i.level(cal, month) for i in self.all}
 
-    def allocations(self, hh, levels: dict[str, float]) -> dict[str, float]:
+    def allocations(self, hh, ctx) -> dict[str, float]:
+        """The year's allocation of every bounded line the instruments own (January)."""
         out: dict[str, float] = {}
         for i in self.hooked("allocate"):
-            out.update(i.allocate(hh, levels[i.name]))
+            out.update(i.allocate(hh, ctx))
         return out

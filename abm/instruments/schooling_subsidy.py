@@ -22,7 +22,8 @@ class SchoolingSubsidy(Instrument):
     def eligible(self, hh):
         return hh.registered | hh.monitored
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         children = float(hh.n_children[self.eligible(hh)].sum())
         return {"schooling_subsidy": self.p.per_child * children * level}
 

@@ -4,7 +4,7 @@ cut is booked in the loss ledger as a year of the transfer lost."""
 from __future__ import annotations
 
 from abm.instruments.base import BudgetLine, Income, Instrument
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
 class SupportConfig(InstrumentConfig):
@@ -14,6 +14,9 @@ class SupportConfig(InstrumentConfig):
                           "(lifted-out) households", ge=0, le=100_000)
     kept_after_transition: float = P(0.0, unit="share", doc="Share kept after the "
                                      "transition", ge=0, le=1)
+    growth_year: float = P(0.0, unit="per year", doc="Yearly rise of the transfer (a fixed "
+                           "nominal standard unless a county indexes it)", ge=0, le=0.5,
+                           source=ASSUMPTION)
 
 
 class Support(Instrument):
@@ -25,12 +28,15 @@ class Support(Instrument):
     ideal = {"kept_after_transition": 1.0}
     pays_at = 6
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         persons = float(hh.size[hh.registered].sum())
-        return {"support": self.p.per_capita * persons * level}
+        return {"support": self.indexed(self.p.per_capita, self.p.growth_year, ctx)
+                * persons * level}
 
     def income(self, hh, ctx, inc: Income) -> None:
-        full = hh.registered * hh.size * self.p.per_capita / 12.0
+        per_capita = self.indexed(self.p.per_capita, self.p.growth_year, ctx)
+        full = hh.registered * hh.size * per_capita / 12.0
         paid = ctx.budget.pay("support", full * ctx.levels[self.name])
         self.withhold(hh, ctx, full)  # a cut is a loss every month it lasts
         inc.add("public", paid)

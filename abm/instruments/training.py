@@ -35,7 +35,8 @@ class Training(Instrument):
         self.invited = 0
         self.trained = 0
 
-    def allocate(self, hh, level: float) -> dict[str, float]:
+    def allocate(self, hh, ctx) -> dict[str, float]:
+        level = ctx.levels[self.name]
         p = self.p
         return {"training": p.seats_per_1000 * hh.n / 1000.0 * p.cost_per_seat * level}
 
