@@ -183,25 +183,28 @@ def run_batch(plan: Plan, out_dir: str | Path, *, workers: int | None = None,
     t0 = time.monotonic()
     store = ExperimentDir(out_dir)
     store.check(plan)
-    done_before = store.done_ids()
-    todo = [r for r in plan.runs if r.run_id not in done_before]
-    progress = progress or make_progress()
-    done = failed = 0
-    own = client is None
-    cluster = None
-    if todo and own:
-        client, cluster = open_client(workers, scheduler)
-    try:
-        store.freeze(plan, plan.source.read_text(encoding="utf-8"))
+    # One driver per folder for the whole batch: a second one exits 2 naming this one.
+    with store.lock():
+        store.check(plan)  # again, holding the lock: another driver may have frozen it
         store.clean_tmp()
-        progress.start(len(plan.runs), len(todo))
-        if todo:
-            done, failed = _collect(client, plan, todo, store, progress)
-    finally:
-        progress.close()
-        if own and client is not None:
-            _close(client, cluster)
-    store.combine(plan)
+        done_before = store.verified_done(plan)  # damaged or foreign files are moved aside
+        todo = [r for r in plan.runs if r.run_id not in done_before]
+        progress = progress or make_progress()
+        done = failed = 0
+        own = client is None
+        cluster = None
+        if todo and own:
+            client, cluster = open_client(workers, scheduler)
+        try:
+            store.freeze(plan, plan.source.read_text(encoding="utf-8"))
+            progress.start(len(plan.runs), len(todo))
+            if todo:
+                done, failed = _collect(client, plan, todo, store, progress)
+        finally:
+            progress.close()
+            if own and client is not None:
+                _close(client, cluster)
+        store.combine(plan)
     return BatchOutcome(len(plan.runs), len(plan.runs) - len(todo), done, failed,
                         time.monotonic() - t0, Path(out_dir))
 
@@ -225,7 +228,7 @@ def _collect(client: Any, plan: Plan, todo: list[RunSpec], store: ExperimentDir,
         spec = by_key[fut.key]
         if fut.status == "finished":
             payload = fut.result()
-            store.write_run(spec, payload["table"], payload["headline"])
+            store.write_run(spec, payload["table"], payload["headline"], plan.fingerprint)
             done += 1
         elif fut.status == "error":
             exc = fut.exception()
