@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from abm.config import ConfigError
 from abm.experiments.design import Plan, RunSpec
 from abm.experiments.store import ExperimentDir
 
-__all__ = ["BatchOutcome", "run_batch", "default_workers", "default_out_dir",
+__all__ = ["BatchOutcome", "run_batch", "default_workers", "default_out_dir", "check_scheduler",
            "PlainProgress", "RichProgress", "ALLOWED_FAILURES"]
 
 # How many worker deaths one run may cause before Dask gives up on it (KilledWorker).
@@ -142,10 +143,13 @@ def open_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
+        check_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise ConfigError("--scheduler", scheduler, f"cannot connect: {exc}") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError("--scheduler", scheduler, f"cannot connect: "
+                              f"{str(exc).splitlines()[0][:160] if str(exc) else exc!r}"
+                              ) from None
         if not client.scheduler_info().get("workers"):
             print(f"batch: no workers on {scheduler} yet; runs start when one joins",
                   file=sys.stderr, flush=True)
@@ -164,6 +168,19 @@ def open_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
                                host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                silence_logs=logging.CRITICAL)  # failures: see _collect
     return Client(cluster), cluster
+
+
+SCHEDULER_RE = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})")
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse (exit 2) a scheduler address that is not ``tcp://HOST:PORT`` (or tls://)."""
+    m = SCHEDULER_RE.fullmatch(address)
+    if m is None or not 1 <= int(m.group(3)) <= 65535:
+        from abm.yamlio import short
+
+        raise ConfigError("--scheduler", short(address)[1:-1], "expected tcp://HOST:PORT "
+                          "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786")
 
 
 def _close(client: Any, cluster: Any) -> None:
