@@ -228,10 +228,11 @@ def parse_whole_number(value: Any) -> int:
     """An integer from decimal digits (``"12"``, ``"-3"``); ValueError for anything else
     (``"yes"``, ``"1:00"``, ``"0x10"``, ``"1.0"``, ``True``)."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a whole number (got {short(value)})")
+        raise ValueError(f"expected a whole number (an integer; got {short(value)})")
     if isinstance(value, int):
         return value
     text = str(value).strip()
     if len(text) > 40 or not _WHOLE.fullmatch(text):
-        raise ValueError(f"expected a whole number in decimal digits (got {short(str(value))})")
+        raise ValueError(f"expected a whole number (an integer in decimal digits; got "
+                         f"{short(str(value))})")
     return int(text, 10)
