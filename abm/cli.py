@@ -171,11 +171,16 @@ def _int_or_none(value: str | None, flag: str) -> int | None:
 def viz(
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8765,
+    allow_origin: Annotated[list[str] | None, typer.Option(
+        "--allow-origin", help="Also accept pages from this origin, e.g. "
+        "https://lab.example.org (repeatable; * for any)")] = None,
+    max_sessions: Annotated[int, typer.Option(
+        help="Pages (browser tabs) open at once")] = 8,
 ) -> None:
     """Serve the browser page (offline; open http://HOST:PORT)."""
     from viz.server import serve  # lazily: abm never imports viz at import time
 
-    serve(host, port)
+    serve(host, port, allow_origin or [], max_sessions)
 
 
 MAX_MESSAGE = 400
