@@ -146,6 +146,10 @@ def attribute(
         from abm.experiments.engine import check_scheduler
 
         check_scheduler(scheduler)
+    from abm.runner import check_writable
+
+    check_writable(Path(out) if out else  # before any work; default as in abm.attribution
+                   Path("experiments_out") / f"attribution-{Path(config).stem}")
     from abm.attribution import run_attribution
 
     run_attribution(config, seeds=seeds, households=_int_or_none(households, "--households"),

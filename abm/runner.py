@@ -162,18 +162,26 @@ def check_out_dir(out_dir: Path, overwrite: bool = False) -> None:
         if names and not overwrite:
             raise ConfigError("--out", where, "holds a finished run; pass --overwrite to "
                               "replace it, or choose another folder")
-        probe_in = out_dir.resolve().parent
-    else:
-        probe_in = out_dir.absolute().parent
-        while not probe_in.exists() and probe_in != probe_in.parent:
-            probe_in = probe_in.parent
-        if not probe_in.is_dir():
-            raise ConfigError("--out", where, f"{probe_in} is not a folder")
+    check_writable(out_dir.resolve().parent if out_dir.exists() else out_dir, where)
+
+
+def check_writable(folder: Path, label: str | None = None) -> None:
+    """Refuse (ConfigError, exit 2) a folder that cannot be created or written, by
+    creating and removing a hidden folder in it or in its nearest existing parent."""
+    from abm.config import ConfigError
+
+    folder = Path(folder)
+    label = label or str(folder)
+    probe_in = folder if folder.is_dir() else folder.absolute().parent
+    while not probe_in.exists() and probe_in != probe_in.parent:
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise ConfigError("--out", label, f"{probe_in} is not a folder")
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".abm-probe-", dir=probe_in))
     except OSError as exc:
-        raise ConfigError("--out", where, f"cannot write there ({exc.strerror or exc})"
-                          ) from None
+        raise ConfigError("--out", label, f"cannot write there "
+                          f"({exc.strerror or exc})") from None
 
 
 def clean_stale_tmp(out_dir: Path) -> None:

@@ -215,9 +215,18 @@ def test_output_folder_cannot_be_written_exits_2_before_any_work(tmp_path: Path,
         assert f"--out: {out}: " in one_error_line(capsys.readouterr().err)
     exp = tmp_path / "e.yaml"
     exp.write_text(yaml.safe_dump({"base": str(BASE), "months": 2, "households": 100}))
-    # abm batch checks the folder (and takes its lock) before it starts any worker.
+    # abm batch and abm attribute check the folder before they start any worker.
     assert main(["batch", str(exp), "--out", "/proc/abm-batch"]) == 2
-    assert "--out: /proc/abm-batch: cannot create the folder" in capsys.readouterr().err
+    assert "--out: /proc/abm-batch: cannot write there" in one_error_line(
+        capsys.readouterr().err)
+    assert main(["attribute", str(BASE), "--seeds", "1", "--out", "/proc/abm-attr"]) == 2
+    assert "--out: /proc/abm-attr: cannot write there" in one_error_line(
+        capsys.readouterr().err)
+    # The batch lock refuses too, when run_batch is called directly.
+    from abm.experiments.engine import run_batch
+
+    with pytest.raises(ConfigError, match="cannot create the folder"):
+        run_batch(load_plan(exp), "/proc/abm-batch")
 
 
 def test_existing_run_is_kept_unless_overwrite_and_stale_tmp_is_cleaned(tmp_path: Path,

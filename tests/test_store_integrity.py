@@ -92,7 +92,7 @@ def test_each_run_file_carries_its_identity_and_a_checksum(tmp_path: Path, clien
     changed = table.set_column(table.schema.get_field_index("poverty_rate"), "poverty_rate",
                                pa.array([values[0], values[1] + 1e-12]))
     assert table_digest(changed) != meta["checksum"]
-    assert not (out / LOCK_NAME).read_text().strip()  # released: no holder left behind
+    assert not (out / LOCK_NAME).exists()  # released: no holder left behind
 
 
 # ------------------------------------------------------------ damaged files
@@ -206,7 +206,7 @@ HOLDER = textwrap.dedent("""
 """)
 
 SLOW_DRIVER = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     import pandas as pd
     import abm.experiments.worker as worker
     from distributed import Client
@@ -214,13 +214,18 @@ SLOW_DRIVER = textwrap.dedent("""
     from abm.experiments.engine import PlainProgress, run_batch
 
     def slow(config, outputs):
-        time.sleep(0.3)
+        # Replicate 0 finishes at once; the others wait until the test opens the gate.
+        if config["run"]["seed"] != FIRST:
+            while not os.path.exists(sys.argv[3]):
+                time.sleep(0.05)
         seed = config["run"]["seed"]
         table = pd.DataFrame({"month": [0, 1], "poverty_rate": [0.1, (seed % 1000) / 1000]})
         return {"table": table, "headline": {}}
 
     worker.execute_run = slow
-    with Client(processes=False, n_workers=1, threads_per_worker=1,
+    FIRST = load_plan(sys.argv[1]).runs[0].seed
+    # Enough threads for every run at once: the gated ones cannot hold up the others.
+    with Client(processes=False, n_workers=1, threads_per_worker=8,
                 dashboard_address="127.0.0.1:0") as client:
         run_batch(load_plan(sys.argv[1]), sys.argv[2], client=client,
                   progress=PlainProgress(interval=1e9))
@@ -246,10 +251,12 @@ def test_a_second_driver_exits_2_naming_the_first(tmp_path: Path, capsys):
     exp_a = write_experiment(tmp_path, "a.yaml", seed=5)
     exp_b = write_experiment(tmp_path, "b.yaml", seed=6)
     out = tmp_path / "out"
-    a = start(SLOW_DRIVER, str(exp_a), str(out))
+    gate = tmp_path / "gate"
+    a = start(SLOW_DRIVER, str(exp_a), str(out), str(gate))
     try:
-        wait_until(lambda: len(list((out / "runs").glob("*.parquet"))) >= 1
-                   if (out / "runs").is_dir() else False, a, "a finished run")
+        # Replicate 0 of both grid points is written; the other runs wait at the gate.
+        wait_until(lambda: len(list((out / "runs").glob("*.parquet"))) >= 2
+                   if (out / "runs").is_dir() else False, a, "the ungated runs")
         before = sorted(p.name for p in out.rglob("*") if ".tmp-" not in p.name)
         # The same experiment: passes the freeze check, stopped by the lock.
         assert main(["batch", str(exp_a), "--workers", "1", "--out", str(out)]) == 2
@@ -260,7 +267,8 @@ def test_a_second_driver_exits_2_naming_the_first(tmp_path: Path, capsys):
         assert main(["batch", str(exp_b), "--workers", "1", "--out", str(out)]) == 2
         assert "differs from the experiment frozen" in capsys.readouterr().err
         after = sorted(p.name for p in out.rglob("*") if ".tmp-" not in p.name)
-        assert set(before) <= set(after)  # B removed nothing (A may have added runs)
+        assert after == before  # B wrote and removed nothing
+        gate.touch()  # let A finish
         _, a_err = a.communicate(timeout=120)
         assert a.returncode == 0, a_err
     finally:

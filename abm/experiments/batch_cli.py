@@ -27,6 +27,9 @@ def run_batch_command(experiment: str, *, workers: int | None, scheduler: str | 
     plan = load_plan(experiment, max_runs or MAX_RUNS)  # ConfigError -> exit 2, nothing written
     out_dir = Path(out) if out else default_out_dir(experiment)
     ExperimentDir(out_dir).check(plan)  # another experiment there -> exit 2
+    from abm.runner import check_writable
+
+    check_writable(out_dir)  # before any worker starts -> exit 2
     where = (f"with {scheduler}" if scheduler
              else f"on {workers or default_workers()} local worker(s)")
     print(f"{plan.name}: {len(plan.runs)} runs ({len(plan.experiment.scenarios)} scenario(s)"

@@ -180,15 +180,17 @@ class FolderLock:
         os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
 
     def release(self) -> None:
-        """Drop the lock; remove the lock file (and folders made for it) if nothing else
-        was written, so a refused or failed start leaves no trace."""
+        """Drop the lock and remove the lock file (a clean exit leaves no holder behind),
+        and the folders made for it if nothing else was written there, so a refused or
+        failed start leaves no trace. A killed driver leaves the file, naming it."""
         if self.fd is None:
             return
         fd, self.fd = self.fd, None
         try:
-            os.ftruncate(fd, 0)  # a clean exit leaves no holder behind
-            if self._nothing_else_here():
-                self.path.unlink(missing_ok=True)
+            # Unlinked while still held: a driver that opened it meanwhile sees that
+            # the path no longer names its file and takes a fresh one (see acquire).
+            self.path.unlink(missing_ok=True)
+            if self._nothing_here():
                 self._undo_folder()
         finally:
             os.close(fd)
@@ -212,9 +214,9 @@ class FolderLock:
                                   f"({exc.strerror or exc})") from None
             self.created.append(f)
 
-    def _nothing_else_here(self) -> bool:
+    def _nothing_here(self) -> bool:
         try:
-            return {p.name for p in self.root.iterdir()} <= {LOCK_NAME}
+            return not any(self.root.iterdir())
         except OSError:
             return False
 
