@@ -49,18 +49,24 @@ def run(
         "--set", help="Override a parameter: dotted.key=VALUE (repeatable)")] = None,
     out: Annotated[str | None, typer.Option(help="Output folder "
                                             "(default runs/<config>-seed<seed>)")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace a finished run already in the output folder")] = False,
 ) -> None:
     """Run one county and write timeseries, events, config, summary and a PNG."""
     from abm.config import load_config
 
     cfg = load_config(config, set_, seed=seed, months=months, households=households)
-    out_dir = Path(out) if out else None
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError("--out", str(out_dir), "exists and is not a folder")
 
-    from abm.runner import default_out_dir, simulate, stderr_is_terminal, write_outputs
+    from abm.runner import (
+        check_out_dir,
+        default_out_dir,
+        simulate,
+        stderr_is_terminal,
+        write_outputs,
+    )
 
-    out_dir = out_dir or default_out_dir(config, cfg.run.seed)
+    out_dir = Path(out) if out else default_out_dir(config, cfg.run.seed)
+    check_out_dir(out_dir, overwrite)  # before any work: exit 2, nothing written
     t0 = time.perf_counter()
     if stderr_is_terminal():
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -73,7 +79,7 @@ def run(
             result = simulate(cfg, progress=lambda k, n: bar.update(task, completed=k))
     else:
         result = simulate(cfg)
-    write_outputs(result, out_dir)
+    write_outputs(result, out_dir, overwrite)
     h = result.summary["headline"]
     typer.echo(
         f"{cfg.county.name}: {cfg.run.households:,} households x {cfg.run.months} months, "
@@ -95,13 +101,17 @@ def batch(
         help="Use an existing Dask cluster: tcp://HOST:PORT")] = None,
     out: Annotated[str | None, typer.Option(
         help="Experiment folder (default experiments_out/<experiment>)")] = None,
+    max_runs: Annotated[int | None, typer.Option(
+        min=1, help="Allow an experiment of more runs than the default limit (100,000)")
+    ] = None,
 ) -> None:
     """Run an experiment on Dask; re-running the same command does only the missing runs."""
     if workers is not None and scheduler is not None:
         fail("--workers and --scheduler: give one or the other")
     from abm.experiments.batch_cli import run_batch_command
 
-    code = run_batch_command(experiment, workers=workers, scheduler=scheduler, out=out)
+    code = run_batch_command(experiment, workers=workers, scheduler=scheduler, out=out,
+                             max_runs=max_runs)
     if code:
         raise typer.Exit(code)
 
@@ -132,6 +142,14 @@ def attribute(
     """Split the implementation gap among Smith's four factors (Shapley, 16 x seeds runs)."""
     if workers is not None and scheduler is not None:
         fail("--workers and --scheduler: give one or the other")
+    if scheduler is not None:
+        from abm.experiments.engine import check_scheduler
+
+        check_scheduler(scheduler)
+    from abm.runner import check_writable
+
+    check_writable(Path(out) if out else  # before any work; default as in abm.attribution
+                   Path("experiments_out") / f"attribution-{Path(config).stem}")
     from abm.attribution import run_attribution
 
     run_attribution(config, seeds=seeds, households=_int_or_none(households, "--households"),
@@ -142,11 +160,12 @@ def attribute(
 def _int_or_none(value: str | None, flag: str) -> int | None:
     if value is None:
         return None
+    from abm.yamlio import parse_whole_number
+
     try:
-        n = int(value)
-    except ValueError:
-        raise ConfigError(flag, flag.lstrip("-"), f"expected a whole number (got {value!r})"
-                          ) from None
+        n = parse_whole_number(value)
+    except ValueError as exc:
+        raise ConfigError(flag, flag.lstrip("-"), str(exc)) from None
     if n < 1:
         raise ConfigError(flag, flag.lstrip("-"), f"must be >= 1 (got {n})")
     return n
@@ -156,11 +175,29 @@ def _int_or_none(value: str | None, flag: str) -> int | None:
 def viz(
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8765,
+    allow_origin: Annotated[list[str] | None, typer.Option(
+        "--allow-origin", help="Also accept pages from this origin, e.g. "
+        "https://lab.example.org (repeatable; * for any)")] = None,
+    max_sessions: Annotated[int, typer.Option(
+        help="Pages (browser tabs) open at once")] = 8,
 ) -> None:
     """Serve the browser page (offline; open http://HOST:PORT)."""
     from viz.server import serve  # lazily: abm never imports viz at import time
 
-    serve(host, port)
+    serve(host, port, allow_origin or [], max_sessions)
+
+
+MAX_MESSAGE = 400
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """An error as one line of at most ``limit`` characters: a long value quoted in
+    the middle is cut, keeping the start (file, key) and the end (what is allowed)."""
+    text = " ".join(text.splitlines())
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[:limit - tail - 5]} ... {text[-tail:]}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,16 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns a command's typer.Exit code instead of
         # raising it.
         code = cmd.main(args=argv, prog_name="abm", standalone_mode=False)
-    except ConfigError as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
-        return 2
-    except BadInput as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
+    except (ConfigError, BadInput) as exc:
+        print(f"abm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except click.NoArgsIsHelpError:
         return 0
     except click.UsageError as exc:
-        print(f"abm: error: {exc.format_message()}", file=sys.stderr)
+        print(f"abm: error: {one_line(exc.format_message())}", file=sys.stderr)
         return 2
     except typer.Abort:
         print("abm: aborted", file=sys.stderr)

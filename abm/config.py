@@ -594,9 +594,11 @@ class Config(Section):
                 "population.p_child + population.p_elderly_member must not exceed 1"
             )
         sectors = self.industry.sectors
-        if not sectors or any(v < 0 for v in sectors.values()) or sum(sectors.values()) <= 0:
-            raise ValueError("industry.sectors must map sector names to non-negative shares "
-                             "with a positive sum")
+        total = sum(sectors.values())  # NaN fails every comparison below
+        if (not sectors or any(not 0 <= v < float("inf") for v in sectors.values())
+                or not 0 < total < float("inf")):
+            raise ValueError("industry.sectors must map sector names to finite, non-negative "
+                             "shares with a positive, finite sum")
         for i, shock in enumerate(self.shocks.price_shocks):
             if shock.sector not in sectors:
                 raise ValueError(f"shocks.price_shocks.{i}.sector: {shock.sector!r} is not a "
@@ -668,21 +670,23 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
 
 
 def read_yaml_mapping(path: Path, top: str = "a mapping of sections") -> dict[str, Any]:
-    """Read a YAML file whose top level is a mapping; ConfigError on any problem."""
+    """Read a YAML file whose top level is a mapping; ConfigError on any problem.
+
+    Regular files only, with limits on size, nesting and aliases, and no duplicate
+    keys (see :mod:`abm.yamlio`).
+    """
+    from abm.yamlio import YamlInputError, read_yaml_file
+
     source = str(path)
-    if not path.exists():
-        raise ConfigError(source, "", "file not found")
-    if path.is_dir():
-        raise ConfigError(source, "", "is a directory, expected a YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml_file(path)
+    except YamlInputError as exc:
+        raise ConfigError(source, exc.where, exc.message) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
         problem = getattr(exc, "problem", None) or "malformed YAML"
         raise ConfigError(source, where, f"malformed YAML: {problem}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(source, "", "not a UTF-8 text file") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -707,19 +711,24 @@ def _known_key(path: list[str]) -> bool:
 
 
 def apply_overrides(data: dict[str, Any], sets: list[str], source: str = "--set") -> dict:
-    """Apply ``dotted.key=value`` strings; values are parsed as YAML scalars."""
+    """Apply ``dotted.key=value`` strings; values are read as YAML 1.2 core scalars
+    (``abm.yamlio.parse_value``: ``yes``, ``1:00`` or ``0x10`` stay text)."""
+    from abm.yamlio import YamlInputError, parse_value, short
+
     out = copy.deepcopy(data)
     for item in sets:
         if "=" not in item:
-            raise ConfigError(source, item, "expected dotted.key=VALUE")
+            raise ConfigError(source, short(item)[1:-1], "expected dotted.key=VALUE")
         key, raw = item.split("=", 1)
         key = key.strip()
         parts = key.split(".")
         if not _known_key(parts):
-            raise ConfigError(source, key, "no such parameter; see docs/parameters.md "
-                              "for the keys")
+            raise ConfigError(source, short(key)[1:-1], "no such parameter; see "
+                              "docs/parameters.md for the keys")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else raw
+            value = parse_value(raw) if raw.strip() else raw
+        except YamlInputError as exc:
+            raise ConfigError(source, key, exc.message) from None
         except yaml.YAMLError:
             value = raw
         node = out
@@ -742,11 +751,17 @@ def load_config(
     """Load a YAML config, apply overrides and validate everything once."""
     data: dict[str, Any] = {} if path is None else read_yaml_mapping(Path(path))
     source = "<defaults>" if path is None else str(path)
+    from abm.yamlio import parse_whole_number
+
     overrides = list(sets or [])
     flags = {}
     for name, val in (("seed", seed), ("months", months), ("households", households)):
         if val is not None:
-            overrides.append(f"run.{name}={val}")
+            try:
+                number = parse_whole_number(val)
+            except ValueError as exc:
+                raise ConfigError(f"--{name}", f"run.{name}", str(exc)) from None
+            overrides.append(f"run.{name}={number}")
             flags[f"run.{name}"] = f"--{name}"
     data = apply_overrides(data, overrides, source="--set") if overrides else data
     try:

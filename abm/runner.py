@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import platform
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,14 +126,88 @@ def _version(pkg: str) -> str:
         return "unknown"
 
 
-def write_outputs(result: RunResult, out_dir: Path) -> Path:
-    """Write all files to a temporary folder, then move them into ``out_dir``.
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    A crash while writing leaves ``out_dir`` as it was.
+
+def check_out_dir(out_dir: Path, overwrite: bool = False) -> None:
+    """Refuse an output folder before any work (ConfigError, exit 2).
+
+    Refused: a path that is not a folder; a folder holding anything but the files of
+    a run (never mixed or deleted); a finished run unless ``overwrite``; a place that
+    cannot be written (checked by creating and removing a hidden folder there).
+    """
+    from abm.config import ConfigError
+
+    out_dir = Path(out_dir)
+    where = str(out_dir)
+    if out_dir.exists() or out_dir.is_symlink():
+        if not out_dir.is_dir():
+            raise ConfigError("--out", where, "exists and is not a folder")
+        try:
+            names = sorted(p.name for p in out_dir.iterdir())
+        except OSError as exc:
+            raise ConfigError("--out", where, f"cannot be read ({exc.strerror})") from None
+        others = [n for n in names if n not in OUTPUT_FILES]
+        if others:
+            listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise ConfigError("--out", where, f"holds files that are not from abm run "
+                              f"({listed}); choose an empty or new folder")
+        if names and not overwrite:
+            raise ConfigError("--out", where, "holds a finished run; pass --overwrite to "
+                              "replace it, or choose another folder")
+    check_writable(out_dir.resolve().parent if out_dir.exists() else out_dir, where)
+
+
+def check_writable(folder: Path, label: str | None = None) -> None:
+    """Refuse (ConfigError, exit 2) a folder that cannot be created or written, by
+    creating and removing a hidden folder in it or in its nearest existing parent."""
+    from abm.config import ConfigError
+
+    folder = Path(folder)
+    label = label or str(folder)
+    probe_in = folder if folder.is_dir() else folder.absolute().parent
+    while not probe_in.exists() and probe_in != probe_in.parent:
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise ConfigError("--out", label, f"{probe_in} is not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".abm-probe-", dir=probe_in))
+    except OSError as exc:
+        raise ConfigError("--out", label, f"cannot write there "
+                          f"({exc.strerror or exc})") from None
+
+
+def clean_stale_tmp(out_dir: Path) -> None:
+    """Remove hidden ``.<name>.tmp-PID`` / ``.old-PID`` folders of writers that are gone."""
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    if not parent.is_dir():
+        return
+    for kind in ("tmp", "old"):
+        for p in parent.glob(f".{glob.escape(out_dir.name)}.{kind}-*"):
+            pid = p.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False) -> Path:
+    """Write all files to a temporary folder, then move it into place as ``out_dir``.
+
+    A crash while writing leaves ``out_dir`` as it was (and a hidden ``.tmp-PID``
+    folder that the next write to the same place removes). With ``overwrite`` a
+    folder holding a previous run is replaced as a whole.
     """
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_tmp(out_dir)
     tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -147,12 +223,14 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
 
         plot_main_series(result.timeseries, tmp / "main_series.png",
                          title=f"{result.config.county.name}, seed {result.config.run.seed}")
-        if out_dir.exists():
-            for name in OUTPUT_FILES:
-                os.replace(tmp / name, out_dir / name)
-            tmp.rmdir()
-        else:
+        check_out_dir(out_dir, overwrite)  # again: the folder may have changed meanwhile
+        if out_dir.is_dir() and any(out_dir.iterdir()):
+            old = parent / f".{out_dir.name}.old-{os.getpid()}"
+            os.replace(out_dir, old)
             os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)  # also replaces an empty folder
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -36,12 +36,14 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-def test_rerun_into_existing_folder_replaces_files(tmp_path):
+def test_rerun_into_existing_folder_replaces_files_with_overwrite(tmp_path):
     out = tmp_path / "run"
     args = ["run", "configs/baseline.yaml", "--households", "300", "--months", "3"]
     assert main([*args, "--seed", "1", "--out", str(out)]) == 0
     first = (out / "timeseries.parquet").read_bytes()
-    assert main([*args, "--seed", "2", "--out", str(out)]) == 0
+    assert main([*args, "--seed", "2", "--out", str(out)]) == 2  # kept without --overwrite
+    assert (out / "timeseries.parquet").read_bytes() == first
+    assert main([*args, "--seed", "2", "--out", str(out), "--overwrite"]) == 0
     assert (out / "timeseries.parquet").read_bytes() != first
 
 

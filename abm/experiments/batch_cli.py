@@ -11,14 +11,25 @@ __all__ = ["run_batch_command", "run_report_command"]
 
 
 def run_batch_command(experiment: str, *, workers: int | None, scheduler: str | None,
-                      out: str | None) -> int:
+                      out: str | None, max_runs: int | None = None) -> int:
     """Validate, freeze and run an experiment; returns the exit code (1 if runs failed)."""
-    from abm.experiments.engine import default_out_dir, default_workers, run_batch
+    from abm.experiments.design import MAX_RUNS
+    from abm.experiments.engine import (
+        check_scheduler,
+        default_out_dir,
+        default_workers,
+        run_batch,
+    )
     from abm.experiments.store import ExperimentDir
 
-    plan = load_plan(experiment)  # ConfigError -> exit 2, nothing written
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    plan = load_plan(experiment, max_runs or MAX_RUNS)  # ConfigError -> exit 2, nothing written
     out_dir = Path(out) if out else default_out_dir(experiment)
     ExperimentDir(out_dir).check(plan)  # another experiment there -> exit 2
+    from abm.runner import check_writable
+
+    check_writable(out_dir)  # before any worker starts -> exit 2
     where = (f"with {scheduler}" if scheduler
              else f"on {workers or default_workers()} local worker(s)")
     print(f"{plan.name}: {len(plan.runs)} runs ({len(plan.experiment.scenarios)} scenario(s)"

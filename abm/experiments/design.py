@@ -34,9 +34,12 @@ from abm.experiments.spec import (
 from abm.rng import name_key
 
 __all__ = ["RunSpec", "Plan", "build_plan", "load_plan", "run_seed", "run_id",
-           "grid_points", "sample_design", "expand_range"]
+           "grid_points", "sample_design", "expand_range", "count_runs", "MAX_RUNS"]
 
 ID_COLUMNS = ["run_id", "scenario", "point", "replicate", "seed"]
+# Runs a plan may hold unless ``abm batch --max-runs`` allows more. Each planned run
+# holds its resolved config (about 9 KB), so 100,000 runs take about 1 GB to plan.
+MAX_RUNS = 100_000
 
 
 @dataclass(frozen=True)
@@ -102,13 +105,37 @@ def _tidy(x: float) -> float:
     return float(f"{x:.12g}")
 
 
+def range_length(r: RangeSpec) -> int:
+    """How many values :func:`expand_range` gives, without making them."""
+    if r.num is not None:
+        return r.num
+    assert r.step is not None
+    return math.floor((r.stop - r.start) / r.step + 1e-9) + 1
+
+
+def count_points(exp: Experiment) -> int:
+    """Design points of ``exp``, counted without making them."""
+    if exp.design is not None:
+        d, n = len(exp.design.parameters), exp.design.n
+        if exp.design.method == "lhs":
+            return n
+        if exp.design.method == "sobol":
+            return n * (2 * d + 2 if exp.design.calc_second_order else d + 2)
+        return n * (d + 1)
+    return math.prod(range_length(v) if isinstance(v, RangeSpec) else len(v)
+                     for v in exp.factors.values())
+
+
+def count_runs(exp: Experiment) -> int:
+    """Runs of ``exp``: scenarios x design points x replicates."""
+    return len(exp.scenarios) * count_points(exp) * exp.replicates
+
+
 def expand_range(r: RangeSpec) -> list[float]:
     """Values from start to stop inclusive, by step or as num evenly spaced values."""
     if r.num is not None:
         return [_tidy(v) for v in np.linspace(r.start, r.stop, r.num)]
-    assert r.step is not None
-    count = math.floor((r.stop - r.start) / r.step + 1e-9) + 1
-    return [_tidy(r.start + k * r.step) for k in range(count)]
+    return [_tidy(r.start + k * r.step) for k in range(range_length(r))]
 
 
 def grid_points(factors: dict[str, list[Any] | RangeSpec]) -> list[dict[str, Any]]:
@@ -276,9 +303,18 @@ def _fingerprint(exp: Experiment, base_config: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------- plans
-def build_plan(exp: Experiment, source: Path) -> Plan:
-    """Resolve and validate every run of ``exp`` (read from ``source``); nothing is written."""
+def build_plan(exp: Experiment, source: Path, max_runs: int = MAX_RUNS) -> Plan:
+    """Resolve and validate every run of ``exp`` (read from ``source``); nothing is written.
+
+    An experiment of more than ``max_runs`` runs is refused before any is planned.
+    """
     src = str(source)
+    total = count_runs(exp)
+    if total > max_runs:
+        raise ConfigError(src, "", f"asks for {total:,} runs ({len(exp.scenarios)} "
+                          f"scenario(s) x {count_points(exp):,} point(s) x {exp.replicates} "
+                          f"replicate(s)); the limit is {max_runs:,}. Make it smaller, or "
+                          f"allow it with --max-runs {total}")
     base_path = source.parent / exp.base
     base_raw = read_yaml_mapping(base_path)
     base_config = config_from_dict(base_raw, str(base_path)).model_dump(mode="json")
@@ -300,7 +336,7 @@ def build_plan(exp: Experiment, source: Path) -> Plan:
                 _fingerprint(exp, base_config))
 
 
-def load_plan(path: str | Path) -> Plan:
+def load_plan(path: str | Path, max_runs: int = MAX_RUNS) -> Plan:
     """Load an experiment file and resolve it into a validated plan."""
     source = Path(path)
-    return build_plan(load_experiment(source), source)
+    return build_plan(load_experiment(source), source, max_runs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from abm.config import ConfigError
 from abm.experiments.design import Plan, RunSpec
 from abm.experiments.store import ExperimentDir
 
-__all__ = ["BatchOutcome", "run_batch", "default_workers", "default_out_dir",
+__all__ = ["BatchOutcome", "run_batch", "default_workers", "default_out_dir", "check_scheduler",
            "PlainProgress", "RichProgress", "ALLOWED_FAILURES"]
 
 # How many worker deaths one run may cause before Dask gives up on it (KilledWorker).
@@ -142,10 +143,13 @@ def open_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
+        check_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise ConfigError("--scheduler", scheduler, f"cannot connect: {exc}") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError("--scheduler", scheduler, f"cannot connect: "
+                              f"{str(exc).splitlines()[0][:160] if str(exc) else exc!r}"
+                              ) from None
         if not client.scheduler_info().get("workers"):
             print(f"batch: no workers on {scheduler} yet; runs start when one joins",
                   file=sys.stderr, flush=True)
@@ -166,6 +170,19 @@ def open_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
     return Client(cluster), cluster
 
 
+SCHEDULER_RE = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})")
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse (exit 2) a scheduler address that is not ``tcp://HOST:PORT`` (or tls://)."""
+    m = SCHEDULER_RE.fullmatch(address)
+    if m is None or not 1 <= int(m.group(3)) <= 65535:
+        from abm.yamlio import short
+
+        raise ConfigError("--scheduler", short(address)[1:-1], "expected tcp://HOST:PORT "
+                          "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786")
+
+
 def _close(client: Any, cluster: Any) -> None:
     client.close()
     if cluster is not None:
@@ -183,25 +200,28 @@ def run_batch(plan: Plan, out_dir: str | Path, *, workers: int | None = None,
     t0 = time.monotonic()
     store = ExperimentDir(out_dir)
     store.check(plan)
-    done_before = store.done_ids()
-    todo = [r for r in plan.runs if r.run_id not in done_before]
-    progress = progress or make_progress()
-    done = failed = 0
-    own = client is None
-    cluster = None
-    if todo and own:
-        client, cluster = open_client(workers, scheduler)
-    try:
-        store.freeze(plan, plan.source.read_text(encoding="utf-8"))
+    # One driver per folder for the whole batch: a second one exits 2 naming this one.
+    with store.lock():
+        store.check(plan)  # again, holding the lock: another driver may have frozen it
         store.clean_tmp()
-        progress.start(len(plan.runs), len(todo))
-        if todo:
-            done, failed = _collect(client, plan, todo, store, progress)
-    finally:
-        progress.close()
-        if own and client is not None:
-            _close(client, cluster)
-    store.combine(plan)
+        done_before = store.verified_done(plan)  # damaged or foreign files are moved aside
+        todo = [r for r in plan.runs if r.run_id not in done_before]
+        progress = progress or make_progress()
+        done = failed = 0
+        own = client is None
+        cluster = None
+        if todo and own:
+            client, cluster = open_client(workers, scheduler)
+        try:
+            store.freeze(plan, plan.source.read_text(encoding="utf-8"))
+            progress.start(len(plan.runs), len(todo))
+            if todo:
+                done, failed = _collect(client, plan, todo, store, progress)
+        finally:
+            progress.close()
+            if own and client is not None:
+                _close(client, cluster)
+        store.combine(plan)
     return BatchOutcome(len(plan.runs), len(plan.runs) - len(todo), done, failed,
                         time.monotonic() - t0, Path(out_dir))
 
@@ -225,7 +245,7 @@ def _collect(client: Any, plan: Plan, todo: list[RunSpec], store: ExperimentDir,
         spec = by_key[fut.key]
         if fut.status == "finished":
             payload = fut.result()
-            store.write_run(spec, payload["table"], payload["headline"])
+            store.write_run(spec, payload["table"], payload["headline"], plan.fingerprint)
             done += 1
         elif fut.status == "error":
             exc = fut.exception()

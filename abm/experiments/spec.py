@@ -25,6 +25,7 @@ from pydantic import (
 
 from abm.config import ConfigError
 from abm.config import read_yaml_mapping as _read_mapping
+from abm.yamlio import short
 
 __all__ = ["Experiment", "RangeSpec", "DesignSpec", "OutputsSpec", "load_experiment",
            "read_yaml_mapping"]
@@ -201,7 +202,7 @@ def _error_from_validation(exc: ValidationError, source: str) -> ConfigError:
     if etype == "extra_forbidden":
         msg = "unknown key; see docs/experiments.md for the keys"
     elif etype not in ("value_error", "missing"):
-        msg = f"{msg.lower()} (got {err.get('input')!r})"
+        msg = f"{msg.lower()} (got {short(err.get('input'))})"
     return ConfigError(source, key, msg)
 
 
