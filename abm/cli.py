@@ -172,6 +172,23 @@ def _int_or_none(value: str | None, flag: str) -> int | None:
 
 
 @app.command()
+def validate(
+    config: Annotated[str | None, typer.Argument(help="YAML config (default: the baseline "
+                                                 "defaults)")] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per scenario")] = 3,
+    households: Annotated[str | None, typer.Option(help="Households per run")] = None,
+    months: Annotated[str | None, typer.Option(help="Months per run (>= 24)")] = None,
+    out: Annotated[str | None, typer.Option(help="Folder (default runs/validation)")] = None,
+) -> None:
+    """The model against the calibration table: validation.md and validation.csv."""
+    from abm.validate import run_validate_command
+
+    out_dir = run_validate_command(config, seeds, _int_or_none(households, "--households"),
+                                   _int_or_none(months, "--months"), out)
+    typer.echo(f"wrote {out_dir}/validation.md and validation.csv")
+
+
+@app.command()
 def viz(
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8765,

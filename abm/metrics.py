@@ -37,6 +37,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     m["n_poor"] = int(poor.sum())
     m["poverty_rate"] = m["n_poor"] / max(n, 1)
     m["poverty_rate_persons"] = float(hh.size[poor].sum()) / max(persons, 1.0)
+    m["n_registered"] = int(hh.registered.sum())
     m["n_poor_registered"] = int((poor & hh.registered).sum())
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
     for ev in (Event.FELL_INTO_POVERTY, Event.RETURNED_TO_POVERTY, Event.EXITED_POVERTY):
@@ -108,4 +109,6 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     m["medical_oop_m"] = float(hh.sp_medical_m.sum())
     m["medical_reimbursed_m"] = float(hh.reimbursed_m.sum())
     m["public_transfers_m"] = float(hh.inc_public_m.sum())
+    m["consumption_m"] = float(hh.sp_consumption_m.sum())
+    m["schooling_m"] = float(hh.sp_schooling_m.sum())
     return m

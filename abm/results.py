@@ -57,6 +57,7 @@ def _core() -> list[Result]:
         Result("poverty_rate", "share of households", "poverty rate", better="lower"),
         Result("poverty_rate_persons", "share of persons", "poverty rate (persons)",
                better="lower"),
+        _count("n_registered", "households registered poor in 2014-2020"),
         _count("n_poor_registered", "poor registered households"),
         Result("poverty_rate_registered", "share of registered households",
                "poverty rate of registered households", better="lower"),
@@ -123,6 +124,9 @@ def _core() -> list[Result]:
         Result("medical_oop_m", "yuan/month", "out-of-pocket medical spending"),
         Result("medical_reimbursed_m", "yuan/month", "medical costs reimbursed"),
         Result("public_transfers_m", "yuan/month", "public transfers received"),
+        Result("consumption_m", "yuan/month", "consumption spending (but medical and "
+               "schooling)"),
+        Result("schooling_m", "yuan/month", "schooling spending"),
     ]
     return r
 
