@@ -528,16 +528,26 @@ class SocialConfig(Section):
 
 
 # ------------------------------------------------------------------------- shocks
+FITTED_EPIDEMIC = ("fitted to the national epidemic quarter: rural income in Q1 2020 +0.9% "
+                   "nominal, net business -7.3%, Q1-Q3 +5.8% (NBS 2020-04-17, 2020-10-19), "
+                   "by abm validate's epidemic rows (an epidemic from January to March)")
+
+
 class EpidemicConfig(Section):
     start_year: int = P(2022, unit="year", doc="Year the epidemic wave begins", ge=2000,
                         le=2100)
     start_month_of_year: int = P(3, unit="month", doc="Month of that year (1-12)", ge=1, le=12)
     dur_months: int = P(0, unit="months", doc="How long migrant work and local business are "
                         "disrupted (0: no epidemic)", ge=0, le=120)
-    idle_migrant_share: float = P(0.5, unit="share", doc="Share of migrants who cannot work "
-                                  "during the epidemic", ge=0, le=1)
-    local_loss_share: float = P(0.3, unit="share", doc="Share of local wage and business "
-                                "income lost", ge=0, le=1)
+    idle_migrant_share: float = P(0.05, unit="share", doc="Share of migrants who cannot "
+                                  "work during the epidemic", ge=0, le=1,
+                                  source=FITTED_EPIDEMIC)
+    local_loss_share: float = P(0.05, unit="share", doc="Share of local wage work and of "
+                                "enterprises' revenue and wages lost", ge=0, le=1,
+                                source=FITTED_EPIDEMIC)
+    farm_loss_share: float = P(0.12, unit="share", doc="Share of farm and household-business "
+                               "income lost (farming mostly continues; small businesses "
+                               "close)", ge=0, le=1, source=FITTED_EPIDEMIC)
 
 
 class PriceShockConfig(Section):

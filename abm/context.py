@@ -40,7 +40,8 @@ class MonthContext:
     disaster_loss: np.ndarray | float = 0.0  # share of farm income lost, per household
     damage_m: np.ndarray | float = 0.0  # repairs due this month, per household
     epidemic_idle: float = 0.0  # share of migrants idled
-    epidemic_local: float = 0.0  # share of local wage and business income lost
+    epidemic_local: float = 0.0  # share of local wage and enterprise income lost
+    epidemic_farm: float = 0.0  # share of farm and household-business income lost
     delay_cost: float = 0.0
     withdrawn: dict[str, float] = field(default_factory=dict)  # name -> share withdrawn
     year: int = 2021  # calendar year (amounts raised each January grow with it)

@@ -205,8 +205,9 @@ class Shocks:
         self.epidemic_months = epidemic_months
         self.n_disasters = 0
 
-    def step(self, month: int) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """(farm loss share, repairs due, migrants idled, local loss) for this month."""
+    def step(self, month: int) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+        """(disaster farm loss share, repairs due, migrants idled, local wage and
+        enterprise loss, epidemic farm loss) for this month."""
         c = self.cfg
         u = self.rng.random(self.county.n_villages)
         strike = (u < c.p_disaster_village_year / 12.0) & (self.disaster_left == 0)
@@ -218,5 +219,6 @@ class Shocks:
         damage = np.where(strike[hv], c.disaster_damage_yuan, 0.0)
         self.disaster_left[hit_v] -= 1
         if month in self.epidemic_months:
-            return loss, damage, c.epidemic.idle_migrant_share, c.epidemic.local_loss_share
-        return loss, damage, 0.0, 0.0
+            e = c.epidemic
+            return loss, damage, e.idle_migrant_share, e.local_loss_share, e.farm_loss_share
+        return loss, damage, 0.0, 0.0, 0.0

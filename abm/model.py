@@ -166,7 +166,7 @@ class CountyModel(mesa.Model):
         each January, the budget."""
         cfg, cal, m = self.config, self.calendar, self.month
         self.markets.step(m)
-        loss, damage, idle, local = self.shocks.step(m)
+        loss, damage, idle, local, farm = self.shocks.step(m)
         lv = self.instruments.levels(cal, m)
         before = self.instruments.levels(cal, m - 1)
         self.budget.new_month()
@@ -188,6 +188,7 @@ class CountyModel(mesa.Model):
             damage_m=damage,
             epidemic_idle=idle,
             epidemic_local=local,
+            epidemic_farm=farm,
             delay_cost=cfg.social.delay_cost,
             withdrawn={i.name: i.withdrawn(cal, m) for i in self.instruments},
             year=cal.year(m),

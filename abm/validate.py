@@ -150,14 +150,14 @@ TARGETS: tuple[Target, ...] = (
     Target("epidemic_q1_income", "income per person in an epidemic's first quarter, "
            "against the same quarter a year before", 0.009, 0.03, "abs",
            "three points: rural Q1 2020 against Q1 2019, nominal", f"{NBS} 2020-04-17",
-           False, "epidemic", lambda ts, ev: _yoy(ts, "income_pc", range(0, 3)), "points"),
+           True, "epidemic", lambda ts, ev: _yoy(ts, "income_pc", range(0, 3)), "points"),
     Target("epidemic_q1_business", "net business income in that quarter, year on year",
            -0.073, 0.05, "abs", "five points: all residents, not only rural",
-           f"{NBS} 2020-04-17", False, "epidemic",
+           f"{NBS} 2020-04-17", True, "epidemic",
            lambda ts, ev: _yoy(ts, "income_pc_business", range(0, 3)), "points"),
     Target("epidemic_q1_q3_income", "income per person over the first three quarters of "
            "the epidemic year, year on year", 0.058, 0.03, "abs", "three points: rural, "
-           "nominal, Q1-Q3 2020", f"{NBS} 2020-10-19", False, "epidemic",
+           "nominal, Q1-Q3 2020", f"{NBS} 2020-10-19", True, "epidemic",
            lambda ts, ev: _yoy(ts, "income_pc", range(0, 9)), "points"),
 )
 

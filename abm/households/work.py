@@ -55,11 +55,13 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f
     farm_priced = farm_trend * ctx.farm_price
     hh.book("market", farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price))
-    keep = (1.0 - ctx.disaster_loss) * (1.0 - ctx.epidemic_local)
+    # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
+    # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
+    keep = (1.0 - ctx.disaster_loss) * (1.0 - ctx.epidemic_farm)
     farm = farm_priced * keep * noise
     hh.book("disaster", farm_priced * ctx.disaster_loss * noise)
-    if ctx.epidemic_local > 0:
-        hh.book("epidemic", farm_priced * (1.0 - ctx.disaster_loss) * ctx.epidemic_local * noise)
+    if ctx.epidemic_farm > 0:
+        hh.book("epidemic", farm_priced * (1.0 - ctx.disaster_loss) * ctx.epidemic_farm * noise)
 
     has_job = (hh.employer >= 0) & (home >= 1)
     enterprise_wage = has_job * cfg.industry.wage_month * wi * (1.0 - ctx.epidemic_local)
