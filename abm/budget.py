@@ -25,6 +25,11 @@ def declared_lines() -> tuple[BudgetLine, ...]:
     return budget_lines() + LINES
 
 
+def payers() -> dict[str, str]:
+    """Budget line -> who pays it, in the budget's order."""
+    return {d.name: d.payer for d in declared_lines()}
+
+
 @dataclass
 class Line:
     payer: str
