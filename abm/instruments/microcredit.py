@@ -54,14 +54,20 @@ class MicrocreditConfig(InstrumentConfig):
                                "stop lending for the year when it is used up", ge=0, le=1,
                                source=ASSUMPTION)
     p_take_up: float = P(0.01, unit="per month", doc="Base chance an eligible household "
-                         "takes a loan (scaled by motivation and trust)", ge=0, le=1,
-                         source=ASSUMPTION)
+                         "takes a loan: p_take_up x motivation x (trust_base + trust)", ge=0,
+                         le=1, source=ASSUMPTION)
+    trust_base: float = P(0.5, unit="-", doc="Added to trust in the chance to take a loan",
+                          ge=0, le=5, source=ASSUMPTION)
     return_year: float = P(0.15, unit="per year", doc="Net yearly return on the invested "
-                           "loan at trend price and middling skills", ge=0, le=2,
-                           source=ASSUMPTION)
+                           "loan at trend price: return_year x (skill_base + skills)", ge=0,
+                           le=2, source=ASSUMPTION)
+    skill_base: float = P(0.5, unit="skill", doc="Added to skills in a venture's return",
+                          ge=0, le=5, source=ASSUMPTION)
     p_venture_failure: float = P(0.01, unit="per month", doc="Chance a financed venture "
-                                 "fails (scaled by 1.5 - skills)", ge=0, le=1,
-                                 source=ASSUMPTION)
+                                 "fails: p_venture_failure x (failure_skill_base - skills)",
+                                 ge=0, le=1, source=ASSUMPTION)
+    failure_skill_base: float = P(1.5, unit="skill", doc="Less skills in a venture's chance "
+                                  "to fail", ge=1, le=5, source=ASSUMPTION)
 
 
 class Microcredit(Instrument):
@@ -130,7 +136,8 @@ class Microcredit(Instrument):
         """This month's return of each household's financed venture (0 without one); with
         ``failed``, what the failed ventures would have returned."""
         active = (hh.loan > 0) & (~hh.venture_ok if failed else hh.venture_ok)
-        return np.where(active, hh.loan * self.p.return_year / 12.0 * (0.5 + hh.skills)
+        return np.where(active, hh.loan * self.p.return_year / 12.0 * (self.p.skill_base
+                                                                       + hh.skills)
                         * farm_price, 0.0)
 
     def income(self, hh, ctx, inc: Income) -> None:
@@ -160,7 +167,7 @@ class Microcredit(Instrument):
         u = self.rng["microcredit"].random((2, hh.n), dtype=np.float32)
         # Ventures fail: a year of their returns is lost.
         active = (hh.loan > 0) & hh.venture_ok
-        fail = active & (u[0] < p.p_venture_failure * (1.5 - hh.skills))
+        fail = active & (u[0] < p.p_venture_failure * (p.failure_skill_base - hh.skills))
         if fail.any():
             hh.venture_ok[fail] = False
             self.n_failed += int(fail.sum())
@@ -186,7 +193,8 @@ class Microcredit(Instrument):
         fund = ctx.budget.lines["microcredit_risk_fund"]
         if lv <= 0 or self.quota_left <= 0 or fund.remaining <= 0:
             return
-        want = self.eligible(hh) & (u[1] < p.p_take_up * hh.motivation * (0.5 + hh.trust))
+        want = self.eligible(hh) & (u[1] < p.p_take_up * hh.motivation
+                                    * (p.trust_base + hh.trust))
         idx = np.flatnonzero(want)
         if idx.size == 0:
             return
