@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
 
 from abm.instruments import registry
-from abm.params import ASSUMPTION, P, Section
+from abm.params import ASSUMPTION, SETTING, P, Section
 
 __all__ = [
     "read_yaml_mapping",
@@ -45,34 +45,39 @@ class ConfigError(ValueError):
 # --------------------------------------------------------------------------- run
 class RunConfig(Section):
     seed: int = P(1, unit="-", doc="Root seed; every phase draws from a stream named after it",
-                  ge=0, le=2**63 - 1)
+                  ge=0, le=2**63 - 1, source=SETTING)
     months: int = P(120, unit="months", doc="Months simulated, from January of start_year",
-                    ge=1, le=600)
-    start_year: int = P(2021, unit="year", doc="Calendar year of month 0", ge=2015, le=2040)
+                    ge=1, le=600, source=SETTING)
+    start_year: int = P(2021, unit="year", doc="Calendar year of month 0", ge=2015, le=2040,
+                        source=SETTING)
     households: int = P(20_000, unit="households", doc="Households in the county",
-                        ge=1, le=2_000_000)
+                        ge=1, le=2_000_000, source=SETTING)
 
 
 # ------------------------------------------------------------------------ county
 class NetworkConfig(Section):
     k_neighbours: int = P(4, unit="ties", doc="Neighbour ties per household in its village "
-                          "(Watts-Strogatz ring lattice degree, even)", ge=0, le=40)
+                          "(Watts-Strogatz ring lattice degree, even)", ge=0, le=40,
+                          source=ASSUMPTION)
     p_rewire: float = P(0.1, unit="probability", doc="Share of neighbour ties rewired at random "
-                        "within the village", ge=0, le=1)
+                        "within the village", ge=0, le=1, source=ASSUMPTION)
     kin_ties_mean: float = P(1.5, unit="ties", doc="Mean kin ties per household within the "
-                             "village (random graph)", ge=0, le=20)
+                             "village (random graph)", ge=0, le=20, source=ASSUMPTION)
     cross_village_ties_mean: float = P(0.3, unit="ties", doc="Mean ties per household to "
                                        "households of other villages in its township", ge=0,
-                                       le=10)
+                                       le=10, source=ASSUMPTION)
 
 
 class CountyConfig(Section):
-    name: str = Field("Baseline county", description="Name shown in reports")
-    n_townships: int = P(10, unit="townships", doc="Townships in the county", ge=1, le=500)
+    name: str = Field("Baseline county", description="Name shown in reports",
+                      json_schema_extra={"source": SETTING})
+    n_townships: int = P(10, unit="townships", doc="Townships in the county", ge=1, le=500,
+                         source=ASSUMPTION)
     villages_per_township: int = P(15, unit="villages", doc="Administrative villages per "
-                                   "township", ge=1, le=500)
+                                   "township", ge=1, le=500, source=ASSUMPTION)
     village_size_sigma: float = P(0.4, unit="log-sd", doc="Spread of village sizes "
-                                  "(lognormal sigma of household counts)", ge=0, le=2)
+                                  "(lognormal sigma of household counts)", ge=0, le=2,
+                                  source=ASSUMPTION)
     network: NetworkConfig = NetworkConfig()
 
 
@@ -104,33 +109,38 @@ class PopulationConfig(Section):
                                    "(1 + Poisson)", ge=1, le=8,
                                    source="rural household size around 3.3 (NBS yearbooks)")
     p_child: float = P(0.22, unit="share", doc="Share of non-head members who are school-age "
-                       "children or younger", ge=0, le=0.9)
+                       "children or younger", ge=0, le=0.9, source=ASSUMPTION)
     p_elderly_member: float = P(0.22, unit="share", doc="Share of other members aged 60+",
-                                ge=0, le=0.9)
-    age_head_mean: float = P(52.0, unit="years", doc="Mean age of household head", ge=20, le=90)
-    age_head_sd: float = P(12.0, unit="years", doc="Spread of household-head age", ge=0, le=30)
+                                ge=0, le=0.9, source=ASSUMPTION)
+    age_head_mean: float = P(52.0, unit="years", doc="Mean age of household head", ge=20, le=90,
+                             source=ASSUMPTION)
+    age_head_sd: float = P(12.0, unit="years", doc="Spread of household-head age", ge=0, le=30,
+                           source=ASSUMPTION)
     land_mean_mu: float = P(6.0, unit="mu", doc="Mean contracted farmland per household",
-                            gt=0, le=200)
+                            gt=0, le=200, source=ASSUMPTION)
     land_sigma: float = P(0.6, unit="log-sd", doc="Spread of farmland (lognormal sigma)",
-                          ge=0, le=3)
+                          ge=0, le=3, source=ASSUMPTION)
     education_mean_years: float = P(7.5, unit="years", doc="Mean schooling of the head",
-                                    ge=0, le=16)
+                                    ge=0, le=16, source=ASSUMPTION)
     p_chronic: float = P(0.20, unit="share", doc="Households with a chronically ill member "
-                         "at start", ge=0, le=1)
+                         "at start", ge=0, le=1, source=ASSUMPTION)
     p_disability: float = P(0.06, unit="share", doc="Households with a disabled member at "
-                            "start", ge=0, le=1)
+                            "start", ge=0, le=1, source=ASSUMPTION)
     p_registered_poor: float = P(0.12, unit="share", doc="Households registered poor at some "
-                                 "time in 2014-2020 (all lifted out by 2020)", ge=0, le=1)
+                                 "time in 2014-2020 (all lifted out by 2020)", ge=0, le=1,
+                                 source=ASSUMPTION)
     disadvantage_loading: float = P(1.1, unit="sd", doc="How strongly registered-poor history "
-                                    "goes with less land, schooling and health", ge=0, le=3)
+                                    "goes with less land, schooling and health", ge=0, le=3,
+                                    source=ASSUMPTION)
     motivation_mean: float = P(0.667, unit="share", doc="Mean motivation (endogenous "
                                "driving force) households return to (Beta, concentration 9)",
-                               ge=0.05, le=0.95)
+                               ge=0.05, le=0.95, source=ASSUMPTION)
     savings_months_mean: float = P(4.0, unit="months", doc="Mean savings at start, in months "
-                                   "of the household's income", ge=0, le=60)
-    p_debt: float = P(0.15, unit="share", doc="Households starting with debt", ge=0, le=1)
+                                   "of the household's income", ge=0, le=60, source=ASSUMPTION)
+    p_debt: float = P(0.15, unit="share", doc="Households starting with debt", ge=0, le=1,
+                      source=ASSUMPTION)
     debt_months_mean: float = P(6.0, unit="months", doc="Mean starting debt of indebted "
-                                "households, in months of income", ge=0, le=120)
+                                "households, in months of income", ge=0, le=120, source=ASSUMPTION)
     education_sd: float = P(2.5, unit="years", doc="Spread of the head's schooling", ge=0,
                             le=10, source=ASSUMPTION)
     skills_base: float = P(0.1, unit="skill", doc="Skill of a head with no schooling", ge=0,
@@ -149,31 +159,34 @@ class HealthConfig(Section):
                        "accident (an inpatient episode) in a healthy household", ge=0, le=1,
                        source="inpatient rate of rural residents, order of magnitude")
     rel_acute_chronic: float = P(2.5, unit="multiplier", doc="Acute risk in households with "
-                                 "a chronic patient", ge=0, le=20)
+                                 "a chronic patient", ge=0, le=20, source=ASSUMPTION)
     rel_acute_per_elderly: float = P(0.5, unit="multiplier", doc="Extra acute risk per "
-                                     "elderly member (added to 1)", ge=0, le=10)
+                                     "elderly member (added to 1)", ge=0, le=10, source=ASSUMPTION)
     dur_acute: float = P(2.0, unit="months", doc="Mean duration of an acute episode", ge=1,
-                         le=24)
+                         le=24, source=ASSUMPTION)
     cost_acute_yuan: float = P(11_000.0, unit="yuan", doc="Mean total cost of an acute "
-                               "episode before reimbursement", ge=0, le=1_000_000)
+                               "episode before reimbursement", ge=0, le=1_000_000,
+                               source=ASSUMPTION)
     cost_acute_sigma: float = P(0.9, unit="log-sd", doc="Spread of acute episode cost",
-                                ge=0, le=3)
+                                ge=0, le=3, source=ASSUMPTION)
     p_sick_is_worker: float = P(0.5, unit="probability", doc="An acute patient is a working "
-                                "member who cannot work during the episode", ge=0, le=1)
+                                "member who cannot work during the episode", ge=0, le=1,
+                                source=ASSUMPTION)
     cost_chronic_month: float = P(250.0, unit="yuan/month", doc="Outpatient and drug cost of "
-                                  "a chronic condition", ge=0, le=100_000)
+                                  "a chronic condition", ge=0, le=100_000, source=ASSUMPTION)
     p_chronic_onset_year: float = P(0.02, unit="per household-year", doc="New chronic "
-                                    "condition", ge=0, le=1)
+                                    "condition", ge=0, le=1, source=ASSUMPTION)
     p_disability_year: float = P(0.004, unit="per household-year", doc="New disability, "
-                                 "which removes a labour unit", ge=0, le=1)
+                                 "which removes a labour unit", ge=0, le=1, source=ASSUMPTION)
     p_acute_to_disability: float = P(0.05, unit="probability", doc="An acute episode leaves "
-                                     "a lasting disability", ge=0, le=1)
+                                     "a lasting disability", ge=0, le=1, source=ASSUMPTION)
     p_retire_year: float = P(0.03, unit="per labour unit-year", doc="A working member ages "
-                             "out of work (rises with the head's age)", ge=0, le=1)
+                             "out of work (rises with the head's age)", ge=0, le=1,
+                             source=ASSUMPTION)
     p_child_to_labour_year: float = P(0.08, unit="per child-year", doc="A child comes of "
-                                      "working age", ge=0, le=1)
+                                      "working age", ge=0, le=1, source=ASSUMPTION)
     p_elderly_death_year: float = P(0.04, unit="per elderly-year", doc="An elderly member "
-                                    "dies", ge=0, le=1)
+                                    "dies", ge=0, le=1, source=ASSUMPTION)
     retire_age_from: float = P(40.0, unit="years", doc="Head's age at which the chance of "
                                "ageing out of work reaches p_retire_year", ge=0, le=100,
                                source=ASSUMPTION)
@@ -194,13 +207,13 @@ class EconomyConfig(Section):
                                   source="set so business income is ~36% of income, NBS 2019 "
                                   "poor-area structure (derived)")
     mu_per_farm_worker: float = P(6.0, unit="mu", doc="Land one working member can farm fully",
-                                  gt=0, le=100)
+                                  gt=0, le=100, source=ASSUMPTION)
     local_wage_month: float = P(2_600.0, unit="yuan/month", doc="Local wage of an employed "
                                 "working member in the county", ge=0, le=100_000,
                                 source="set so wages are ~35% of income, NBS 2019 (derived)")
     p_local_work: float = P(0.50, unit="share of months", doc="Share of months a local worker "
                             "finds paid work (seasonal, rises with skills and motivation)",
-                            ge=0, le=1)
+                            ge=0, le=1, source=ASSUMPTION)
     migrant_wage_month: float = P(4_072.0, unit="yuan/month", doc="Average migrant worker "
                                   "wage", ge=0, le=100_000,
                                   source="NBS migrant worker survey 2020: 4,072 yuan/month")
@@ -213,29 +226,29 @@ class EconomyConfig(Section):
                                 "SCIO/Xinhua (derived, incl. policy)")
     p_start_migrating: float = P(0.008, unit="per household-month", doc="Base chance a "
                                  "household sends one more working member away (scaled by "
-                                 "motivation, skills, health)", ge=0, le=1)
+                                 "motivation, skills, health)", ge=0, le=1, source=ASSUMPTION)
     p_return_migrant: float = P(0.006, unit="per migrant-month", doc="A migrant comes home "
-                                "for good", ge=0, le=1)
+                                "for good", ge=0, le=1, source=ASSUMPTION)
     p_job_loss: float = P(0.006, unit="per migrant-month", doc="A migrant loses the job and "
-                          "comes home to look for another", ge=0, le=1)
+                          "comes home to look for another", ge=0, le=1, source=ASSUMPTION)
     p_give_up: float = P(0.05, unit="per month", doc="A migrant home after a job loss gives "
-                         "up looking for work away", ge=0, le=1)
+                         "up looking for work away", ge=0, le=1, source=ASSUMPTION)
     p_remigrate: float = P(0.25, unit="per month", doc="A migrant who lost a job leaves "
-                           "again (scaled by motivation)", ge=0, le=1)
+                           "again (scaled by motivation)", ge=0, le=1, source=ASSUMPTION)
     init_migrant_share: float = P(0.35, unit="share", doc="Share of working members working "
                                   "outside the county at start", ge=0, le=1,
                                   source="~54% of lifted-out workers outside the county "
                                   "(Guangming Daily 2020, derived) among those employed")
     price_sigma: float = P(0.04, unit="log-sd/month", doc="Monthly volatility of the farm "
-                           "price index", ge=0, le=1)
+                           "price index", ge=0, le=1, source=ASSUMPTION)
     price_rho: float = P(0.9, unit="-", doc="Persistence of farm price deviations (AR(1))",
-                         ge=0, le=0.999)
+                         ge=0, le=0.999, source=ASSUMPTION)
     property_income_per_capita: float = P(190.0, unit="yuan/person/year", doc="Rent of "
                                           "land and other property income", ge=0, le=100_000,
                                           source="property income 1.4% of income, NBS 2019 "
                                           "(derived)")
     income_noise_sigma: float = P(0.15, unit="log-sd", doc="Month-to-month noise in local "
-                                  "wage and farm income", ge=0, le=2)
+                                  "wage and farm income", ge=0, le=2, source=ASSUMPTION)
     cpi_growth_year: float = P(0.02, unit="per year", doc="Consumer price inflation, for the "
                                "real (2021-price) figures in the outputs", ge=-0.2, le=0.5,
                                source=ASSUMPTION)
@@ -272,39 +285,39 @@ class EconomyConfig(Section):
 class SpendingConfig(Section):
     subsistence_per_capita: float = P(3_600.0, unit="yuan/person/year", doc="Consumption a "
                                       "household keeps even without income", ge=0,
-                                      le=100_000)
+                                      le=100_000, source=ASSUMPTION)
     mpc: float = P(0.75, unit="share", doc="Share of usual income above subsistence that is "
-                   "consumed", ge=0, le=1.5)
+                   "consumed", ge=0, le=1.5, source=ASSUMPTION)
     schooling_per_child: float = P(1_500.0, unit="yuan/child/year", doc="Schooling costs "
                                    "left after compulsory-education exemptions", ge=0,
-                                   le=100_000)
+                                   le=100_000, source=ASSUMPTION)
     debt_interest_year: float = P(0.06, unit="per year", doc="Interest on household debt",
-                                  ge=0, le=1)
+                                  ge=0, le=1, source=ASSUMPTION)
     repay_share_month: float = P(0.05, unit="share/month", doc="Share of savings used each "
-                                 "month to repay debt", ge=0, le=1)
+                                 "month to repay debt", ge=0, le=1, source=ASSUMPTION)
 
 
 # ----------------------------------------------------------------------- behaviour
 class BehaviourConfig(Section):
     motivation_experience: float = P(0.05, unit="per month", doc="How fast motivation "
                                      "follows the household's own income gains and losses",
-                                     ge=0, le=1)
+                                     ge=0, le=1, source=ASSUMPTION)
     motivation_peer: float = P(0.03, unit="per month", doc="How fast motivation moves towards "
-                               "the neighbours' average", ge=0, le=1)
+                               "the neighbours' average", ge=0, le=1, source=ASSUMPTION)
     motivation_shock: float = P(0.04, unit="per shock", doc="Motivation lost when a shock "
-                                "(illness, job loss) hits", ge=0, le=1)
+                                "(illness, job loss) hits", ge=0, le=1, source=ASSUMPTION)
     motivation_recovery: float = P(0.02, unit="per month", doc="How fast motivation returns "
                                    "to the household's own disposition after shocks", ge=0,
-                                   le=1)
+                                   le=1, source=ASSUMPTION)
     motivation_dependence: float = P(0.01, unit="per month", doc="Motivation lost per month "
                                      "by an able household living mostly on help",
-                                     ge=0, le=1)
+                                     ge=0, le=1, source=ASSUMPTION)
     skills_learning: float = P(0.004, unit="per month", doc="Skill gained per month of wage "
-                               "work", ge=0, le=1)
+                               "work", ge=0, le=1, source=ASSUMPTION)
     skills_peer: float = P(0.01, unit="per month", doc="How fast skills move towards more "
-                           "skilled neighbours", ge=0, le=1)
+                           "skilled neighbours", ge=0, le=1, source=ASSUMPTION)
     skills_decay: float = P(0.001, unit="per month", doc="Skill lost per month without wage "
-                            "work", ge=0, le=1)
+                            "work", ge=0, le=1, source=ASSUMPTION)
     reliance_help_share: float = P(0.5, unit="share of income", doc="An able household "
                                    "relies on transfers when targeted help is above this "
                                    "share of its income (also the Smith reliance measure)",
@@ -321,40 +334,46 @@ class MonitoringConfig(Section):
                                   "poverty office (China Daily 2020-12-02)")
     rigid_spending_share: float = P(0.5, unit="share of income", doc="Also at risk: rigid "
                                     "spending (medical, schooling) over the last year above "
-                                    "this share of income", ge=0, le=5)
+                                    "this share of income", ge=0, le=5, source=ASSUMPTION)
     sharp_drop_share: float = P(0.4, unit="share", doc="Also at risk: the last 3 months' "
-                                "income this far below the usual level", ge=0, le=1)
+                                "income this far below the usual level", ge=0, le=1,
+                                source=ASSUMPTION)
     exit_multiple: float = P(1.6, unit="x poverty line", doc="Risk is eliminated when income "
-                             "per person stays above this multiple of the line", ge=0, le=10)
+                             "per person stays above this multiple of the line", ge=0, le=10,
+                             source=ASSUMPTION)
     stable_months: int = P(6, unit="months", doc="Months above the exit line before a "
-                           "household's risk is declared eliminated", ge=1, le=60)
+                           "household's risk is declared eliminated", ge=1, le=60,
+                           source=ASSUMPTION)
     township_criteria_spread: float = P(0.0, unit="log-sd", doc="Spread of the inclusion "
                                         "multiple that township offices actually apply "
-                                        "(Laoling: townships differ)", ge=0, le=2)
+                                        "(Laoling: townships differ)", ge=0, le=2,
+                                        source=ASSUMPTION)
     verification_noise: float = P(0.15, unit="log-sd", doc="Error of a township's income "
-                                  "check when it verifies a flagged household", ge=0, le=2)
+                                  "check when it verifies a flagged household", ge=0, le=2,
+                                  source=ASSUMPTION)
     p_self_apply: float = P(0.08, unit="per month", doc="Base chance an at-risk household "
                             "applies itself (scaled by trust and motivation, cut by stigma)",
-                            ge=0, le=1)
+                            ge=0, le=1, source=ASSUMPTION)
     stigma: float = P(0.3, unit="share", doc="How much shame about being labelled deters "
-                      "applying", ge=0, le=1)
+                      "applying", ge=0, le=1, source=ASSUMPTION)
     self_apply_motivation_base: float = P(0.5, unit="-", doc="Added to motivation in the "
                                           "chance to apply: p_self_apply x trust x (base + "
                                           "motivation) x (1 - stigma)", ge=0, le=5,
                                           source=ASSUMPTION)
     screen_p_detect: float = P(0.25, unit="per month", doc="Chance the sector departments' "
                                "data screen flags an at-risk household with a data trace "
-                               "(large medical bills, dibao, disability)", ge=0, le=1)
+                               "(large medical bills, dibao, disability)", ge=0, le=1,
+                               source=ASSUMPTION)
     screen_trace_share: float = P(0.3, unit="share of income", doc="Medical and schooling "
                                   "bills above this share of a year's income leave a trace "
-                                  "in the sector departments' data", ge=0, le=5)
+                                  "in the sector departments' data", ge=0, le=5, source=ASSUMPTION)
     screen_lag_months: int = P(2, unit="months", doc="Delay before a data-screen flag "
-                               "reaches the township", ge=0, le=24)
+                               "reaches the township", ge=0, le=24, source=ASSUMPTION)
     screen_false_alarm: float = P(0.002, unit="per month", doc="Chance the screen flags a "
-                                  "household not at risk", ge=0, le=1)
+                                  "household not at risk", ge=0, le=1, source=ASSUMPTION)
     pressure_exit: float = P(0.0, unit="share", doc="Pressure on townships to show "
                              "eliminated risks: the share of stable_months they skip",
-                             ge=0, le=1)
+                             ge=0, le=1, source=ASSUMPTION)
 
 
 class PolicyBase(Section):
@@ -366,12 +385,13 @@ class PolicyBase(Section):
                                  source="2,300 yuan at 2010 prices, about 4,000 in 2020 (SCIO "
                                  "2021-04-07)")
     poverty_line_growth: float = P(0.03, unit="per year", doc="Yearly growth of the poverty "
-                                   "line (price and living-standard adjustment)", ge=0, le=0.3)
+                                   "line (price and living-standard adjustment)", ge=0, le=0.3,
+                                   source=ASSUMPTION)
     transition_end_year: int = P(2025, unit="year", doc="Last year of the transition period "
                                  "in which the main support policies are kept", ge=2020,
                                  le=2050, source="2021 No. 1 Document: 2021-2025")
     withdrawal_months: int = P(24, unit="months", doc="Months over which instruments fall to "
-                               "their kept_after_transition share", ge=0, le=240)
+                               "their kept_after_transition share", ge=0, le=240, source=ASSUMPTION)
     pension_month: float = P(170.0, unit="yuan/person/month", doc="Basic rural pension per "
                              "member aged 60+", ge=0, le=10_000,
                              source="urban-rural resident basic pension, order of magnitude")
@@ -381,7 +401,7 @@ class PolicyBase(Section):
                                    "(93, 98, 103 yuan/month in 2020-2022; State Council "
                                    "notices), about 5% a year")
     farm_subsidy_per_mu: float = P(120.0, unit="yuan/mu/year", doc="Farmland protection and "
-                                   "grain subsidies", ge=0, le=10_000)
+                                   "grain subsidies", ge=0, le=10_000, source=ASSUMPTION)
     farm_subsidy_growth_year: float = P(0.0, unit="per year", doc="Yearly rise of the "
                                         "farmland subsidy (fixed in nominal yuan)", ge=0,
                                         le=0.5, source="per-mu standards set by provinces "
@@ -434,22 +454,24 @@ class ImplementersConfig(Section):
                                 "team", ge=0, le=50, source="teams of >= 2, one per "
                                 "lifted-out village (poverty office 2020-03)")
     extra_cadres: int = P(0, unit="cadres", doc="Cadres the county bureau can post each year "
-                          "to the villages with the heaviest caseload", ge=0, le=100_000)
+                          "to the villages with the heaviest caseload", ge=0, le=100_000,
+                          source=ASSUMPTION)
     hours_per_cadre_month: float = P(80.0, unit="hours/month", doc="Hours a cadre gives to "
-                                     "consolidation work", ge=0, le=400)
+                                     "consolidation work", ge=0, le=400, source=ASSUMPTION)
     hours_per_visit: float = P(2.0, unit="hours", doc="Time one home visit takes", gt=0,
-                               le=40)
+                               le=40, source=ASSUMPTION)
     forms_hours_per_case: float = P(4.0, unit="hours/month", doc="Paperwork one monitored "
-                                    "household demands each month", ge=0, le=100)
+                                    "household demands each month", ge=0, le=100, source=ASSUMPTION)
     forms_hours_base: float = P(20.0, unit="hours/month", doc="Paperwork a village team owes "
-                                "every month whatever its caseload", ge=0, le=1000)
+                                "every month whatever its caseload", ge=0, le=1000,
+                                source=ASSUMPTION)
     detection_skill: float = P(0.6, unit="probability", doc="Chance a visit to an at-risk "
-                               "household recognises the risk", ge=0, le=1)
+                               "household recognises the risk", ge=0, le=1, source=ASSUMPTION)
     paperwork_inertia: float = P(0.15, unit="per month", doc="How fast a team moves its "
                                  "time split towards what the assessment rewards (routines "
-                                 "persist)", ge=0, le=1)
+                                 "persist)", ge=0, le=1, source=ASSUMPTION)
     help_per_visit: float = P(1.0, unit="households", doc="Monitored households a visit "
-                              "brings the assistance bundle to", ge=0, le=10)
+                              "brings the assistance bundle to", ge=0, le=10, source=ASSUMPTION)
     initial_paperwork_share: float = P(0.3, unit="share of hours", doc="Share of a team's "
                                        "hours on paperwork when it starts", ge=0, le=1,
                                        source=ASSUMPTION)
@@ -460,32 +482,34 @@ class AssessmentConfig(Section):
     """The county's annual assessment of village teams (what cadres respond to)."""
 
     weight_paperwork: float = P(0.5, unit="weight", doc="Weight of complete files and forms "
-                                "in the assessment", ge=0, le=1)
+                                "in the assessment", ge=0, le=1, source=ASSUMPTION)
     weight_outcomes: float = P(0.5, unit="weight", doc="Weight of outcomes (at-risk "
-                               "households found and helped) in the assessment", ge=0, le=1)
+                               "households found and helped) in the assessment", ge=0, le=1,
+                               source=ASSUMPTION)
     visit_returns: float = P(3.0, unit="-", doc="How fast outcomes rise with visits per "
-                             "household, as cadres perceive it", gt=0, le=100)
+                             "household, as cadres perceive it", gt=0, le=100, source=ASSUMPTION)
 
 
 # ----------------------------------------------------------------------- industry
 class IndustryConfig(Section):
     sectors: dict[str, float] = Field(
         {"grain": 0.4, "livestock": 0.3, "vegetables": 0.2, "handicraft": 0.1},
-        description="Sector mix: share of villages whose main product is in each sector")
+        description="Sector mix: share of villages whose main product is in each sector",
+        json_schema_extra={"source": ASSUMPTION})
     enterprises_per_township: int = P(3, unit="enterprises", doc="Enterprises and "
-                                      "cooperatives per township", ge=0, le=1000)
+                                      "cooperatives per township", ge=0, le=1000, source=ASSUMPTION)
     jobs_per_enterprise: int = P(20, unit="jobs", doc="Local jobs in one enterprise", ge=0,
-                                 le=100_000)
+                                 le=100_000, source=ASSUMPTION)
     wage_month: float = P(2_500.0, unit="yuan/month", doc="Enterprise wage", ge=0,
-                          le=100_000)
+                          le=100_000, source=ASSUMPTION)
     margin: float = P(0.12, unit="share of revenue", doc="Normal profit margin at trend "
-                      "price", ge=-1, le=1)
+                      "price", ge=-1, le=1, source=ASSUMPTION)
     capital_months: float = P(12.0, unit="months of revenue", doc="Capital an enterprise "
-                              "can lose before it fails", ge=0, le=600)
+                              "can lose before it fails", ge=0, le=600, source=ASSUMPTION)
     failure_months: int = P(6, unit="months", doc="Consecutive loss-making months that, with "
-                            "capital gone, close an enterprise", ge=1, le=120)
+                            "capital gone, close an enterprise", ge=1, le=120, source=ASSUMPTION)
     price_sensitivity: float = P(3.0, unit="-", doc="How much profit moves with the sector "
-                                 "price (operating leverage)", ge=0, le=50)
+                                 "price (operating leverage)", ge=0, le=50, source=ASSUMPTION)
     p_job_separation: float = P(0.01, unit="per worker-month", doc="An enterprise job ends "
                                 "(contract over, the worker leaves or is let go)", ge=0, le=1,
                                 source=ASSUMPTION)
@@ -501,30 +525,31 @@ class IndustryConfig(Section):
 class SocialConfig(Section):
     charity_per_household: float = P(30.0, unit="yuan/household/year", doc="Donations to "
                                      "the county's charities, per household", ge=0,
-                                     le=100_000)
+                                     le=100_000, source=ASSUMPTION)
     charity_grant: float = P(2_000.0, unit="yuan", doc="One charity grant to a household in "
-                             "sudden severe hardship", ge=0, le=1_000_000)
+                             "sudden severe hardship", ge=0, le=1_000_000, source=ASSUMPTION)
     charity_grant_gap_months: int = P(12, unit="months", doc="Months before a household "
                                       "can receive another charity grant", ge=1, le=120,
                                       source=ASSUMPTION)
     social_workers_per_10k: float = P(2.0, unit="workers per 10,000 households", doc="Social "
-                                      "workers", ge=0, le=1000)
+                                      "workers", ge=0, le=1000, source=ASSUMPTION)
     caseload_per_worker: int = P(15, unit="households", doc="Households one social worker "
-                                 "supports at a time", ge=0, le=1000)
+                                 "supports at a time", ge=0, le=1000, source=ASSUMPTION)
     cost_per_case_month: float = P(150.0, unit="yuan/month", doc="Cost of a month of "
-                                   "social-work support, paid by charities", ge=0, le=100_000)
+                                   "social-work support, paid by charities", ge=0, le=100_000,
+                                   source=ASSUMPTION)
     referral_motivation: float = P(0.45, unit="motivation", doc="Cadres refer helped "
                                    "households with motivation below this to social work",
-                                   ge=0, le=1)
+                                   ge=0, le=1, source=ASSUMPTION)
     motivation_support: float = P(0.03, unit="per month", doc="Motivation gained per month of "
-                                  "social-work support", ge=0, le=1)
+                                  "social-work support", ge=0, le=1, source=ASSUMPTION)
     case_months: int = P(6, unit="months", doc="Months a social worker supports a "
                          "household before closing the case", ge=1, le=120,
                          source=ASSUMPTION)
     clinic_reach: float = P(1.5, unit="map units", doc="Distance from the township clinic at "
-                            "which access halves", gt=0, le=100)
+                            "which access halves", gt=0, le=100, source=ASSUMPTION)
     delay_cost: float = P(0.3, unit="share", doc="Extra cost of an acute episode when care is "
-                          "delayed for lack of access", ge=0, le=5)
+                          "delayed for lack of access", ge=0, le=5, source=ASSUMPTION)
 
 
 # ------------------------------------------------------------------------- shocks
@@ -535,10 +560,11 @@ FITTED_EPIDEMIC = ("fitted to the national epidemic quarter: rural income in Q1 
 
 class EpidemicConfig(Section):
     start_year: int = P(2022, unit="year", doc="Year the epidemic wave begins", ge=2000,
-                        le=2100)
-    start_month_of_year: int = P(3, unit="month", doc="Month of that year (1-12)", ge=1, le=12)
+                        le=2100, source=ASSUMPTION)
+    start_month_of_year: int = P(3, unit="month", doc="Month of that year (1-12)", ge=1, le=12,
+                                 source=ASSUMPTION)
     dur_months: int = P(0, unit="months", doc="How long migrant work and local business are "
-                        "disrupted (0: no epidemic)", ge=0, le=120)
+                        "disrupted (0: no epidemic)", ge=0, le=120, source=ASSUMPTION)
     idle_migrant_share: float = P(0.05, unit="share", doc="Share of migrants who cannot "
                                   "work during the epidemic", ge=0, le=1,
                                   source=FITTED_EPIDEMIC)
@@ -552,21 +578,25 @@ class EpidemicConfig(Section):
 
 class PriceShockConfig(Section):
     sector: str = Field("livestock", description="Sector hit")
-    year: int = P(2023, unit="year", doc="Year the shock starts", ge=2000, le=2100)
+    year: int = P(2023, unit="year", doc="Year the shock starts", ge=2000, le=2100,
+                  source=ASSUMPTION)
     size: float = P(-0.4, unit="log change", doc="Change of the sector's log price", ge=-5,
-                    le=5)
+                    le=5, source=ASSUMPTION)
 
 
 class ShocksConfig(Section):
     p_disaster_village_year: float = P(0.02, unit="per village-year", doc="Flood, drought or "
-                                       "hail hitting a village", ge=0, le=1)
+                                       "hail hitting a village", ge=0, le=1, source=ASSUMPTION)
     disaster_farm_loss: float = P(0.5, unit="share", doc="Farm income lost in a stricken "
-                                  "village", ge=0, le=1)
-    dur_disaster: int = P(4, unit="months", doc="Months the farm loss lasts", ge=1, le=60)
+                                  "village", ge=0, le=1, source=ASSUMPTION)
+    dur_disaster: int = P(4, unit="months", doc="Months the farm loss lasts", ge=1, le=60,
+                          source=ASSUMPTION)
     disaster_damage_yuan: float = P(3_000.0, unit="yuan", doc="Repairs a household of a "
-                                    "stricken village must pay", ge=0, le=1_000_000)
+                                    "stricken village must pay", ge=0, le=1_000_000,
+                                    source=ASSUMPTION)
     epidemic: EpidemicConfig = EpidemicConfig()
     price_shocks: list[PriceShockConfig] = Field(default_factory=list,
+                                                 json_schema_extra={"source": SETTING},
                                                  description="Sector price shocks")
 
 
@@ -576,7 +606,7 @@ class MeasuresConfig(Section):
 
     delay_window_cases: int = P(500, unit="cases", doc="Months to monitoring and to help "
                                 "are averaged over the most recent this many cases", ge=1,
-                                le=1_000_000, source=ASSUMPTION)
+                                le=1_000_000, source=SETTING)
 
 
 class Config(Section):

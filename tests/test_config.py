@@ -106,3 +106,18 @@ def test_real_entry_point_exit_code(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "p_child" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_every_parameter_names_its_source_or_says_it_is_an_assumption():
+    from abm.config import parameter_table
+    from abm.params import ASSUMPTION, SETTING
+
+    rows = parameter_table()
+    assert all(r["source"] for r in rows), [r["key"] for r in rows if not r["source"]]
+    kinds = {"assumption" if r["source"] == ASSUMPTION else
+             "setting" if r["source"] == SETTING else "sourced" for r in rows}
+    assert kinds == {"assumption", "setting", "sourced"}
+    with pytest.raises(ValueError, match="source"):
+        from abm.params import P
+
+        P(1.0, unit="-", doc="a constant nobody accounted for", source="")

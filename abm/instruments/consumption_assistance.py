@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.instruments.base import BudgetLine, Income, Instrument
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
 class ConsumptionAssistanceConfig(InstrumentConfig):
@@ -14,9 +14,9 @@ class ConsumptionAssistanceConfig(InstrumentConfig):
 
     budget_per_household: float = P(40.0, unit="yuan/household/year", doc="Purchases by "
                                     "paired enterprises, per household of the county", ge=0,
-                                    le=100_000)
+                                    le=100_000, source=ASSUMPTION)
     premium: float = P(0.2, unit="share", doc="Extra farm income of a household whose "
-                       "products are bought", ge=0, le=5)
+                       "products are bought", ge=0, le=5, source=ASSUMPTION)
 
 
 class ConsumptionAssistance(Instrument):

@@ -19,8 +19,9 @@ class DibaoConfig(InstrumentConfig):
 
     line_2021: float = P(5_500.0, unit="yuan/person/year", doc="Minimum living guarantee "
                          "line in 2021; enrolled households are topped up to it", ge=0,
-                         le=100_000)
-    line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the line", ge=0, le=0.3)
+                         le=100_000, source=ASSUMPTION)
+    line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the line", ge=0, le=0.3,
+                           source=ASSUMPTION)
     exit_multiple: float = P(1.0, unit="x dibao line", doc="At the yearly review a household "
                              "leaves when its income per person without the top-up is above "
                              "this multiple of the line", ge=0, le=10, source="dynamic "

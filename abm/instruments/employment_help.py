@@ -14,9 +14,9 @@ class EmploymentHelpConfig(InstrumentConfig):
 
     rel_remigrate: float = P(2.0, unit="multiplier", doc="Chance a jobless migrant of a "
                              "monitored household finds work away again, relative to none",
-                             ge=1, le=20)
+                             ge=1, le=20, source=ASSUMPTION)
     cost_per_placement: float = P(300.0, unit="yuan", doc="Cost of one placement", ge=0,
-                                  le=100_000)
+                                  le=100_000, source=ASSUMPTION)
     placements_per_household: float = P(0.02, unit="placements/household/year", doc="Placements "
                                         "the county budgets for, per household", ge=0, le=1,
                                         source=ASSUMPTION)

@@ -12,7 +12,8 @@ from abm.params import ASSUMPTION, InstrumentConfig, P
 
 class EpidemicReliefConfig(InstrumentConfig):
     per_household_month: float = P(500.0, unit="yuan/month", doc="Relief to a monitored or "
-                                   "idled household during an epidemic", ge=0, le=100_000)
+                                   "idled household during an epidemic", ge=0, le=100_000,
+                                   source=ASSUMPTION)
     budget_share_households: float = P(0.05, unit="share of households", doc="Households "
                                        "the county budgets relief for", ge=0, le=1,
                                        source=ASSUMPTION)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.instruments.base import BudgetLine, Income, Instrument
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
 class IndustrialSupportConfig(InstrumentConfig):
@@ -19,10 +19,10 @@ class IndustrialSupportConfig(InstrumentConfig):
                                   "half to industry (Xinhua 2022-04-06), order of magnitude")
     dividend_share: float = P(0.3, unit="share of profit", doc="Share of a supported "
                               "enterprise's profit paid to linked member households", ge=0,
-                              le=1)
+                              le=1, source=ASSUMPTION)
     members_per_enterprise: int = P(40, unit="households", doc="Registered or monitored "
                                     "households linked to each supported enterprise", ge=0,
-                                    le=100_000)
+                                    le=100_000, source=ASSUMPTION)
 
 
 class IndustrialSupport(Instrument):

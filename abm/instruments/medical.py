@@ -11,21 +11,22 @@ from __future__ import annotations
 import numpy as np
 
 from abm.instruments.base import BudgetLine, Instrument, MedicalBill
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
 class MedicalConfig(InstrumentConfig):
     """Basic medical insurance + critical-illness insurance + medical assistance."""
 
     reimbursement_general: float = P(0.55, unit="share", doc="Effective inpatient "
-                                     "reimbursement for ordinary rural residents", ge=0, le=1)
+                                     "reimbursement for ordinary rural residents", ge=0, le=1,
+                                     source=ASSUMPTION)
     reimbursement_registered: float = P(0.80, unit="share", doc="Effective inpatient "
                                         "reimbursement for registered and monitored households "
                                         "(insurance + critical illness + medical assistance)",
                                         ge=0, le=1, source="about 80%, end-2019 (NHSA 2020-10)")
     kept_after_transition: float = P(0.4, unit="share", doc="Share of the extra "
                                      "reimbursement of registered households kept after the "
-                                     "transition", ge=0, le=1)
+                                     "transition", ge=0, le=1, source=ASSUMPTION)
 
 
 class MedicalInsurance(Instrument):

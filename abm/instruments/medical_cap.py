@@ -8,21 +8,23 @@ import numpy as np
 from pydantic import Field
 
 from abm.instruments.base import BudgetLine, Instrument, MedicalBill
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, SETTING, InstrumentConfig, P
 
 
 class MedicalCapConfig(InstrumentConfig):
     """A personal yearly cap on out-of-pocket medical spending (P County)."""
 
-    enabled: bool = Field(False, description="Whether the instrument runs at all")
+    enabled: bool = Field(False, description="Whether the instrument runs at all",
+                          json_schema_extra={"source": SETTING})
     cap_yuan: float = P(5_000.0, unit="yuan/household/year", doc="Out-of-pocket spending "
                         "above this in a calendar year is paid by medical assistance", ge=0,
-                        le=1_000_000)
+                        le=1_000_000, source=ASSUMPTION)
     budget_per_household: float = P(60.0, unit="yuan/household/year", doc="Medical "
                                     "assistance money set aside for the cap, per household "
                                     "of the county (a thin budget runs out)", ge=0,
-                                    le=100_000)
-    eligible: str = Field("registered_or_monitored", description="Who is capped: "
+                                    le=100_000, source=ASSUMPTION)
+    eligible: str = Field("registered_or_monitored", json_schema_extra={"source": SETTING},
+                          description="Who is capped: "
                           "registered_or_monitored or all", pattern="^(registered_or_monitored"
                           "|all)$")
 

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from abm import rules
 from abm.instruments.base import BudgetLine, Income, Instrument
-from abm.params import ASSUMPTION, InstrumentConfig, P
+from abm.params import ASSUMPTION, SETTING, InstrumentConfig, P
 from abm.results import Result
 
 POLICY = ("loans up to 50,000 yuan for up to 3 years, without guarantee or collateral, at "
@@ -35,7 +35,8 @@ POLICY = ("loans up to 50,000 yuan for up to 3 years, without guarantee or colla
 class MicrocreditConfig(InstrumentConfig):
     """Micro-credit for poverty alleviation (扶贫小额信贷)."""
 
-    enabled: bool = Field(False, description="Whether the instrument runs at all (off in "
+    enabled: bool = Field(False, json_schema_extra={"source": SETTING},
+                          description="Whether the instrument runs at all (off in "
                           "the baseline, which is calibrated without it)")
     loan_yuan: float = P(30_000.0, unit="yuan", doc="Size of one loan", ge=0, le=50_000,
                          source=POLICY)

@@ -14,11 +14,11 @@ class PreventionConfig(InstrumentConfig):
     """Family-doctor contracts and health management for chronic patients."""
 
     coverage: float = P(0.5, unit="share", doc="Share of chronic households with a contract "
-                        "(limited by clinic capacity)", ge=0, le=1)
+                        "(limited by clinic capacity)", ge=0, le=1, source=ASSUMPTION)
     rel_acute: float = P(0.8, unit="multiplier", doc="Acute risk of a covered chronic "
-                         "household relative to an uncovered one", ge=0, le=1)
+                         "household relative to an uncovered one", ge=0, le=1, source=ASSUMPTION)
     cost_per_contract: float = P(120.0, unit="yuan/year", doc="Cost per contract to the "
-                                 "county", ge=0, le=100_000)
+                                 "county", ge=0, le=100_000, source=ASSUMPTION)
     budget_chronic_share: float = P(0.2, unit="share of households", doc="Share of "
                                     "households the county budgets contracts for (its "
                                     "estimate of the chronic share)", ge=0, le=1,

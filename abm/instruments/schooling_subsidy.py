@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from abm.instruments.base import BudgetLine, Income, Instrument
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
 class SchoolingSubsidyConfig(InstrumentConfig):
     per_child: float = P(1_000.0, unit="yuan/child/year", doc="Subsidy per school child of "
-                         "registered and monitored households", ge=0, le=100_000)
+                         "registered and monitored households", ge=0, le=100_000, source=ASSUMPTION)
 
 
 class SchoolingSubsidy(Instrument):

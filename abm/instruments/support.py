@@ -11,9 +11,9 @@ class SupportConfig(InstrumentConfig):
     """Direct transfers to registered households during the transition."""
 
     per_capita: float = P(1_200.0, unit="yuan/person/year", doc="Transfers to registered "
-                          "(lifted-out) households", ge=0, le=100_000)
+                          "(lifted-out) households", ge=0, le=100_000, source=ASSUMPTION)
     kept_after_transition: float = P(0.0, unit="share", doc="Share kept after the "
-                                     "transition", ge=0, le=1)
+                                     "transition", ge=0, le=1, source=ASSUMPTION)
     growth_year: float = P(0.0, unit="per year", doc="Yearly rise of the transfer (a fixed "
                            "nominal standard unless a county indexes it)", ge=0, le=0.5,
                            source=ASSUMPTION)

@@ -6,17 +6,18 @@ from __future__ import annotations
 import numpy as np
 
 from abm.instruments.base import BudgetLine, Instrument
-from abm.params import InstrumentConfig, P
+from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
 class TrainingConfig(InstrumentConfig):
     """Skills training."""
 
     seats_per_1000: float = P(10.0, unit="seats per 1000 households per year", doc="Training "
-                              "seats offered", ge=0, le=1000)
+                              "seats offered", ge=0, le=1000, source=ASSUMPTION)
     skill_gain: float = P(0.1, unit="skill", doc="Skill gained by a trainee who attends", ge=0,
-                          le=1)
-    cost_per_seat: float = P(1_500.0, unit="yuan", doc="Cost of one seat", ge=0, le=100_000)
+                          le=1, source=ASSUMPTION)
+    cost_per_seat: float = P(1_500.0, unit="yuan", doc="Cost of one seat", ge=0, le=100_000,
+                             source=ASSUMPTION)
 
 
 class Training(Instrument):
