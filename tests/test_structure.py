@@ -132,3 +132,10 @@ def test_an_instrument_module_adds_its_section_line_column_cause_and_results():
     assert "microcredit_interest" in Budget().lines
     assert "loan" in COLUMNS and "credit" in CAUSES
     assert "cum_loan_defaults" in by_name()
+
+
+def test_the_state_variable_table_is_generated_from_the_schema():
+    from abm.state_docs import ROOT, state_markdown
+
+    assert (ROOT / "docs" / "state.md").read_text(encoding="utf-8") == state_markdown(), (
+        "docs/state.md has drifted: run uv run python -m abm.state_docs")
