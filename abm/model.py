@@ -22,7 +22,10 @@ from abm.results import RESULTS, Tally, measure
 from abm.rng import Streams
 
 SPIN_UP_MONTHS = 18
-MONITORING_STARTS = -6  # July 2020: monitoring begins once a year of incomes is known
+# January 2020: the monitoring mechanism was set up in early 2020 (national guidelines),
+# here on the half year of incomes known, annualised; starting it later leaves a transient
+# in the first months of 2021 as its help reaches incomes.
+MONITORING_STARTS = -12
 ROSTER_MONTH = -12  # the 2020 rosters, a year before month 0 (on half a year's income,
 # annualised), so that a year of their payments is in every income by month 0
 
@@ -58,7 +61,7 @@ class CountyModel(mesa.Model):
     Before month 0 the same phases run for ``SPIN_UP_MONTHS`` (mid-2019 to 2020) so that
     incomes, savings, the income history and the monitoring rosters settle; a year before
     January 2020 the instruments enrol their 2020 rosters (``roster_2020``: the dibao, on
-    the half year of incomes known, annualised), and in July 2020 monitoring begins.
+    the half year of incomes known, annualised) and monitoring begins.
     Nothing is recorded during the spin-up.
 
     Each phase that draws uses its own stream (``abm.rng``), named after the phase.
