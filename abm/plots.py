@@ -1,8 +1,17 @@
-"""Static figures drawn on the server with matplotlib (Agg; no display, no internet)."""
+"""Static figures drawn on the server with matplotlib (Agg; no display, no internet).
+
+Chinese labels use Noto Sans CJK SC, shipped by the ``mplfonts`` package from PyPI
+(a dependency, so ``uv sync`` installs it): :func:`use_cjk_font` registers it as the
+fallback after DejaVu Sans, so Latin text looks as before and Chinese has no boxes.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import io
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,6 +29,64 @@ SOURCE_COLUMNS = [
     ("income_pc_public_transfers", "public transfers"),
     ("income_pc_property", "property"),
 ]
+
+
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+CJK_FONT_NAME = "Noto Sans CJK SC"
+
+
+def cjk_font_path() -> Path:
+    """The Noto Sans CJK SC file inside the installed ``mplfonts`` package."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the mplfonts package (Chinese font) is missing: run uv sync")
+    path = Path(spec.origin).parent / "fonts" / CJK_FONT_FILE
+    if not path.is_file():
+        raise RuntimeError(f"{path} is missing: reinstall mplfonts (uv sync --reinstall)")
+    return path
+
+
+@cache
+def use_cjk_font() -> str:
+    """Register the CJK font with matplotlib and put it after DejaVu Sans; its name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, rcParams
+
+    font_manager.fontManager.addfont(str(cjk_font_path()))
+    rcParams["font.family"] = "sans-serif"
+    rcParams["font.sans-serif"] = ["DejaVu Sans", CJK_FONT_NAME,
+                                   *[f for f in rcParams["font.sans-serif"]
+                                     if f not in ("DejaVu Sans", CJK_FONT_NAME)]]
+    rcParams["axes.unicode_minus"] = False
+    return CJK_FONT_NAME
+
+
+def new_figure(rows: int, cols: int, size: tuple[float, float]) -> tuple[Any, Any]:
+    """A figure with the CJK font ready, and its axes (always a 2-D array)."""
+    use_cjk_font()
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(rows, cols, figsize=size, dpi=90, squeeze=False)
+    return fig, axes
+
+
+def save_png(fig: Any, path: Path | None = None) -> bytes:
+    """Lay out, write (to ``path`` if given) and close; the PNG bytes."""
+    import matplotlib.pyplot as plt
+
+    for ax in fig.axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    # Fixed metadata so the PNG bytes depend only on the data.
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    data = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
 
 
 def _date_axis(ts: pd.DataFrame) -> pd.Series:
