@@ -212,7 +212,9 @@ def format_metric(m: MetricText, value: float, lang: str, signed: bool = False) 
     if m.percent:
         return f"{sign}{100 * value:.1f}{'pp' if signed else '%'}" if lang == "en" else (
             f"{sign}{100 * value:.1f}{'个百分点' if signed else '%'}")
-    return f"{sign}{format_amount(value, lang)} {m.unit}".strip()
+    amount = format_amount(value, lang)
+    glue = "" if lang == "zh" and amount.endswith(("万", "亿")) else " "
+    return f"{sign}{amount}{glue}{m.unit}".strip()
 
 
 def format_amount(value: float, lang: str) -> str:

@@ -55,10 +55,9 @@ def use_cjk_font() -> str:
     from matplotlib import font_manager, rcParams
 
     font_manager.fontManager.addfont(str(cjk_font_path()))
-    rcParams["font.family"] = "sans-serif"
-    rcParams["font.sans-serif"] = ["DejaVu Sans", CJK_FONT_NAME,
-                                   *[f for f in rcParams["font.sans-serif"]
-                                     if f not in ("DejaVu Sans", CJK_FONT_NAME)]]
+    # Named families, not the generic "sans-serif": matplotlib falls back glyph by
+    # glyph only along an explicit list.
+    rcParams["font.family"] = ["DejaVu Sans", CJK_FONT_NAME]
     rcParams["axes.unicode_minus"] = False
     return CJK_FONT_NAME
 

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import ipyvuetify as v
 import solara
 import solara.lab
+from solara.alias import rv
 
 from abm import i18n
 from abm.config import ConfigError, parameter_table
@@ -63,7 +63,7 @@ CSS = """
 .abm-households-table tbody tr.abm-selected-row { background: #fff3cd; }
 .abm-field-error { color: #b42318; font-size: 12px; display: block; }
 /* Solara's "This website runs on Solara" banner sat on top of the charts. */
-div[style*="right: 0px; bottom: 0px; padding: 10px"] { display: none !important; }
+div:has(> b > a[href="https://solara.dev"]) { display: none !important; }
 """
 
 
@@ -413,25 +413,34 @@ def TimeSeries(lab: Lab, tick: int, lang: str) -> None:
             "style": f"height: {rows * SERIES_CELL_PX}px; width: 100%;"})
 
 
+def smith_number(m: i18n.MetricText | None, value: float) -> str:
+    if m is not None and m.percent:
+        return f"{100 * value:.1f}%"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def smith_table_html(lab: Lab, columns: list[str], lang: str) -> str:
-    """Current value of each indicator, meaning and better direction on hover."""
+    """Current value of each indicator (unit by its name), meaning and better direction
+    on hover; with changes, a column for each scenario."""
     changed = lab.changed is not None
-    out = ['<table class="abm-table">']
+    head = [i18n.t("smith.indicator", lang), i18n.t("scenario.base", lang)]
+    if changed:
+        head.append(i18n.t("scenario.changed", lang))
+    out = ['<table class="abm-table"><thead><tr>',
+           *[f"<th>{html.escape(h)}</th>" for h in head], "</tr></thead><tbody>"]
     for col in columns:
-        a = labmod.latest(lab.base, col)
-        if i18n.has_metric(col):
-            m = i18n.metric(col, lang)
-            tip = f"{m.meaning}. {i18n.better_text(m.better, lang)}"
-            arrow = {"up": " ↑", "down": " ↓"}.get(m.better, "")
-            val = i18n.format_metric(m, a, lang)
-            if changed:
-                val += " → " + i18n.format_metric(m, labmod.latest(lab.changed, col), lang)
-        else:
-            tip, arrow, val = col, "", f"{a:.3g}"
+        m = i18n.metric(col, lang) if i18n.has_metric(col) else None
+        tip = f"{m.meaning}. {i18n.better_text(m.better, lang)}" if m else col
+        arrow = {"up": " ↑", "down": " ↓"}.get(m.better, "") if m else ""
+        unit = f' <span style="color:#888">({html.escape(m.unit)})</span>' if (
+            m and m.unit and not m.percent) else ""
+        cells = [smith_number(m, labmod.latest(lab.base, col))]
+        if changed:
+            cells.append(smith_number(m, labmod.latest(lab.changed, col)))
         out.append(f'<tr><td><abbr title="{html.escape(tip)}">'
-                   f"{html.escape(charts.smith_label(col, lang))}</abbr>{arrow}</td>"
-                   f"<td>{html.escape(val)}</td></tr>")
-    out.append("</table>")
+                   f"{html.escape(charts.smith_label(col, lang))}</abbr>{arrow}{unit}</td>"
+                   + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    out.append("</tbody></table>")
     return "".join(out)
 
 
@@ -441,9 +450,10 @@ def SmithPanel(lab: Lab, tick: int, lang: str) -> None:
     groups = solara.use_memo(lambda: charts.smith_groups(lab), [lab, tick])
     Heading(i18n.t("smith.heading", lang), level=4)
     solara.Text(i18n.t("smith.explain", lang), style={"font-size": "12px", "color": "#555"})
-    with solara.Columns([1, 1], classes=["abm-smith"]):
+    with solara.Div(classes=["abm-smith"]), solara.GridFixed(columns=4):
         for key, cols in groups.items():
-            with solara.Card(i18n.term(key, lang), margin=0, style={"margin-bottom": "6px"}):
+            title = i18n.term(key, lang)
+            with solara.Card(title[0].upper() + title[1:], margin=0):
                 if not cols or lab.month == 0:
                     solara.Text(i18n.t("smith.not_measured", lang), style={"color": "#888"})
                 else:
@@ -460,18 +470,17 @@ def HouseholdTable(rows: list[dict[str, Any]], headers: list[str], selected: int
                    on_select: Callable[[int], None]) -> None:
     """The village's households; click a row to inspect that household."""
     first = headers[0]
-    table = v.DataTable(
+    table = rv.DataTable(
         headers=[{"text": h, "value": h, "sortable": True} for h in headers],
         items=rows, items_per_page=-1, hide_default_footer=True, dense=True,
-        item_key=first, class_="abm-table",
-        item_class=f"item => item['{first}'] === {int(selected)} ? 'abm-selected-row' : ''",
+        item_key=first, class_="abm-table", fixed_header=True, height="400px",
     )
 
     def clicked(_widget: Any, _event: str, data: dict[str, Any]) -> None:
         if isinstance(data, dict) and first in data:
             on_select(int(data[first]))
 
-    v.use_event(table, "click:row", clicked)
+    rv.use_event(table, "click:row", clicked)
 
 
 @solara.component
@@ -629,12 +638,9 @@ def App(initial: Settings | None = None, initial_lang: str | None = None) -> Non
                 Downloads(L, tick.value, lg)
                 SeedsPanel(L, lg)
             with solara.Column():
-                SmithPanel(L, tick.value, lg)
-        TimeSeries(L, tick.value, lg)
-        with solara.Columns([5, 7]):
-            with solara.Column():
                 CountyMap(L, tick.value, measure, village, shown, lg)
-            with solara.Column():
-                Inspector(L, tick.value, village, household, shown, lg)
+        SmithPanel(L, tick.value, lg)
+        TimeSeries(L, tick.value, lg)
+        Inspector(L, tick.value, village, household, shown, lg)
         with solara.Details(i18n.t("glossary.heading", lg), expand=False):
             solara.HTML(tag="div", unsafe_innerHTML=glossary_html(lg), classes=["abm-glossary"])

@@ -103,6 +103,8 @@ def _metric_lines(lab: Lab, columns: list[str], lang: str, colours: list[str] | 
         for which, s in _runs(lab):
             data = [round(v * scale, 4) for v in s.history.get(col, [])]
             name = m.label if which == "base" else f"{m.label} · {scenario_name(which, lang)}"
+            if len(columns) == 1:
+                name = scenario_name(which, lang)
             out.append(_line(name, data, colour, which))
     return out
 
@@ -398,12 +400,19 @@ def combine(options: list[Option], columns: int = 2, height_px: int = 300) -> Op
     for i, opt in enumerate(options):
         row, col = divmod(i, columns)
         top, left = row * height_px, col * width
-        out["title"].append({**opt["title"], "top": top + 2, "left": f"{left + 1:.1f}%"})
+        title = dict(opt["title"])
+        unit = opt["yAxis"].get("name") or opt["xAxis"].get("name") or ""
+        if unit and f"({unit})" not in title["text"] and f"（{unit}）" not in title["text"]:
+            title["text"] += f" ({unit})"
+        out["title"].append({**title, "top": top + 2, "left": f"{left + 1:.1f}%"})
         out["grid"].append({"top": top + 40, "height": height_px - 110, "containLabel": True,
                             "left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%"})
-        out["xAxis"].append({**opt["xAxis"], "gridIndex": i})
-        out["yAxis"].append({**opt["yAxis"], "gridIndex": i})
-        names = [s["name"] for s in opt["series"]]
+        # The unit is in the title: an axis name would sit on top of it.
+        out["xAxis"].append({**opt["xAxis"], "gridIndex": i, "name": ""})
+        out["yAxis"].append({**opt["yAxis"], "gridIndex": i, "name": ""})
+        # The changes' series share the colour of the preset's and are dashed: the
+        # legend names each measure once (the note above the charts explains the dashes).
+        names = list(dict.fromkeys(s["name"].split(" · ")[0] for s in opt["series"]))
         out["legend"].append({"type": "plain", "data": names, "top": top + height_px - 62,
                               "left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%",
                               "itemWidth": 18, "itemHeight": 8,

@@ -164,7 +164,8 @@ class Session:
         """Exits and money spent since month 0 (the model keeps only monthly flows)."""
         h = self.history
         exits = h.get("new_exited_poverty", [0.0])[-1]
-        spent = sum(v[-1] for k, v in h.items() if k.startswith(SPENT_PREFIX))
+        spent = sum(v[-1] for k, v in h.items()
+                    if k.startswith(SPENT_PREFIX) and k.endswith("_m"))
         for key, add in (("cum_exited_poverty", exits), ("spent_total", spent)):
             before = h[key][-1] if h.get(key) else 0.0
             h.setdefault(key, []).append(before + float(add))
