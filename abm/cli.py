@@ -16,6 +16,7 @@ import typer
 # Typer >= 0.29 vendors click; its usage errors live here (pinned in pyproject.toml).
 from typer._click import exceptions as click
 
+from abm import i18n
 from abm.config import ConfigError
 
 app = typer.Typer(
@@ -27,8 +28,16 @@ app = typer.Typer(
 
 
 @app.callback()
-def _group() -> None:
+def _group(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of messages and reports: en or zh "
+        "(default: $ABM_LANG, else the locale)")] = None,
+) -> None:
     """A county simulation of keeping rural poverty from coming back."""
+    if lang is not None:
+        if lang not in i18n.LANGS:
+            fail(i18n.t("cli.bad_lang", i18n.current_lang(), value=lang))
+        i18n.set_lang(lang)
 
 
 class BadInput(Exception):
@@ -163,23 +172,63 @@ def viz(
     serve(host, port)
 
 
+def _lang_from_args(argv: list[str]) -> str:
+    """``--lang X`` / ``--lang=X`` before parsing (help texts depend on it)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in i18n.LANGS:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg.split("=", 1)[1] in i18n.LANGS:
+            return arg.split("=", 1)[1]
+    return i18n.default_lang()
+
+
+def _translate_help(cmd: typer.core.TyperGroup, lang: str) -> None:
+    """Help of the commands and their options from the catalog (abm/locales)."""
+    texts = i18n.messages(lang)
+    cmd.help = texts["cli.app"]
+    for name, sub in cmd.commands.items():
+        sub.help = texts.get(f"cli.cmd.{name}", sub.help)
+        for param in sub.params:
+            key = f"cli.opt.{name}.{param.name}"
+            if key in texts and hasattr(param, "help"):
+                param.help = texts[key]
+    for param in cmd.params:
+        if param.name == "lang":
+            param.help = texts["cli.lang_help"]
+
+
+def error_line(exc: Exception, lang: str) -> str:
+    """The one-line error, in ``lang``; a config key gets its label in that language."""
+    message = str(exc)
+    if isinstance(exc, ConfigError) and exc.key:
+        try:
+            label = i18n.param_label(exc.key, lang)
+        except KeyError:
+            label = ""
+        if label:
+            message = i18n.t("cli.config_key", lang, source=exc.source, path=exc.key,
+                             label=label, message=exc.message)
+    return i18n.t("cli.error", lang, message=message)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns bad input into one line and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    lang = _lang_from_args(args)
+    i18n.set_lang(None)
     cmd = typer.main.get_command(app)
+    _translate_help(cmd, lang)
     try:
         # Without standalone mode click returns a command's typer.Exit code instead of
         # raising it.
-        code = cmd.main(args=argv, prog_name="abm", standalone_mode=False)
-    except ConfigError as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
-        return 2
-    except BadInput as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
+        code = cmd.main(args=args, prog_name="abm", standalone_mode=False)
+    except (ConfigError, BadInput) as exc:
+        print(error_line(exc, lang), file=sys.stderr)
         return 2
     except click.NoArgsIsHelpError:
         return 0
     except click.UsageError as exc:
-        print(f"abm: error: {exc.format_message()}", file=sys.stderr)
+        print(i18n.t("cli.error", lang, message=exc.format_message()), file=sys.stderr)
         return 2
     except typer.Abort:
         print("abm: aborted", file=sys.stderr)

@@ -34,6 +34,20 @@ TERM = re.compile(r"\[\[([a-z_]+)\]\]")
 INSTRUMENT_FIELDS = ("enabled", "start_year", "end_year", "kept_after_transition")
 
 
+_chosen: str | None = None
+
+
+def set_lang(lang: str | None) -> None:
+    """The language chosen for this process (``abm --lang``); None: the default."""
+    global _chosen
+    _chosen = None if lang is None else check_lang(lang)
+
+
+def current_lang() -> str:
+    """``--lang`` if given, else :func:`default_lang`."""
+    return _chosen or default_lang()
+
+
 def check_lang(lang: str) -> str:
     """``lang`` if it is one we have, else ValueError naming the choices."""
     if lang not in LANGS:
@@ -217,13 +231,30 @@ def format_metric(m: MetricText, value: float, lang: str, signed: bool = False) 
     return f"{sign}{amount}{glue}{m.unit}".strip()
 
 
+def format_interval(m: MetricText, value: float, low: float, high: float, lang: str,
+                    signed: bool = False) -> str:
+    """``39.0 [34.6, 43.4] households``, ``+0.6 [0.1, 1.1] pp``: the unit once."""
+    def num(x: float, sign: bool) -> str:
+        if x != x:  # NaN: no interval from one value
+            return "-"
+        s = "+" if sign and x > 0 else ""
+        if m.percent:
+            return f"{s}{100 * x:.1f}"
+        return s + (f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}")
+    unit = m.unit
+    if m.percent:
+        unit = ("pp" if lang == "en" else "个百分点") if signed else "%"
+    glue = "" if unit == "%" else " "
+    return f"{num(value, signed)} [{num(low, False)}, {num(high, False)}]{glue}{unit}"
+
+
 def format_amount(value: float, lang: str) -> str:
     """Large numbers the way readers of each language count: 1.2 million / 120 万."""
     a = abs(value)
     if lang == "zh":
         if a >= 1e8:
             return f"{value / 1e8:.2f} 亿"
-        if a >= 1e4:
+        if a >= 1e6:
             return f"{value / 1e4:,.1f} 万"
     elif a >= 1e6:
         return f"{value / 1e6:,.2f} million"

@@ -34,7 +34,8 @@ from solara.alias import rv
 
 from abm import i18n
 from abm.config import ConfigError, parameter_table
-from viz import charts, inspector, lab as labmod
+from viz import charts, inspector
+from viz import lab as labmod
 from viz.controls import ControlSpec, control_specs, group_title, grouped
 from viz.fonts import font_css
 from viz.measures import MEASURES, available, by_key, format_value, measure_label, village_table
