@@ -150,6 +150,21 @@ def param_label(path: str, lang: str) -> str:
     return expand(entry[0] if lang == "en" else entry[1], lang)
 
 
+def param_full_label(path: str, lang: str) -> str:
+    """The label with its instrument or section when nested: ``Medical expense cap:
+    enabled`` / ``个人医疗费用封顶：启用``; the dotted path if the catalog lacks it."""
+    try:
+        label = param_label(path, lang)
+    except KeyError:
+        return path
+    section = path.rsplit(".", 1)[0]
+    if section.count(".") >= 1 and section in _params()["sections"]:
+        sep = ": " if lang == "en" else "："
+        label = label[0].lower() + label[1:] if lang == "en" else label
+        return f"{section_title(section, lang)}{sep}{label}"
+    return label
+
+
 def param_meaning(path: str, lang: str) -> str:
     """The one-line meaning: the schema's (English) or the catalog's (Chinese)."""
     if lang == "en":

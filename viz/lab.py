@@ -115,11 +115,7 @@ def changes_text(settings: Settings, lang: str) -> str:
     """``Transition end year = 2022; ...`` in the page's language."""
     parts = []
     for key, value in settings.overrides:
-        try:
-            label = i18n.param_label(key, lang)
-        except KeyError:
-            label = key
-        parts.append(f"{label} = {value}")
+        parts.append(f"{i18n.param_full_label(key, lang)} = {value}")
     return "; ".join(parts) if parts else i18n.t("settings.nothing", lang)
 
 
