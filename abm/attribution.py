@@ -257,8 +257,7 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
         gap = t.loc["gap"]
         parts = [i18n.t("attribution.part", lang, factor=_smith_term(f, lang),
                         share=f"{100 * t.loc[f, 'share_of_gap']:.0f}%",
-                        value=iv(t.loc[f, "mean"], t.loc[f, "ci_low"], t.loc[f, "ci_high"],
-                                 True))
+                        value=iv(t.loc[f, "mean"], t.loc[f, "ci_low"], t.loc[f, "ci_high"]))
                  for f in FACTORS]
         sep = "; " if lang == "en" else "；"
         lines.append("- " + i18n.t(

@@ -92,12 +92,20 @@ def _chart(title: str, x: list[str], series: list[Option], y_name: str,
     }
 
 
+def metric_text(col: str, lang: str) -> i18n.MetricText:
+    """The catalog's label and unit; a series the catalog does not know yet keeps its
+    column name (it still appears: series are picked by prefix)."""
+    if i18n.has_metric(col):
+        return i18n.metric(col, lang)
+    return i18n.MetricText(col, col.removeprefix("n_").replace("_", " "), "", "", "none", col)
+
+
 def _metric_lines(lab: Lab, columns: list[str], lang: str, colours: list[str] | None = None
                   ) -> list[Option]:
     """One line per column and scenario: colour by column, dashed for the changes."""
     out = []
     for i, col in enumerate(columns):
-        m = i18n.metric(col, lang)
+        m = metric_text(col, lang)
         scale = 100.0 if m.percent else 1.0
         colour = (colours or LINE_COLOURS)[i % len(LINE_COLOURS)]
         for which, s in _runs(lab):
@@ -182,7 +190,7 @@ def budget_option(lab: Lab, lang: str = "en") -> Option:
 
 def monitored_columns(s: Session | Lab) -> list[str]:
     s = s.base if isinstance(s, Lab) else s
-    return [c for c in pick(s.history, MONITORED_PREFIXES) if i18n.has_metric(c)]
+    return pick(s.history, MONITORED_PREFIXES)
 
 
 def monitored_option(lab: Lab, lang: str = "en") -> Option:
