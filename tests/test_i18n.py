@@ -207,3 +207,17 @@ def test_attribution_report_answers_in_both_languages(tmp_path):
         plot_attribution(table, tmp_path / "attribution.png", "zh")
     assert [str(w.message) for w in caught if "missing from font" in str(w.message)] == []
     assert (tmp_path / "attribution.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_page_font_covers_every_chinese_character_of_the_catalogs():
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from viz.fonts import font_bytes, page_characters
+
+    chars = page_characters()
+    cmap = TTFont(io.BytesIO(font_bytes(chars))).getBestCmap()
+    missing = [c for c in chars if CJK.search(c) and ord(c) not in cmap]
+    assert missing == []
+    assert "防" in chars and "亿" in chars

@@ -43,6 +43,7 @@ from viz.state import (
     Lab,
     Preset,
     Settings,
+    county_name,
     discover_presets,
     new_lab,
     preset_intro,
@@ -619,7 +620,7 @@ def App(initial: Settings | None = None, initial_lang: str | None = None) -> Non
         labels = charts.month_labels(L)
         when = labels[-1] if labels else i18n.t("page.start_of", lg, year=b.config.run.start_year)
         with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
-            Heading(b.config.county.name, level=2)
+            Heading(county_name(b, lg), level=2)
             solara.Text(i18n.t("page.month", lg, month=L.month, months=L.months, when=when),
                         classes=["abm-month"])
             solara.Text(i18n.t("page.info", lg, households=f"{b.config.run.households:,}",

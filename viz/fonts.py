@@ -19,7 +19,7 @@ from abm.plots import cjk_font_path
 
 FAMILY = "AbmCJK"
 # Punctuation and digits the page writes around catalog texts.
-EXTRA = "0123456789,.:;!?%()[]-+/×·—–…“”‘’、，。：；！？（）【】《》〔〕±≥≤→↑↓"
+EXTRA = "万亿元个百分点0123456789,.:;!?%()[]-+/×·—–…“”‘’、，。：；！？（）【】《》〔〕±≥≤→↑↓"
 
 
 def page_characters(extra: str = "") -> str:

@@ -24,7 +24,7 @@ import yaml
 from abm import i18n
 from abm.config import config_to_dict
 from viz.charts import HEADLINE, causes, month_labels, payer_totals, scenario_name
-from viz.state import Lab, Session, Settings
+from viz.state import Lab, Session, Settings, county_name
 
 # Outcomes the seeds run keeps (final month of every run).
 SEED_METRICS = ("poverty_rate_registered", "cum_returned_to_poverty", "n_monitored",
@@ -80,7 +80,7 @@ def summary_sentence(lab: Lab, lang: str) -> str:
     pov = i18n.metric("poverty_rate_registered", lang)
     a_r, a_p = latest(base, ret.column), latest(base, pov.column)
     values: dict[str, Any] = {
-        "months": base.month, "county": base.config.county.name,
+        "months": base.month, "county": county_name(base, lang),
         "returns_base": i18n.format_metric(ret, a_r, lang),
         "poverty_base": i18n.format_metric(pov, a_p, lang),
         "cause": _top_cause(base, lang),
@@ -180,7 +180,7 @@ def comparison_png(lab: Lab, lang: str) -> bytes:
     for ax in axes[1]:
         ax.invert_yaxis()
         ax.legend(fontsize=8)
-    fig.suptitle(i18n.t("download.figure_title", lang, county=lab.base.config.county.name,
+    fig.suptitle(i18n.t("download.figure_title", lang, county=county_name(lab.base, lang),
                         months=lab.base.month, seed=lab.base.config.run.seed))
     return save_png(fig)
 

@@ -63,6 +63,18 @@ def preset_intro(path: str | Path, lang: str) -> str:
     return " ".join(x for x in head if x)
 
 
+def county_name(s: Session, lang: str) -> str:
+    """The county's name in ``lang`` for the shipped presets (``county_names.<stem>``);
+    a user's own preset keeps the name its file gives."""
+    from abm import i18n
+
+    key = f"county_names.{Path(s.settings.preset).stem}"
+    name = s.config.county.name
+    if key in i18n.messages(lang) and name == i18n.t(key, "en"):
+        return i18n.t(key, lang)
+    return name
+
+
 def _yaml_files(where: Path) -> list[Path]:
     if where.is_dir():
         return sorted(p for p in where.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
