@@ -125,14 +125,21 @@ def test_series_are_picked_by_prefix(session, lab):
         del session.history["n_monitored_illness"]
 
 
-def test_charts_combine_into_one_instance(lab):
-    parts = [charts.poverty_option(lab), charts.returns_total_option(lab),
-             charts.income_option(lab)]
-    one = charts.combine(parts, columns=2, height_px=300)
-    assert len(one["grid"]) == len(one["xAxis"]) == len(one["legend"]) == 3
-    assert len(one["series"]) == sum(len(p["series"]) for p in parts)
-    assert {s["xAxisIndex"] for s in one["series"]} == {0, 1, 2}
-    assert one["grid"][2]["top"] == 340  # second row
+def test_each_chart_says_its_unit_in_the_title_and_on_hover(lab):
+    opts = [charts.standalone(o) for o in charts.time_series_options(lab, "en")]
+    titles = [o["title"]["text"] for o in opts]
+    assert "Returns to poverty, running total (households)" in titles
+    assert "Money paid so far, by payer (million yuan)" in titles
+    ret = opts[titles.index("Returns to poverty, running total (households)")]
+    assert ret["tooltip"]["formatter"] == "{b}<br/>{a0}: {c0} households<br/>{a1}: {c1} households"
+    pov = opts[0]
+    assert pov["tooltip"]["formatter"].endswith("{c3}%")
+    # Dashed "your changes" lines share the legend entry of their measure: no paging.
+    assert pov["legend"]["type"] == "plain"
+    assert pov["legend"]["data"] == ["Poverty rate, registered households",
+                                     "Poverty rate, all households"]
+    budget = charts.budget_option(lab, "zh")
+    assert "县医疗救助" in budget["yAxis"]["data"] and len(budget["series"]) == 2
 
 
 def test_inspector_tables_and_network_layout_is_fixed(session):

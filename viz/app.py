@@ -402,17 +402,17 @@ def CountyMap(lab: Lab, tick: int, measure: solara.Reactive[str],
 
 @solara.component
 def TimeSeries(lab: Lab, tick: int, lang: str) -> None:
-    """The comparison charts, drawn as one ECharts instance with a cell per chart."""
-    option = solara.use_memo(lambda: charts.combine(charts.time_series_options(lab, lang),
-                                                    columns=3, height_px=SERIES_CELL_PX),
-                             [lab, tick, lang])
-    rows = -(-len(option["grid"]) // 3)
+    """The comparison charts, each its own ECharts instance (its own hover units)."""
+    options = solara.use_memo(
+        lambda: [charts.standalone(o) for o in charts.time_series_options(lab, lang)],
+        [lab, tick, lang])
     if lab.changed is not None:
         solara.Text(i18n.t("chart.legend_note", lang), style={"font-size": "12px",
                                                               "color": "#555"})
-    with solara.Div(classes=["abm-chart-series"]):
-        solara.FigureEcharts(option=option, attributes={
-            "style": f"height: {rows * SERIES_CELL_PX}px; width: 100%;"})
+    with solara.Div(classes=["abm-chart-series"]), solara.GridFixed(columns=3):
+        for option in options:
+            solara.FigureEcharts(option=option, attributes={
+                "style": f"height: {SERIES_CELL_PX}px; width: 100%;"})
 
 
 def smith_number(m: i18n.MetricText | None, value: float) -> str:

@@ -152,7 +152,7 @@ def returns_by_cause_option(lab: Lab, lang: str = "en") -> Option:
                        "label": {"show": True, "position": "right", "fontSize": 10}})
     opt = _chart(i18n.t("chart.returns_by_cause", lang), [i18n.cause(c, lang) for c in names],
                  series, i18n.metric("cum_returned_to_poverty", lang).unit, horizontal=True)
-    opt["grid"] = {**BASE["grid"], "left": 110}
+    opt["grid"] = {**BASE["grid"], "left": 120 if lang == "en" else 101}
     return opt
 
 
@@ -184,7 +184,7 @@ def budget_option(lab: Lab, lang: str = "en") -> Option:
                "itemStyle": {"color": SCENARIO_COLOURS[w]}} for w, t in totals]
     opt = _chart(i18n.t("chart.budget", lang), [i18n.payer(p, lang) for p in payers], series,
                  unit, horizontal=True)
-    opt["grid"] = {**BASE["grid"], "left": 150}
+    opt["grid"] = {**BASE["grid"], "left": 160 if lang == "en" else 110}
     return opt
 
 
@@ -395,35 +395,33 @@ def network_option(s: Session, household: int, layout: Layout | None = None,
     }
 
 
-def combine(options: list[Option], columns: int = 2, height_px: int = 300) -> Option:
-    """Several single-grid charts as one ECharts instance (one canvas to redraw).
+def tooltip_template(opt: Option, unit: str) -> str:
+    """Hover text with the unit after every value: ``{b}<br/>{a0}: {c0} households``."""
+    glue = "" if unit == "%" else " "
+    lines = ["{b}"] + [f"{{a{i}}}: {{c{i}}}{glue}{unit}" for i in range(len(opt["series"]))]
+    return "<br/>".join(lines)
 
-    Each option keeps its title, axes, legend and series, placed in its own cell of
-    a grid ``columns`` wide; cells are ``height_px`` tall.
-    """
-    out: Option = {"animation": False, "textStyle": {"fontFamily": FONT},
-                   "tooltip": {"trigger": "axis"}, "title": [],
-                   "grid": [], "xAxis": [], "yAxis": [], "legend": [], "series": []}
-    width = 100.0 / columns
-    for i, opt in enumerate(options):
-        row, col = divmod(i, columns)
-        top, left = row * height_px, col * width
-        title = dict(opt["title"])
-        unit = opt["yAxis"].get("name") or opt["xAxis"].get("name") or ""
-        if unit and f"({unit})" not in title["text"] and f"（{unit}）" not in title["text"]:
-            title["text"] += f" ({unit})"
-        out["title"].append({**title, "top": top + 2, "left": f"{left + 1:.1f}%"})
-        out["grid"].append({"top": top + 40, "height": height_px - 110, "containLabel": True,
-                            "left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%"})
-        # The unit is in the title: an axis name would sit on top of it.
-        out["xAxis"].append({**opt["xAxis"], "gridIndex": i, "name": ""})
-        out["yAxis"].append({**opt["yAxis"], "gridIndex": i, "name": ""})
-        # The changes' series share the colour of the preset's and are dashed: the
-        # legend names each measure once (the note above the charts explains the dashes).
-        names = list(dict.fromkeys(s["name"].split(" · ")[0] for s in opt["series"]))
-        out["legend"].append({"type": "plain", "data": names, "top": top + height_px - 62,
-                              "left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%",
-                              "itemWidth": 18, "itemHeight": 8,
-                              "textStyle": {"fontSize": 10}})
-        out["series"].extend({**s, "xAxisIndex": i, "yAxisIndex": i} for s in opt["series"])
-    return out
+
+def standalone(opt: Option) -> Option:
+    """One chart as its own ECharts instance: the unit in the title and after every
+    value on hover, the legend naming each measure once, below the plot."""
+    title = dict(opt["title"])
+    unit = opt["yAxis"].get("name") or opt["xAxis"].get("name") or ""
+    if unit and f"({unit})" not in title["text"] and f"（{unit}）" not in title["text"]:
+        title["text"] += f" ({unit})"
+    names = list(dict.fromkeys(s["name"].split(" · ")[0] for s in opt["series"]))
+    return {
+        **opt,
+        "title": title,
+        # Horizontal bars keep their room for category names (measured, not guessed).
+        "grid": {"top": 40, "bottom": 56, "right": 28,
+                 **({"left": opt["grid"]["left"], "containLabel": False}
+                    if opt["grid"].get("left", 0) > 100 else
+                    {"left": 8, "containLabel": True})},
+        "xAxis": {**opt["xAxis"], "name": ""},
+        "yAxis": {**opt["yAxis"], "name": ""},
+        "tooltip": {"trigger": "axis", "formatter": tooltip_template(opt, unit),
+                    "confine": True},
+        "legend": {"type": "plain", "data": names, "bottom": 0, "itemWidth": 18,
+                   "itemHeight": 8, "textStyle": {"fontSize": 10}},
+    }
