@@ -276,3 +276,41 @@ def format_amount(value: float, lang: str) -> str:
     if a >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:.3g}"
+
+
+# ----------------------------------------------------------------- zh reference
+def parameters_markdown_zh() -> str:
+    """``docs/parameters.zh.md``: every schema parameter with its Chinese label, unit
+    and meaning (the English reference is ``docs/parameters.md``)."""
+    from abm.config import parameter_table
+
+    def fmt(v: Any) -> str:
+        if v is None:
+            return ""
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    lines = ["# 参数（中文）", "",
+             "由 `uv run python -m abm.i18n` 根据 `abm/config.py` 的配置模式和 "
+             "`abm/locales/params.yaml` 生成，请勿手工编辑。英文版见 `docs/parameters.md`。",
+             "除单位另有说明外，金额为每年的元数。", ""]
+    section = None
+    for row in parameter_table():
+        key = row["key"]
+        top = key.split(".")[0]
+        if top != section:
+            section = top
+            lines += ["", f"## {section_title(section, 'zh')}（`{section}`）", "",
+                      "| 参数 | 名称 | 默认值 | 范围 | 单位 | 含义 |", "|---|---|---|---|---|---|"]
+        rng = f"{fmt(row['min'])} .. {fmt(row['max'])}" if (
+            row["min"] is not None or row["max"] is not None) else ""
+        lines.append(f"| `{key}` | {param_full_label(key, 'zh')} | {fmt(row['default'])} | "
+                     f"{rng} | {param_unit(row['unit'] or '', 'zh')} | "
+                     f"{param_meaning(key, 'zh')} |")
+    return "\n".join(lines) + "\n"
+
+
+PARAMETERS_ZH = Path(__file__).resolve().parent.parent / "docs" / "parameters.zh.md"
+
+if __name__ == "__main__":
+    PARAMETERS_ZH.write_text(parameters_markdown_zh(), encoding="utf-8")
+    print(f"wrote {PARAMETERS_ZH}")

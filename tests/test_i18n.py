@@ -221,3 +221,8 @@ def test_the_page_font_covers_every_chinese_character_of_the_catalogs():
     missing = [c for c in chars if CJK.search(c) and ord(c) not in cmap]
     assert missing == []
     assert "防" in chars and "亿" in chars
+
+
+def test_chinese_parameter_reference_is_up_to_date():
+    """docs/parameters.zh.md is generated: `uv run python -m abm.i18n` after a change."""
+    assert i18n.PARAMETERS_ZH.read_text(encoding="utf-8") == i18n.parameters_markdown_zh()
