@@ -330,20 +330,20 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
         exp_file.write_text(text, encoding="utf-8")
     plan = load_plan(exp_file)
     store.check(plan)
-    print(f"attribution of {config_path}: {len(plan.runs)} runs (16 combinations x {seeds} "
-          "seeds)", flush=True)
+    from abm import i18n
+
+    lang = i18n.current_lang()
+    print(i18n.t("attribution.start", lang, config=config_path, runs=len(plan.runs),
+                 seeds=seeds), flush=True)
     outcome = run_batch(plan, out_dir, workers=workers, scheduler=scheduler)
     results = pd.read_parquet(out_dir / "results.parquet")
     results = results[results["status"] == "ok"]
     table = pd.concat([attribute(results, o) for o in OUTCOMES], ignore_index=True)
     table.to_csv(out_dir / "attribution.csv", index=False)
-    from abm import i18n
-
-    lang = i18n.current_lang()
     (out_dir / "attribution.md").write_text(
         attribution_markdown(table, results, config_path, seeds, households, months, lang),
         encoding="utf-8")
     plot_attribution(table, out_dir / "attribution.png", lang)
-    print(f"  {outcome.done} runs done, {outcome.skipped} already on disk, "
-          f"{outcome.failed} failed\n  wrote {out_dir}/attribution.md", flush=True)
+    print(i18n.t("attribution.done", lang, done=outcome.done, skipped=outcome.skipped,
+                 failed=outcome.failed, path=out_dir / "attribution.md"), flush=True)
     return out_dir

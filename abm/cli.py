@@ -84,14 +84,13 @@ def run(
         result = simulate(cfg)
     write_outputs(result, out_dir)
     h = result.summary["headline"]
-    typer.echo(
-        f"{cfg.county.name}: {cfg.run.households:,} households x {cfg.run.months} months, "
-        f"seed {cfg.run.seed}, in {time.perf_counter() - t0:.1f} s\n"
-        f"  poverty rate {h['poverty_rate_start']:.2%} -> {h['poverty_rate_end']:.2%}; "
-        f"returned to poverty {h['returned_to_poverty']:,}; "
-        f"income per person {h['income_pc_first_year']:,.0f} -> {h['income_pc_end']:,.0f} yuan"
-        f"\n  wrote {out_dir}/"
-    )
+    typer.echo(i18n.t(
+        "cli.run_done", i18n.current_lang(), county=cfg.county.name,
+        households=f"{cfg.run.households:,}", months=cfg.run.months, seed=cfg.run.seed,
+        seconds=f"{time.perf_counter() - t0:.1f}", start=f"{h['poverty_rate_start']:.2%}",
+        end=f"{h['poverty_rate_end']:.2%}", returned=f"{h['returned_to_poverty']:,}",
+        income_start=f"{h['income_pc_first_year']:,.0f}",
+        income_end=f"{h['income_pc_end']:,.0f}", out=f"{out_dir}/"))
 
 
 @app.command()

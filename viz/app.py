@@ -334,11 +334,14 @@ def SeedsPanel(lab: Lab, lang: str) -> None:
         solara.InputInt(i18n.t("seeds.count", lang), value=seeds.value, on_value=typed,
                         classes=["abm-seeds-n"], style={"max-width": "120px"})
         solara.Button(i18n.t("seeds.run", lang, n=seeds.value), on_click=start,
-                      disabled=busy or bool(seeds_error.value), color="primary",
-                      classes=["abm-seeds-run"])
+                      disabled=busy or bool(seeds_error.value) or lab.changed is None,
+                      color="primary", classes=["abm-seeds-run"])
         solara.Button(i18n.t("seeds.cancel", lang), on_click=cancel, disabled=not busy,
                       classes=["abm-seeds-cancel"])
     FieldError(seeds_error.value)
+    if lab.changed is None:
+        solara.Text(i18n.t("seeds.no_changes", lang), style={"font-size": "12px",
+                                                             "color": "#555"})
     k, total = done.value
     if busy:
         solara.ProgressLinear(value=100 * k / total if total else True)
