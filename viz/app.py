@@ -46,6 +46,7 @@ from viz.state import (
     county_name,
     discover_presets,
     new_lab,
+    preset_display,
     preset_intro,
 )
 
@@ -153,7 +154,7 @@ def SettingsPanel(presets: list[Preset], pending: solara.Reactive[Settings],
     s = pending.value
     specs = solara.use_memo(control_specs, [])
     limits = solara.use_memo(run_limits, [])
-    by_path = {p.path.as_posix(): p.label for p in presets}
+    by_path = {p.path.as_posix(): preset_display(p, lang) for p in presets}
     labels = list(by_path.values())
     current = by_path.get(s.preset, labels[0])
 

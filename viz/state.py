@@ -63,6 +63,16 @@ def preset_intro(path: str | Path, lang: str) -> str:
     return " ".join(x for x in head if x)
 
 
+def preset_display(p: Preset, lang: str) -> str:
+    """``基准县 (baseline)``: a shipped preset's name in ``lang``; others as labelled."""
+    from abm import i18n
+
+    key = f"county_names.{p.path.stem}"
+    if key in i18n.messages(lang) and p.label == f"{i18n.t(key, 'en')} ({p.path.stem})":
+        return f"{i18n.t(key, lang)} ({p.path.stem})"
+    return p.label
+
+
 def county_name(s: Session, lang: str) -> str:
     """The county's name in ``lang`` for the shipped presets (``county_names.<stem>``);
     a user's own preset keeps the name its file gives."""
