@@ -143,6 +143,9 @@ def test_page_loads_offline_without_errors(server, context):
     page = open_page(ctx, server)
     expect(page.get_by_text("Baseline county").first).to_be_visible()
     expect(page.locator(".abm-smith")).to_contain_text("not yet measured")
+    expect(page.locator(".abm-preset-intro")).to_contain_text("Baseline county: a composite")
+    # Solara's "This website runs on Solara" banner no longer covers the charts.
+    expect(page.get_by_text("This website runs on")).to_be_hidden()
     settle(page)
     watch.check()
 
