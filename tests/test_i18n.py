@@ -226,3 +226,32 @@ def test_the_page_font_covers_every_chinese_character_of_the_catalogs():
 def test_chinese_parameter_reference_is_up_to_date():
     """docs/parameters.zh.md is generated: `uv run python -m abm.i18n` after a change."""
     assert i18n.PARAMETERS_ZH.read_text(encoding="utf-8") == i18n.parameters_markdown_zh()
+
+
+def test_report_states_the_answer_with_intervals_and_warnings():
+    import pandas as pd
+
+    from abm.experiments.report import answer_lines, differences_table
+    from abm.experiments.spec import Experiment
+
+    exp = Experiment.model_validate({"base": "b.yaml", "replicates": 3, "months": 48,
+                                     "scenarios": {"baseline": {}, "no_transfers": {}}})
+    rows = []
+    for rep in range(3):
+        rows.append({"scenario": "baseline", "point": 0, "replicate": rep, "status": "ok",
+                     "cum_returned_to_poverty": 38.0 + rep, "poverty_rate": 0.010})
+        rows.append({"scenario": "no_transfers", "point": 0, "replicate": rep,
+                     "status": "ok", "cum_returned_to_poverty": 50.0 + 2 * rep,
+                     "poverty_rate": 0.010 + (0.001 if rep == 1 else -0.0005 * rep)})
+    diffs = differences_table(pd.DataFrame(rows), exp,
+                              ["cum_returned_to_poverty", "poverty_rate"])
+    en = answer_lines(diffs, 48, "en")
+    assert en[0] == ("- Returns to poverty (running total) over 48 months: 39 [36.5, 41.5] "
+                     "households in baseline vs 52 [47, 57] households in no_transfers: +33% "
+                     "(difference +13 [10.5, 15.5] households, paired over 3 seeds; "
+                     "95% intervals).")
+    assert "includes zero for Poverty rate, all households (no_transfers)" in en[-2]
+    assert "only 3 seeds" in en[-1]
+    zh = answer_lines(diffs, 48, "zh")
+    assert zh[0].startswith("- 累计返贫户数（48 个月）：baseline 为 39 [36.5, 41.5] 户")
+    assert "区间包含零" in zh[-2] and "只有 3 个种子" in zh[-1]
