@@ -92,20 +92,24 @@ def _date_axis(ts: pd.DataFrame) -> pd.Series:
     return ts["year"] + (ts["month"] % 12) / 12.0
 
 
-def plot_main_series(ts: pd.DataFrame, path: Path, title: str = "") -> None:
-    """Four panels: poverty, returns by cause, income by source, motivation and skills."""
-    import matplotlib
+def plot_main_series(ts: pd.DataFrame, path: Path, title: str = "",
+                     lang: str | None = None) -> None:
+    """Four panels: poverty, returns by cause, income by source, motivation and skills;
+    labels in ``lang`` (default: ``abm --lang``, ``$ABM_LANG`` or the locale)."""
+    from abm import i18n
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    lang = lang or i18n.current_lang()
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), dpi=90)
+    def t(key: str) -> str:
+        return i18n.t(f"figure.{key}", lang)
+
+    fig, axes = new_figure(2, 2, (11, 7))
     x = _date_axis(ts)
     ax = axes[0, 0]
-    ax.plot(x, 100 * ts["poverty_rate"], label="all households")
-    ax.plot(x, 100 * ts["poverty_rate_registered"], label="registered 2014-2020")
-    ax.set_ylabel("below poverty line, %")
-    ax.set_title("Poverty")
+    ax.plot(x, 100 * ts["poverty_rate"], label=t("all_households"))
+    ax.plot(x, 100 * ts["poverty_rate_registered"], label=t("registered"))
+    ax.set_ylabel(t("poverty_ylabel"))
+    ax.set_title(t("poverty"))
     ax.legend(fontsize=8)
 
     ax = axes[0, 1]
@@ -115,32 +119,29 @@ def plot_main_series(ts: pd.DataFrame, path: Path, title: str = "") -> None:
         vals = yearly[f"new_returned_{c}"]
         if vals.sum() == 0:
             continue
-        ax.bar(yearly.index, vals, bottom=bottom, label=c, color=CAUSE_COLOURS.get(c))
+        ax.bar(yearly.index, vals, bottom=bottom, label=i18n.cause(c, lang),
+               color=CAUSE_COLOURS.get(c))
         bottom = vals if bottom is None else bottom + vals
-    ax.set_title("Returns to poverty by measured cause")
-    ax.set_ylabel("households per year")
+    ax.set_title(t("returns"))
+    ax.set_ylabel(t("returns_ylabel"))
     if bottom is not None:
         ax.legend(fontsize=7, ncol=2)
 
     ax = axes[1, 0]
-    ax.stackplot(x, *[ts[c] for c, _ in SOURCE_COLUMNS], labels=[n for _, n in SOURCE_COLUMNS])
-    ax.plot(x, ts["poverty_line"], color="k", lw=1, ls="--", label="poverty line")
-    ax.set_title("Income per person by source")
-    ax.set_ylabel("yuan / person / year")
+    ax.stackplot(x, *[ts[c] for c, _ in SOURCE_COLUMNS],
+                 labels=[i18n.metric(c, lang).label for c, _ in SOURCE_COLUMNS])
+    ax.plot(x, ts["poverty_line"], color="k", lw=1, ls="--", label=t("poverty_line"))
+    ax.set_title(t("income"))
+    ax.set_ylabel(t("income_ylabel"))
     ax.legend(fontsize=7, loc="upper left")
 
     ax = axes[1, 1]
-    ax.plot(x, ts["mean_motivation"], label="motivation")
-    ax.plot(x, ts["mean_skills"], label="skills")
-    ax.plot(x, ts["share_workers_migrant"], label="workers away (share)")
+    ax.plot(x, ts["mean_motivation"], label=t("motivation"))
+    ax.plot(x, ts["mean_skills"], label=t("skills"))
+    ax.plot(x, ts["share_workers_migrant"], label=t("workers_away"))
     ax.set_ylim(0, 1)
-    ax.set_title("Households")
+    ax.set_title(t("households"))
     ax.legend(fontsize=8)
-    for a in axes.ravel():
-        a.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    # Fixed metadata so the PNG bytes depend only on the data.
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, path)

@@ -284,12 +284,13 @@ def SeedsPanel(lab: Lab, lang: str) -> None:
     running = solara.use_ref(False)
     settings = lab.changed.settings if lab.changed is not None else lab.base.settings
 
-    def work(n: int, current: Settings, months: int) -> list[labmod.SeedEffect]:
+    def work(n: int, current: Settings, months: int
+             ) -> tuple[Settings, list[labmod.SeedEffect]]:
         folder = Path(tempfile.mkdtemp(prefix="abm-page-seeds-"))
         try:
-            return labmod.run_seeds(current, n, months, folder,
-                                    lambda k, total: done.set((k, total)), stop.current,
-                                    workers=seed_workers())
+            return current, labmod.run_seeds(current, n, months, folder,
+                                             lambda k, total: done.set((k, total)),
+                                             stop.current, workers=seed_workers())
         finally:
             running.current = False
             shutil.rmtree(folder, ignore_errors=True)
@@ -354,8 +355,12 @@ def SeedsPanel(lab: Lab, lang: str) -> None:
         else:
             solara.Error(f"{type(task.exception).__name__}: {task.exception}")
     elif task.finished and task.value is not None:
+        ran, effects = task.value
         with solara.Div(classes=["abm-seeds-result"]):
-            for line in labmod.seed_sentence(task.value, lang):
+            solara.Text(i18n.t("seeds.result_for", lang, changes=labmod.changes_text(ran, lang),
+                               months=lab.months),
+                        style={"display": "block", "font-size": "13px", "font-weight": "bold"})
+            for line in labmod.seed_sentence(effects, lang):
                 solara.Text(line, style={"display": "block", "font-size": "13px"})
 
 
