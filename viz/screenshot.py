@@ -58,7 +58,7 @@ def capture(out: Path, months: int, village: int, chromium: str, lang: str = "en
             box.fill(str(village))
             box.press("Enter")
             page.wait_for_timeout(1000)
-            page.locator(".abm-month").evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.locator(".abm-month").evaluate("e => e.scrollIntoView({block: 'center'})")
             page.wait_for_timeout(800)
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
