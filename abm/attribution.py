@@ -177,31 +177,117 @@ def experiment_text(config_path: Path, out_dir: Path, seeds: int, households: in
     return yaml.safe_dump(exp, sort_keys=False)
 
 
-def plot_attribution(table: pd.DataFrame, path: Path) -> None:
-    import matplotlib
+def _smith_term(factor: str, lang: str) -> str:
+    from abm import i18n
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return i18n.term(f"smith_{factor}", lang)
+
+
+def plot_attribution(table: pd.DataFrame, path: Path, lang: str = "en") -> None:
+    """Each factor's Shapley value in the outcome's own units (what the bars show), its
+    share of the gap written at the bar, and the gap in each panel's title."""
+    from abm import i18n
+    from abm.experiments.report import _axis_scale, metric_label
+    from abm.plots import new_figure, save_png
 
     outcomes = list(dict.fromkeys(table["outcome"]))
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 3.6), dpi=90)
-    axes = np.atleast_1d(axes)
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    fig, axes = new_figure(1, len(outcomes), (4.6 * len(outcomes), 3.8))
+    for ax, outcome in zip(axes[0], outcomes, strict=True):
+        scale, unit = _axis_scale(outcome, lang)
         t = table[(table["outcome"] == outcome) & (table["factor"] != "gap")]
         y = np.arange(len(t))
-        err = np.vstack([t["mean"] - t["ci_low"], t["ci_high"] - t["mean"]])
-        ax.barh(y, t["mean"], xerr=err, color=["#4c72b0", "#dd8452", "#55a868", "#c44e52"])
-        ax.set_yticks(y, t["label"])
+        err = np.vstack([t["mean"] - t["ci_low"], t["ci_high"] - t["mean"]]) * scale
+        ax.barh(y, t["mean"] * scale, xerr=err,
+                color=["#4c72b0", "#dd8452", "#55a868", "#c44e52"])
+        ax.set_yticks(y, [_smith_term(f, lang) for f in t["factor"]])
+        for yi, (mean, share) in enumerate(zip(t["mean"], t["share_of_gap"], strict=True)):
+            ax.annotate(f"{100 * share:.0f}%", (mean * scale, yi), xytext=(4, 6),
+                        textcoords="offset points", fontsize=8)
         ax.axvline(0, color="k", lw=0.8)
         gap = float(table[(table["outcome"] == outcome) & (table["factor"] == "gap")]["mean"]
-                    .iloc[0])
-        ax.set_title(f"{outcome}\n(gap {gap:.3g})", fontsize=9)
+                    .iloc[0]) * scale
+        ax.set_title(i18n.t("attribution.panel", lang, label=metric_label(outcome, lang),
+                            gap=f"{gap:.3g}", unit=unit), fontsize=9)
+        ax.set_xlabel(i18n.t("attribution.axis", lang, unit=unit))
         ax.invert_yaxis()
-    fig.suptitle("Share of the implementation gap by Smith factor (95% CI over seeds)",
-                 fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    fig.suptitle(i18n.t("attribution.figure_title", lang), fontsize=10)
+    save_png(fig, path)
+
+
+def levels(results: pd.DataFrame, outcome: str) -> dict[str, tuple[float, float, float]]:
+    """Mean and 95% interval over seeds, as configured and with all four factors ideal."""
+    from abm.experiments.report import mean_ci
+
+    out = {}
+    for name, combo in (("as_is", frozenset()), ("ideal", frozenset(FACTORS))):
+        x = results.loc[results["scenario"] == combo_name(combo), outcome].to_numpy(float)
+        mean, _, low, high = mean_ci(x)
+        out[name] = (mean, low, high)
+    return out
+
+
+def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path: Path,
+                         seeds: int, households: int | None, months: int | None,
+                         lang: str) -> str:
+    """The report: scale, one quotable paragraph per outcome, warnings, what ideal means."""
+    from abm import i18n
+    from abm.config import load_config
+    from abm.experiments.report import MIN_SEEDS, markdown_table, metric_label
+
+    cfg = load_config(config_path, households=households, months=months)
+    lines = [i18n.t("attribution.title", lang) + "\n",
+             i18n.t("attribution.scale", lang, config=config_path, county=cfg.county.name,
+                    households=f"{cfg.run.households:,}", months=cfg.run.months,
+                    seeds=seeds) + "\n",
+             i18n.t("attribution.method", lang) + "\n",
+             i18n.t("attribution.answer", lang) + "\n"]
+    warnings: list[str] = []
+    for outcome in dict.fromkeys(table["outcome"]):
+        m = i18n.metric(outcome, lang) if i18n.has_metric(outcome) else None
+
+        def iv(x: float, lo: float, hi: float, signed: bool = False, m=m) -> str:
+            if m is None:
+                return f"{x:.4g} [{lo:.4g}, {hi:.4g}]"
+            return i18n.format_interval(m, x, lo, hi, lang, signed)
+        lv = levels(results, outcome)
+        t = table[table["outcome"] == outcome].set_index("factor")
+        gap = t.loc["gap"]
+        parts = [i18n.t("attribution.part", lang, factor=_smith_term(f, lang),
+                        share=f"{100 * t.loc[f, 'share_of_gap']:.0f}%",
+                        value=iv(t.loc[f, "mean"], t.loc[f, "ci_low"], t.loc[f, "ci_high"]))
+                 for f in FACTORS]
+        sep = "; " if lang == "en" else "；"
+        lines.append("- " + i18n.t(
+            "attribution.sentence", lang, label=metric_label(outcome, lang),
+            months=cfg.run.months, as_is=iv(*lv["as_is"]), ideal=iv(*lv["ideal"]),
+            gap=iv(gap["mean"], gap["ci_low"], gap["ci_high"], True), parts=sep.join(parts)))
+        for f in FACTORS:
+            if t.loc[f, "ci_low"] <= 0 <= t.loc[f, "ci_high"] and t.loc[f, "ci_low"] < (
+                    t.loc[f, "ci_high"]):
+                warnings.append(f"{metric_label(outcome, lang)}: {_smith_term(f, lang)}")
+    if warnings:
+        lines.append("\n" + i18n.t("attribution.warn_zero", lang, which="; ".join(warnings)))
+    if seeds < MIN_SEEDS:
+        lines.append("\n" + i18n.t("report.warn_seeds", lang, n=seeds, minimum=MIN_SEEDS))
+    lines.append("\n" + i18n.t("attribution.ideal_heading", lang) + "\n")
+    for f in FACTORS:
+        sets = []
+        for key, value in IDEAL[f].items():
+            sets.append(f"{i18n.param_full_label(key, lang)} (`{key}`) = {value}")
+        lines.append(f"- **{_smith_term(f, lang)}** ({i18n.t(f'attribution.ideal.{f}', lang)}):"
+                     f" {'; '.join(sets)}")
+    shown = table.copy()
+    shown["label"] = [(_smith_term(f, lang) if f in FACTORS else i18n.t("attribution.gap",
+                                                                          lang))
+                      for f in shown["factor"]]
+    shown["outcome"] = [metric_label(o, lang) for o in shown["outcome"]]
+    for col in ("mean", "ci_low", "ci_high"):
+        shown[col] = shown[col].map(lambda x: f"{x:.4g}")
+    shown["share_of_gap"] = shown["share_of_gap"].map(lambda x: f"{100 * x:.0f}%")
+    lines += ["\n" + i18n.t("attribution.table_heading", lang) + "\n",
+              markdown_table(shown[["outcome", "label", "mean", "ci_low", "ci_high",
+                                    "share_of_gap", "n_seeds"]])]
+    return "\n".join(lines) + "\n"
 
 
 def run_attribution(config: str, *, seeds: int, households: int | None, months: int | None,
@@ -212,7 +298,6 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
     from abm.config import ConfigError, load_config
     from abm.experiments.design import load_plan
     from abm.experiments.engine import run_batch
-    from abm.experiments.report import markdown_table
     from abm.experiments.store import EXPERIMENT_COPY, ExperimentDir
 
     config_path = Path(config)
@@ -242,24 +327,20 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
         exp_file.write_text(text, encoding="utf-8")
     plan = load_plan(exp_file)
     store.check(plan)
-    print(f"attribution of {config_path}: {len(plan.runs)} runs (16 combinations x {seeds} "
-          "seeds)", flush=True)
+    from abm import i18n
+
+    lang = i18n.current_lang()
+    print(i18n.t("attribution.start", lang, config=config_path, runs=len(plan.runs),
+                 seeds=seeds), flush=True)
     outcome = run_batch(plan, out_dir, workers=workers, scheduler=scheduler)
     results = pd.read_parquet(out_dir / "results.parquet")
     results = results[results["status"] == "ok"]
     table = pd.concat([attribute(results, o) for o in OUTCOMES], ignore_index=True)
     table.to_csv(out_dir / "attribution.csv", index=False)
-    shown = table.copy()
-    for col in ("mean", "ci_low", "ci_high", "share_of_gap"):
-        shown[col] = shown[col].map(lambda x: f"{x:.4g}")
     (out_dir / "attribution.md").write_text(
-        "# Attribution of the implementation gap\n\n"
-        f"Config `{config_path}`, {seeds} seeds; gap = outcome as configured minus "
-        "outcome with all four factors ideal; each factor's Shapley value is its share "
-        "of that gap (95% t-interval over seeds).\n\n"
-        + markdown_table(shown[["outcome", "label", "mean", "ci_low", "ci_high",
-                                "share_of_gap", "n_seeds"]]) + "\n", encoding="utf-8")
-    plot_attribution(table, out_dir / "attribution.png")
-    print(f"  {outcome.done} runs done, {outcome.skipped} already on disk, "
-          f"{outcome.failed} failed\n  wrote {out_dir}/attribution.md", flush=True)
+        attribution_markdown(table, results, config_path, seeds, households, months, lang),
+        encoding="utf-8")
+    plot_attribution(table, out_dir / "attribution.png", lang)
+    print(i18n.t("attribution.done", lang, done=outcome.done, skipped=outcome.skipped,
+                 failed=outcome.failed, path=out_dir / "attribution.md"), flush=True)
     return out_dir

@@ -16,6 +16,7 @@ import typer
 # Typer >= 0.29 vendors click; its usage errors live here (pinned in pyproject.toml).
 from typer._click import exceptions as click
 
+from abm import i18n
 from abm.config import ConfigError
 
 app = typer.Typer(
@@ -27,8 +28,16 @@ app = typer.Typer(
 
 
 @app.callback()
-def _group() -> None:
+def _group(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of messages and reports: en or zh "
+        "(default: $ABM_LANG, else the locale)")] = None,
+) -> None:
     """A county simulation of keeping rural poverty from coming back."""
+    if lang is not None:
+        if lang not in i18n.LANGS:
+            fail(i18n.t("cli.bad_lang", i18n.current_lang(), value=lang))
+        i18n.set_lang(lang)
 
 
 class BadInput(Exception):
@@ -81,14 +90,13 @@ def run(
         result = simulate(cfg)
     write_outputs(result, out_dir, overwrite)
     h = result.summary["headline"]
-    typer.echo(
-        f"{cfg.county.name}: {cfg.run.households:,} households x {cfg.run.months} months, "
-        f"seed {cfg.run.seed}, in {time.perf_counter() - t0:.1f} s\n"
-        f"  poverty rate {h['poverty_rate_start']:.2%} -> {h['poverty_rate_end']:.2%}; "
-        f"returned to poverty {h['returned_to_poverty']:,}; "
-        f"income per person {h['income_pc_first_year']:,.0f} -> {h['income_pc_end']:,.0f} yuan"
-        f"\n  wrote {out_dir}/"
-    )
+    typer.echo(i18n.t(
+        "cli.run_done", i18n.current_lang(), county=cfg.county.name,
+        households=f"{cfg.run.households:,}", months=cfg.run.months, seed=cfg.run.seed,
+        seconds=f"{time.perf_counter() - t0:.1f}", start=f"{h['poverty_rate_start']:.2%}",
+        end=f"{h['poverty_rate_end']:.2%}", returned=f"{h['returned_to_poverty']:,}",
+        income_start=f"{h['income_pc_first_year']:,.0f}",
+        income_end=f"{h['income_pc_end']:,.0f}", out=f"{out_dir}/"))
 
 
 @app.command()
@@ -217,20 +225,64 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     return f"{text[:limit - tail - 5]} ... {text[-tail:]}"
 
 
+def _lang_from_args(argv: list[str]) -> str:
+    """``--lang X`` / ``--lang=X`` before parsing (help texts depend on it)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in i18n.LANGS:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg.split("=", 1)[1] in i18n.LANGS:
+            return arg.split("=", 1)[1]
+    return i18n.default_lang()
+
+
+def _translate_help(cmd: typer.core.TyperGroup, lang: str) -> None:
+    """Help of the commands and their options from the catalog (abm/locales)."""
+    texts = i18n.messages(lang)
+    cmd.help = texts["cli.app"]
+    for name, sub in cmd.commands.items():
+        sub.help = texts.get(f"cli.cmd.{name}", sub.help)
+        for param in sub.params:
+            key = f"cli.opt.{name}.{param.name}"
+            if key in texts and hasattr(param, "help"):
+                param.help = texts[key]
+    for param in cmd.params:
+        if param.name == "lang":
+            param.help = texts["cli.lang_help"]
+
+
+def error_line(exc: Exception, lang: str) -> str:
+    """The one-line error, in ``lang``; a config key gets its label in that language."""
+    message = str(exc)
+    if isinstance(exc, ConfigError) and exc.key:
+        try:
+            label = i18n.param_label(exc.key, lang)
+        except KeyError:
+            label = ""
+        if label:
+            message = i18n.t("cli.config_key", lang, source=exc.source, path=exc.key,
+                             label=label, message=exc.message)
+    return i18n.t("cli.error", lang, message=message)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns bad input into one line and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    lang = _lang_from_args(args)
+    i18n.set_lang(None)
     cmd = typer.main.get_command(app)
+    _translate_help(cmd, lang)
     try:
         # Without standalone mode click returns a command's typer.Exit code instead of
         # raising it.
-        code = cmd.main(args=argv, prog_name="abm", standalone_mode=False)
+        code = cmd.main(args=args, prog_name="abm", standalone_mode=False)
     except (ConfigError, BadInput) as exc:
-        print(f"abm: error: {one_line(str(exc))}", file=sys.stderr)
+        print(one_line(error_line(exc, lang)), file=sys.stderr)
         return 2
     except click.NoArgsIsHelpError:
         return 0
     except click.UsageError as exc:
-        print(f"abm: error: {one_line(exc.format_message())}", file=sys.stderr)
+        print(one_line(i18n.t("cli.error", lang, message=exc.format_message())),
+              file=sys.stderr)
         return 2
     except typer.Abort:
         print("abm: aborted", file=sys.stderr)

@@ -39,14 +39,23 @@ pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("viz")
+def server_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("viz")
+
+
+@pytest.fixture(scope="module")
+def server(server_tmp: Path) -> Iterator[str]:
+    tmp = server_tmp
     presets = tmp / "presets"
     presets.mkdir()
     (presets / "tiny.yaml").write_text(TINY, encoding="utf-8")
     port = free_port()
     log = tmp / "server.log"
-    proc = spawn(port, env={"ABM_VIZ_PRESETS": str(presets)}, log=log)
+    seeds_tmp = tmp / "seeds-tmp"
+    seeds_tmp.mkdir()
+    # English by default (the tests read English texts); TMPDIR shows the seeds runs' folders.
+    proc = spawn(port, env={"ABM_VIZ_PRESETS": str(presets), "ABM_LANG": "en",
+                            "TMPDIR": str(seeds_tmp)}, log=log)
     url = f"http://127.0.0.1:{port}/"
     try:
         try:
@@ -134,6 +143,9 @@ def test_page_loads_offline_without_errors(server, context):
     page = open_page(ctx, server)
     expect(page.get_by_text("Baseline county").first).to_be_visible()
     expect(page.locator(".abm-smith")).to_contain_text("not yet measured")
+    expect(page.locator(".abm-preset-intro")).to_contain_text("Baseline county: a composite")
+    # Solara's "This website runs on Solara" banner no longer covers the charts.
+    expect(page.get_by_text("This website runs on")).to_be_hidden()
     settle(page)
     watch.check()
 
@@ -261,7 +273,156 @@ def test_policy_control_applies_on_reset(server, context):
     box = page.get_by_label("Transition end year [year]")
     box.fill("2022")
     box.press("Enter")
-    expect(page.locator(".abm-pending")).to_contain_text("transition_end_year=2022")
+    expect(page.locator(".abm-pending")).to_contain_text("Transition end year = 2022")
     page.locator(".abm-reset").click()
-    expect(page.locator(".abm-applied")).to_contain_text("policy.transition_end_year=2022")
+    expect(page.locator(".abm-applied")).to_contain_text("Transition end year = 2022")
     step_to(page, 1)
+
+
+def choose_tiny(page: Page) -> None:
+    page.locator(".abm-preset").click()
+    page.locator(".menuable__content__active .v-list-item", has_text="Tiny test county").click()
+    expect(page.locator(".abm-households input")).to_have_value("1500")
+
+
+def test_comparison_flow_field_errors_and_downloads(server, context, tmp_path):
+    """Out-of-range years are refused; the change runs beside the preset on the same
+    draws; the headline, the summary and the downloads carry both scenarios."""
+    ctx, _ = context
+    page = open_page(ctx, server)
+    choose_tiny(page)
+    page.get_by_text("Policy", exact=True).click()
+    box = page.get_by_label("Transition end year [year]")
+    box.fill("2019")
+    box.press("Enter")
+    expect(page.get_by_text("2019 is out of range. Allowed: 2020 to 2050 year")).to_be_visible()
+    expect(page.locator(".abm-reset")).to_be_disabled()
+    expect(page.locator(".abm-pending")).to_contain_text("Your changes: nothing")
+    box.fill("2022")
+    box.press("Enter")
+    expect(page.locator(".abm-reset")).to_be_enabled()
+    page.locator(".abm-reset").click()
+    expect(page.locator(".abm-applied")).to_contain_text("Comparing the preset as is")
+    headline = page.locator(".abm-headline")
+    expect(headline).to_contain_text("Your changes")
+    expect(headline).to_contain_text("Difference (changes − preset)")
+    for k in (1, 2, 3):
+        step_to(page, k)
+    expect(headline).to_contain_text("households")
+    expect(page.locator(".abm-summary")).to_contain_text("with your changes (Transition end")
+    expect(page.locator(".abm-summary")).to_contain_text("returned to poverty")
+    with page.expect_download() as info:
+        page.locator(".abm-download-csv button").click()
+    csv = Path(info.value.path()).read_text(encoding="utf-8")
+    header = csv.splitlines()[0].split(",")
+    assert header[:2] == ["scenario", "date"] and "cum_returned_to_poverty" in header
+    assert sum(line.startswith("changes,") for line in csv.splitlines()) == 3
+    assert sum(line.startswith("preset,") for line in csv.splitlines()) == 3
+    with page.expect_download() as info:
+        page.locator(".abm-download-configs button").click()
+    import zipfile
+
+    with zipfile.ZipFile(info.value.path()) as z:
+        assert "transition_end_year: 2022" in z.read("changes.yaml").decode()
+        assert "seed: 7" in z.read("preset.yaml").decode()
+    with page.expect_download() as info:
+        page.locator(".abm-download-png button").click()
+    assert Path(info.value.path()).read_bytes()[:4] == b"\x89PNG"
+
+
+# Two different Chinese strings drawn in the page's font: boxes (tofu) would look alike.
+GLYPHS_JS = """() => {
+  const draw = (text) => {
+    const c = document.createElement('canvas'); c.width = 200; c.height = 40;
+    const g = c.getContext('2d'); g.font = '28px AbmCJK'; g.fillText(text, 4, 32);
+    return c.toDataURL();
+  };
+  return [document.fonts.check('28px AbmCJK', '防止返贫动态监测'), draw('防止返贫'),
+          draw('监测帮扶'), draw('□□□□')];
+}"""
+
+
+def test_language_switch_renders_chinese(server, context, tmp_path):
+    ctx, _ = context
+    page = open_page(ctx, server)
+    step_to(page, 1)
+    page.locator(".abm-lang button", has_text="中文").click()
+    expect(page.locator(".abm-month")).to_contain_text("第 1 月，共 120 月")
+    expect(page.locator(".abm-step")).to_contain_text("单步")
+    expect(page.locator(".abm-smith")).to_contain_text("执行机构")
+    expect(page.locator(".abm-headline")).to_contain_text("脱贫户贫困发生率")
+    page.get_by_text("政策", exact=True).click()
+    expect(page.get_by_label("过渡期结束年份 [年]")).to_be_visible()
+    # The font the page serves covers the text, and distinct characters look distinct.
+    page.evaluate("document.fonts.load('28px AbmCJK', '防止返贫')")
+    loaded, a, b, boxes = page.evaluate(GLYPHS_JS)
+    assert loaded and a != b and a != boxes
+    shot = page.locator(".abm-smith").screenshot(path=str(tmp_path / "smith-zh.png"))
+    assert len(shot) > 5000
+    page.locator(".abm-lang button", has_text="English").click()
+    expect(page.locator(".abm-month")).to_contain_text("Month 1 of 120")
+
+
+def test_inspector_rows_are_clickable_and_selection_survives_reset(server, context):
+    ctx, _ = context
+    page = open_page(ctx, server)
+    village = page.locator(".abm-village input")
+    village.fill("4")
+    village.press("Enter")
+    rows = page.locator(".abm-households-table tbody tr")
+    target = rows.nth(3)
+    household = target.locator("td").first.inner_text().strip()
+    target.click()
+    details = page.locator(".abm-household-details")
+    expect(details).to_contain_text(f"Household {household}")
+    page.locator(".abm-reset").click()
+    expect(page.locator(".abm-month")).to_contain_text("Month 0 of")
+    expect(village).to_have_value("4")
+    expect(details).to_contain_text(f"Household {household}")
+
+
+def test_seeds_run_single_flight_progress_and_cancel_on_close(server, server_tmp, context):
+    """Run with N seeds through the batch engine: a second click starts nothing, the
+    result has 95% intervals; closing a tab stops its run (its folder goes away)."""
+    ctx, _ = context
+    page = open_page(ctx, server)
+    choose_tiny(page)
+    page.get_by_text("Transfers to lifted-out households", exact=True).click()
+    box = page.get_by_label("Transfers to lifted-out households: transfers per person "
+                            "[yuan/person/year]")
+    box.fill("0")
+    box.press("Enter")
+    page.locator(".abm-reset").click()
+    expect(page.locator(".abm-applied")).to_contain_text("Comparing")
+    n = page.locator(".abm-seeds-n input")
+    n.fill("2")
+    n.press("Enter")
+    run = page.locator(".abm-seeds-run")
+    expect(run).to_contain_text("Run with 2 seeds")
+    run.click()
+    run.click(force=True)  # a second click while it runs does nothing
+    expect(page.locator(".abm-seeds-progress")).to_contain_text("of 4 runs done")
+    expect(run).to_be_disabled()
+    expect(page.locator(".abm-seeds-result")).to_contain_text("95% interval",
+                                                              timeout=240_000)
+    expect(page.locator(".abm-seeds-result")).to_contain_text("only 2 seeds")
+    expect(run).to_be_enabled()
+    # Start again, then close the tab: the run is cancelled and its folder removed.
+    folders = server_tmp / "seeds-tmp"
+    assert not list(folders.glob("abm-page-seeds-*"))  # the finished run cleaned up
+    n.fill("50")
+    n.press("Enter")
+    run.click()
+    expect(page.locator(".abm-seeds-progress")).to_contain_text("of 100 runs done")
+    for _ in range(120):  # the run's folder appears once its thread starts
+        if list(folders.glob("abm-page-seeds-*")):
+            break
+        page.wait_for_timeout(500)
+    assert list(folders.glob("abm-page-seeds-*"))
+    page.close()
+    other = open_page(ctx, server)  # the server goes on serving
+    for _ in range(240):  # wait (up to 2 min) for the closed tab's run to stop
+        if not list(folders.glob("abm-page-seeds-*")):
+            break
+        other.wait_for_timeout(500)
+    assert not list(folders.glob("abm-page-seeds-*")), "the closed tab's run went on"

@@ -13,34 +13,47 @@ import solara
 from abm.config import ConfigError, parameter_table
 from viz import charts, inspector, measures
 from viz.controls import control_specs
-from viz.state import Settings, discover_presets, new_session
+from viz.state import Lab, Settings, discover_presets, new_lab, new_session
 
 SMALL = 1_500
 
 
 @pytest.fixture(scope="module")
-def session():
+def lab() -> Lab:
+    """The preset as is and with the transition ending in 2022, three months in."""
     base = Settings.from_preset(discover_presets()[0].path)
-    s = new_session(Settings(base.preset, 3, SMALL))
+    lab = new_lab(Settings(base.preset, 3, SMALL).with_override(
+        "policy.transition_end_year", 2022))
     for _ in range(3):
-        s.step()
-    return s
+        lab.step()
+    return lab
+
+
+@pytest.fixture(scope="module")
+def session(lab):
+    return lab.base
 
 
 def test_controls_come_from_the_schema():
     rows = {r["key"]: r for r in parameter_table()
             if r["key"].startswith(("policy.", "implementers.", "assessment."))}
     specs = {c.key: c for c in control_specs()}
-    assert len({c.label for c in specs.values()}) == len(specs)  # labels are unique
-    assert specs["policy.medical_cap.enabled"].label == "Medical cap: enabled"
+    for lang in ("en", "zh"):
+        assert len({c.label(lang) for c in specs.values()}) == len(specs)  # unique labels
+    assert specs["policy.medical_cap.enabled"].label() == "Medical expense cap: enabled"
+    assert specs["policy.medical_cap.enabled"].label("zh") == "个人医疗费用封顶：启用"
     assert set(specs) == {k for k, r in rows.items() if r["type"] in ("int", "float", "bool")}
     for key, spec in specs.items():
         assert spec.minimum == rows[key]["min"] and spec.maximum == rows[key]["max"]
-        assert rows[key]["meaning"] in spec.help
+        assert rows[key]["meaning"] in spec.help("en")
     share = specs["policy.medical.reimbursement_general"]
-    assert share.kind == "slider" and share.clamp(1.7) == 1.0
-    assert specs["policy.transition_end_year"].kind == "int"
-    assert "2020 to 2050" in specs["policy.transition_end_year"].help
+    assert share.kind == "slider" and share.check(0.7) is None
+    year = specs["policy.transition_end_year"]
+    assert year.kind == "int"
+    assert "2020 to 2050" in year.help() and "2020 至 2050" in year.help("zh")
+    # Out of range: a field error naming what is allowed, never a silent change.
+    assert year.check(2019) == "2019 is out of range. Allowed: 2020 to 2050 year; not applied."
+    assert "超出范围" in year.check(2051, "zh") and year.check(2022) is None
 
 
 def test_presets_baseline_first_and_extra_folder(tmp_path: Path):
@@ -92,35 +105,41 @@ def test_map_has_one_mark_per_village(session):
     assert opt["visualMap"]["max"] > opt["visualMap"]["min"]
 
 
-def test_series_are_picked_by_prefix(session):
-    returns = charts.returns_option(session)
-    assert {s["name"] for s in returns["series"]} >= {"illness", "low income"}
-    assert len(charts.income_option(session)["series"]) == 5
+def test_series_are_picked_by_prefix(session, lab):
+    returns = charts.returns_by_cause_option(lab)
+    assert {"illness", "low income"} <= set(returns["yAxis"]["data"])
+    assert [s["name"] for s in returns["series"]] == ["Preset as is", "Your changes"]
     assert set(charts.monitored_columns(session)) == {
         "n_monitored_unstable", "n_monitored_marginal", "n_monitored_sudden"}
     groups = charts.smith_groups(session)
     assert all(cols for cols in groups.values())  # every factor is measured
-    assert all(c.startswith("smith_org_") for c in groups["Implementing organization"])
+    assert all(c.startswith("smith_org_") for c in groups["smith_org"])
     # New indicators appear without code changes.
     session.history["smith_org_new_indicator"] = [1.0, 2.0, 3.0]
     session.history["n_monitored_illness"] = [4.0, 5.0, 6.0]
     try:
-        assert "smith_org_new_indicator" in charts.smith_groups(session)[
-            "Implementing organization"]
+        assert "smith_org_new_indicator" in charts.smith_groups(session)["smith_org"]
         assert "n_monitored_illness" in charts.monitored_columns(session)
     finally:
         del session.history["smith_org_new_indicator"]
         del session.history["n_monitored_illness"]
 
 
-def test_charts_combine_into_one_instance(session):
-    parts = [charts.poverty_option(session), charts.returns_option(session),
-             charts.income_option(session)]
-    one = charts.combine(parts, columns=2, height_px=300)
-    assert len(one["grid"]) == len(one["xAxis"]) == len(one["legend"]) == 3
-    assert len(one["series"]) == sum(len(p["series"]) for p in parts)
-    assert {s["xAxisIndex"] for s in one["series"]} == {0, 1, 2}
-    assert one["grid"][2]["top"] == 340  # second row
+def test_each_chart_says_its_unit_in_the_title_and_on_hover(lab):
+    opts = [charts.standalone(o) for o in charts.time_series_options(lab, "en")]
+    titles = [o["title"]["text"] for o in opts]
+    assert "Returns to poverty, running total (households)" in titles
+    assert "Money paid so far, by payer (million yuan)" in titles
+    ret = opts[titles.index("Returns to poverty, running total (households)")]
+    assert ret["tooltip"]["formatter"] == "{b}<br/>{a0}: {c0} households<br/>{a1}: {c1} households"
+    pov = opts[0]
+    assert pov["tooltip"]["formatter"].endswith("{c3}%")
+    # Dashed "your changes" lines share the legend entry of their measure: no paging.
+    assert pov["legend"]["type"] == "plain"
+    assert pov["legend"]["data"] == ["Poverty rate, registered households",
+                                     "Poverty rate, all households"]
+    budget = charts.budget_option(lab, "zh")
+    assert "县医疗救助" in budget["yAxis"]["data"] and len(budget["series"]) == 2
 
 
 def test_inspector_tables_and_network_layout_is_fixed(session):
@@ -172,11 +191,11 @@ def test_page_shows_one_control_per_policy_parameter():
     specs = control_specs()
     for spec in specs:
         if spec.kind == "slider":
-            shown = f"{spec.label}: {float(base.value_of(spec.key)):.2f}"
+            shown = f"{spec.label()}: {float(base.value_of(spec.key)):.2f}"
             rc.find(children=[shown]).assert_single()
         else:
             widget = v.Switch if spec.kind == "switch" else v.TextField
-            rc.find(widget, label=spec.label).assert_single()
+            rc.find(widget, label=spec.label()).assert_single()
     assert len(rc.find(v.Slider).widgets) == sum(s.kind == "slider" for s in specs)
     rc.close()
 
@@ -206,29 +225,41 @@ def test_monitoring_measures_come_from_the_model():
     assert table["cadre_caseload"].sum() == pytest.approx(
         s.model.households.monitored.sum() / 2)
     assert "monitored" in inspector.village_households(s, 0)["status"].str.cat()
+    assert "监测户" in inspector.village_households(s, 0, "zh")["状态"].str.cat()
 
 
 def test_smith_panel_shows_measured_factors():
-    from viz.app import SmithPanel
+    from viz.app import SmithPanel, smith_table_html
 
     base = Settings.from_preset(discover_presets()[0].path)
-    s = new_session(Settings(base.preset, 2, SMALL))
-    s.step()
-    s.history["smith_target_take_up"] = [0.42]
-    _box, rc = solara.render(SmithPanel(s, 1), handle_error=False)
-    rc.find(children=["take up: 0.42"]).assert_single()
+    lab = new_lab(Settings(base.preset, 2, SMALL))
+    lab.step()
+    lab.base.history["smith_target_take_up"] = [0.42]
+    _box, rc = solara.render(SmithPanel(lab, 1, "en"), handle_error=False)
     assert len(rc.find(children=["not yet measured"]).widgets) == 0  # all four measured
     rc.close()
+    cols = charts.smith_groups(lab)["smith_org"]
+    table = smith_table_html(lab, cols, "en")
+    # Human labels with units; meaning and better direction on hover.
+    assert "Cadre time on paperwork" in table and "Lower is better." in table
+    assert "(months)" in table and "smith_org_" not in table
+    assert "干部填表时间占比" in smith_table_html(lab, cols, "zh")
+    assert "take up" in smith_table_html(lab, ["smith_target_take_up"], "en")  # new ones too
+    # Small multiples: one grid and one y axis (its own scale) per indicator.
+    opt = charts.smith_option(lab, cols, "en")
+    assert len(opt["grid"]) == len(opt["yAxis"]) == len(cols)
+    assert "legend" not in opt
 
 
 def test_boolean_parameters_become_switches():
     from viz.app import ParamControl
     from viz.controls import ControlSpec
 
-    spec = ControlSpec("policy.capping", "Capping", "switch", None, None, "-", "Cap costs")
+    spec = ControlSpec("policy.medical_cap.enabled", "switch", None, None, "")
     seen = []
-    _box, rc = solara.render(ParamControl(spec, False, seen.append), handle_error=False)
-    rc.find(v.Switch, label="Capping").assert_single()
+    _box, rc = solara.render(ParamControl(spec, False, seen.append, "en", solara.reactive({})),
+                             handle_error=False)
+    rc.find(v.Switch, label="Medical expense cap: enabled").assert_single()
     rc.close()
 
 
@@ -257,4 +288,118 @@ def test_a_broken_preset_is_reported_not_crashing(tmp_path: Path, monkeypatch):
     alert.assert_single()
     assert "broken.yaml" in str(alert.widget.children) and "mpc" in str(alert.widget.children)
     rc.find(children=["Month 0 of 120 (start of 2021)"]).assert_single()
+    rc.close()
+
+
+# ------------------------------------------------------------------- the lab
+def test_comparison_shares_random_draws_until_the_change_bites(lab):
+    """Common random numbers: the same county and draws; the transition ends in 2022,
+    so the first months are identical in both scenarios."""
+    from viz import lab as labmod
+
+    assert lab.changed is not None and lab.base.settings.overrides == ()
+    for col in ("poverty_rate", "cum_returned_to_poverty", "n_monitored", "spent_total"):
+        assert lab.base.history[col] == lab.changed.history[col], col
+    rows = {r.column: r for r in labmod.headline(lab, "en")}
+    assert set(rows) == set(charts.HEADLINE)
+    assert rows["cum_returned_to_poverty"].verdict == "same"
+    assert rows["spent_total"].base.endswith("million yuan")
+    spent = sum(sum(v) for k, v in lab.base.history.items()
+                if k.startswith("spent_") and k.endswith("_m"))
+    assert lab.base.history["spent_total"][-1] == pytest.approx(spent)
+    assert lab.base.history["cum_exited_poverty"][-1] == sum(
+        lab.base.history["new_exited_poverty"])
+    text = labmod.summary_sentence(lab, "zh")
+    assert "过渡期结束年份 = 2022" in text and "返贫" in text
+    diff = charts.difference_option(lab)
+    assert all(v == 0 for s in diff["series"] for v in s["data"])
+
+
+def test_downloads_reproduce_the_page(lab, tmp_path):
+    """The CSV holds both scenarios; the zipped configs rerun from the command line
+    give the numbers the page showed."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    from abm.config import load_config
+    from abm.runner import simulate
+    from viz import lab as labmod
+
+    df = pd.read_csv(io.BytesIO(labmod.comparison_csv(lab)))
+    assert set(df["scenario"]) == {"preset", "changes"} and len(df) == 2 * lab.month
+    assert {"date", "poverty_rate", "cum_returned_to_poverty", "spent_total"} <= set(df)
+    png = labmod.comparison_png(lab, "zh")
+    assert png[:4] == b"\x89PNG"
+    with zipfile.ZipFile(io.BytesIO(labmod.configs_zip(lab, "en"))) as z:
+        assert {"preset.yaml", "changes.yaml", "experiment.yaml", "README.txt"} <= set(
+            z.namelist())
+        z.extractall(tmp_path)
+    cfg = load_config(tmp_path / "changes.yaml", months=lab.month)
+    assert cfg.policy.transition_end_year == 2022 and cfg.run.seed == 3
+    rerun = simulate(cfg).timeseries
+    page = df[df["scenario"] == "changes"]
+    assert rerun["poverty_rate"].tolist() == pytest.approx(page["poverty_rate"].tolist())
+    assert rerun["cum_returned_to_poverty"].tolist() == page["cum_returned_to_poverty"].tolist()
+
+
+def test_seed_effects_intervals_and_warnings():
+    import pandas as pd
+
+    from viz import lab as labmod
+
+    rows = []
+    for rep in range(4):
+        for scen, extra in (("preset", 0.0), ("changes", 10.0 + rep)):
+            rows.append({"scenario": scen, "replicate": rep, "status": "ok",
+                         "poverty_rate_registered": 0.01, "n_monitored": 100.0 + rep,
+                         "cum_returned_to_poverty": 40.0 + rep + extra,
+                         "poverty_rate": 0.02})
+    effects = {e.column: e for e in labmod.seed_effects(pd.DataFrame(rows))}
+    ret = effects["cum_returned_to_poverty"]
+    assert ret.diff == pytest.approx(11.5) and ret.low < 11.5 < ret.high and ret.n == 4
+    lines = labmod.seed_sentence(list(effects.values()), "en")
+    assert any("11.5" in line and "95% interval" in line for line in lines)
+    assert "only 4 seeds" in lines[-1]
+    zh = labmod.seed_sentence(list(effects.values()), "zh")
+    assert "只有 4 个种子" in zh[-1]
+
+
+def test_run_with_seeds_goes_through_the_batch_engine(tmp_path):
+    """Two seeds of both scenarios on a local Dask worker; a set stop event cancels."""
+    import threading
+
+    from viz import lab as labmod
+
+    base = Settings.from_preset(discover_presets()[0].path)
+    settings = Settings(base.preset, 5, 300).with_override("policy.support.per_capita", 0)
+    seen = []
+    effects = labmod.run_seeds(settings, 2, 3, tmp_path / "ok",
+                               lambda k, n: seen.append((k, n)), threading.Event())
+    assert seen[-1] == (4, 4)
+    assert [e.n for e in effects] == [2] * len(labmod.SEED_METRICS)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(labmod.Cancelled):
+        labmod.run_seeds(settings, 2, 3, tmp_path / "cancelled", lambda k, n: None, stop)
+
+
+def test_page_refuses_out_of_range_numbers_and_switches_language():
+    base = Settings.from_preset(discover_presets()[0].path)
+    _box, rc = _render(Settings(base.preset, 1, SMALL))
+    households = rc.find(v.TextField, label="Households").widget
+    for typed, shown in (("-10", "-10"), ("10000000", "10,000,000")):
+        households.v_model = typed
+        households.fire_event("focusout", None)
+        rc.find(children=[f"{shown} is out of range. Allowed: 1 to 2,000,000 households; "
+                          "not applied."]).assert_single()
+        assert rc.find(v.Btn, children=["Reset"]).widget.disabled  # nothing applied
+    households.v_model = "2000"
+    households.fire_event("focusout", None)
+    assert not rc.find(v.Btn, children=["Reset"]).widget.disabled
+    rc.find(v.BtnToggle, class_="abm-lang").widget.v_model = 1  # the 中文 button
+    rc.find(children=["第 0 月，共 120 月（2021 年初）"]).assert_single()
+    rc.find(v.Btn, children=["单步"]).widget.click()
+    rc.find(children=["第 1 月，共 120 月（2021-01）"]).assert_single()
     rc.close()

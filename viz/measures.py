@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from abm import i18n
 from viz.state import Session
 
 
@@ -96,6 +97,11 @@ def by_key(key: str) -> Measure:
 def village_table(s: Session) -> dict[str, np.ndarray]:
     """All available measures for every village, keyed by measure key."""
     return {m.key: m.compute(s) for m in available(s)}
+
+
+def measure_label(m: Measure, lang: str) -> str:
+    """The measure's name in ``lang`` (catalog key ``measure.<key>``)."""
+    return i18n.t(f"measure.{m.key}", lang)
 
 
 def format_value(m: Measure, value: float) -> str:

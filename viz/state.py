@@ -25,6 +25,7 @@ REPO_ROOT = Path(abm.__file__).resolve().parent.parent
 # Extra preset files or folders (os.pathsep-separated), e.g. for a user's own scenarios.
 PRESETS_ENV = "ABM_VIZ_PRESETS"
 EVENT_RETURNED = "returned_to_poverty"
+SPENT_PREFIX = "spent_"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,48 @@ def _preset_label(path: Path) -> str:
     except (OSError, yaml.YAMLError, AttributeError):
         name = None
     return f"{name} ({path.stem})" if name else path.stem
+
+
+def preset_intro(path: str | Path, lang: str) -> str:
+    """A line or two on the preset: the catalog's (``presets.<file stem>``) for the
+    shipped presets, else the comment block at the top of a user's file."""
+    from abm import i18n
+
+    key = f"presets.{Path(path).stem}"
+    if key in i18n.messages(lang):
+        return i18n.t(key, lang)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    head = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        head.append(line.lstrip("# ").strip())
+    return " ".join(x for x in head if x)
+
+
+def preset_display(p: Preset, lang: str) -> str:
+    """``基准县 (baseline)``: a shipped preset's name in ``lang``; others as labelled."""
+    from abm import i18n
+
+    key = f"county_names.{p.path.stem}"
+    if key in i18n.messages(lang) and p.label == f"{i18n.t(key, 'en')} ({p.path.stem})":
+        return f"{i18n.t(key, lang)} ({p.path.stem})"
+    return p.label
+
+
+def county_name(s: Session, lang: str) -> str:
+    """The county's name in ``lang`` for the shipped presets (``county_names.<stem>``);
+    a user's own preset keeps the name its file gives."""
+    from abm import i18n
+
+    key = f"county_names.{Path(s.settings.preset).stem}"
+    name = s.config.county.name
+    if key in i18n.messages(lang) and name == i18n.t(key, "en"):
+        return i18n.t(key, lang)
+    return name
 
 
 def _yaml_files(where: Path) -> list[Path]:
@@ -137,6 +180,57 @@ class Session:
                 self.history.setdefault(key, []).append(float(value))
             self.last_village_returns = _returns_by_village(self.model)
             self.village_returns = self.village_returns + self.last_village_returns
+            self._record_running_totals()
+
+    def _record_running_totals(self) -> None:
+        """Exits and money spent since month 0 (the model keeps only monthly flows)."""
+        h = self.history
+        exits = h.get("new_exited_poverty", [0.0])[-1]
+        spent = sum(v[-1] for k, v in h.items()
+                    if k.startswith(SPENT_PREFIX) and k.endswith("_m"))
+        for key, add in (("cum_exited_poverty", exits), ("spent_total", spent)):
+            before = h[key][-1] if h.get(key) else 0.0
+            h.setdefault(key, []).append(before + float(add))
+
+
+@dataclass(eq=False)
+class Lab:
+    """The comparison on one page: the preset as is, and the same county (same seed,
+    households and so the same random draws: common random numbers) with the user's
+    changes. ``changed`` is None while nothing is changed."""
+
+    base: Session
+    changed: Session | None
+
+    @property
+    def sessions(self) -> list[Session]:
+        return [self.base] + ([self.changed] if self.changed is not None else [])
+
+    @property
+    def month(self) -> int:
+        return self.base.month
+
+    @property
+    def months(self) -> int:
+        return self.base.months
+
+    def can_step(self) -> bool:
+        return self.base.can_step()
+
+    def step(self) -> None:
+        for s in self.sessions:
+            s.step()
+
+    def shown(self, which: str) -> Session:
+        """The scenario the map and the inspector show: ``base`` or ``changed``."""
+        return self.changed if which == "changed" and self.changed is not None else self.base
+
+
+def new_lab(settings: Settings) -> Lab:
+    """Both scenarios, each through ``abm.runner.build_model``; ConfigError if invalid."""
+    changed = new_session(settings) if settings.overrides else None
+    base = new_session(replace(settings, overrides=()))
+    return Lab(base, changed)
 
 
 def _returns_by_village(model: CountyModel) -> np.ndarray:

@@ -2,15 +2,23 @@
 
 Writes into ``DIR/report/``:
 
-- ``summary.csv`` / ``summary.md``: each outcome by scenario (and grid point), mean,
+- ``summary.md``: the answer first, one sentence per outcome and scenario a county
+  official can quote (the reference scenario vs each other one, with 95% intervals
+  and the relative change), with warnings when an interval of a difference includes
+  zero or fewer than 5 seeds were run; then the tables;
+- ``summary.csv``: each outcome by scenario (and grid point), mean,
   standard deviation and a 95% confidence interval over replicates (Student t);
+- ``differences.csv``: each scenario minus the reference scenario (the first one),
+  paired by replicate (common random numbers), with a 95% interval;
 - ``outcomes_by_scenario.png``: the same as points with interval bars;
 - ``series_bands.png``: monthly means with 95% bands over runs (if series were kept);
 - ``sensitivity.csv`` / ``sensitivity.png``: Sobol (S1, ST) or Morris (mu*, sigma)
   indices with their confidence intervals, from SALib, per scenario and outcome.
 
 Outcomes are in the units of their timeseries column (rates are shares, incomes
-yuan per person per year, counts households).
+yuan per person per year, counts households); the Markdown and the figures use
+human labels and percentages in the report's language (``abm --lang zh|en report``,
+texts from ``abm/locales``).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abm import i18n
 from abm.config import ConfigError
 from abm.experiments.design import ID_COLUMNS, salib_problem
 from abm.experiments.spec import Experiment
@@ -31,6 +40,7 @@ from abm.experiments.store import RESULTS, SERIES, ExperimentDir
 __all__ = ["write_report", "summary_table", "sensitivity_table", "mean_ci"]
 
 CONF_LEVEL = 0.95
+MIN_SEEDS = 5  # fewer replicates than this: the report warns that intervals are unstable
 MAX_PANELS = 6
 STATUS_COLUMNS = ["status", "error", "month"]
 
@@ -86,18 +96,23 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def summary_markdown(table: pd.DataFrame, exp: Experiment) -> str:
+def summary_markdown(table: pd.DataFrame, exp: Experiment, lang: str = "en") -> str:
     """Rows = scenario (and grid point), columns = outcomes as ``mean [low, high]``."""
     keys = _group_keys(exp)
     metrics = list(dict.fromkeys(table["metric"]))
-    lines = ["| " + " | ".join([*keys, "n", *metrics]) + " |",
+    heads = [metric_label(m, lang) for m in metrics]
+    lines = ["| " + " | ".join([*keys, "n", *heads]) + " |",
              "|" + "---|" * (len(keys) + 1 + len(metrics))]
     for group, frame in table.groupby(keys, sort=False):
         ident = group if isinstance(group, tuple) else (group,)
         cells = [str(v) for v in ident] + [str(int(frame["n"].max()))]
         for metric in metrics:
             r = frame[frame["metric"] == metric].iloc[0]
-            cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
+            if i18n.has_metric(metric):
+                cells.append(i18n.format_interval(i18n.metric(metric, lang), r["mean"],
+                                                  r["ci_low"], r["ci_high"], lang))
+            else:
+                cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -110,6 +125,80 @@ def markdown_table(frame: pd.DataFrame) -> str:
         lines.append("| " + " | ".join(_fmt(v) if isinstance(v, float) else str(v)
                                        for v in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------ the answer
+def metric_label(metric: str, lang: str) -> str:
+    """Human label of an outcome column (the column name when the catalog lacks it)."""
+    return i18n.metric(metric, lang).label if i18n.has_metric(metric) else metric
+
+
+def format_value(metric: str, x: float, lang: str, signed: bool = False) -> str:
+    """A value with its unit: shares as percentages, counts and money with units."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if i18n.has_metric(metric):
+        return i18n.format_metric(i18n.metric(metric, lang), x, lang, signed=signed)
+    return (f"{x:+.4g}" if signed else f"{x:.4g}") if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def differences_table(results: pd.DataFrame, exp: Experiment, metrics: list[str]
+                      ) -> pd.DataFrame:
+    """Each scenario minus the reference (first) scenario, paired by (point, replicate):
+    the replicates of all scenarios share their seeds (common random numbers)."""
+    ok = results[results["status"] == "ok"]
+    scenarios = list(exp.scenarios)
+    if len(scenarios) < 2 or exp.factors:
+        return pd.DataFrame()
+    ref_name = scenarios[0]
+    ref = ok[ok["scenario"] == ref_name].set_index(["point", "replicate"])
+    rows = []
+    for name in scenarios[1:]:
+        other = ok[ok["scenario"] == name].set_index(["point", "replicate"])
+        both = ref.index.intersection(other.index)
+        for metric in metrics:
+            a = ref.loc[both, metric].to_numpy(float)
+            b = other.loc[both, metric].to_numpy(float)
+            mean, sd, low, high = mean_ci(b - a)
+            ra, _, ra_low, ra_high = mean_ci(a)
+            rb, _, rb_low, rb_high = mean_ci(b)
+            rows.append({"reference": ref_name, "scenario": name, "metric": metric,
+                         "n": len(both), "reference_mean": ra, "reference_low": ra_low,
+                         "reference_high": ra_high, "mean": rb, "low": rb_low,
+                         "high": rb_high, "difference": mean, "diff_low": low,
+                         "diff_high": high, "relative": mean / ra if ra else math.nan})
+    return pd.DataFrame(rows)
+
+
+def answer_lines(diffs: pd.DataFrame, months: int | None, lang: str) -> list[str]:
+    """One quotable sentence per outcome and scenario, then the warnings."""
+    lines = []
+    warn_zero = []
+    for _, r in diffs.iterrows():
+        m = r["metric"]
+
+        def ci(x: float, lo: float, hi: float, signed: bool = False, m: str = m) -> str:
+            if i18n.has_metric(m):
+                return i18n.format_interval(i18n.metric(m, lang), x, lo, hi, lang, signed)
+            return f"{_fmt(x)} [{_fmt(lo)}, {_fmt(hi)}]"
+        rel = "" if math.isnan(r["relative"]) else (
+            f": {100 * r['relative']:+.0f}%" if lang == "en" else
+            f"，即 {100 * r['relative']:+.0f}%")
+        lines.append("- " + i18n.t(
+            "report.sentence", lang, label=metric_label(m, lang), months=months or "-",
+            reference=ci(r["reference_mean"], r["reference_low"], r["reference_high"]),
+            ref_name=r["reference"], value=ci(r["mean"], r["low"], r["high"]),
+            name=r["scenario"], relative=rel,
+            diff=ci(r["difference"], r["diff_low"], r["diff_high"], signed=True),
+            n=int(r["n"])))
+        if not math.isnan(r["diff_low"]) and r["diff_low"] <= 0 <= r["diff_high"]:
+            warn_zero.append(f"{metric_label(m, lang)} ({r['scenario']})")
+    if warn_zero:
+        lines.append("\n" + i18n.t("report.warn_zero", lang, which="; ".join(warn_zero)))
+    if len(diffs) and int(diffs["n"].min()) < MIN_SEEDS:
+        lines.append("\n" + i18n.t("report.warn_seeds", lang, n=int(diffs["n"].min()),
+                                    minimum=MIN_SEEDS))
+    return lines
 
 
 # --------------------------------------------------------------- sensitivity
@@ -175,9 +264,9 @@ def _analyze(method: str, problem: dict[str, Any], x: np.ndarray, y: np.ndarray,
 
 # -------------------------------------------------------------------- plots
 def _grid(n: int) -> tuple[Any, Any]:
-    import matplotlib
+    from abm.plots import use_cjk_font
 
-    matplotlib.use("Agg")
+    use_cjk_font()  # Chinese labels without boxes
     import matplotlib.pyplot as plt
 
     cols = min(3, n)
@@ -192,43 +281,57 @@ def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
     return path
 
 
-def plot_outcomes(table: pd.DataFrame, exp: Experiment, path: Path) -> Path:
+def _axis_scale(metric: str, lang: str) -> tuple[float, str]:
+    """(multiplier, axis unit): shares drawn as percentages."""
+    if i18n.has_metric(metric):
+        m = i18n.metric(metric, lang)
+        return (100.0, "%") if m.percent else (1.0, m.unit)
+    return 1.0, ""
+
+
+def plot_outcomes(table: pd.DataFrame, exp: Experiment, path: Path, lang: str = "en"
+                  ) -> Path:
     """Mean and 95% interval of each outcome by scenario (and grid point)."""
     keys = _group_keys(exp)
     metrics = list(dict.fromkeys(table["metric"]))[:MAX_PANELS]
     fig, axes = _grid(len(metrics))
     for ax, metric in zip(axes, metrics, strict=False):
         t = table[table["metric"] == metric].reset_index(drop=True)
+        scale, unit = _axis_scale(metric, lang)
         labels = [" / ".join(str(r[k]) for k in keys) for _, r in t.iterrows()]
-        err = np.vstack([t["mean"] - t["ci_low"], t["ci_high"] - t["mean"]])
-        ax.errorbar(range(len(t)), t["mean"], yerr=np.nan_to_num(err), fmt="o", capsize=4)
+        err = np.vstack([t["mean"] - t["ci_low"], t["ci_high"] - t["mean"]]) * scale
+        ax.errorbar(range(len(t)), t["mean"] * scale, yerr=np.nan_to_num(err), fmt="o",
+                    capsize=4)
         ax.set_xticks(range(len(t)), labels, rotation=30, ha="right", fontsize=8)
-        ax.set_title(metric, fontsize=10)
-    fig.suptitle(f"Outcomes by scenario (mean, {CONF_LEVEL:.0%} CI over replicates)",
-                 fontsize=11)
+        ax.set_title(metric_label(metric, lang), fontsize=10)
+        ax.set_ylabel(unit)
+    fig.suptitle(i18n.t("report.outcomes_title", lang, level=f"{CONF_LEVEL:.0%}"), fontsize=11)
     return _save(fig, path)
 
 
-def plot_series(series: pd.DataFrame, metrics: list[str], path: Path) -> Path:
+def plot_series(series: pd.DataFrame, metrics: list[str], path: Path, lang: str = "en"
+                ) -> Path:
     """Monthly mean of each outcome per scenario with a 95% band over runs."""
     metrics = [m for m in metrics if m in series.columns][:MAX_PANELS]
     fig, axes = _grid(len(metrics))
     for ax, metric in zip(axes, metrics, strict=False):
+        scale, unit = _axis_scale(metric, lang)
         for scenario, frame in series.groupby("scenario", sort=False):
             stats = frame.groupby("month")[metric].apply(lambda s: mean_ci(s.to_numpy()))
             months = stats.index.to_numpy()
-            mean = np.array([s[0] for s in stats])
-            low = np.array([s[2] for s in stats])
-            high = np.array([s[3] for s in stats])
+            mean = np.array([s[0] for s in stats]) * scale
+            low = np.array([s[2] for s in stats]) * scale
+            high = np.array([s[3] for s in stats]) * scale
             line = ax.plot(months, mean, label=str(scenario))[0]
             ax.fill_between(months, low, high, alpha=0.25, color=line.get_color())
-        ax.set_title(metric, fontsize=10)
-        ax.set_xlabel("month")
+        ax.set_title(metric_label(metric, lang), fontsize=10)
+        ax.set_xlabel(i18n.t("chart.month", lang))
+        ax.set_ylabel(unit)
     axes[0].legend(fontsize=8)
     return _save(fig, path)
 
@@ -248,8 +351,11 @@ def plot_sensitivity(sens: pd.DataFrame, path: Path) -> Path:
 
 
 # ------------------------------------------------------------------- entry
-def write_report(root: Path) -> list[Path]:
-    """Write every table and figure the experiment in ``root`` supports; return the paths."""
+def write_report(root: Path, lang: str | None = None) -> list[Path]:
+    """Write every table and figure the experiment in ``root`` supports; return the paths.
+
+    ``lang``: ``en`` or ``zh`` (default: ``abm --lang``, ``$ABM_LANG`` or the locale)."""
+    lang = lang or i18n.current_lang()
     store = ExperimentDir(root)
     record = store.frozen()
     if record is None or not (root / RESULTS).exists():
@@ -261,20 +367,31 @@ def write_report(root: Path) -> list[Path]:
     out = root / "report"
     out.mkdir(exist_ok=True)
     written: list[Path] = []
-    md = [f"# {record['name']}: report\n", f"{exp.description}\n" if exp.description else "",
-          f"Runs: {int((results['status'] == 'ok').sum())} ok of {len(results)}.\n"]
+    ok = int((results["status"] == "ok").sum())
+    md = [i18n.t("report.title", lang, name=record["name"]) + "\n",
+          f"{exp.description}\n" if exp.description else "",
+          i18n.t("report.scale", lang, ok=ok, runs=len(results),
+                 scenarios=len(exp.scenarios), replicates=exp.replicates,
+                 households=exp.households if exp.households else "-",
+                 months=exp.months if exp.months else "-") + "\n"]
     if metrics:
         table = summary_table(results, exp, metrics)
         table.to_csv(out / "summary.csv", index=False)
         written.append(out / "summary.csv")
-        md += ["## Outcomes by scenario\n",
-               f"Mean [{CONF_LEVEL:.0%} confidence interval] over replicates.\n",
-               summary_markdown(table, exp)]
+        diffs = differences_table(results, exp, metrics)
+        if len(diffs):
+            diffs.to_csv(out / "differences.csv", index=False)
+            written.append(out / "differences.csv")
+            md += [i18n.t("report.answer", lang) + "\n",
+                   "\n".join(answer_lines(diffs, exp.months, lang)) + "\n"]
+        md += [i18n.t("report.outcomes", lang) + "\n",
+               i18n.t("report.outcomes_note", lang, level=f"{CONF_LEVEL:.0%}") + "\n",
+               summary_markdown(table, exp, lang)]
         if len(table):
-            written.append(plot_outcomes(table, exp, out / "outcomes_by_scenario.png"))
+            written.append(plot_outcomes(table, exp, out / "outcomes_by_scenario.png", lang))
     if (root / SERIES).exists() and metrics:
         series = pd.read_parquet(root / SERIES)
-        written.append(plot_series(series, metrics, out / "series_bands.png"))
+        written.append(plot_series(series, metrics, out / "series_bands.png", lang))
     seed = exp.design.seed if exp.design and exp.design.seed is not None else exp.seed
     sens, notes = sensitivity_table(results, exp, metrics, seed % 2**32)
     if len(sens):
