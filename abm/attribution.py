@@ -298,7 +298,7 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
     from abm.config import ConfigError, load_config
     from abm.experiments.design import load_plan
     from abm.experiments.engine import run_batch
-    from abm.experiments.store import EXPERIMENT_COPY, ExperimentDir
+    from abm.experiments.store import EXPERIMENT_COPY, LOCK_NAME, ExperimentDir
 
     config_path = Path(config)
     load_config(config_path, households=households, months=months)  # bad input: exit 2
@@ -318,8 +318,9 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
                               "--out or delete that folder")
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError("--out", str(out_dir), "exists and is not a folder")
+    # A driver killed while starting leaves its lock file: that is not someone's data.
     if out_dir.is_dir() and store.frozen() is None and any(
-            p.name != EXPERIMENT_COPY for p in out_dir.iterdir()):
+            p.name not in (EXPERIMENT_COPY, LOCK_NAME) for p in out_dir.iterdir()):
         raise ConfigError("--out", str(out_dir), "folder is not empty and holds no "
                           "attribution; choose another --out")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -92,3 +94,28 @@ def test_attribute_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
     assert main(["attribute", "configs/baseline.yaml", "--months", "0", "--out",
                  str(bad)]) == 2
     assert not bad.exists()
+
+
+def test_a_lock_left_by_a_killed_attribution_does_not_block_the_folder(tmp_path):
+    """A driver killed while its cluster started leaves only its lock file beside the
+    experiment: rerunning the same attribution goes on (here it is only planned)."""
+    from abm.attribution import run_attribution
+    from abm.config import ConfigError
+    from abm.experiments.store import LOCK_NAME
+
+    CONFIG = Path(__file__).resolve().parent.parent / "configs" / "baseline.yaml"
+
+    out = tmp_path / "attr"
+    out.mkdir()
+    (out / LOCK_NAME).write_text("pid 999999 on nowhere\n", encoding="utf-8")
+    (out / "someone_else.txt").write_text("data", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not empty"):
+        run_attribution(str(CONFIG), seeds=1, households=200, months=1, workers=1,
+                        scheduler=None, out=str(out))
+    (out / "someone_else.txt").unlink()
+    try:
+        run_attribution(str(CONFIG), seeds=1, households=200, months=1, workers=1,
+                        scheduler=None, out=str(out))
+    except ConfigError as exc:  # pragma: no cover - the message names what is wrong
+        pytest.fail(f"the leftover lock blocked the folder: {exc}")
+    assert (out / "attribution.md").exists()
