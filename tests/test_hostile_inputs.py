@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,7 +47,9 @@ def one_error_line(err: str) -> str:
     assert len(lines) == 1, err[:2000]
     assert lines[0].startswith("abm: error: ") and "Traceback" not in err
     assert len(lines[0]) <= len("abm: error: ") + MAX_MESSAGE
-    return lines[0]
+    # The CLI names a parameter's label after its key ("run.seed (Seed):"); the checks
+    # below are about the key and the message.
+    return re.sub(r"(: [\w.]+) \([^():]*\):", r"\1:", lines[0])
 
 
 def tree(folder: Path) -> list[str]:

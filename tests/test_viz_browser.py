@@ -367,9 +367,12 @@ def test_inspector_rows_are_clickable_and_selection_survives_reset(server, conte
     ctx, _ = context
     page = open_page(ctx, server)
     village = page.locator(".abm-village input")
+    rows = page.locator(".abm-households-table tbody tr")
+    first_id = rows.first.locator("td").first
+    before = first_id.inner_text().strip()
     village.fill("4")
     village.press("Enter")
-    rows = page.locator(".abm-households-table tbody tr")
+    expect(first_id).not_to_have_text(before)  # the table shows village 4 now
     target = rows.nth(3)
     household = target.locator("td").first.inner_text().strip()
     target.click()
