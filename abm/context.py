@@ -34,7 +34,6 @@ class MonthContext:
     poverty_line: float  # yuan/person/year
     dibao_line: float  # yuan/person/year
     levels: dict[str, float]  # instrument name -> share in force (0 off .. 1 full)
-    level_drops: dict[str, float]  # instrument name -> fall in level since last month
     budget: Budget
     instruments: Instruments
     disaster_loss: np.ndarray | float = 0.0  # share of farm income lost, per household

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.households.state import RETURN_CAUSES, Category, Event
+from abm.households.state import (
+    MONITORING_EVENTS,
+    POVERTY_EVENTS,
+    RETURN_CAUSES,
+    Category,
+    Event,
+)
 
 if TYPE_CHECKING:
     from abm.model import CountyModel
@@ -40,11 +46,11 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     m["n_registered"] = int(hh.registered.sum())
     m["n_poor_registered"] = int((poor & hh.registered).sum())
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
-    for ev in (Event.FELL_INTO_POVERTY, Event.RETURNED_TO_POVERTY, Event.EXITED_POVERTY):
+    for ev in POVERTY_EVENTS:
         m[f"new_{ev.label}"] = int((codes == ev).sum())
     mon_codes = [ev[1] for ev in model.implementation.events]
     mon_codes = np.concatenate(mon_codes) if mon_codes else np.zeros(0, np.int8)
-    for ev in (Event.MONITORED, Event.RISK_ELIMINATED):
+    for ev in MONITORING_EVENTS:
         m[f"new_{ev.label}"] = int((mon_codes == ev).sum())
     returned = causes[codes == Event.RETURNED_TO_POVERTY]
     for c in RETURN_CAUSES:

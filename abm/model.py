@@ -171,7 +171,6 @@ class CountyModel(mesa.Model):
         self.markets.step(m)
         loss, damage, idle, local, farm = self.shocks.step(m)
         lv = self.instruments.levels(cal, m)
-        before = self.instruments.levels(cal, m - 1)
         self.budget.new_month()
         self.households.new_ledger_month(m)
         line = policy.poverty_line(cfg, cal, m)
@@ -184,7 +183,6 @@ class CountyModel(mesa.Model):
             poverty_line=line,
             dibao_line=policy.dibao_line(cfg, cal, m),
             levels=lv,
-            level_drops={k: max(0.0, before[k] - lv[k]) for k in lv},
             budget=self.budget,
             instruments=self.instruments,
             disaster_loss=loss,

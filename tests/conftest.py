@@ -41,7 +41,7 @@ def make_ctx(n: int, month: int = 1, cfg: Config | None = None, **kw) -> MonthCo
         budget.new_year({k: float("inf") for k, line in budget.lines.items() if line.bounded})
     base = dict(month=month, january=(month % 12 == 0), wage_index=1.0,
                 farm_price=np.ones(n), poverty_line=4000.0, dibao_line=5500.0,
-                levels=levels, level_drops={}, budget=budget, instruments=instruments)
+                levels=levels, budget=budget, instruments=instruments)
     base.update(kw)
     if np.isscalar(base["farm_price"]):
         base["farm_price"] = np.full(n, float(base["farm_price"]))

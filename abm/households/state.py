@@ -279,10 +279,6 @@ class Households:
         secondary = np.where((score[second, cols] > 0) & (top > 0), second, len(CAUSES) + 1)
         return names[primary], names[secondary]
 
-    def main_cause(self, idx: np.ndarray, line_rise: float = 0.0) -> np.ndarray:
-        """The primary measured cause of each listed household's fall."""
-        return self.causes_of(idx, line_rise)[0]
-
     def credit(self, amounts: np.ndarray, where: np.ndarray) -> None:
         """One-off help (already paid from a budget line) that reaches households next
         month: the declared hook for agents that give money."""
