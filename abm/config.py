@@ -332,18 +332,24 @@ class MonitoringConfig(Section):
                                   "per person below this multiple of the line are at risk",
                                   ge=0, le=10, source="about 1.5x the line, State Council "
                                   "poverty office (China Daily 2020-12-02)")
-    rigid_spending_share: float = P(0.5, unit="share of income", doc="Also at risk: rigid "
+    rigid_spending_share: float = P(1.0, unit="share of income", doc="Also at risk: rigid "
                                     "spending (medical, schooling) over the last year above "
-                                    "this share of income", ge=0, le=5, source=ASSUMPTION)
+                                    "this share of the year's income", ge=0, le=5,
+                                    source="rigid spending clearly above income, State "
+                                    "Council poverty office (China Daily 2020-12-02)")
     sharp_drop_share: float = P(0.4, unit="share", doc="Also at risk: the last 3 months' "
                                 "income this far below the usual level", ge=0, le=1,
                                 source=ASSUMPTION)
-    exit_multiple: float = P(1.6, unit="x poverty line", doc="Risk is eliminated when income "
-                             "per person stays above this multiple of the line", ge=0, le=10,
-                             source=ASSUMPTION)
+    exit_multiple: float = P(1.5, unit="x poverty line", doc="Risk is eliminated when income "
+                             "per person stays above this multiple of the line (and no rigid "
+                             "spending or sharp drop remains)", ge=0, le=10,
+                             source="the monitoring line itself: risk is eliminated when "
+                             "income stays stably above it (national monitoring guidelines, "
+                             "2021)")
     stable_months: int = P(6, unit="months", doc="Months above the exit line before a "
                            "household's risk is declared eliminated", ge=1, le=60,
-                           source=ASSUMPTION)
+                           source="over half a year of stable income (national monitoring "
+                           "guidelines, 2021)")
     township_criteria_spread: float = P(0.0, unit="log-sd", doc="Spread of the inclusion "
                                         "multiple that township offices actually apply "
                                         "(Laoling: townships differ)", ge=0, le=2,

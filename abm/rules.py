@@ -41,33 +41,44 @@ def free_to_leave(hh: Households) -> np.ndarray:
 # ---------------------------------------------------------------- risk
 def rigid_spending_high(hh: Households, share: float, idx=None) -> np.ndarray:
     """Rigid spending (medical, schooling) over about a year above ``share`` of the
-    income it came out of."""
+    year's income before medical spending (the income it came out of)."""
     rigid = _sel(hh.rigid_12m, idx)
-    income_12 = np.maximum(_sel(hh.net_sum, idx) + rigid, 1.0)
+    income_12 = np.maximum(_sel(hh.net_sum, idx) + _sel(hh.oop_sum, idx), 1.0)
     return rigid > share * income_12
 
 
-def sharp_drop(hh: Households, share: float, idx=None) -> np.ndarray:
-    """The last three months' income at least ``share`` below the usual level."""
+def sharp_drop(hh: Households, share: float, idx=None,
+               line_pc: float | None = None) -> np.ndarray:
+    """The last three months' income at least ``share`` below the usual level and, when
+    ``line_pc`` is given, so low that a year of it would leave each member below that
+    line (a fall that makes basic living hard, not any fall)."""
     usual = _sel(hh.net_sum, idx) / 12.0
-    return _sel(hh.net_recent_m, idx) < (1.0 - share) * np.maximum(usual, 0.0)
+    recent = _sel(hh.net_recent_m, idx)
+    drop = recent < (1.0 - share) * np.maximum(usual, 0.0)
+    if line_pc is None:
+        return drop
+    return drop & (recent * 12.0 < line_pc * np.maximum(_sel(hh.size, idx), 1))
 
 
 def at_risk(hh: Households, mon, poverty_line: float, idx=None,
             income_pc: np.ndarray | None = None, multiple: float | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
     """The monitoring inclusion rule as written (national guidelines, 2020): low income,
-    rigid spending above its share of income, or a sharp fall in income.
+    rigid spending above its share of income, or a sharp fall in income that leaves
+    basic living hard (the recent income, over a year, below the monitoring line).
+
+    The income test reads income before out-of-pocket medical spending (the rule's
+    per-capita income); medical bills count through the rigid-spending test, not twice.
 
     ``mon`` is ``cfg.policy.monitoring``. A township verifying a flag passes the income
     it measured (``income_pc``) and the multiple it applies. Returns (at risk, at risk
     through rigid spending or a sharp drop: a sudden hardship).
     """
-    income = _sel(hh.income_pc_year, idx) if income_pc is None else income_pc
+    income = _sel(hh.income_pc_gross_year, idx) if income_pc is None else income_pc
     mult = mon.inclusion_multiple if multiple is None else multiple
     low = income < mult * poverty_line
     sudden = rigid_spending_high(hh, mon.rigid_spending_share, idx) | sharp_drop(
-        hh, mon.sharp_drop_share, idx)
+        hh, mon.sharp_drop_share, idx, line_pc=mult * poverty_line)
     return low | sudden, sudden
 
 

@@ -165,7 +165,7 @@ class TownshipOffice(mesa.Agent):
         mine = np.flatnonzero(self.mask & (hh.flag_due != NO_MONTH) & (hh.flag_due <= month)
                               & ~hh.monitored)
         if mine.size:
-            measured = hh.income_pc_year[mine] * np.exp(
+            measured = hh.income_pc_gross_year[mine] * np.exp(
                 mon.verification_noise * s.draws.verify[mine])
             ok, sudden = rules.at_risk(hh, mon, line, idx=mine, income_pc=measured,
                                        multiple=self.inclusion_multiple)
@@ -175,10 +175,12 @@ class TownshipOffice(mesa.Agent):
             self.rejected += int((~ok).sum())
             hh.flag_due[mine] = NO_MONTH
             hh.flag_channel[mine] = 0
-        # Exits: income above the exit line for long enough (less under pressure).
+        # Exits: income above the exit line, and no rigid spending or sharp drop, for
+        # long enough (less under pressure).
         mon_idx = np.flatnonzero(self.mask & hh.monitored)
         if mon_idx.size:
-            above = hh.income_pc_year[mon_idx] >= self.exit_multiple * line
+            _, sudden = rules.at_risk(hh, mon, line, idx=mon_idx)
+            above = (hh.income_pc_gross_year[mon_idx] >= self.exit_multiple * line) & ~sudden
             hh.stable_months[mon_idx] = np.where(above, hh.stable_months[mon_idx] + 1, 0)
             need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
             done = mon_idx[hh.stable_months[mon_idx] >= need]

@@ -182,6 +182,9 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                     "the run)"),
     "income_pc_year": (np.float64, ("status",), "disposable income per person, last 12 "
                        "months"),
+    "income_pc_gross_year": (np.float64, ("status",), "income per person over the last 12 "
+                             "months before out-of-pocket medical spending (what the "
+                             "monitoring rule's income test reads)"),
 }
 COLUMNS = {**BASE_COLUMNS, **registry.declared_columns()}
 
@@ -218,6 +221,8 @@ class Households:
         self.booked_month = np.zeros(len(CAUSES))  # county total booked this month, by cause
         self.net_hist = np.zeros((12, n))  # monthly disposable income, ring buffer
         self.net_sum = np.zeros(n)  # sum of net_hist rows
+        self.oop_hist = np.zeros((12, n))  # monthly out-of-pocket medical spending, ring
+        self.oop_sum = np.zeros(n)  # sum of oop_hist rows
         self.hist_pos = 0
         self.hist_filled = 0  # months of history so far (up to 12)
 

@@ -30,11 +30,15 @@ def status(hh: Households, cfg: Config, ctx: MonthContext
     pos = hh.hist_pos
     hh.net_sum += net - hh.net_hist[pos]
     hh.net_hist[pos] = net
+    hh.oop_sum += hh.sp_medical_m - hh.oop_hist[pos]
+    hh.oop_hist[pos] = hh.sp_medical_m
     hh.hist_pos = (pos + 1) % 12
     hh.hist_filled = min(12, hh.hist_filled + 1)
     # Until a year is known, the months so far stand for the year.
-    year = hh.net_sum * (12.0 / hh.hist_filled) if hh.hist_filled < 12 else hh.net_sum
-    hh.income_pc_year[:] = year / np.maximum(hh.size, 1)
+    scale = 12.0 / hh.hist_filled if hh.hist_filled < 12 else 1.0
+    size = np.maximum(hh.size, 1)
+    hh.income_pc_year[:] = hh.net_sum * scale / size
+    hh.income_pc_gross_year[:] = (hh.net_sum + hh.oop_sum) * scale / size
     hh.rigid_12m[:] = hh.rigid_12m * RIGID_DECAY + hh.sp_medical_m + hh.sp_schooling_m
     hh.net_recent_m[:] = hh.net_recent_m + (net - hh.net_recent_m) / 3.0
     risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)

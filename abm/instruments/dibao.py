@@ -17,9 +17,11 @@ from abm.params import ASSUMPTION, InstrumentConfig, P
 class DibaoConfig(InstrumentConfig):
     """The minimum living guarantee."""
 
-    line_2021: float = P(5_500.0, unit="yuan/person/year", doc="Minimum living guarantee "
+    line_2021: float = P(6_362.0, unit="yuan/person/year", doc="Minimum living guarantee "
                          "line in 2021; enrolled households are topped up to it", ge=0,
-                         le=100_000, source=ASSUMPTION)
+                         le=100_000, source="national average rural dibao standard, 2021: "
+                         "6,362 yuan/person/year (Ministry of Civil Affairs statistical "
+                         "bulletin 2021)")
     line_growth: float = P(0.05, unit="per year", doc="Yearly rise of the line", ge=0, le=0.3,
                            source=ASSUMPTION)
     exit_multiple: float = P(1.0, unit="x dibao line", doc="At the yearly review a household "

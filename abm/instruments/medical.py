@@ -54,7 +54,9 @@ class MedicalAssistance(Instrument):
     covers_at = 2
 
     def eligible(self, hh) -> np.ndarray:
-        return hh.registered | hh.monitored
+        """Registered and monitored households, and minimum-living-guarantee recipients
+        (medical assistance's first target group in civil affairs rules)."""
+        return hh.registered | hh.monitored | hh.dibao
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
         extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
