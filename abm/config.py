@@ -172,6 +172,15 @@ class HealthConfig(Section):
     p_sick_is_worker: float = P(0.5, unit="probability", doc="An acute patient is a working "
                                 "member who cannot work during the episode", ge=0, le=1,
                                 source=ASSUMPTION)
+    cost_outpatient_person_year: float = P(600.0, unit="yuan/person/year", doc="Routine "
+                                           "outpatient care and medicines of a member "
+                                           "without a chronic condition, before "
+                                           "reimbursement", ge=0, le=100_000,
+                                           source="fitted: health care in rural consumption "
+                                           "(docs/validation.md)")
+    rel_outpatient_elderly: float = P(2.0, unit="multiplier", doc="Routine outpatient cost "
+                                      "of an elderly member relative to a younger one",
+                                      ge=0, le=20, source=ASSUMPTION)
     cost_chronic_month: float = P(250.0, unit="yuan/month", doc="Outpatient and drug cost of "
                                   "a chronic condition", ge=0, le=100_000, source=ASSUMPTION)
     p_chronic_onset_year: float = P(0.02, unit="per household-year", doc="New chronic "

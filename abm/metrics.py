@@ -89,6 +89,10 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     m["mean_skills"] = float(hh.skills.mean())
     labour = float(hh.n_labour.sum())
     m["share_workers_migrant"] = float(hh.n_migrants.sum()) / max(labour, 1.0)
+    reg = hh.registered
+    away = float(hh.n_migrants[reg].sum())
+    m["share_wage_workers_away_registered"] = away / max(
+        away + float(hh.local_workers[reg].sum()), 1.0)
     m["n_jobless_migrants"] = int(hh.n_jobless.sum())
     m["share_chronic"] = float(hh.chronic.mean())
     m["share_disability"] = float(hh.disability.mean())

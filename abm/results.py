@@ -96,6 +96,9 @@ def _core() -> list[Result]:
         Result("mean_motivation", "0-1", "mean motivation"),
         Result("mean_skills", "0-1", "mean skills"),
         Result("share_workers_migrant", "share of workers", "workers working away"),
+        Result("share_wage_workers_away_registered", "share of wage workers", "registered "
+               "households' wage workers working outside the county (migrants against "
+               "migrants and local wage workers)"),
         _count("n_jobless_migrants", "migrants home after a job loss", "persons"),
         Result("share_chronic", "share of households", "households with a chronic patient"),
         Result("share_disability", "share of households", "households with a disabled "

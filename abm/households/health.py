@@ -94,8 +94,11 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     leaves = onset & (u[3] < h.p_acute_to_disability) & ~hh.disability
     disable(hh, leaves, per_worker)
     in_episode = hh.acute_left > 0
+    # Routine outpatient care and medicines for every member (more for the elderly).
+    hh.outpatient_cost_m[:] = h.cost_outpatient_person_year / 12.0 * (
+        hh.size + (h.rel_outpatient_elderly - 1.0) * hh.n_elderly)
     hh.medical_cost_m[:] = np.where(in_episode, hh.acute_cost_m, 0.0) + (
-        h.cost_chronic_month * hh.chronic)
+        h.cost_chronic_month * hh.chronic) + hh.outpatient_cost_m
     # Earnings lost while a worker is sick; earnings of workers lost for good.
     hh.book("illness", per_worker, in_episode & hh.sick_worker)
     hh.book("disability", hh.lost_disability_m)

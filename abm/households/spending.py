@@ -29,7 +29,7 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext) -> None:
     subsist = s.subsistence_per_capita / 12.0 * hh.size
     usual = hh.net_sum / 12.0  # usual monthly disposable income (last 12 months)
     cons = subsist + s.mpc * np.maximum(usual - subsist, 0.0)
-    bill = MedicalBill(hh.medical_cost_m)
+    bill = MedicalBill(hh.medical_cost_m, hh.outpatient_cost_m)
     for inst in ctx.instruments.hooked("medical"):
         inst.medical(hh, ctx, bill)
     oop = bill.oop
@@ -38,7 +38,10 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext) -> None:
     hh.oop_year += oop
     hh.help_m += bill.assisted
     withheld = np.minimum(bill.withheld, oop)  # what a withdrawn policy left to pay
-    hh.book("illness", oop - withheld)
+    # Routine outpatient care is a steady expense, not a loss: the ledger books what the
+    # household pays beyond it (insurance reimburses routine care at its outpatient rate).
+    routine = bill.outpatient - bill.outpatient_insured
+    hh.book("illness", np.maximum(oop - withheld - routine, 0.0))
     hh.book("policy_withdrawal", withheld)
     hh.sp_consumption_m[:] = cons
     hh.sp_schooling_m[:] = hh.n_children * s.schooling_per_child / 12.0

@@ -90,6 +90,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "medical_cost_m": (np.float64, ("health",), "medical costs this month before "
                        "reimbursement"),
     "acute_cost_m": (np.float64, ("health",), "monthly cost of the current acute episode"),
+    "outpatient_cost_m": (np.float64, ("health",), "routine outpatient care and medicines "
+                          "this month before reimbursement (part of medical_cost_m)"),
     "sick_now": (np.bool_, ("health",), "a working member is too sick to work this month"),
     "lost_disability_m": (np.float64, ("health",), "monthly earnings of workers lost to "
                           "disability (booked as a loss every month)"),
@@ -105,6 +107,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "n_jobless": (np.int16, ("work_income", "decisions"), "migrants home after losing a "
                   "job, looking again"),
     "lost_job_now": (np.bool_, ("work_income",), "a migrant lost a job this month"),
+    "local_workers": (np.float32, ("work_income",), "members in local wage work this "
+                      "month (expected worker-equivalents: enterprise job, post, casual work)"),
     "skills": (np.float64, ("init", "learning"), "skill level 0-1"),
     "motivation": (np.float64, ("init", "learning"), "motivation (endogenous driving "
                    "force) 0-1"),

@@ -73,6 +73,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
                      0.0, 1.0)
     noise2 = np.exp(sig * z[1] - sig * sig / 2)
     local = wage_units * p_work * e.local_wage_month * wi * noise2
+    hh.local_workers[:] = wage_units * p_work + has_job + post_units
     if ctx.epidemic_local > 0:
         hh.book("epidemic", local * ctx.epidemic_local)
     wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage

@@ -90,8 +90,12 @@ class Income:
 class MedicalBill:
     """This month's medical costs, and who has paid how much of them so far."""
 
-    def __init__(self, cost: np.ndarray):
+    def __init__(self, cost: np.ndarray, outpatient: np.ndarray | None = None):
         self.cost = cost
+        # routine outpatient care (part of cost), and the rest: inpatient and chronic care
+        self.outpatient = np.zeros(cost.size) if outpatient is None else outpatient
+        self.inpatient = cost - self.outpatient
+        self.outpatient_insured = np.zeros(cost.size)  # of insured: routine care
         self.insured = np.zeros(cost.size)  # basic and critical-illness insurance
         self.assisted = np.zeros(cost.size)  # medical assistance, the cap
         self.oop = cost  # what is left for the household

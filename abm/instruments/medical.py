@@ -24,6 +24,9 @@ class MedicalConfig(InstrumentConfig):
                                         "reimbursement for registered and monitored households "
                                         "(insurance + critical illness + medical assistance)",
                                         ge=0, le=1, source="about 80%, end-2019 (NHSA 2020-10)")
+    reimbursement_outpatient: float = P(0.3, unit="share", doc="Effective reimbursement of "
+                                        "routine outpatient care (general outpatient pooling "
+                                        "within its limits)", ge=0, le=1, source=ASSUMPTION)
     kept_after_transition: float = P(0.4, unit="share", doc="Share of the extra "
                                      "reimbursement of registered households kept after the "
                                      "transition", ge=0, le=1, source=ASSUMPTION)
@@ -41,8 +44,14 @@ class MedicalInsurance(Instrument):
     covers_at = 1
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
-        general = self.p.reimbursement_general * ctx.levels[self.name] if self.p.enabled else 0.0
-        bill.pay("insured", ctx.budget.pay("medical_insurance", bill.cost * general))
+        if not self.p.enabled:
+            return
+        lv = ctx.levels[self.name]
+        routine = bill.outpatient * (self.p.reimbursement_outpatient * lv)
+        bill.pay("insured", ctx.budget.pay("medical_insurance",
+                                           bill.inpatient * (self.p.reimbursement_general * lv)
+                                           + routine))
+        bill.outpatient_insured = routine
 
 
 class MedicalAssistance(Instrument):
@@ -60,7 +69,7 @@ class MedicalAssistance(Instrument):
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
         extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
-        full = np.where(self.eligible(hh), bill.cost * extra, 0.0)
+        full = np.where(self.eligible(hh), bill.inpatient * extra, 0.0)
         bill.pay("assisted", ctx.budget.pay("medical_assistance",
                                             full * ctx.levels[self.name]))
         bill.withheld = bill.withheld + full * ctx.withdrawn.get(self.name, 0.0)
