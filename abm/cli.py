@@ -197,6 +197,19 @@ def validate(
 
 
 @app.command()
+def calibrate(
+    spec: Annotated[str, typer.Argument(help="Calibration spec (e.g. "
+                                        "configs/calibration.yaml)")],
+    out: Annotated[str | None, typer.Option(help="Folder (default runs/calibration)")] = None,
+) -> None:
+    """Fit the spec's parameters to rows of the calibration table: calibration.md/.csv."""
+    from abm.calibrate import run_calibrate_command
+
+    out_dir = run_calibrate_command(spec, out)
+    typer.echo(f"wrote {out_dir}/calibration.md and calibration.csv")
+
+
+@app.command()
 def viz(
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8765,
