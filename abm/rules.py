@@ -49,11 +49,12 @@ def rigid_spending_high(hh: Households, share: float, idx=None) -> np.ndarray:
 
 def sharp_drop(hh: Households, share: float, idx=None,
                line_pc: float | None = None) -> np.ndarray:
-    """The last three months' income at least ``share`` below the usual level and, when
+    """The last three months' income (before medical bills, which count through rigid
+    spending) at least ``share`` below the usual level and, when
     ``line_pc`` is given, so low that a year of it would leave each member below that
     line (a fall that makes basic living hard, not any fall)."""
-    usual = _sel(hh.net_sum, idx) / 12.0
-    recent = _sel(hh.net_recent_m, idx)
+    usual = (_sel(hh.net_sum, idx) + _sel(hh.oop_sum, idx)) / 12.0
+    recent = _sel(hh.income_recent_m, idx)
     drop = recent < (1.0 - share) * np.maximum(usual, 0.0)
     if line_pc is None:
         return drop

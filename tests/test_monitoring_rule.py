@@ -22,7 +22,7 @@ def _with_year(hh, income_pc, oop_pc):
     hh.income_pc_year[:] = hh.net_sum / size
     hh.income_pc_gross_year[:] = (hh.net_sum + hh.oop_sum) / size
     hh.rigid_12m[:] = hh.oop_sum
-    hh.net_recent_m[:] = hh.net_sum / 12.0
+    hh.income_recent_m[:] = (hh.net_sum + hh.oop_sum) / 12.0
 
 
 def test_medical_bills_count_once_through_rigid_spending():
@@ -46,7 +46,7 @@ def test_a_sharp_drop_counts_only_when_it_leaves_basic_living_hard():
     hh = make_households(2)
     _with_year(hh, [5.0 * LINE, 1.8 * LINE], [0.0, 0.0])
     # Both lose 60% of their usual monthly income over the last three months.
-    hh.net_recent_m[:] = 0.4 * hh.net_sum / 12.0
+    hh.income_recent_m[:] = 0.4 * (hh.net_sum + hh.oop_sum) / 12.0
     assert rules.sharp_drop(hh, mon.sharp_drop_share).all()
     risk, sudden = rules.at_risk(hh, mon, LINE)
     # A well-off household still at 2x the line is not at risk; one that falls to 0.72x is.

@@ -29,7 +29,7 @@ def test_validate_writes_one_row_per_target(tmp_path):
     assert (table["ci_low"] <= table["model"]).all() and (table["model"] <= table["ci_high"]).all()
     assert set(table["within_tolerance"]) <= {True, False}
     assert table.loc[table["target"] == "share_wages", "fitted"].item()
-    assert not table.loc[table["target"] == "monitored_of_registered", "fitted"].item()
+    assert not table.loc[table["target"] == "income_pc_registered_2022", "fitted"].item()
     md = (out / "validation.md").read_text(encoding="utf-8")
     assert "2 seeds x 600 households x 24 months" in md
     assert md.count("\n| ") == len(TARGETS) + 1  # header row + one per target

@@ -175,7 +175,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "risk_since": (np.int32, ("status",), "month the household last became at risk"),
     "rigid_12m": (np.float64, ("status",), "out-of-pocket medical and schooling spending "
                   "over about a year"),
-    "net_recent_m": (np.float64, ("status",), "disposable income, 3-month moving average"),
+    "income_recent_m": (np.float64, ("status",), "income before medical bills, 3-month "
+                        "moving average"),
     "oop_year": (np.float64, ("spending",), "out-of-pocket medical spending this calendar "
                  "year"),
     "help_m": (np.float64, ("work_income", "spending"), "instrument help received this "

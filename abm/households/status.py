@@ -40,7 +40,7 @@ def status(hh: Households, cfg: Config, ctx: MonthContext
     hh.income_pc_year[:] = hh.net_sum * scale / size
     hh.income_pc_gross_year[:] = (hh.net_sum + hh.oop_sum) * scale / size
     hh.rigid_12m[:] = hh.rigid_12m * RIGID_DECAY + hh.sp_medical_m + hh.sp_schooling_m
-    hh.net_recent_m[:] = hh.net_recent_m + (net - hh.net_recent_m) / 3.0
+    hh.income_recent_m[:] = hh.income_recent_m + (net + hh.sp_medical_m - hh.income_recent_m) / 3.0
     risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)
     hh.risk_since[:] = np.where(risk & ~hh.at_risk, ctx.month,
                                 np.where(risk, hh.risk_since, NO_MONTH))
