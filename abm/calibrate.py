@@ -100,6 +100,11 @@ def miss(t: Target, value: float) -> float:
     return max(abs(value - t.data) - tol, 0.0) / max(tol, 1e-12)
 
 
+def _same(v: Any) -> Any:
+    """600 and 600.0 are one trial."""
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
 def evaluate(spec: Spec, values: dict[str, Any]) -> tuple[float, dict[str, float]]:
     sets = [f"{k}={v}" for k, v in values.items()]
     table = validate(spec.config, spec.seeds, spec.households, spec.months, sets=sets,
@@ -125,7 +130,7 @@ def calibrate(spec: Spec, progress: Callable[[str], None] | None = None
     seen: dict[tuple, float] = {}
 
     def trial(values: dict[str, Any], rnd: int) -> float:
-        sig = tuple(values[k] for k in spec.parameters)
+        sig = tuple(_same(values[k]) for k in spec.parameters)
         if sig in seen:
             return seen[sig]
         if progress:
