@@ -172,7 +172,7 @@ class HealthConfig(Section):
     p_sick_is_worker: float = P(0.5, unit="probability", doc="An acute patient is a working "
                                 "member who cannot work during the episode", ge=0, le=1,
                                 source=ASSUMPTION)
-    cost_outpatient_person_year: float = P(600.0, unit="yuan/person/year", doc="Routine "
+    cost_outpatient_person_year: float = P(700.0, unit="yuan/person/year", doc="Routine "
                                            "outpatient care and medicines of a member "
                                            "without a chronic condition, before "
                                            "reimbursement", ge=0, le=100_000,
