@@ -177,7 +177,7 @@ class HealthConfig(Section):
                                            "without a chronic condition, before "
                                            "reimbursement", ge=0, le=100_000,
                                            source="fitted: health care in rural consumption "
-                                           "(docs/validation.md)")
+                                           "(docs/calibration.md)")
     rel_outpatient_elderly: float = P(2.0, unit="multiplier", doc="Routine outpatient cost "
                                       "of an elderly member relative to a younger one",
                                       ge=0, le=20, source=ASSUMPTION)
