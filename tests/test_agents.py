@@ -102,8 +102,10 @@ def test_village_team_visits_detect_and_township_includes():
 
 
 def test_no_cadres_no_visits_but_households_still_apply():
-    m = model("implementers.cadres_per_village=0")
-    for _ in range(3):
+    # A year: with the rule as written about 1% of households are at risk at a time, so
+    # a few months of 1,500 households may see no application.
+    m = model("implementers.cadres_per_village=0", n=3000)
+    for _ in range(12):
         m.step()
     assert all(t.visits == 0 for t in m.village_teams)
     assert m.implementation.n_included_by[2] == 0
@@ -156,16 +158,20 @@ def test_bundle_dibao_goes_to_those_who_cannot_work_and_are_below_its_line():
 
 
 def test_pressure_to_exit_shortens_stays_and_brings_returns():
+    # Stays are measured as the exit rate per monitored household-month (the count of
+    # exits also depends on how many were monitored when counting began).
     exits = {"calm": 0, "pushed": 0}
+    months = {"calm": 0, "pushed": 0}
     returns = {"calm": 0, "pushed": 0}
     for seed in (1, 2, 3):
         for name, sets in (("calm", ()), ("pushed", ("policy.monitoring.pressure_exit=0.9",))):
-            m = model(*sets, n=2500, seed=seed)
+            m = model(*sets, n=4000, seed=seed)
             for _ in range(24):
+                months[name] += int(m.households.monitored.sum())
                 m.step()
             exits[name] += m.implementation.n_exits
             returns[name] += m.implementation.n_premature_returns
-    assert exits["pushed"] > exits["calm"]
+    assert exits["pushed"] / months["pushed"] > 1.5 * exits["calm"] / months["calm"]
     assert returns["pushed"] > returns["calm"] > 0
 
 
@@ -230,8 +236,8 @@ def test_charity_grants_only_sudden_hardship_and_within_its_pool():
 
 def test_social_workers_raise_motivation_within_caseload():
     sets = ("social.motivation_support=0.2", "social.referral_motivation=0.7")
-    on = model("social.social_workers_per_10k=50", *sets)
-    off = model("social.social_workers_per_10k=0", *sets)
+    on = model("social.social_workers_per_10k=50", *sets, n=3000)
+    off = model("social.social_workers_per_10k=0", *sets, n=3000)
     served = np.zeros(on.households.n, bool)
     for _ in range(8):
         on.step()
@@ -365,24 +371,27 @@ def test_data_screen_flags_households_with_a_data_trace_after_its_lag():
     hh = m.households
     pending = hh.flag_channel == 3
     # flagged in month -1 or 0 (the spin-up's last month), due two months later
-    assert set(np.unique(hh.flag_due[pending])) == {1, 2}
+    assert pending.any() and set(np.unique(hh.flag_due[pending])) <= {1, 2}
     for _ in range(3):
         m.step()
     assert m.implementation.n_included_by[3] > 0
 
 
 def test_employment_help_sends_jobless_migrants_back_sooner():
-    sets = ["economy.p_job_loss=0.05", "economy.p_remigrate=0.05"]
-    on = model(*sets, "policy.employment_help.rel_remigrate=10", n=3000)
-    off = model(*sets, "policy.employment_help.enabled=false", n=3000)
+    # Households living mostly on what migrants bring home, so that a lost job is a
+    # hardship the monitoring rule sees (a sharp drop that leaves basic living hard).
+    sets = ["economy.p_job_loss=0.05", "economy.p_remigrate=0.05", "economy.remit_share=0.9"]
+    on = model(*sets, "policy.employment_help.rel_remigrate=10", n=4000)
+    off = model(*sets, "policy.employment_help.enabled=false", n=4000)
+    jobless = {"on": 0, "off": 0}
     for _ in range(12):
         on.step()
         off.step()
+        for name, m in (("on", on), ("off", off)):
+            jobless[name] += int(m.households.n_jobless[m.households.monitored].sum())
     assert on.budget.lines["employment_help"].cum_spent > 0
     assert off.budget.lines["employment_help"].cum_spent == 0
-    jobless_mon_on = on.households.n_jobless[on.households.monitored].mean()
-    jobless_mon_off = off.households.n_jobless[off.households.monitored].mean()
-    assert jobless_mon_on < jobless_mon_off
+    assert 0 < jobless["on"] < jobless["off"]
 
 
 def test_services_are_bought_whole_or_not_at_all():
