@@ -45,6 +45,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "implementers.forms_hours_per_case": 0.0,
         "implementers.forms_hours_base": 0.0,
         "implementers.detection_skill": 1.0,
+        "implementers.diagnosis_skill": 1.0,
         "implementers.help_per_visit": 10.0,
         "policy.monitoring.screen_p_detect": 1.0,
         "policy.monitoring.screen_lag_months": 0,

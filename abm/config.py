@@ -473,6 +473,11 @@ class ImplementersConfig(Section):
                           source=ASSUMPTION)
     hours_per_cadre_month: float = P(80.0, unit="hours/month", doc="Hours a cadre gives to "
                                      "consolidation work", ge=0, le=400, source=ASSUMPTION)
+    diagnosis_skill: float = P(0.5, unit="probability", doc="Chance a team bringing the "
+                               "assistance bundle identifies the cause of the household's "
+                               "risk and adds the help that fits it (illness: temporary "
+                               "assistance); otherwise only the uniform bundle", ge=0, le=1,
+                               source=ASSUMPTION)
     hours_per_visit: float = P(2.0, unit="hours", doc="Time one home visit takes", gt=0,
                                le=40, source=ASSUMPTION)
     forms_hours_per_case: float = P(4.0, unit="hours/month", doc="Paperwork one monitored "

@@ -39,12 +39,18 @@ def free_to_leave(hh: Households) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- risk
-def rigid_spending_high(hh: Households, share: float, idx=None) -> np.ndarray:
+def rigid_spending_high(hh: Households, share: float, idx=None,
+                        line_pc: float | None = None) -> np.ndarray:
     """Rigid spending (medical, schooling) over about a year above ``share`` of the
-    year's income before medical spending (the income it came out of)."""
+    year's income before medical spending (the income it came out of) and, when
+    ``line_pc`` is given, so large that what is left leaves each member below that line
+    (spending that makes basic living hard)."""
     rigid = _sel(hh.rigid_12m, idx)
     income_12 = np.maximum(_sel(hh.net_sum, idx) + _sel(hh.oop_sum, idx), 1.0)
-    return rigid > share * income_12
+    high = rigid > share * income_12
+    if line_pc is None:
+        return high
+    return high & (income_12 - rigid < line_pc * np.maximum(_sel(hh.size, idx), 1))
 
 
 def sharp_drop(hh: Households, share: float, idx=None,
@@ -64,9 +70,10 @@ def sharp_drop(hh: Households, share: float, idx=None,
 def at_risk(hh: Households, mon, poverty_line: float, idx=None,
             income_pc: np.ndarray | None = None, multiple: float | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
-    """The monitoring inclusion rule as written (national guidelines, 2020): low income,
-    rigid spending above its share of income, or a sharp fall in income that leaves
-    basic living hard (the recent income, over a year, below the monitoring line).
+    """The monitoring inclusion rule as written (national guidelines, 2020-2021): low
+    income; large rigid spending (above its share of income) or a sharp fall in income,
+    either leaving basic living hard (what is left, over a year, below the monitoring
+    line: the provinces' reading of "basic living in serious difficulty").
 
     The income test reads income before out-of-pocket medical spending (the rule's
     per-capita income); medical bills count through the rigid-spending test, not twice.
@@ -78,7 +85,8 @@ def at_risk(hh: Households, mon, poverty_line: float, idx=None,
     income = _sel(hh.income_pc_gross_year, idx) if income_pc is None else income_pc
     mult = mon.inclusion_multiple if multiple is None else multiple
     low = income < mult * poverty_line
-    sudden = rigid_spending_high(hh, mon.rigid_spending_share, idx) | sharp_drop(
+    sudden = rigid_spending_high(hh, mon.rigid_spending_share, idx,
+                                 line_pc=mult * poverty_line) | sharp_drop(
         hh, mon.sharp_drop_share, idx, line_pc=mult * poverty_line)
     return low | sudden, sudden
 

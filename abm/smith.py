@@ -81,6 +81,7 @@ def measure(model: CountyModel) -> dict[str, float]:
     out["smith_org_fund_execution"] = min(
         1.5, model.budget.execution() * 12.0 / months_in_year)
     out["smith_org_premature_exit_returns"] = _ratio(imp.n_premature_returns, imp.n_exits)
+    out["smith_org_help_fitted"] = _ratio(imp.n_diagnosed, imp.n_bundles)
     out["smith_org_found_by_visits"] = _ratio(imp.n_included_by[Channel.CADRE_VISIT],
                                               imp.n_included)
 

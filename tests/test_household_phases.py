@@ -50,7 +50,8 @@ def test_health_acute_episode_costs_and_books_illness():
 
 def test_health_no_illness_when_rates_zero():
     hh = make_households(50)
-    cfg = load_config(None, ["health.p_acute=0", "health.cost_chronic_month=0"])
+    cfg = load_config(None, ["health.p_acute=0", "health.cost_chronic_month=0",
+                             "health.cost_outpatient_person_year=0"])
     H.health(hh, cfg, stream(1, "health"), make_ctx(50))
     assert (hh.medical_cost_m == 0).all() and not hh.sick_now.any()
 

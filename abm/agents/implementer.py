@@ -20,7 +20,9 @@ import mesa
 import numpy as np
 
 from abm import rules
-from abm.households.state import NO_MONTH, Category, Event
+from abm.households.state import NO_ID, NO_MONTH, RETURN_CAUSES, Category, Event
+
+CAUSE_CODE = {c: i for i, c in enumerate(RETURN_CAUSES)}  # risk_cause codes
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -46,12 +48,14 @@ class Draws:
     verify: np.ndarray  # standard normal: error of the township's income check
     triage: np.ndarray  # cadres' imperfect knowledge of who is struggling
     attend: np.ndarray  # whether an invited trainee attends
+    diagnose: np.ndarray  # whether the team bringing the bundle identifies the cause
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int) -> Draws:
         u = rng.random((5, n), dtype=np.float32)
         z = rng.standard_normal(n, dtype=np.float32)
-        return cls(u[0], u[1], u[2], z, u[3], u[4])
+        d = rng.random(n, dtype=np.float32)
+        return cls(u[0], u[1], u[2], z, u[3], u[4], d)
 
 
 def optimal_paperwork(hours: float, required: float, n_households: int, w_paper: float,
@@ -248,6 +252,8 @@ class Monitoring:
         self.n_premature_returns = 0
         self.delay_to_monitor: list[int] = []  # months from risk to monitoring
         self.delay_to_help: list[int] = []  # months from risk to the first help
+        self.n_bundles = 0  # assistance bundles brought
+        self.n_diagnosed = 0  # of which the team identified the cause of the risk
         self.to_help: list[np.ndarray] = []  # this month's visits that bring the bundle
         self.found: list[np.ndarray] = []  # this month's visits that found a risk
 
@@ -290,6 +296,7 @@ class Monitoring:
         hh.risk_start[idx] = risk
         self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
         first, second = hh.causes_of(idx, s.ctx.line_rise_year)
+        hh.risk_cause[idx] = np.array([CAUSE_CODE.get(c, NO_ID) for c in first], np.int8)
         self.events.append((idx, np.full(idx.size, Event.MONITORED, np.int8), first, second))
 
     def eliminate(self, s: StepContext, idx: np.ndarray) -> None:
@@ -309,17 +316,31 @@ class Monitoring:
                             none))
 
     def deliver_bundle(self, s: StepContext, idx: np.ndarray) -> None:
-        """The assistance bundle, fitted to the household: each instrument's ``deliver``
-        hook (dibao for those who cannot work, a public-welfare post and training for
-        those who can), then referrals: a link to an enterprise, and social work for the
-        discouraged."""
+        """The assistance bundle: each instrument's ``deliver`` hook (dibao for those who
+        cannot work, a public-welfare post and training for those who can), then
+        referrals: a link to an enterprise, and social work for the discouraged.
+
+        Help fitted to the cause: with chance ``diagnosis_skill`` the team identifies the
+        cause measured at inclusion, and the instruments that answer it (``fits_causes``:
+        temporary assistance for illness) come too; otherwise the household gets only the
+        uniform bundle."""
         hh = s.households
         hh.helped_since[idx] = s.month
         start = hh.risk_start[idx]
         self.delay_to_help.extend((s.month - start[start != NO_MONTH]).tolist())
         able = rules.labour_at_home(hh, idx) > 0
+        diagnosed = s.draws.diagnose[idx] < s.config.implementers.diagnosis_skill
+        self.n_bundles += int(idx.size)
+        self.n_diagnosed += int(diagnosed.sum())
+        hh.help_fitted[idx] = diagnosed
+        cause = hh.risk_cause[idx]
         for inst in s.instruments.hooked("deliver"):
-            inst.deliver(hh, idx, able, s)
+            if inst.fits_causes:
+                codes = [CAUSE_CODE[c] for c in inst.fits_causes]
+                fit = diagnosed & np.isin(cause, codes)
+                inst.deliver(hh, idx[fit], able[fit], s)
+            else:
+                inst.deliver(hh, idx, able, s)
         s.referrals.enterprise_link.append(idx[hh.coop[idx] < 0])
         s.referrals.social_work.append(
             idx[hh.motivation[idx] < s.config.social.referral_motivation])

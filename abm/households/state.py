@@ -138,6 +138,10 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "monitored_since": (np.int32, ("implementers",), "month monitoring began (NO_MONTH: "
                         "never)"),
     "helped_since": (np.int32, ("implementers",), "month the assistance bundle arrived"),
+    "help_fitted": (np.bool_, ("implementers",), "the team that brought the assistance "
+                    "bundle identified the cause of the risk"),
+    "risk_cause": (np.int8, ("implementers",), "cause of the risk measured at inclusion "
+                   "(index into the causes; NO_ID: none)"),
     "risk_start": (np.int32, ("implementers",), "month the risk that led to monitoring "
                    "began"),
     "stable_months": (np.int16, ("implementers",), "months above the exit line while "
@@ -164,8 +168,9 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "ca_buyer": (np.bool_, ("init", "environment"), "a paired enterprise buys the "
                  "household's products"),
     "clinic_access": (np.float64, ("init",), "access to the township clinic, 0-1"),
-    "pending_transfer_m": (np.float64, ("work_income", "social"), "one-off help (relief, "
-                           "grants) to be paid next month, credited through credit()"),
+    "pending_transfer_m": (np.float64, ("work_income", "implementers", "social"),
+                           "one-off help (relief, grants) to be paid next month, credited "
+                           "through credit()"),
     "training_gain": (np.float64, ("learning", "implementers"), "skill gained from "
                       "training, applied by learning"),
     "support_gain": (np.float64, ("learning", "social"), "motivation gained from social "
@@ -198,7 +203,7 @@ SPENDING_COLUMNS = ("sp_consumption_m", "sp_medical_m", "sp_schooling_m", "sp_in
                     "sp_repairs_m")
 MONTH_COLUMNS = ("monitored_since", "helped_since", "exited_month", "flag_due", "risk_since",
                  "risk_start")
-ID_COLUMNS = ("employer", "coop")
+ID_COLUMNS = ("employer", "coop", "risk_cause")
 # Starting value of columns that are not zero: "never" for months, "none" for indices,
 # and whatever the instruments declare for theirs.
 FILL = {**{k: NO_MONTH for k in MONTH_COLUMNS}, **{k: NO_ID for k in ID_COLUMNS},

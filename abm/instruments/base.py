@@ -122,6 +122,10 @@ class Instrument:
     ideal: ClassVar[dict[str, Any]] = {}  # attribution's ideal policy, keys in its section
     pays_at: ClassVar[int] = 0  # order of ``income`` hooks within the month
     covers_at: ClassVar[int] = 0  # order of ``medical`` hooks within the month
+    # Causes of risk this instrument's ``deliver`` answers (the help fitted to the cause):
+    # a team that has diagnosed the cause brings it only for these; () means it is part
+    # of the uniform bundle every monitored household gets.
+    fits_causes: ClassVar[tuple[str, ...]] = ()
     streams: ClassVar[tuple[str, ...]] = ()  # named random streams it draws from
     results: ClassVar[tuple[Any, ...]] = ()  # abm.results.Result it adds to the outputs
 

@@ -29,6 +29,12 @@ class DibaoConfig(InstrumentConfig):
                              "this multiple of the line", ge=0, le=10, source="dynamic "
                              "management of the minimum living guarantee: income above the "
                              "line at review means exit (civil affairs rules)")
+    deduct_medical: bool = P(True, unit="-", doc="The means test and the top-up count "
+                             "income after out-of-pocket medical spending (over the last 12 "
+                             "months), so a household impoverished by medical bills can "
+                             "qualify (expenditure-type hardship)", source="rigid medical "
+                             "spending may be deducted when household income is assessed "
+                             "(opinions on reforming social assistance, 2020)")
     review_month: int = P(1, unit="month of year", doc="Month of civil affairs' yearly "
                           "review", ge=1, le=12, source=ASSUMPTION)
 
@@ -80,13 +86,30 @@ class Dibao(Instrument):
 
     def top_up(self, hh, ctx, inc: Income) -> None:
         line = ctx.dibao_line / 12.0 * hh.size
-        gap = np.where(hh.dibao, np.maximum(line - inc.total(), 0.0), 0.0)
+        own = inc.total() - (hh.oop_sum / 12.0 if self.p.deduct_medical else 0.0)
+        gap = np.where(hh.dibao, np.maximum(line - own, 0.0), 0.0)
         paid = ctx.budget.pay("dibao", gap * ctx.levels[self.name])
         inc.add("public", paid)
         self.withhold(hh, ctx, gap)
         hh.dibao_12m[:] = hh.dibao_12m * (11.0 / 12.0) + paid
 
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
-        if s.ctx.levels[self.name] > 0:
-            guarantee = idx[~able & (hh.income_pc_year[idx] < s.ctx.dibao_line)]
-            hh.dibao[guarantee] = True
+        """Households that cannot work, and, when the team identified illness or
+        disability as the cause and the means test deducts medical spending, households
+        impoverished by medical bills."""
+        if s.ctx.levels[self.name] <= 0:
+            return
+        below = self.income_for_test(hh, idx) < s.ctx.dibao_line
+        ill = np.zeros(idx.size, bool)
+        if self.p.deduct_medical:
+            from abm.households.state import CAUSE_INDEX
+
+            codes = [CAUSE_INDEX["illness"], CAUSE_INDEX["disability"]]
+            ill = hh.help_fitted[idx] & np.isin(hh.risk_cause[idx], codes)
+        hh.dibao[idx[(~able | ill) & below]] = True
+
+    def income_for_test(self, hh, idx) -> np.ndarray:
+        """Income per person the means test reads: disposable (after medical bills) when
+        medical spending is deducted, else before them."""
+        return (hh.income_pc_year[idx] if self.p.deduct_medical
+                else hh.income_pc_gross_year[idx])

@@ -1,0 +1,70 @@
+"""Help fitted to the cause: a team that identifies the cause of a household's risk adds
+the help that answers it (temporary assistance and, for a household impoverished by
+medical bills, the dibao with medical spending deducted); a team that does not brings
+only the uniform bundle."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.config import Config, load_config
+from abm.households.state import CAUSE_INDEX, NO_ID
+from abm.instruments.base import Income
+from abm.model import CountyModel
+from tests.conftest import make_ctx, make_households
+
+
+def _run(*sets, n=3000, months=24, seed=2):
+    m = CountyModel(load_config(None, list(sets), households=n, months=months, seed=seed))
+    for _ in range(months):
+        m.step()
+    return m
+
+
+def test_only_diagnosed_illness_cases_get_temporary_assistance():
+    blind = _run("implementers.diagnosis_skill=0")
+    seeing = _run("implementers.diagnosis_skill=1")
+    assert blind.budget.lines["temporary_assistance"].cum_spent == 0
+    assert seeing.budget.lines["temporary_assistance"].cum_spent > 0
+    assert seeing.implementation.n_diagnosed == seeing.implementation.n_bundles > 0
+    assert blind.implementation.n_diagnosed == 0
+    hh = seeing.households
+    helped = hh.help_fitted & (hh.helped_since > -1_000_000)
+    assert helped.any()
+    # the cause recorded at inclusion is a cause, or none
+    assert set(np.unique(hh.risk_cause[hh.monitored])) <= set(range(len(CAUSE_INDEX) + 1)) | {NO_ID}
+    ta = seeing.instruments["temporary_assistance"]
+    assert ta.n_granted > 0
+    assert blind.timeseries()["smith_org_help_fitted"].iloc[-1] == 0.0
+    assert seeing.timeseries()["smith_org_help_fitted"].iloc[-1] == 1.0
+
+
+def test_grant_covers_a_share_of_medical_spending_up_to_the_cap():
+    cfg = Config()
+    p = cfg.policy.temporary_assistance
+    hh = make_households(2, size=2)
+    hh.oop_sum[:] = [2_000.0, 200_000.0]
+    ctx = make_ctx(2, cfg=cfg)
+    ta = ctx.instruments["temporary_assistance"]
+
+    class S:  # the parts of a step context deliver reads
+        pass
+    s = S()
+    s.ctx, s.budget = ctx, ctx.budget
+    ta.deliver(hh, np.array([0, 1]), np.array([True, True]), s)
+    cap = p.cap_months_of_dibao * ctx.dibao_line / 12.0 * 2
+    assert np.allclose(hh.pending_transfer_m, [p.share_of_oop * 2_000.0, cap])
+
+
+def test_dibao_top_up_deducts_medical_spending():
+    for deduct, expected_gap in ((True, True), (False, False)):
+        cfg = load_config(None, [f"policy.dibao.deduct_medical={str(deduct).lower()}"])
+        hh = make_households(1, size=2)
+        hh.dibao[:] = True
+        hh.oop_sum[:] = 12 * 300.0  # 300 yuan a month of medical bills
+        ctx = make_ctx(1, cfg=cfg, dibao_line=6_000.0)
+        line_m = 6_000.0 / 12 * 2
+        inc = Income(np.array([line_m]), np.zeros(1), np.zeros(1), np.zeros(1), np.ones(1))
+        ctx.instruments["dibao"].top_up(hh, ctx, inc)
+        # income exactly at the line before bills: topped up by the bills only if deducted
+        assert np.isclose(inc.public[0], 300.0 if expected_gap else 0.0)
