@@ -55,7 +55,8 @@ class Dibao(Instrument):
         return (income_pc < line) & ((hh.n_labour == 0) | hh.disability)
 
     def income_without_top_up(self, hh) -> np.ndarray:
-        return hh.income_pc_year - hh.dibao_12m / np.maximum(hh.size, 1)
+        own = hh.income_pc_year if self.p.deduct_medical else hh.income_pc_gross_year
+        return own - hh.dibao_12m / np.maximum(hh.size, 1)
 
     def roster_2020(self, hh) -> None:
         """The 2020 roster, on a full year's income."""
