@@ -50,24 +50,24 @@ def test_a_figure_kept_aside_cannot_be_fitted(tmp_path):
 
 
 def test_calibrate_keeps_the_value_that_fits_and_writes_both_files(tmp_path):
-    # Without routine care health is a small share of consumption; the baseline's 600
-    # yuan brings it near the 7-10% reported, and 3,000 far above: the search keeps 600.
+    # Without routine care health is a small share of consumption; the baseline's 700
+    # yuan brings it into the 7-10% reported, and 3,000 far above: the search keeps 700.
     p = _spec(tmp_path, "config: configs/baseline.yaml\nseeds: 1\nhouseholds: 400\n"
                         "months: 24\nrounds: 1\nparameters:\n"
-                        "  health.cost_outpatient_person_year: [0, 600, 3000]\n"
+                        "  health.cost_outpatient_person_year: [0, 700, 3000]\n"
                         "targets: [health_share]\n")
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "abm.cli", "calibrate", str(p), "--out",
                         str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     trials = pd.read_csv(out / "calibration.csv")
-    assert len(trials) == 3  # the start (600) is not run twice
+    assert len(trials) == 3  # the start (700) is not run twice
     share = trials.set_index("health.cost_outpatient_person_year")["health_share"]
-    assert share[0] < share[600] < share[3000]
+    assert share[0] < share[700] < share[3000]
     loss = trials.set_index("health.cost_outpatient_person_year")["loss"]
-    assert loss[600] < loss[0] and loss[600] < loss[3000]
+    assert loss[700] < loss[0] and loss[700] < loss[3000]
     md = (out / "calibration.md").read_text(encoding="utf-8")
-    assert "| `health.cost_outpatient_person_year` | 0, 600, 3000 | **600" in md
+    assert "| `health.cost_outpatient_person_year` | 0, 700, 3000 | **700" in md
 
 
 def test_bad_spec_exits_2_with_one_line(tmp_path):

@@ -78,7 +78,8 @@ def test_causes_follow_policy_a_medical_cap_lowers_the_illness_share():
     budget = ["policy.medical_cap.budget_per_household=1000",
               "policy.medical_cap.eligible=all"]
     r = paired(share_of_returns("illness"), budget,
-               budget + ["policy.medical_cap.enabled=true"], SEEDS, months=48)
+               budget + ["policy.medical_cap.enabled=true"], SEEDS, households=8000,
+               months=48)
     fewer = r[:, 0] - r[:, 1]
     assert fewer.mean() > 0.05, r
     assert t_stat(fewer) > 2, r
