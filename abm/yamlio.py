@@ -177,6 +177,9 @@ def read_yaml_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
         raise YamlInputError("", "cannot be read (permission denied)") from None
     except OSError as exc:
         raise YamlInputError("", f"cannot be read ({exc.strerror or exc})") from None
+    except ValueError:  # e.g. a NUL character in the path
+        raise YamlInputError("", "is not a valid file path (it contains a NUL "
+                             "character)") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):

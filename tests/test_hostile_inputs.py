@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from abm.cli import MAX_MESSAGE, main
@@ -350,6 +350,7 @@ def test_fuzzed_configs_load_or_fail_as_bad_input(edits, as_text):
                               "scenarios", "factors", "design", "outputs", "seed_from",
                               "name", "base"]),
        value=HOSTILE_VALUES)
+@example(field="base", value="\x00")  # a NUL in a path once escaped as a ValueError
 def test_fuzzed_experiment_files_plan_or_fail_as_bad_input(field, value):
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "e.yaml"
