@@ -50,8 +50,7 @@ def _fail(path: str, key: str, why: str):
 
 def load_spec(path: str | Path) -> Spec:
     """Read and check a calibration spec; bad input raises ``ConfigError`` (exit 2)."""
-    from abm.config import load_config
-    from abm.config import read_yaml_mapping
+    from abm.config import load_config, read_yaml_mapping
 
     p = str(path)
     data = read_yaml_mapping(Path(path))

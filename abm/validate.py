@@ -103,7 +103,7 @@ def _returns_registered_per_year(ts: pd.DataFrame, ev: pd.DataFrame) -> float:
     pov = pov.sort_values("month", kind="stable")
     n_reg = max(float(ts["n_registered"].iloc[0]), 1.0)
     returns = 0
-    for i, y in enumerate(years):
+    for y in years:
         end_prev = 12 * (y - first) - 1  # December of the year before
         end = end_prev + 12
         before = pov[pov["month"] <= end_prev].groupby("household")["event"].last()
