@@ -473,6 +473,19 @@ class ImplementersConfig(Section):
                           source=ASSUMPTION)
     hours_per_cadre_month: float = P(80.0, unit="hours/month", doc="Hours a cadre gives to "
                                      "consolidation work", ge=0, le=400, source=ASSUMPTION)
+    team_term_months: int = P(24, unit="months", doc="A village work team's term: when it "
+                              "ends, a new team arrives and has to learn the village again",
+                              ge=1, le=600, source="terms of at least two years (Xinhua "
+                              "2021-05-11)")
+    months_to_know_village: float = P(12.0, unit="months", doc="Time scale over which a new "
+                                      "team learns its village (1 - 1/e of the way in this "
+                                      "many months)", gt=0, le=240, source=ASSUMPTION)
+    new_team_knowledge: float = P(0.6, unit="share", doc="How well a team that has just "
+                                  "arrived recognises risk and its cause, relative to one "
+                                  "that knows the village", ge=0, le=1, source=ASSUMPTION)
+    team_skill_spread: float = P(0.3, unit="log-sd", doc="Spread of skill between teams "
+                                 "(detection and diagnosis), drawn when a team arrives",
+                                 ge=0, le=2, source=ASSUMPTION)
     diagnosis_skill: float = P(0.5, unit="probability", doc="Chance a team bringing the "
                                "assistance bundle identifies the cause of the household's "
                                "risk and adds the help that fits it (illness: temporary "
@@ -508,6 +521,10 @@ class AssessmentConfig(Section):
                                source=ASSUMPTION)
     visit_returns: float = P(3.0, unit="-", doc="How fast outcomes rise with visits per "
                              "household, as cadres perceive it", gt=0, le=100, source=ASSUMPTION)
+    replace_share: float = P(0.1, unit="share of teams", doc="Share of village teams with "
+                             "the lowest scores that the county recalls and replaces after "
+                             "its December review (a new team arrives)", ge=0, le=1,
+                             source=ASSUMPTION)
 
 
 # ----------------------------------------------------------------------- industry

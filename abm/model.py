@@ -103,6 +103,7 @@ class CountyModel(mesa.Model):
                                  for t in range(self.county.n_townships)]
         self.village_teams = [VillageTeam(self, self.county, cfg, v)
                               for v in range(self.county.n_villages)]
+        self._teams_arrive(self.village_teams, staggered=True)
         self.implementation = Monitoring()
         self.industry = Industry(self, cfg, self.county, self.streams["industry_setup"],
                                  self.streams["industry"])
@@ -233,6 +234,12 @@ class CountyModel(mesa.Model):
         if self.month < MONITORING_STARTS:
             return
         s = self.step_context()
+        imp = self.config.implementers
+        ended = [t for t in self.village_teams if t.new_month(imp)]
+        if ended:  # terms that ended: new teams arrive (they start next month)
+            self._teams_arrive(ended)
+        self.implementation.diagnosis_by_village = np.array(
+            [t.diagnosis_skill for t in self.village_teams])
         implementer.self_applications(s)
         self.bureau.screen(s)
         for team in self.village_teams:
@@ -253,6 +260,20 @@ class CountyModel(mesa.Model):
     def county_review(self) -> None:
         if self.month % 12 == 11:
             self.bureau.annual_review(self.step_context(), self.village_teams)
+            self._teams_arrive(self.bureau.recalled)
+
+    def _teams_arrive(self, teams: list, staggered: bool = False) -> None:
+        """New teams take over these villages, each with its own talent (drawn from the
+        ``cadres`` stream, one draw per team in team order). At the start the teams'
+        terms are staggered (evenly spread over a term, in a fixed scrambled order)."""
+        imp = self.config.implementers
+        sd = imp.team_skill_spread
+        z = self.streams["cadres"].standard_normal(len(teams))
+        for t, zi in zip(teams, z, strict=True):
+            tenure = (float(t.village) * 0.6180339887) % 1.0 * imp.team_term_months \
+                if staggered else 0.0
+            t.arrive(float(np.exp(sd * zi - sd * sd / 2)), tenure)
+            t.n_arrivals += 0 if staggered else 1
 
     def status(self, record: bool) -> None:
         who, codes, causes, causes2 = H.status(self.households, self.config, self.ctx)

@@ -164,6 +164,8 @@ def _smith() -> list[Result]:
         s("smith_org_found_by_visits", "share", "inclusions found by cadre visits"),
         s("smith_org_help_fitted", "share", "assistance bundles fitted to the measured "
           "cause of the risk", "higher"),
+        s("smith_org_team_months_in_village", "months", "months the village teams have "
+          "been in their villages (local knowledge)", "higher"),
         s("smith_target_self_report_share", "share", "inclusions by self-application"),
         s("smith_target_training_takeup", "share", "invited trainees who attended",
           "higher"),

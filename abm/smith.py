@@ -82,6 +82,9 @@ def measure(model: CountyModel) -> dict[str, float]:
         1.5, model.budget.execution() * 12.0 / months_in_year)
     out["smith_org_premature_exit_returns"] = _ratio(imp.n_premature_returns, imp.n_exits)
     out["smith_org_help_fitted"] = _ratio(imp.n_diagnosed, imp.n_bundles)
+    teams = model.village_teams
+    out["smith_org_team_months_in_village"] = _ratio(sum(t.tenure for t in teams),
+                                                     len(teams))
     out["smith_org_found_by_visits"] = _ratio(imp.n_included_by[Channel.CADRE_VISIT],
                                               imp.n_included)
 

@@ -90,6 +90,10 @@ class VillageTeam(mesa.Agent):
         imp = cfg.implementers
         self.n_cadres = imp.cadres_per_village
         self.detection_skill = imp.detection_skill
+        self.diagnosis_skill = imp.diagnosis_skill
+        self.talent = 1.0  # the current team's own skill relative to the county's
+        self.tenure = 0.0  # months the current team has been in the village
+        self.n_arrivals = 0  # teams that arrived during the run
         self.paperwork_share = imp.initial_paperwork_share
         self.hours = 0.0
         self.paper_hours = 0.0
@@ -101,6 +105,25 @@ class VillageTeam(mesa.Agent):
 
     def caseload(self, hh) -> int:
         return int(hh.monitored[self.sl].sum())
+
+    def arrive(self, talent: float, tenure: float = 0.0) -> None:
+        """A new team takes over the village (end of a term, or recalled after the
+        review): it brings its own skill and has to learn the village."""
+        self.talent = talent
+        self.tenure = tenure
+
+    def new_month(self, imp) -> bool:
+        """A month more in the village; returns True when the team's term has ended
+        (the model then sends a new one). Skills follow how well it knows the village:
+        ``new_team_knowledge`` on arrival, rising towards 1 over
+        ``months_to_know_village``."""
+        self.tenure += 1.0
+        ended = self.tenure > imp.team_term_months
+        know = imp.new_team_knowledge + (1.0 - imp.new_team_knowledge) * (
+            1.0 - np.exp(-self.tenure / imp.months_to_know_village))
+        self.detection_skill = min(1.0, imp.detection_skill * self.talent * know)
+        self.diagnosis_skill = min(1.0, imp.diagnosis_skill * self.talent * know)
+        return ended
 
     def step(self, s: StepContext) -> None:
         imp, ass = s.config.implementers, s.config.assessment
@@ -192,12 +215,14 @@ class TownshipOffice(mesa.Agent):
 
 
 class CountyBureau(mesa.Agent):
-    """The data screen, the annual assessment and cadre postings (the year's budget is
-    set by the model from the instruments' allocations)."""
+    """The data screen, the annual assessment (whose lowest-scoring teams are recalled)
+    and cadre postings (the year's budget is set by the model from the instruments'
+    allocations)."""
 
     def __init__(self, model: mesa.Model):
         super().__init__(model)
         self.scores: list[float] = []
+        self.recalled: list[VillageTeam] = []  # teams the last review recalled
 
     def screen(self, s: StepContext) -> None:
         """Sector departments' data (insurance, civil affairs) flag households."""
@@ -225,6 +250,9 @@ class CountyBureau(mesa.Agent):
             scores.append(t.score)
             t.year_paper_done = t.year_paper_required = 0.0
         self.scores = scores
+        # Consequence: the teams with the lowest scores are recalled and replaced.
+        k = int(round(cfg.assessment.replace_share * len(teams)))
+        self.recalled = [teams[i] for i in np.argsort(scores, kind="stable")[:k]] if k else []
         base = cfg.implementers.cadres_per_village
         for t in teams:
             t.n_cadres = base
@@ -252,6 +280,7 @@ class Monitoring:
         self.n_premature_returns = 0
         self.delay_to_monitor: list[int] = []  # months from risk to monitoring
         self.delay_to_help: list[int] = []  # months from risk to the first help
+        self.diagnosis_by_village: np.ndarray | None = None  # this month's team skills
         self.n_bundles = 0  # assistance bundles brought
         self.n_diagnosed = 0  # of which the team identified the cause of the risk
         self.to_help: list[np.ndarray] = []  # this month's visits that bring the bundle
@@ -320,8 +349,9 @@ class Monitoring:
         cannot work, a public-welfare post and training for those who can), then
         referrals: a link to an enterprise, and social work for the discouraged.
 
-        Help fitted to the cause: with chance ``diagnosis_skill`` the team identifies the
-        cause measured at inclusion, and the instruments that answer it (``fits_causes``:
+        Help fitted to the cause: with its team's diagnosis skill (``diagnosis_skill``,
+        scaled by the team's own talent and how well it knows the village) the team
+        identifies the cause measured at inclusion, and the instruments that answer it (``fits_causes``:
         temporary assistance for illness) come too; otherwise the household gets only the
         uniform bundle."""
         hh = s.households
@@ -329,7 +359,9 @@ class Monitoring:
         start = hh.risk_start[idx]
         self.delay_to_help.extend((s.month - start[start != NO_MONTH]).tolist())
         able = rules.labour_at_home(hh, idx) > 0
-        diagnosed = s.draws.diagnose[idx] < s.config.implementers.diagnosis_skill
+        skill = (s.config.implementers.diagnosis_skill if self.diagnosis_by_village is None
+                 else self.diagnosis_by_village[hh.village[idx]])
+        diagnosed = s.draws.diagnose[idx] < skill
         self.n_bundles += int(idx.size)
         self.n_diagnosed += int(diagnosed.sum())
         hh.help_fitted[idx] = diagnosed
