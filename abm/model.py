@@ -236,8 +236,10 @@ class CountyModel(mesa.Model):
         s = self.step_context()
         imp = self.config.implementers
         ended = [t for t in self.village_teams if t.new_month(imp)]
-        if ended:  # terms that ended: new teams arrive (they start next month)
+        if ended:  # terms that ended: new teams arrive
             self._teams_arrive(ended)
+        for team in self.village_teams:
+            team.learn(imp)
         self.implementation.diagnosis_by_village = np.array(
             [t.diagnosis_skill for t in self.village_teams])
         implementer.self_applications(s)

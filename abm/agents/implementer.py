@@ -114,16 +114,18 @@ class VillageTeam(mesa.Agent):
 
     def new_month(self, imp) -> bool:
         """A month more in the village; returns True when the team's term has ended
-        (the model then sends a new one). Skills follow how well it knows the village:
+        (the model then sends a new one)."""
+        self.tenure += 1.0
+        return self.tenure >= imp.team_term_months
+
+    def learn(self, imp) -> None:
+        """Skills follow the team's talent and how well it knows the village:
         ``new_team_knowledge`` on arrival, rising towards 1 over
         ``months_to_know_village``."""
-        self.tenure += 1.0
-        ended = self.tenure > imp.team_term_months
         know = imp.new_team_knowledge + (1.0 - imp.new_team_knowledge) * (
             1.0 - np.exp(-self.tenure / imp.months_to_know_village))
         self.detection_skill = min(1.0, imp.detection_skill * self.talent * know)
         self.diagnosis_skill = min(1.0, imp.diagnosis_skill * self.talent * know)
-        return ended
 
     def step(self, s: StepContext) -> None:
         imp, ass = s.config.implementers, s.config.assessment

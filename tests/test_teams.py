@@ -1,0 +1,65 @@
+"""Village work teams arrive, learn their village, leave at the end of their term, and
+are recalled when the December review scores them lowest."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.config import load_config
+from abm.model import CountyModel
+
+
+def model(*sets, n=3000, seed=4, months=36):
+    return CountyModel(load_config(None, list(sets), households=n, months=months, seed=seed))
+
+
+def test_terms_are_staggered_and_end_with_a_new_team():
+    m = model("implementers.team_term_months=12", "assessment.replace_share=0")
+    teams = m.village_teams
+    # tenures are spread over a term, never beyond it
+    ten = np.array([t.tenure for t in teams])
+    assert (ten >= 0).all() and (ten < 12).all() and np.unique(ten).size > 5
+    before = sum(t.n_arrivals for t in teams)
+    for _ in range(12):
+        m.step()
+    # in a year every team's term ended once
+    assert sum(t.n_arrivals for t in teams) - before == len(teams)
+
+
+def test_a_team_recognises_more_as_it_learns_its_village():
+    m = model("implementers.team_skill_spread=0", "implementers.new_team_knowledge=0.5")
+    imp = m.config.implementers
+    t = m.village_teams[0]
+    t.arrive(1.0)
+    skills = []
+    for _ in range(6):
+        t.learn(imp)
+        skills.append(t.detection_skill)
+        t.new_month(imp)
+    assert np.all(np.diff(skills) > 0)
+    assert skills[0] < imp.detection_skill * 0.6 and skills[-1] < imp.detection_skill
+
+
+def test_the_review_recalls_the_lowest_scores_and_outcome_scores_select_talent():
+    talent = {}
+    for name, weights in (("outcomes", ("assessment.weight_paperwork=0",
+                                        "assessment.weight_outcomes=1")),
+                          ("forms", ("assessment.weight_paperwork=1",
+                                     "assessment.weight_outcomes=0"))):
+        vals = []
+        for seed in (1, 2, 3):
+            m = model(*weights, "assessment.replace_share=0.3",
+                      "implementers.team_term_months=600", "implementers.team_skill_spread=0.5",
+                      n=4000, seed=seed, months=48)
+            for month in range(48):
+                m.step()
+                if month % 12 == 11:
+                    rec = m.bureau.recalled
+                    assert len(rec) == round(0.3 * len(m.village_teams))
+                    assert all(t.tenure == 0 for t in rec)
+                    worst = sorted(m.bureau.scores)[len(rec) - 1]
+                    assert all(t.score <= worst for t in rec)
+            vals.append(np.mean([t.talent for t in m.village_teams]))
+        talent[name] = np.array(vals)
+    # recalling on outcomes keeps the teams that find risk; recalling on forms does not
+    assert (talent["outcomes"] > talent["forms"]).all(), talent
