@@ -378,9 +378,9 @@ def test_data_screen_flags_households_with_a_data_trace_after_its_lag():
 
 
 def test_employment_help_sends_jobless_migrants_back_sooner():
-    # Households living mostly on what migrants bring home, so that a lost job is a
-    # hardship the monitoring rule sees (a sharp drop that leaves basic living hard).
-    sets = ["economy.p_job_loss=0.05", "economy.p_remigrate=0.05", "economy.remit_share=0.9"]
+    # A wide monitoring line, so that many monitored households have migrants to lose.
+    sets = ["economy.p_job_loss=0.05", "economy.p_remigrate=0.05",
+            "policy.monitoring.inclusion_multiple=3", "policy.monitoring.exit_multiple=3"]
     on = model(*sets, "policy.employment_help.rel_remigrate=10", n=4000)
     off = model(*sets, "policy.employment_help.enabled=false", n=4000)
     jobless = {"on": 0, "off": 0}

@@ -351,11 +351,11 @@ class Monitoring:
         cannot work, a public-welfare post and training for those who can), then
         referrals: a link to an enterprise, and social work for the discouraged.
 
-        Help fitted to the cause: with its team's diagnosis skill (``diagnosis_skill``,
+        Help fitted to the cause: with its team's diagnosis skill (``diagnosis_skill``
         scaled by the team's own talent and how well it knows the village) the team
-        identifies the cause measured at inclusion, and the instruments that answer it (``fits_causes``:
-        temporary assistance for illness) come too; otherwise the household gets only the
-        uniform bundle."""
+        identifies the cause measured at inclusion, and the instruments that answer it
+        (``fits_causes``: temporary assistance and the dibao for illness) come too;
+        otherwise the household gets only the uniform bundle."""
         hh = s.households
         hh.helped_since[idx] = s.month
         start = hh.risk_start[idx]
