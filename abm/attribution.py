@@ -39,13 +39,16 @@ IDEAL: dict[str, dict[str, object]] = {
         "policy.monitoring.pressure_exit": 0.0,
         **registry.ideal_policy(),
     },
-    # Unlimited, paperwork-free cadres who recognise every risk they see.
+    # Unlimited, paperwork-free cadres who recognise every risk they see and its cause,
+    # from their first day in the village.
     "org": {
         "implementers.cadres_per_village": 12,
         "implementers.forms_hours_per_case": 0.0,
         "implementers.forms_hours_base": 0.0,
         "implementers.detection_skill": 1.0,
         "implementers.diagnosis_skill": 1.0,
+        "implementers.new_team_knowledge": 1.0,
+        "implementers.team_skill_spread": 0.0,
         "implementers.help_per_visit": 10.0,
         "policy.monitoring.screen_p_detect": 1.0,
         "policy.monitoring.screen_lag_months": 0,

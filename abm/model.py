@@ -236,8 +236,7 @@ class CountyModel(mesa.Model):
         s = self.step_context()
         imp = self.config.implementers
         ended = [t for t in self.village_teams if t.new_month(imp)]
-        if ended:  # terms that ended: new teams arrive
-            self._teams_arrive(ended)
+        self._teams_arrive(ended)  # terms that ended: new teams arrive
         for team in self.village_teams:
             team.learn(imp)
         self.implementation.diagnosis_by_village = np.array(
@@ -262,15 +261,17 @@ class CountyModel(mesa.Model):
     def county_review(self) -> None:
         if self.month % 12 == 11:
             self.bureau.annual_review(self.step_context(), self.village_teams)
-            self._teams_arrive(self.bureau.recalled)
+            self._teams_arrive(self.bureau.recalled)  # every December, even if none
 
     def _teams_arrive(self, teams: list, staggered: bool = False) -> None:
-        """New teams take over these villages, each with its own talent (drawn from the
-        ``cadres`` stream, one draw per team in team order). At the start the teams'
-        terms are staggered (evenly spread over a term, in a fixed scrambled order)."""
+        """New teams take over these villages, each with its own talent. The ``cadres``
+        stream draws one number per village every time (fixed size, whoever arrives), and
+        a village's new team takes its village's number. At the start the teams' terms
+        are staggered (evenly spread over a term, in a fixed scrambled order)."""
         imp = self.config.implementers
         sd = imp.team_skill_spread
-        z = self.streams["cadres"].standard_normal(len(teams))
+        z_all = self.streams["cadres"].standard_normal(len(self.village_teams))
+        z = [z_all[t.village] for t in teams]
         for t, zi in zip(teams, z, strict=True):
             tenure = (float(t.village) * 0.6180339887) % 1.0 * imp.team_term_months \
                 if staggered else 0.0

@@ -23,7 +23,8 @@ def _run(*sets, n=3000, months=24, seed=2):
 
 def test_only_diagnosed_illness_cases_get_temporary_assistance():
     blind = _run("implementers.diagnosis_skill=0")
-    seeing = _run("implementers.diagnosis_skill=1")
+    seeing = _run("implementers.diagnosis_skill=1", "implementers.new_team_knowledge=1",
+                  "implementers.team_skill_spread=0")
     assert blind.budget.lines["temporary_assistance"].cum_spent == 0
     assert seeing.budget.lines["temporary_assistance"].cum_spent > 0
     assert seeing.implementation.n_diagnosed == seeing.implementation.n_bundles > 0
