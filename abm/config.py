@@ -327,6 +327,22 @@ class BehaviourConfig(Section):
                            "skilled neighbours", ge=0, le=1, source=ASSUMPTION)
     skills_decay: float = P(0.001, unit="per month", doc="Skill lost per month without wage "
                             "work", ge=0, le=1, source=ASSUMPTION)
+    distress_debt_months: float = P(6.0, unit="months of subsistence", doc="Debt above this "
+                                    "many months of the household's subsistence spending, "
+                                    "with income below the monitoring line, puts it in "
+                                    "distress: it starts selling what it produces with",
+                                    ge=0, le=120, source=ASSUMPTION)
+    p_distress_sale: float = P(0.1, unit="per month", doc="Chance a household in distress "
+                               "sells productive assets this month (livestock, equipment, "
+                               "years of land rent taken in advance)", ge=0, le=1,
+                               source=ASSUMPTION)
+    distress_sale_share: float = P(0.3, unit="share", doc="Share of its land's production a "
+                                   "household gives up in one distress sale", ge=0, le=1,
+                                   source=ASSUMPTION)
+    distress_price_years: float = P(2.0, unit="years of income", doc="What a distress sale "
+                                    "fetches, in years of the net income the sold assets "
+                                    "produced (a fire sale is below their worth)", ge=0,
+                                    le=50, source=ASSUMPTION)
     reliance_help_share: float = P(0.5, unit="share of income", doc="An able household "
                                    "relies on transfers when targeted help is above this "
                                    "share of its income (also the Smith reliance measure)",

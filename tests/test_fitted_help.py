@@ -69,3 +69,21 @@ def test_dibao_top_up_deducts_medical_spending():
         ctx.instruments["dibao"].top_up(hh, ctx, inc)
         # income exactly at the line before bills: topped up by the bills only if deducted
         assert np.isclose(inc.public[0], 300.0 if expected_gap else 0.0)
+
+
+def test_a_household_in_distress_sells_assets_and_books_the_lost_income():
+    from abm.households.decisions import distress_sales
+
+    cfg = load_config(None, ["behaviour.p_distress_sale=1", "behaviour.distress_sale_share=0.5",
+                             "behaviour.distress_price_years=2"])
+    hh = make_households(3, size=2, land=10.0)
+    hh.inc_farm_m[:] = 1000.0  # 100 yuan a month per mu
+    hh.income_pc_year[:] = [1000.0, 1000.0, 20_000.0]  # the third is well off
+    hh.debt[:] = [50_000.0, 100.0, 50_000.0]  # the second has little debt
+    ctx = make_ctx(3, cfg=cfg)
+    distress_sales(hh, cfg, np.zeros(3, np.float32), ctx)
+    assert list(hh.n_distress_sales) == [1, 0, 0]
+    assert hh.land[0] == 5.0 and hh.land[1] == hh.land[2] == 10.0
+    # half the land's 1,000 yuan a month, sold for two years of it: 12,000 off the debt
+    assert np.isclose(hh.lost_assets_m[0], 500.0)
+    assert np.isclose(hh.debt[0], 50_000.0 - 12_000.0)

@@ -44,3 +44,33 @@ def decisions(hh: Households, cfg: Config, rng: np.random.Generator,
     hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour).astype(np.int16)
     for inst in ctx.instruments.hooked("decide"):
         inst.decide(hh, ctx)
+    distress_sales(hh, cfg, rng.random(hh.n, dtype=np.float32), ctx)
+
+
+def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext) -> None:
+    """Late or missing help has a cost: a household whose income (after medical bills)
+    is below the monitoring line and whose debt is above ``distress_debt_months`` of its
+    subsistence cannot service it and sells productive assets with chance
+    ``p_distress_sale`` a month: ``distress_sale_share`` of its land's production goes,
+    for ``distress_price_years`` of the net income it produced, paid against the debt.
+    The farm income it no longer earns is booked as ``asset_sale`` every month from
+    then on."""
+    b = cfg.behaviour
+    subsist = cfg.spending.subsistence_per_capita / 12.0 * np.maximum(hh.size, 1)
+    hard = hh.income_pc_year < cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
+    sell = hard & (hh.debt > b.distress_debt_months * subsist) & (hh.land > 0) & (
+        u < b.p_distress_sale)
+    if not sell.any():
+        return
+    idx = np.flatnonzero(sell)
+    sold = hh.land[idx] * b.distress_sale_share
+    # The net income those assets produced last month, and what they fetch.
+    per_mu = hh.inc_farm_m[idx] / np.maximum(hh.land[idx], 1e-9)
+    lost_m = np.maximum(per_mu * sold, 0.0)
+    proceeds = lost_m * 12.0 * b.distress_price_years
+    hh.land[idx] -= sold
+    hh.lost_assets_m[idx] += lost_m
+    pay = np.minimum(proceeds, hh.debt[idx])
+    hh.debt[idx] -= pay
+    hh.savings[idx] += proceeds - pay
+    hh.n_distress_sales[idx] += 1

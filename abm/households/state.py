@@ -59,6 +59,7 @@ BASE_CAUSES = (
     "disaster",
     "policy_withdrawal",
     "aging",
+    "asset_sale",
 )
 CAUSES = BASE_CAUSES + registry.declared_causes()
 CAUSE_INDEX = {c: i for i, c in enumerate(CAUSES)}
@@ -97,7 +98,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                           "disability (booked as a loss every month)"),
     "lost_aging_m": (np.float64, ("health",), "monthly earnings of workers who aged out of "
                      "work (booked as a loss every month)"),
-    "land": (np.float64, ("init",), "contracted farmland, mu"),
+    "land": (np.float64, ("init", "decisions"), "contracted farmland in use, mu (less "
+             "after distress sales)"),
     "education": (np.float64, ("init",), "schooling of head, years"),
     "registered": (np.bool_, ("init",), "registered poor at some time in 2014-2020"),
     "dibao": (np.bool_, ("init", "implementers", "social"), "enrolled in the minimum living "
@@ -107,6 +109,10 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "n_jobless": (np.int16, ("work_income", "decisions"), "migrants home after losing a "
                   "job, looking again"),
     "lost_job_now": (np.bool_, ("work_income",), "a migrant lost a job this month"),
+    "lost_assets_m": (np.float64, ("decisions",), "farm income no longer earned after "
+                      "distress sales of productive assets, yuan/month"),
+    "n_distress_sales": (np.int16, ("decisions",), "distress sales of productive assets "
+                         "so far"),
     "local_workers": (np.float32, ("work_income",), "members in local wage work this "
                       "month (expected worker-equivalents: enterprise job, post, casual work)"),
     "skills": (np.float64, ("init", "learning"), "skill level 0-1"),

@@ -80,6 +80,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     prop = e.property_income_per_capita / 12.0 * hh.size * wi
     # Jobs and dividends lost when an enterprise failed, until replaced.
     hh.book("job_loss", hh.lost_job_m)
+    hh.book("asset_sale", hh.lost_assets_m)
     hh.book("market", hh.lost_dividend_m)
 
     # What the instruments pay, then last month's credits, then the top-ups.
