@@ -314,9 +314,10 @@ def test_prevention_lowers_acute_illness_of_covered_patients():
 
 
 def test_training_raises_skills_of_attendees():
-    on = model("policy.training.skill_gain=0.5", "policy.training.seats_per_1000=1000")
-    off = model("policy.training.enabled=false")
-    for _ in range(6):
+    on = model("policy.training.skill_gain=0.5", "policy.training.seats_per_1000=1000",
+               n=4000)
+    off = model("policy.training.enabled=false", n=4000)
+    for _ in range(12):
         on.step()
         off.step()
     assert on.instruments["training"].trained > 0 and off.instruments["training"].trained == 0

@@ -60,6 +60,7 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     hard = hh.income_pc_year < cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
     sell = hard & (hh.debt > b.distress_debt_months * subsist) & (hh.land > 0) & (
         u < b.p_distress_sale)
+    hh.asset_proceeds_m[:] = 0.0
     if not sell.any():
         return
     idx = np.flatnonzero(sell)
@@ -73,4 +74,5 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     pay = np.minimum(proceeds, hh.debt[idx])
     hh.debt[idx] -= pay
     hh.savings[idx] += proceeds - pay
+    hh.asset_proceeds_m[idx] = proceeds
     hh.n_distress_sales[idx] += 1

@@ -111,6 +111,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "lost_job_now": (np.bool_, ("work_income",), "a migrant lost a job this month"),
     "lost_assets_m": (np.float64, ("decisions",), "farm income no longer earned after "
                       "distress sales of productive assets, yuan/month"),
+    "asset_proceeds_m": (np.float64, ("decisions",), "what distress sales fetched this "
+                         "month, yuan (assets turned into money: not income)"),
     "n_distress_sales": (np.int16, ("decisions",), "distress sales of productive assets "
                          "so far"),
     "local_workers": (np.float32, ("work_income",), "members in local wage work this "
