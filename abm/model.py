@@ -266,8 +266,10 @@ class CountyModel(mesa.Model):
         s = self.step_context()
         implementer.self_applications(s)
         self.bureau.screen(s)
+        queues = implementer.VillageQueues.build(s, slice(0, self.households.n),
+                                                 self.village_teams)
         for team in self.village_teams:
-            team.step(s)
+            team.step(s, queues)
         self.implementation.after_visits(s)
         for office in self.township_offices:
             office.step(s)
