@@ -81,15 +81,17 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     for inst in ctx.instruments.hooked("acute_risk"):
         rel = inst.acute_risk(hh, ctx, rel)
     onset = (hh.acute_left == 0) & (u[0] < h.p_acute * rel)
-    dur = np.maximum(1, np.rint(-np.log1p(-u[1]) * h.dur_acute)).astype(np.int16)
+    # Duration and cost only for the episodes that start (the draws are still made for
+    # everyone above; the same numbers, element by element).
+    on = np.flatnonzero(onset)
+    dur = np.maximum(1, np.rint(-np.log1p(-u[1][on]) * h.dur_acute)).astype(np.int16)
     sig = h.cost_acute_sigma
-    cost = h.cost_acute_yuan * np.exp(sig * z_cost - sig * sig / 2)
+    cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
     # Care delayed for lack of access to a clinic costs more.
-    cost = cost * (1.0 + ctx.delay_cost * (u[4] > hh.clinic_access))
-    hh.acute_left[:] = np.where(onset, dur, hh.acute_left)
-    hh.acute_cost_m[:] = np.where(onset, cost / dur, hh.acute_cost_m)
-    hh.sick_worker[:] = np.where(onset, (u[2] < h.p_sick_is_worker) & (hh.n_labour > 0),
-                                 hh.sick_worker)
+    cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > hh.clinic_access[on]))
+    hh.acute_left[on] = dur
+    hh.acute_cost_m[on] = cost / dur
+    hh.sick_worker[on] = (u[2][on] < h.p_sick_is_worker) & (hh.n_labour[on] > 0)
     # A small share of episodes leave a disability.
     leaves = onset & (u[3] < h.p_acute_to_disability) & ~hh.disability
     disable(hh, leaves, per_worker)
