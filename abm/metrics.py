@@ -61,12 +61,12 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
         "n_persons": persons,
     }
     poor = hh.poor
-    m["n_poor"] = int(poor.sum())
+    m["n_poor"] = int(np.count_nonzero(poor))
     m["poverty_rate"] = m["n_poor"] / max(n, 1)
     m["poverty_rate_persons"] = float(hh.size[poor].sum()) / max(persons, 1.0)
-    m["n_registered"] = int(hh.registered.sum())
-    m["n_poor_registered"] = int((poor & hh.registered).sum())
-    m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
+    m["n_registered"] = int(np.count_nonzero(hh.registered))
+    m["n_poor_registered"] = int(np.count_nonzero(poor & hh.registered))
+    m["poverty_rate_registered"] = m["n_poor_registered"] / max(m["n_registered"], 1)
     for ev in POVERTY_EVENTS:
         m[f"new_{ev.label}"] = int((codes == ev).sum())
     mon_codes = [ev[1] for ev in model.implementation.events]
@@ -119,14 +119,14 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
 
     # Monitoring.
     mon = hh.monitored
-    m["n_at_risk"] = int(hh.at_risk.sum())
-    m["n_monitored"] = int(mon.sum())
+    m["n_at_risk"] = int(np.count_nonzero(hh.at_risk))
+    m["n_monitored"] = int(np.count_nonzero(mon))
     for k, name in MONITORED_CATEGORIES:
-        m[f"n_monitored_{name}"] = int((mon & (hh.category == k)).sum())
-    m["n_in_posts"] = int(hh.in_post.sum())
-    m["n_dibao"] = int(hh.dibao.sum())
-    m["n_coop_members"] = int((hh.coop >= 0).sum())
-    m["n_enterprise_jobs"] = int((hh.employer >= 0).sum())
+        m[f"n_monitored_{name}"] = int(np.count_nonzero(mon & (hh.category == k)))
+    m["n_in_posts"] = int(np.count_nonzero(hh.in_post))
+    m["n_dibao"] = int(np.count_nonzero(hh.dibao))
+    m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
+    m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
 
     # Money flows this month (county totals, yuan).
     for line, spent in model.budget.month_by_line().items():
