@@ -40,6 +40,16 @@ def monthly_from_rate(rate_year: np.ndarray) -> np.ndarray:
     return -np.expm1(-rate_year / 12.0)
 
 
+def monthly_from_count(count: np.ndarray, rate_year: float) -> np.ndarray:
+    """``monthly_from_rate(count * rate_year)`` for member counts (small integers >= 0),
+    looked up from the few distinct values instead of computed per household: the same
+    numbers, element by element."""
+    if count.size == 0 or count.min() < 0 or count.max() > 255:
+        return monthly_from_rate(count * rate_year)
+    table = monthly_from_rate(np.arange(int(count.max()) + 1, dtype=count.dtype) * rate_year)
+    return table[count]
+
+
 def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthContext) -> None:
     """Aging, chronic onset, disability, working-age transitions and deaths (spread over
     the year: each month with a twelfth of the yearly chance), acute episodes, medical
@@ -63,10 +73,10 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
                                       h.retire_rel_min, h.retire_rel_max)
     retire = (hh.n_labour > 0) & (ud[2] < monthly_from_rate(hh.n_labour * p_ret))
     grow = (hh.n_children > 0) & (
-        ud[3] < monthly_from_rate(hh.n_children * h.p_child_to_labour_year))
+        ud[3] < monthly_from_count(hh.n_children, h.p_child_to_labour_year))
     # The last member of a household does not die: households never dissolve.
     die = (hh.n_elderly > 0) & (hh.size > 1) & (
-        ud[4] < monthly_from_rate(hh.n_elderly * h.p_elderly_death_year))
+        ud[4] < monthly_from_count(hh.n_elderly, h.p_elderly_death_year))
     hh.lost_aging_m += np.where(retire, per_worker, 0.0)
     hh.n_labour -= retire
     hh.n_elderly += retire
