@@ -97,9 +97,10 @@ def run(
 
 
 def _simulate_with_progress(cfg, simulate, bar_wanted: bool):
-    """Run the simulation, with a progress bar on a terminal."""
+    """Run the simulation, with a progress bar on a terminal. One run has the machine's
+    other core: the draws are made a month ahead there (same numbers)."""
     if not bar_wanted:
-        return simulate(cfg)
+        return simulate(cfg, prefetch_draws=True)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -107,7 +108,8 @@ def _simulate_with_progress(cfg, simulate, bar_wanted: bool):
                   transient=True) as bar:
         task = bar.add_task(f"{cfg.county.name} ({cfg.run.households:,} households)",
                             total=cfg.run.months)
-        return simulate(cfg, progress=lambda k, n: bar.update(task, completed=k))
+        return simulate(cfg, progress=lambda k, n: bar.update(task, completed=k),
+                        prefetch_draws=True)
 
 
 @app.command()

@@ -96,11 +96,13 @@ class CountyModel(mesa.Model):
 
     Each phase that draws uses its own stream (``abm.rng``), named after the phase.
     With ``check_writes=True`` every phase is checked against the columns it is declared
-    to write (slow; for tests).
+    to write (slow; for tests). With ``prefetch_draws=True`` a helper thread makes each
+    stream's next month of fixed-size draws while the month runs (``abm.rng.Streams``;
+    same numbers; worth it when a core is free, as for one ``abm run``, not in batches).
     """
 
     def __init__(self, config: Config | None = None, *, seed: int | None = None,
-                 check_writes: bool = False):
+                 check_writes: bool = False, prefetch_draws: bool = False):
         keep_freed_memory()
         cfg = config or Config()
         if seed is not None:
@@ -108,7 +110,7 @@ class CountyModel(mesa.Model):
         super().__init__(rng=cfg.run.seed)
         self.config = cfg
         self.check_writes = check_writes
-        self.streams = Streams(cfg.run.seed)
+        self.streams = Streams(cfg.run.seed, prefetch=prefetch_draws)
         self.calendar = cal = policy.Calendar(cfg.run.start_year)
         self.county: County = build_county(cfg, self.streams["county"])
         self.households = hh = H.generate(cfg, self.county.hh_village,
@@ -162,6 +164,7 @@ class CountyModel(mesa.Model):
         self._advance(record=True)
 
     def _advance(self, record: bool) -> None:
+        self.streams.new_month()
         phases = (
             ("environment", self.environment),
             ("health", self.health),

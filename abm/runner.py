@@ -47,15 +47,16 @@ class RunResult:
     model: CountyModel | None = None
 
 
-def build_model(cfg: Config) -> CountyModel:
-    """The one factory every front end uses to make a model."""
-    return CountyModel(cfg)
+def build_model(cfg: Config, prefetch_draws: bool = False) -> CountyModel:
+    """The one factory every front end uses to make a model (``prefetch_draws``: see
+    ``CountyModel``)."""
+    return CountyModel(cfg, prefetch_draws=prefetch_draws)
 
 
 def simulate(cfg: Config, progress: Callable[[int, int], None] | None = None,
-             keep_model: bool = False) -> RunResult:
+             keep_model: bool = False, prefetch_draws: bool = False) -> RunResult:
     """Build the county and run ``cfg.run.months`` months."""
-    model = build_model(cfg)
+    model = build_model(cfg, prefetch_draws)
     months = cfg.run.months
     for k in range(months):
         model.step()
