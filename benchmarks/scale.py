@@ -8,7 +8,9 @@ For each size, three fresh processes (so each peak memory is that process's own)
 
 1. the steps of ``abm run`` timed one by one: import (``abm.cli`` and the run path),
    build (the county, the population and the 18-month spin-up), run (``--months``
-   months), write (the output files: parquet, config, summary and the PNG);
+   months, with the draws made a month ahead on a helper thread as ``abm run`` does),
+   write (the output files: parquet, config, summary and the PNG, drawn here in the
+   process; ``abm run`` draws it in a helper process started before the run);
 2. the whole ``abm run configs/baseline.yaml`` command, from process start to all files
    written (the number the targets are about), with its peak resident memory;
 3. the plain Mesa idiom at the same size: one ``mesa.Agent`` per household, stepped with
@@ -45,7 +47,7 @@ from abm.runner import RunResult, build_model, summarise, write_outputs
 t_import = time.perf_counter() - t0
 cfg = load_config("configs/baseline.yaml", households=sys.argv[1], months=sys.argv[2])
 t1 = time.perf_counter()
-model = build_model(cfg)
+model = build_model(cfg, prefetch_draws=True)  # as `abm run` does
 t_build = time.perf_counter() - t1
 t2 = time.perf_counter()
 for _ in range(cfg.run.months):
