@@ -145,6 +145,7 @@ class CountyModel(mesa.Model):
         self.tally = Tally()
         self.metrics: dict[str, float] = {}
         self._events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._cause_parts: list[tuple[np.ndarray, np.ndarray]] = []  # see _cause_codes
         self.datacollector: mesa.DataCollector | None = None
         for _ in range(SPIN_UP_MONTHS):
             if self.month == ROSTER_MONTH:
@@ -321,13 +322,12 @@ class CountyModel(mesa.Model):
             month = np.concatenate([np.full(e[1].size, e[0], np.int32) for e in ev])
             who = np.concatenate([e[1] for e in ev]).astype(np.int64)
             codes = np.concatenate([e[2] for e in ev])
-            causes = np.concatenate([e[3] for e in ev]).astype(str)
-            causes2 = np.concatenate([e[4] for e in ev]).astype(str)
+            causes, causes2 = self._cause_codes()
         else:
             month = np.zeros(0, np.int32)
             who = np.zeros(0, np.int64)
             codes = np.zeros(0, np.int8)
-            causes = causes2 = np.zeros(0, str)
+            causes = causes2 = np.zeros(0, np.int8)
         events = pd.Categorical.from_codes(codes, categories=list(H.EVENTS))
         cause_cats = [*H.RETURN_CAUSES, ""]
         return pd.DataFrame({
@@ -336,9 +336,23 @@ class CountyModel(mesa.Model):
             "township": self.county.hh_township[who].astype(np.int32),
             "village": self.county.hh_village[who].astype(np.int32),
             "event": events,
-            "cause": pd.Categorical(causes, categories=cause_cats),
-            "cause2": pd.Categorical(causes2, categories=cause_cats),
+            "cause": pd.Categorical.from_codes(causes, categories=cause_cats),
+            "cause2": pd.Categorical.from_codes(causes2, categories=cause_cats),
         })
+
+    def _cause_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Category codes of every listed event's primary and secondary cause (-1 for a
+        value that is no cause, as ``pd.Categorical`` gives), each event's converted
+        once: the browser page asks for the events every month."""
+        done = self._cause_parts
+        if len(done) > len(self._events):  # the list was replaced: start again
+            done.clear()
+        codes = {c: i for i, c in enumerate([*H.RETURN_CAUSES, ""])}
+        for e in self._events[len(done):]:
+            done.append(tuple(np.fromiter((codes.get(str(v), -1) for v in arr), np.int8,
+                                          len(arr)) for arr in (e[3], e[4])))
+        return (np.concatenate([d[0] for d in done]),
+                np.concatenate([d[1] for d in done]))
 
 
 def _reporter(key: str):
