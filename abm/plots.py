@@ -161,6 +161,7 @@ class PlotHelper:
 
     def __init__(self, proc: Any):
         self.proc = proc
+        self.path: Path | None = None  # the figure asked for
 
     @classmethod
     def start(cls, lang: str) -> PlotHelper | None:
@@ -202,7 +203,7 @@ class PlotHelper:
         except (OSError, ValueError):
             answer = ""
         self.close()
-        return answer == "ok" and self.path.is_file()
+        return answer == "ok" and self.path is not None and self.path.is_file()
 
     def close(self) -> None:
         if self.proc.poll() is None:
