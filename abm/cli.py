@@ -77,18 +77,15 @@ def run(
     out_dir = Path(out) if out else default_out_dir(config, cfg.run.seed)
     check_out_dir(out_dir, overwrite)  # before any work: exit 2, nothing written
     t0 = time.perf_counter()
-    if stderr_is_terminal():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from abm.plots import PlotHelper
 
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                      TextColumn("month {task.completed}/{task.total}"), TimeRemainingColumn(),
-                      transient=True) as bar:
-            task = bar.add_task(f"{cfg.county.name} ({cfg.run.households:,} households)",
-                                total=cfg.run.months)
-            result = simulate(cfg, progress=lambda k, n: bar.update(task, completed=k))
-    else:
-        result = simulate(cfg)
-    write_outputs(result, out_dir, overwrite)
+    helper = PlotHelper.start(i18n.current_lang())  # readies matplotlib on another core
+    try:
+        result = _simulate_with_progress(cfg, simulate, stderr_is_terminal())
+        write_outputs(result, out_dir, overwrite, plot_helper=helper)
+    finally:
+        if helper is not None:
+            helper.close()
     h = result.summary["headline"]
     typer.echo(i18n.t(
         "cli.run_done", i18n.current_lang(), county=cfg.county.name,
@@ -97,6 +94,22 @@ def run(
         end=f"{h['poverty_rate_end']:.2%}", returned=f"{h['returned_to_poverty']:,}",
         income_start=f"{h['income_pc_first_year']:,.0f}",
         income_end=f"{h['income_pc_end']:,.0f}", out=f"{out_dir}/"))
+
+
+def _simulate_with_progress(cfg, simulate, bar_wanted: bool):
+    """Run the simulation, with a progress bar on a terminal. One run has the machine's
+    other core: the draws are made a month ahead there (same numbers)."""
+    if not bar_wanted:
+        return simulate(cfg, prefetch_draws=True)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("month {task.completed}/{task.total}"), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(f"{cfg.county.name} ({cfg.run.households:,} households)",
+                            total=cfg.run.months)
+        return simulate(cfg, progress=lambda k, n: bar.update(task, completed=k),
+                        prefetch_draws=True)
 
 
 @app.command()

@@ -24,6 +24,27 @@ if TYPE_CHECKING:
 MONITORED_CATEGORIES = tuple((c, c.name.lower()) for c in Category if c != Category.NONE)
 
 
+def median(a: np.ndarray) -> float:
+    """``float(np.median(a))`` of a 1-D float array, bit for bit, with one selection
+    instead of numpy's three (it also places the largest value, to look for NaN).
+
+    Equal values have equal bits except 0.0 and -0.0, so when a middle value is zero
+    np.median itself decides which zero (its partition's choice)."""
+    n = a.size
+    if n == 0:
+        return float(np.median(a))
+    k = n // 2
+    part = np.partition(a, k)
+    # NaNs sort last, so any of them is in the upper part; np.median gives NaN.
+    if np.isnan(part[k:].max()):
+        return float("nan")
+    hi = part[k]
+    lo = hi if n % 2 else part[:k].max()
+    if hi == 0.0 or lo == 0.0:
+        return float(np.median(a))
+    return float(hi) if n % 2 else float((lo + hi) / 2.0)
+
+
 def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[str, float]:
     """This month's poverty events (``codes``/``causes`` from the status phase), rates,
     incomes, households' state, monitoring rolls and money flows."""
@@ -40,12 +61,12 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
         "n_persons": persons,
     }
     poor = hh.poor
-    m["n_poor"] = int(poor.sum())
+    m["n_poor"] = int(np.count_nonzero(poor))
     m["poverty_rate"] = m["n_poor"] / max(n, 1)
     m["poverty_rate_persons"] = float(hh.size[poor].sum()) / max(persons, 1.0)
-    m["n_registered"] = int(hh.registered.sum())
-    m["n_poor_registered"] = int((poor & hh.registered).sum())
-    m["poverty_rate_registered"] = m["n_poor_registered"] / max(int(hh.registered.sum()), 1)
+    m["n_registered"] = int(np.count_nonzero(hh.registered))
+    m["n_poor_registered"] = int(np.count_nonzero(poor & hh.registered))
+    m["poverty_rate_registered"] = m["n_poor_registered"] / max(m["n_registered"], 1)
     for ev in POVERTY_EVENTS:
         m[f"new_{ev.label}"] = int((codes == ev).sum())
     mon_codes = [ev[1] for ev in model.implementation.events]
@@ -82,7 +103,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     reg_persons = float(hh.size[reg].sum())
     m["income_pc_registered"] = (float(hh.income_m()[reg].sum()) * 12.0 / reg_persons
                                  if reg_persons else 0.0)
-    m["disposable_income_pc_median"] = float(np.median(hh.income_pc_year)) if n else 0.0
+    m["disposable_income_pc_median"] = median(hh.income_pc_year) if n else 0.0
 
     # Households' state.
     m["mean_motivation"] = float(hh.motivation.mean())
@@ -97,19 +118,19 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     m["share_chronic"] = float(hh.chronic.mean())
     m["share_disability"] = float(hh.disability.mean())
     m["share_sick_workers"] = float(hh.sick_now.mean())
-    m["savings_median"] = float(np.median(hh.savings)) if n else 0.0
+    m["savings_median"] = median(hh.savings) if n else 0.0
     m["share_in_debt"] = float((hh.debt > 0).mean())
 
     # Monitoring.
     mon = hh.monitored
-    m["n_at_risk"] = int(hh.at_risk.sum())
-    m["n_monitored"] = int(mon.sum())
+    m["n_at_risk"] = int(np.count_nonzero(hh.at_risk))
+    m["n_monitored"] = int(np.count_nonzero(mon))
     for k, name in MONITORED_CATEGORIES:
-        m[f"n_monitored_{name}"] = int((mon & (hh.category == k)).sum())
-    m["n_in_posts"] = int(hh.in_post.sum())
-    m["n_dibao"] = int(hh.dibao.sum())
-    m["n_coop_members"] = int((hh.coop >= 0).sum())
-    m["n_enterprise_jobs"] = int((hh.employer >= 0).sum())
+        m[f"n_monitored_{name}"] = int(np.count_nonzero(mon & (hh.category == k)))
+    m["n_in_posts"] = int(np.count_nonzero(hh.in_post))
+    m["n_dibao"] = int(np.count_nonzero(hh.dibao))
+    m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
+    m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
 
     # Money flows this month (county totals, yuan).
     for line, spent in model.budget.month_by_line().items():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import sys
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -28,6 +31,33 @@ SPIN_UP_MONTHS = 18
 MONITORING_STARTS = -12
 ROSTER_MONTH = -12  # the 2020 rosters, a year before month 0 (on half a year's income,
 # annualised), so that a year of their payments is in every income by month 0
+
+
+_MALLOC_TUNED = False
+
+
+def keep_freed_memory() -> None:
+    """Let the C allocator reuse freed household-sized arrays instead of returning them to
+    the system (glibc only; elsewhere nothing happens).
+
+    By default glibc serves every block over 128 KB (a column of 16,000+ households) with
+    a fresh ``mmap`` and unmaps it on free, so each numpy temporary of a month pays for
+    page faults on first touch; about 15% of a month at 100,000 households. With a high
+    mmap threshold and no trimming, freed blocks stay in the heap and are reused. Peak
+    memory is unchanged (it is set by what is alive at once). Process-wide, idempotent.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED or not sys.platform.startswith("linux"):
+        return
+    _MALLOC_TUNED = True
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (e.g. musl): leave the allocator as it is
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)  # glibc's largest allowed value
+    libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024)
+    libc.mallopt(m_top_pad, 64 * 1024 * 1024)
 
 
 class CountyModel(mesa.Model):
@@ -66,18 +96,21 @@ class CountyModel(mesa.Model):
 
     Each phase that draws uses its own stream (``abm.rng``), named after the phase.
     With ``check_writes=True`` every phase is checked against the columns it is declared
-    to write (slow; for tests).
+    to write (slow; for tests). With ``prefetch_draws=True`` a helper thread makes each
+    stream's next month of fixed-size draws while the month runs (``abm.rng.Streams``;
+    same numbers; worth it when a core is free, as for one ``abm run``, not in batches).
     """
 
     def __init__(self, config: Config | None = None, *, seed: int | None = None,
-                 check_writes: bool = False):
+                 check_writes: bool = False, prefetch_draws: bool = False):
+        keep_freed_memory()
         cfg = config or Config()
         if seed is not None:
             cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"seed": int(seed)})})
         super().__init__(rng=cfg.run.seed)
         self.config = cfg
         self.check_writes = check_writes
-        self.streams = Streams(cfg.run.seed)
+        self.streams = Streams(cfg.run.seed, prefetch=prefetch_draws)
         self.calendar = cal = policy.Calendar(cfg.run.start_year)
         self.county: County = build_county(cfg, self.streams["county"])
         self.households = hh = H.generate(cfg, self.county.hh_village,
@@ -113,6 +146,7 @@ class CountyModel(mesa.Model):
         self.tally = Tally()
         self.metrics: dict[str, float] = {}
         self._events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._cause_parts: list[tuple[np.ndarray, np.ndarray]] = []  # see _cause_codes
         self.datacollector: mesa.DataCollector | None = None
         for _ in range(SPIN_UP_MONTHS):
             if self.month == ROSTER_MONTH:
@@ -132,6 +166,7 @@ class CountyModel(mesa.Model):
         self._advance(record=True)
 
     def _advance(self, record: bool) -> None:
+        self.streams.new_month()
         phases = (
             ("environment", self.environment),
             ("health", self.health),
@@ -243,8 +278,10 @@ class CountyModel(mesa.Model):
             [t.diagnosis_skill for t in self.village_teams])
         implementer.self_applications(s)
         self.bureau.screen(s)
+        queues = implementer.VillageQueues.build(s, slice(0, self.households.n),
+                                                 self.village_teams)
         for team in self.village_teams:
-            team.step(s)
+            team.step(s, queues)
         self.implementation.after_visits(s)
         for office in self.township_offices:
             office.step(s)
@@ -309,13 +346,12 @@ class CountyModel(mesa.Model):
             month = np.concatenate([np.full(e[1].size, e[0], np.int32) for e in ev])
             who = np.concatenate([e[1] for e in ev]).astype(np.int64)
             codes = np.concatenate([e[2] for e in ev])
-            causes = np.concatenate([e[3] for e in ev]).astype(str)
-            causes2 = np.concatenate([e[4] for e in ev]).astype(str)
+            causes, causes2 = self._cause_codes()
         else:
             month = np.zeros(0, np.int32)
             who = np.zeros(0, np.int64)
             codes = np.zeros(0, np.int8)
-            causes = causes2 = np.zeros(0, str)
+            causes = causes2 = np.zeros(0, np.int8)
         events = pd.Categorical.from_codes(codes, categories=list(H.EVENTS))
         cause_cats = [*H.RETURN_CAUSES, ""]
         return pd.DataFrame({
@@ -324,9 +360,23 @@ class CountyModel(mesa.Model):
             "township": self.county.hh_township[who].astype(np.int32),
             "village": self.county.hh_village[who].astype(np.int32),
             "event": events,
-            "cause": pd.Categorical(causes, categories=cause_cats),
-            "cause2": pd.Categorical(causes2, categories=cause_cats),
+            "cause": pd.Categorical.from_codes(causes, categories=cause_cats),
+            "cause2": pd.Categorical.from_codes(causes2, categories=cause_cats),
         })
+
+    def _cause_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Category codes of every listed event's primary and secondary cause (-1 for a
+        value that is no cause, as ``pd.Categorical`` gives), each event's converted
+        once: the browser page asks for the events every month."""
+        done = self._cause_parts
+        if len(done) > len(self._events):  # the list was replaced: start again
+            done.clear()
+        codes = {c: i for i, c in enumerate([*H.RETURN_CAUSES, ""])}
+        for e in self._events[len(done):]:
+            done.append(tuple(np.fromiter((codes.get(str(v), -1) for v in arr), np.int8,
+                                          len(arr)) for arr in (e[3], e[4])))
+        return (np.concatenate([d[0] for d in done]),
+                np.concatenate([d[1] for d in done]))
 
 
 def _reporter(key: str):

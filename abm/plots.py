@@ -92,7 +92,7 @@ def _date_axis(ts: pd.DataFrame) -> pd.Series:
     return ts["year"] + (ts["month"] % 12) / 12.0
 
 
-def plot_main_series(ts: pd.DataFrame, path: Path, title: str = "",
+def plot_main_series(ts: pd.DataFrame, path: Path | None, title: str = "",
                      lang: str | None = None) -> None:
     """Four panels: poverty, returns by cause, income by source, motivation and skills;
     labels in ``lang`` (default: ``abm --lang``, ``$ABM_LANG`` or the locale)."""
@@ -145,3 +145,111 @@ def plot_main_series(ts: pd.DataFrame, path: Path, title: str = "",
     if title:
         fig.suptitle(title)
     save_png(fig, path)
+
+
+class PlotHelper:
+    """Draws ``main_series.png`` in a helper process started before the simulation, so
+    that importing matplotlib, loading the fonts and a first warm-up figure (two seconds
+    or so) overlap the run on another core instead of adding to it. Same code, same data,
+    same PNG bytes.
+
+    :meth:`start` it before the run; :meth:`request` one figure from a timeseries already
+    written as parquet, then :meth:`done` says whether it was drawn (``False``: the
+    helper is gone or failed, draw it yourself). It exits after one figure, or when its
+    parent does.
+    """
+
+    def __init__(self, proc: Any):
+        self.proc = proc
+        self.path: Path | None = None  # the figure asked for
+
+    @classmethod
+    def start(cls, lang: str) -> PlotHelper | None:
+        import os
+        import subprocess
+        import sys
+
+        # The helper imports this same copy of abm, wherever the parent found it.
+        here = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+        try:
+            proc = subprocess.Popen([sys.executable, "-c", "import sys; from abm.plots "
+                                     "import _serve; _serve(sys.argv[1])", lang],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env=env, text=True)
+        except OSError:
+            return None
+        return cls(proc)
+
+    def request(self, ts_parquet: Path, path: Path, title: str, lang: str) -> bool:
+        """Ask for the figure (returns at once); ``False`` if the helper is gone."""
+        import json
+
+        self.path = Path(path)
+        try:
+            self.proc.stdin.write(json.dumps({"ts": str(ts_parquet), "png": str(path),
+                                              "title": title, "lang": lang}) + "\n")
+            self.proc.stdin.close()
+        except (OSError, ValueError):
+            self.close()
+            return False
+        return True
+
+    def done(self) -> bool:
+        """Wait for the requested figure; whether it was drawn."""
+        try:
+            answer = self.proc.stdout.readline().strip()
+        except (OSError, ValueError):
+            answer = ""
+        self.close()
+        return answer == "ok" and self.path is not None and self.path.is_file()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _warm_up_series(months: int = 24) -> pd.DataFrame:
+    """A made-up timeseries with every column :func:`plot_main_series` draws."""
+    import numpy as np
+
+    k = np.arange(months)
+    cols: dict[str, Any] = {"year": 2021 + k // 12, "month": k,
+                            "poverty_rate": 0.01 + 0.001 * k,
+                            "poverty_rate_registered": 0.02 + 0.001 * k,
+                            "poverty_line": 4000.0 + 10.0 * k,
+                            "mean_motivation": 0.6 + 0.0 * k, "mean_skills": 0.4 + 0.0 * k,
+                            "share_workers_migrant": 0.3 + 0.0 * k}
+    for c in RETURN_CAUSES:
+        cols[f"new_returned_{c}"] = k % 3
+    for c, _ in SOURCE_COLUMNS:
+        cols[c] = 3000.0 + 5.0 * k
+    return pd.DataFrame(cols)
+
+
+def _serve(lang: str) -> None:
+    """The helper process of :class:`PlotHelper`: get ready, then draw one figure."""
+    import json
+    import select
+    import sys
+
+    # The slow part, done while the model runs: matplotlib and the fonts, then (unless
+    # the figure is already asked for) a first figure for the text layout caches, drawn
+    # to memory and thrown away.
+    import matplotlib.pyplot  # noqa: F401
+
+    use_cjk_font()
+    if not select.select([sys.stdin], [], [], 0)[0]:
+        plot_main_series(_warm_up_series(), None, title="warm-up", lang=lang)
+    line = sys.stdin.readline()
+    if not line:
+        return
+    req = json.loads(line)
+    # Any error ends this process without "ok"; the parent then draws the figure itself.
+    plot_main_series(pd.read_parquet(req["ts"]), Path(req["png"]), title=req["title"],
+                     lang=req["lang"])
+    print("ok", flush=True)

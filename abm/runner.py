@@ -47,15 +47,16 @@ class RunResult:
     model: CountyModel | None = None
 
 
-def build_model(cfg: Config) -> CountyModel:
-    """The one factory every front end uses to make a model."""
-    return CountyModel(cfg)
+def build_model(cfg: Config, prefetch_draws: bool = False) -> CountyModel:
+    """The one factory every front end uses to make a model (``prefetch_draws``: see
+    ``CountyModel``)."""
+    return CountyModel(cfg, prefetch_draws=prefetch_draws)
 
 
 def simulate(cfg: Config, progress: Callable[[int, int], None] | None = None,
-             keep_model: bool = False) -> RunResult:
+             keep_model: bool = False, prefetch_draws: bool = False) -> RunResult:
     """Build the county and run ``cfg.run.months`` months."""
-    model = build_model(cfg)
+    model = build_model(cfg, prefetch_draws)
     months = cfg.run.months
     for k in range(months):
         model.step()
@@ -197,8 +198,12 @@ def clean_stale_tmp(out_dir: Path) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
-def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False) -> Path:
+def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False,
+                  plot_helper=None) -> Path:
     """Write all files to a temporary folder, then move it into place as ``out_dir``.
+
+    ``plot_helper`` (an ``abm.plots.PlotHelper`` started before the run) draws the PNG
+    in its own process; without one, or if it fails, the PNG is drawn here.
 
     A crash while writing leaves ``out_dir`` as it was (and a hidden ``.tmp-PID``
     folder that the next write to the same place removes). With ``overwrite`` a
@@ -214,15 +219,20 @@ def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False) -> 
     tmp.mkdir()
     try:
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        title = f"{result.config.county.name}, seed {result.config.run.seed}"
+        png = tmp / "main_series.png"
+        asked = plot_helper is not None and plot_helper.request(
+            tmp / "timeseries.parquet", png, title, _lang())
         result.events.to_parquet(tmp / "events.parquet", index=False)
         (tmp / "config.yaml").write_text(
             yaml.safe_dump(config_to_dict(result.config), sort_keys=False), encoding="utf-8")
         (tmp / "summary.json").write_text(
             json.dumps(result.summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        from abm.plots import plot_main_series
+        if not (asked and plot_helper.done()):
+            from abm.plots import plot_main_series
 
-        plot_main_series(result.timeseries, tmp / "main_series.png",
-                         title=f"{result.config.county.name}, seed {result.config.run.seed}")
+            png.unlink(missing_ok=True)  # whatever a failed helper left
+            plot_main_series(result.timeseries, png, title=title)
         check_out_dir(out_dir, overwrite)  # again: the folder may have changed meanwhile
         if out_dir.is_dir() and any(out_dir.iterdir()):
             old = parent / f".{out_dir.name}.old-{os.getpid()}"
@@ -235,6 +245,12 @@ def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False) -> 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _lang() -> str:
+    from abm import i18n
+
+    return i18n.current_lang()
 
 
 def default_out_dir(config_path: str | None, seed: int) -> Path:

@@ -1,9 +1,27 @@
-"""Scale benchmark: build time, run time, household-steps/s and peak memory.
+"""Scale benchmark: import, build, run and write times, household-steps/s, peak memory,
+and a plain-Mesa reference measured side by side.
 
-    uv run python benchmarks/scale.py [--sizes 10000,100000,200000] [--months 120]
+    uv run python benchmarks/scale.py [--sizes 10000,100000,200000,1000000] [--months 120]
+                                      [--ref-steps 12] [--json FILE]
 
-Each size runs in a fresh process (so peak memory is that run's own), first the model
-alone (build and step), then the whole `abm run` command from start to files written.
+For each size, three fresh processes (so each peak memory is that process's own):
+
+1. the steps of ``abm run`` timed one by one: import (``abm.cli`` and the run path),
+   build (the county, the population and the 18-month spin-up), run (``--months``
+   months, with the draws made a month ahead on a helper thread as ``abm run`` does),
+   write (the output files: parquet, config, summary and the PNG, drawn here in the
+   process; ``abm run`` draws it in a helper process started before the run);
+2. the whole ``abm run configs/baseline.yaml`` command, from process start to all files
+   written (the number the targets are about), with its peak resident memory;
+3. the plain Mesa idiom at the same size: one ``mesa.Agent`` per household, stepped with
+   ``model.agents.shuffle_do("step")``, each agent applying a trivial three-attribute
+   rule; its agent-steps per second over ``--ref-steps`` steps (a full 120 months of a
+   million plain agents would take minutes) and the ratio of the model's household-steps
+   per second to it.
+
+Household-steps per second = households x months / run seconds (the spin-up is part of
+build). The machine's load average is printed: other work on the cores slows every
+number. Timings are wall-clock; nothing here is asserted by the tests.
 """
 
 from __future__ import annotations
@@ -11,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,53 +37,137 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CHILD = r"""
+# The steps of `abm run` (abm/cli.py: run) timed one by one.
+PHASES = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
+import abm.cli  # noqa: F401  (what the command line imports first)
 from abm.config import load_config
-from abm.model import CountyModel
+from abm.runner import RunResult, build_model, summarise, write_outputs
 t_import = time.perf_counter() - t0
-cfg = load_config(None, households=int(sys.argv[1]), months=int(sys.argv[2]))
+cfg = load_config("configs/baseline.yaml", households=sys.argv[1], months=sys.argv[2])
 t1 = time.perf_counter()
-m = CountyModel(cfg)
+model = build_model(cfg, prefetch_draws=True)  # as `abm run` does
 t_build = time.perf_counter() - t1
 t2 = time.perf_counter()
 for _ in range(cfg.run.months):
-    m.step()
+    model.step()
 t_run = time.perf_counter() - t2
+t3 = time.perf_counter()
+ts, ev = model.timeseries(), model.events()
+write_outputs(RunResult(cfg, ts, ev, summarise(cfg, ts, ev)), sys.argv[3])
+t_write = time.perf_counter() - t3
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps(dict(import_s=t_import, build_s=t_build, run_s=t_run, peak_mb=peak)))
+print(json.dumps(dict(import_s=t_import, build_s=t_build, run_s=t_run, write_s=t_write,
+                      peak_mb=peak)))
+"""
+
+# The plain Mesa idiom with a trivial rule: the reference the issue compares against.
+MESA_REFERENCE = r"""
+import json, resource, sys, time
+import mesa
+
+class Household(mesa.Agent):
+    def __init__(self, model):
+        super().__init__(model)
+        self.income = 1000.0
+        self.savings = 0.0
+        self.motivation = 0.5
+
+    def step(self):
+        # Three attributes, one draw: a trivial monthly rule.
+        self.income = self.income * (0.9 + 0.2 * self.model.random.random())
+        self.savings = self.savings + 0.1 * self.income
+        self.motivation = self.motivation + 0.01 * (0.5 - self.motivation)
+
+class Plain(mesa.Model):
+    def __init__(self, n, seed=1):
+        super().__init__(rng=seed)
+        Household.create_agents(self, n)
+
+    def step(self):
+        self.agents.shuffle_do("step")
+
+n, steps = int(sys.argv[1]), int(sys.argv[2])
+t0 = time.perf_counter()
+m = Plain(n)
+t_build = time.perf_counter() - t0
+t1 = time.perf_counter()
+for _ in range(steps):
+    m.step()
+t_run = time.perf_counter() - t1
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(dict(build_s=t_build, run_s=t_run, steps_per_s=n * steps / t_run,
+                      peak_mb=peak)))
 """
 
 
-def measure(n: int, months: int) -> dict:
-    r = subprocess.run([sys.executable, "-c", CHILD, str(n), str(months)], cwd=ROOT,
-                       capture_output=True, text=True, check=True)
-    res = json.loads(r.stdout.strip().splitlines()[-1])
+def _child_json(code: str, *args: str) -> dict:
+    r = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def whole_run(n: int, months: int, out: str) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of one ``abm run`` process, start to files."""
+    t = time.perf_counter()
+    p = subprocess.Popen([sys.executable, "-m", "abm.cli", "run", "configs/baseline.yaml",
+                          "--households", str(n), "--months", str(months), "--out", out],
+                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"abm run failed: {p.stderr.read().decode()[-2000:]}")
+    p.stderr.close()
+    return wall, usage.ru_maxrss / 1024
+
+
+def measure(n: int, months: int, ref_steps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "abm.cli", "run", "configs/baseline.yaml",
-                        "--households", str(n), "--months", str(months), "--out",
-                        os.path.join(tmp, "o")], cwd=ROOT, check=True, capture_output=True)
-        res["whole_process_s"] = time.perf_counter() - t
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        res["children_peak_mb"] = usage.ru_maxrss / 1024
-    res["household_steps_per_s"] = n * months / res["run_s"]
+        res = _child_json(PHASES, str(n), str(months), os.path.join(tmp, "phases"))
+        res["whole_s"], res["whole_peak_mb"] = whole_run(n, months, os.path.join(tmp, "run"))
+    res["hh_steps_per_s"] = n * months / res["run_s"]
+    ref = _child_json(MESA_REFERENCE, str(n), str(ref_steps))
+    res["mesa_steps_per_s"] = ref["steps_per_s"]
+    res["mesa_peak_mb"] = ref["peak_mb"]
+    res["ratio"] = res["hh_steps_per_s"] / ref["steps_per_s"]
     return res
+
+
+HEADER = (f"{'households':>10} {'import s':>8} {'build s':>7} {'run s':>7} {'write s':>7} "
+          f"{'M hh-steps/s':>12} {'peak MB':>7} {'whole s':>7} {'whole MB':>8} "
+          f"{'Mesa M/s':>8} {'ratio':>6}")
+
+
+def row(n: int, r: dict) -> str:
+    return (f"{n:>10,} {r['import_s']:>8.2f} {r['build_s']:>7.2f} {r['run_s']:>7.2f} "
+            f"{r['write_s']:>7.2f} {r['hh_steps_per_s'] / 1e6:>12.2f} {r['peak_mb']:>7.0f} "
+            f"{r['whole_s']:>7.2f} {r['whole_peak_mb']:>8.0f} "
+            f"{r['mesa_steps_per_s'] / 1e6:>8.2f} {r['ratio']:>5.1f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="10000,100000,200000")
+    ap.add_argument("--sizes", default="10000,100000,200000,1000000")
     ap.add_argument("--months", type=int, default=120)
+    ap.add_argument("--ref-steps", type=int, default=12,
+                    help="steps of the plain-Mesa reference (its rate is per step)")
+    ap.add_argument("--json", help="also write the numbers to this file")
     a = ap.parse_args()
-    print(f"{'households':>10} {'import s':>9} {'build s':>8} {'run s':>7} "
-          f"{'M hh-steps/s':>13} {'peak MB':>8} {'whole abm run s':>16}")
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
+          f"{a.months} months; Python {sys.version.split()[0]}", flush=True)
+    print(HEADER, flush=True)
+    results = {}
     for n in (int(x) for x in a.sizes.split(",")):
-        r = measure(n, a.months)
-        print(f"{n:>10,} {r['import_s']:>9.2f} {r['build_s']:>8.2f} {r['run_s']:>7.2f} "
-              f"{r['household_steps_per_s'] / 1e6:>13.2f} {r['peak_mb']:>8.0f} "
-              f"{r['whole_process_s']:>16.2f}", flush=True)
+        r = measure(n, a.months, a.ref_steps)
+        results[n] = r
+        print(row(n, r), flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

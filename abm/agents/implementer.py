@@ -127,12 +127,16 @@ class VillageTeam(mesa.Agent):
         self.detection_skill = min(1.0, imp.detection_skill * self.talent * know)
         self.diagnosis_skill = min(1.0, imp.diagnosis_skill * self.talent * know)
 
-    def step(self, s: StepContext) -> None:
+    def step(self, s: StepContext, queues: VillageQueues | None = None) -> None:
+        """Split the month's hours, bring the bundle, triage and visit. ``queues`` is the
+        month's households grouped by village (built once for all teams); without it the
+        team builds its own."""
         imp, ass = s.config.implementers, s.config.assessment
-        hh = s.households
-        sl = self.sl
+        q = queues if queues is not None else VillageQueues.build(s, self.sl, [self])
+        v = q.index[self.village]
         self.hours = self.n_cadres * imp.hours_per_cadre_month
-        self.required_hours = imp.forms_hours_base + imp.forms_hours_per_case * self.caseload(hh)
+        self.required_hours = (imp.forms_hours_base
+                               + imp.forms_hours_per_case * int(q.caseload[v]))
         target = optimal_paperwork(self.hours, self.required_hours, self.n_households,
                                    ass.weight_paperwork, ass.weight_outcomes,
                                    imp.hours_per_visit, ass.visit_returns)
@@ -144,10 +148,10 @@ class VillageTeam(mesa.Agent):
         self.visits = int((self.hours - self.paper_hours) / imp.hours_per_visit)
         if self.visits <= 0 or self.n_households == 0:
             return
-        idx = np.arange(sl.start, sl.stop)
-        # 1. Bring the assistance bundle to monitored households still waiting for it.
-        waiting = idx[hh.monitored[sl] & (hh.helped_since[sl] == NO_MONTH)]
-        waiting = waiting[np.argsort(hh.monitored_since[waiting], kind="stable")]
+        hh = s.households
+        # 1. Bring the assistance bundle to monitored households still waiting for it
+        # (longest monitored first).
+        waiting = q.waiting[q.waiting_start[v]:q.waiting_start[v + 1]]
         n_help = min(waiting.size, int(self.visits * imp.help_per_visit))
         if n_help:
             s.monitoring.to_help.append(waiting[:n_help])
@@ -155,20 +159,68 @@ class VillageTeam(mesa.Agent):
         if left <= 0:
             return
         # 2. Triage: visit the households that look most at risk to the cadres.
-        cand = idx[~hh.monitored[sl] & (hh.flag_due[sl] == NO_MONTH)]
+        a, b = q.cand_start[v], q.cand_start[v + 1]
+        cand = q.cand[a:b]
         if cand.size == 0:
             return
-        w = imp.triage
-        line = s.ctx.poverty_line
-        looks = (hh.registered[cand] * w.registered + hh.chronic[cand] * w.chronic
-                 + hh.disability[cand] * w.disability + hh.n_elderly[cand] / np.maximum(
-                     hh.size[cand], 1) * w.elderly_share
-                 + w.low_income / (1.0 + hh.income_pc_year[cand] / line)
-                 + s.draws.triage[cand])
         k = min(left, cand.size)
-        visited = cand[np.argpartition(-looks, k - 1)[:k]] if k < cand.size else cand
+        visited = cand[np.argpartition(-q.looks[a:b], k - 1)[:k]] if k < cand.size else cand
         found = visited[hh.at_risk[visited] & (s.draws.detect[visited] < self.detection_skill)]
         s.monitoring.found.append(found)
+
+
+def triage_looks(s: StepContext, cand: np.ndarray) -> np.ndarray:
+    """How much at risk households ``cand`` look to the cadres (higher: visited first)."""
+    hh = s.households
+    w = s.config.implementers.triage
+    line = s.ctx.poverty_line
+    return (hh.registered[cand] * w.registered + hh.chronic[cand] * w.chronic
+            + hh.disability[cand] * w.disability + hh.n_elderly[cand] / np.maximum(
+                hh.size[cand], 1) * w.elderly_share
+            + w.low_income / (1.0 + hh.income_pc_year[cand] / line)
+            + s.draws.triage[cand])
+
+
+@dataclass
+class VillageQueues:
+    """This month's households grouped by village for the teams, built with one pass over
+    all households instead of one per team (villages are contiguous runs of households).
+
+    For the ``k``-th listed village: ``caseload[k]`` monitored households;
+    ``waiting[waiting_start[k]:waiting_start[k + 1]]`` monitored households still waiting
+    for the bundle, longest monitored first (ties by household number);
+    ``cand[cand_start[k]:cand_start[k + 1]]`` households a visit could flag (not monitored,
+    no pending flag), in household order, and ``looks`` how at risk each looks.
+    """
+
+    index: dict[int, int]  # village -> k
+    caseload: np.ndarray
+    waiting: np.ndarray
+    waiting_start: np.ndarray
+    cand: np.ndarray
+    cand_start: np.ndarray
+    looks: np.ndarray
+
+    @classmethod
+    def build(cls, s: StepContext, span: slice, teams: list[VillageTeam]) -> VillageQueues:
+        """Queues of ``teams``, whose villages lie one after another in ``span`` of the
+        households (all villages for the month's pass)."""
+        hh = s.households
+        lo = span.start
+        starts = np.array([t.sl.start for t in teams] + [span.stop], dtype=np.int64) - lo
+        mon = hh.monitored[span]
+        # Searching the village starts in the sorted positions splits each list by village.
+        caseload = np.diff(np.searchsorted(np.flatnonzero(mon), starts))
+        waiting = np.flatnonzero(mon & (hh.helped_since[span] == NO_MONTH))
+        w_start = np.searchsorted(waiting, starts)
+        team_of = np.repeat(np.arange(len(teams)), np.diff(w_start))
+        # One stable sort by (village, month monitored) = each village's stable sort.
+        waiting = waiting[np.lexsort((hh.monitored_since[span][waiting], team_of))] + lo
+        cand = np.flatnonzero(~mon & (hh.flag_due[span] == NO_MONTH)) + lo
+        return cls(index={t.village: k for k, t in enumerate(teams)}, caseload=caseload,
+                   waiting=waiting, waiting_start=w_start, cand=cand,
+                   cand_start=np.searchsorted(cand, starts + lo),
+                   looks=triage_looks(s, cand))
 
 
 class TownshipOffice(mesa.Agent):
@@ -183,6 +235,12 @@ class TownshipOffice(mesa.Agent):
         self.exit_multiple = multiple * (mon.exit_multiple / mon.inclusion_multiple
                                          if mon.inclusion_multiple else 1.0)
         self.mask = county.hh_township == township
+        # A township's households are one run (villages of a township are contiguous).
+        mine = np.flatnonzero(self.mask)
+        lo = int(mine[0]) if mine.size else 0
+        self.sl = slice(lo, lo + mine.size)
+        if mine.size and int(mine[-1]) != lo + mine.size - 1:
+            raise ValueError(f"households of township {township} are not contiguous")
         self.included = 0
         self.rejected = 0
 
@@ -191,8 +249,9 @@ class TownshipOffice(mesa.Agent):
         mon = s.config.policy.monitoring
         month = s.month
         line = s.ctx.poverty_line
-        mine = np.flatnonzero(self.mask & (hh.flag_due != NO_MONTH) & (hh.flag_due <= month)
-                              & ~hh.monitored)
+        sl = self.sl
+        due = hh.flag_due[sl]
+        mine = np.flatnonzero((due != NO_MONTH) & (due <= month) & ~hh.monitored[sl]) + sl.start
         if mine.size:
             measured = hh.income_pc_gross_year[mine] * np.exp(
                 mon.verification_noise * s.draws.verify[mine])
@@ -206,7 +265,7 @@ class TownshipOffice(mesa.Agent):
             hh.flag_channel[mine] = 0
         # Exits: income above the exit line, and no rigid spending or sharp drop, for
         # long enough (less under pressure).
-        mon_idx = np.flatnonzero(self.mask & hh.monitored)
+        mon_idx = np.flatnonzero(hh.monitored[sl]) + sl.start
         if mon_idx.size:
             _, sudden = rules.at_risk(hh, mon, line, idx=mon_idx)
             above = (hh.income_pc_gross_year[mon_idx] >= self.exit_multiple * line) & ~sudden

@@ -78,14 +78,17 @@ class Enterprise(mesa.Agent):
         need = self.jobs - self.workers.size
         if need <= 0:
             return
-        pool = industry.township_pool[self.township]
+        # The township's households in hiring order: taking the free ones, monitored
+        # first, keeps that order (a stable sort by monitored, then the key).
+        pool = industry.hiring_order[self.township]
         free = ((hh.employer[pool] < 0) & ~hh.in_post[pool]
                 & (rules.workers_at_home(hh, pool) > 0))
-        cand = pool[free]
-        if cand.size == 0:
+        mon = hh.monitored[pool]
+        take = pool[free & mon][:need]
+        if take.size < need:
+            take = np.concatenate([take, pool[free & ~mon][:need - take.size]])
+        if take.size == 0:
             return
-        order = np.lexsort((industry.hire_key[cand], ~hh.monitored[cand]))
-        take = cand[order[:need]]
         hh.employer[take] = self.index
         hh.lost_job_m[take] = 0.0
         self.workers = np.concatenate([self.workers, take])
@@ -126,6 +129,8 @@ class Industry:
         self.township_pool = [np.flatnonzero(county.hh_township == t)
                               for t in range(county.n_townships)]
         self.hire_key = rng.random(county.n_households)
+        self.hiring_order = [pool[np.argsort(self.hire_key[pool], kind="stable")]
+                             for pool in self.township_pool]
         self.rng = rng_month  # the phase's monthly draws (one per household)
         self.n_failed = 0
         self.n_separations = 0

@@ -40,6 +40,16 @@ def monthly_from_rate(rate_year: np.ndarray) -> np.ndarray:
     return -np.expm1(-rate_year / 12.0)
 
 
+def monthly_from_count(count: np.ndarray, rate_year: float) -> np.ndarray:
+    """``monthly_from_rate(count * rate_year)`` for member counts (small integers >= 0),
+    looked up from the few distinct values instead of computed per household: the same
+    numbers, element by element."""
+    if count.size == 0 or count.min() < 0 or count.max() > 255:
+        return monthly_from_rate(count * rate_year)
+    table = monthly_from_rate(np.arange(int(count.max()) + 1, dtype=count.dtype) * rate_year)
+    return table[count]
+
+
 def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthContext) -> None:
     """Aging, chronic onset, disability, working-age transitions and deaths (spread over
     the year: each month with a twelfth of the yearly chance), acute episodes, medical
@@ -63,10 +73,10 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
                                       h.retire_rel_min, h.retire_rel_max)
     retire = (hh.n_labour > 0) & (ud[2] < monthly_from_rate(hh.n_labour * p_ret))
     grow = (hh.n_children > 0) & (
-        ud[3] < monthly_from_rate(hh.n_children * h.p_child_to_labour_year))
+        ud[3] < monthly_from_count(hh.n_children, h.p_child_to_labour_year))
     # The last member of a household does not die: households never dissolve.
     die = (hh.n_elderly > 0) & (hh.size > 1) & (
-        ud[4] < monthly_from_rate(hh.n_elderly * h.p_elderly_death_year))
+        ud[4] < monthly_from_count(hh.n_elderly, h.p_elderly_death_year))
     hh.lost_aging_m += np.where(retire, per_worker, 0.0)
     hh.n_labour -= retire
     hh.n_elderly += retire
@@ -81,15 +91,17 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     for inst in ctx.instruments.hooked("acute_risk"):
         rel = inst.acute_risk(hh, ctx, rel)
     onset = (hh.acute_left == 0) & (u[0] < h.p_acute * rel)
-    dur = np.maximum(1, np.rint(-np.log1p(-u[1]) * h.dur_acute)).astype(np.int16)
+    # Duration and cost only for the episodes that start (the draws are still made for
+    # everyone above; the same numbers, element by element).
+    on = np.flatnonzero(onset)
+    dur = np.maximum(1, np.rint(-np.log1p(-u[1][on]) * h.dur_acute)).astype(np.int16)
     sig = h.cost_acute_sigma
-    cost = h.cost_acute_yuan * np.exp(sig * z_cost - sig * sig / 2)
+    cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
     # Care delayed for lack of access to a clinic costs more.
-    cost = cost * (1.0 + ctx.delay_cost * (u[4] > hh.clinic_access))
-    hh.acute_left[:] = np.where(onset, dur, hh.acute_left)
-    hh.acute_cost_m[:] = np.where(onset, cost / dur, hh.acute_cost_m)
-    hh.sick_worker[:] = np.where(onset, (u[2] < h.p_sick_is_worker) & (hh.n_labour > 0),
-                                 hh.sick_worker)
+    cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > hh.clinic_access[on]))
+    hh.acute_left[on] = dur
+    hh.acute_cost_m[on] = cost / dur
+    hh.sick_worker[on] = (u[2][on] < h.p_sick_is_worker) & (hh.n_labour[on] > 0)
     # A small share of episodes leave a disability.
     leaves = onset & (u[3] < h.p_acute_to_disability) & ~hh.disability
     disable(hh, leaves, per_worker)

@@ -308,10 +308,21 @@ class Households:
         self.pending_transfer_m[where] += amounts
 
     def income_m(self) -> np.ndarray:
-        return sum(getattr(self, c) for c in INCOME_COLUMNS)
+        return self._column_sum(INCOME_COLUMNS)
 
     def spending_m(self) -> np.ndarray:
-        return sum(getattr(self, c) for c in SPENDING_COLUMNS)
+        return self._column_sum(SPENDING_COLUMNS)
+
+    def _column_sum(self, names: tuple[str, ...]) -> np.ndarray:
+        """``sum(columns)`` added left to right as Python's ``sum`` does (``0 + a + b +
+        ...``, so the same rounding and signed zeros), into one new array."""
+        cols = [getattr(self, c) for c in names]
+        if any(c.dtype != np.float64 for c in cols):
+            return sum(cols)
+        out = cols[0] + 0.0
+        for c in cols[1:]:
+            out += c
+        return out
 
     # -- one writer per column, checked
     def snapshot(self) -> dict[str, np.ndarray]:
