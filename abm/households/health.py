@@ -1,4 +1,4 @@
-"""Health phase: aging (each January), chronic onset, disability, acute episodes and
+"""Health phase: aging (spread over the year), chronic onset, disability, acute episodes and
 their costs. All households at once, one fixed-size draw per use."""
 
 from __future__ import annotations

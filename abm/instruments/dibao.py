@@ -1,8 +1,9 @@
 """The minimum living guarantee (dibao): enrolled households are topped up to its line.
 
-Who is enrolled: the 2020 roster (no one able to work or a disabled member, and a
-year's income below the line), monitored households that cannot work when the village
-team brings the assistance bundle, and, at civil affairs' yearly review, registered or
+Who is enrolled: the 2020 roster (no one able to work or a disabled member, and income
+below the 2021 line on the six months known in January 2020, annualised), monitored
+households that cannot work, or are impoverished by medical bills, when the village team
+brings the assistance bundle, and, at civil affairs' yearly review, registered or
 monitored households that now qualify. The same review takes out households whose
 income without the top-up has risen above the line (dynamic management)."""
 
@@ -59,7 +60,8 @@ class Dibao(Instrument):
         return own - hh.dibao_12m / np.maximum(hh.size, 1)
 
     def roster_2020(self, hh) -> None:
-        """The 2020 roster, on a full year's income."""
+        """The 2020 roster (January 2020: the six months of income known by then,
+        annualised, against the 2021 line)."""
         hh.dibao |= self.qualifies(hh, hh.income_pc_year, self.p.line_2021)
 
     def monthly(self, s) -> None:
