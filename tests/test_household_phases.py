@@ -241,3 +241,17 @@ def test_income_before_a_full_year_is_annualised():
     for _ in range(3):
         H.status(hh, CFG, make_ctx(2))
     assert hh.income_pc_year == pytest.approx([6000.0, 12000.0])  # 3 months x 4
+
+
+def test_an_epidemic_books_the_enterprise_wage_it_cuts():
+    from abm.households.state import CAUSE_INDEX
+
+    cfg = load_config(None, ["economy.p_local_work=0"])  # no casual work to lose
+    hh = make_households(2, n_labour=1, size=1, n_children=0, land=0.0)
+    hh.employer[:] = [0, -1]  # the first has an enterprise job, the second none
+    hh.new_ledger_month(1)
+    H.work_income(hh, cfg, stream(1, "work"), make_ctx(2, epidemic_local=0.5))
+    booked = hh.losses[CAUSE_INDEX["epidemic"], hh.ledger_pos]
+    wage = cfg.industry.wage_month
+    assert np.isclose(hh.inc_wage_m[0], wage * 0.5)
+    assert np.isclose(booked[0], wage * 0.5, rtol=1e-6) and booked[1] == 0.0

@@ -65,6 +65,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
 
     has_job = (hh.employer >= 0) & (home >= 1)
     enterprise_wage = has_job * cfg.industry.wage_month * wi * (1.0 - ctx.epidemic_local)
+    if ctx.epidemic_local > 0:  # enterprise wages cut by the epidemic are its loss too
+        hh.book("epidemic", has_job * cfg.industry.wage_month * wi * ctx.epidemic_local)
     post_units = hh.in_post & (home >= 1)
     wage_units = np.maximum(home - e.farm_time_share * np.minimum(need, home) - has_job
                             - post_units, 0.0)
