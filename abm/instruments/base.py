@@ -60,6 +60,9 @@ class BudgetLine:
                              f"or firm, not {self.kind!r}")
 
 
+# Causes of risk that medical and social-assistance help answers (the help fitted to them).
+ILLNESS_CAUSES = ("illness", "disability")
+
 class Income:
     """This month's income being assembled in the work-and-income phase.
 
@@ -125,7 +128,7 @@ class Instrument:
     # Causes of risk this instrument's ``deliver`` answers (the help fitted to the cause):
     # a team that has diagnosed the cause brings it only for these; () means it is part
     # of the uniform bundle every monitored household gets.
-    fits_causes: ClassVar[tuple[str, ...]] = ()
+    fits_causes: ClassVar[tuple[str, ...]] = ()  # e.g. ILLNESS_CAUSES
     streams: ClassVar[tuple[str, ...]] = ()  # named random streams it draws from
     results: ClassVar[tuple[Any, ...]] = ()  # abm.results.Result it adds to the outputs
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.instruments.base import BudgetLine, Income, Instrument
+from abm.instruments.base import ILLNESS_CAUSES, BudgetLine, Income, Instrument
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
@@ -56,8 +56,7 @@ class Dibao(Instrument):
         return (income_pc < line) & ((hh.n_labour == 0) | hh.disability)
 
     def income_without_top_up(self, hh) -> np.ndarray:
-        own = hh.income_pc_year if self.p.deduct_medical else hh.income_pc_gross_year
-        return own - hh.dibao_12m / np.maximum(hh.size, 1)
+        return self.income_for_test(hh) - hh.dibao_12m / np.maximum(hh.size, 1)
 
     def roster_2020(self, hh) -> None:
         """The 2020 roster (January 2020: the six months of income known by then,
@@ -105,14 +104,15 @@ class Dibao(Instrument):
         below = self.income_for_test(hh, idx) < s.ctx.dibao_line
         ill = np.zeros(idx.size, bool)
         if self.p.deduct_medical:
-            from abm.households.state import CAUSE_INDEX
+            from abm.households.state import CAUSE_INDEX  # (state imports the registry)
 
-            codes = [CAUSE_INDEX["illness"], CAUSE_INDEX["disability"]]
+            codes = [CAUSE_INDEX[c] for c in ILLNESS_CAUSES]
             ill = hh.help_fitted[idx] & np.isin(hh.risk_cause[idx], codes)
         hh.dibao[idx[(~able | ill) & below]] = True
 
-    def income_for_test(self, hh, idx) -> np.ndarray:
-        """Income per person the means test reads: disposable (after medical bills) when
-        medical spending is deducted, else before them."""
-        return (hh.income_pc_year[idx] if self.p.deduct_medical
-                else hh.income_pc_gross_year[idx])
+    def income_for_test(self, hh, idx=None) -> np.ndarray:
+        """Income per person the means test reads (of households ``idx``, or all):
+        disposable (after medical bills) when medical spending is deducted, else before
+        them."""
+        own = hh.income_pc_year if self.p.deduct_medical else hh.income_pc_gross_year
+        return own if idx is None else own[idx]

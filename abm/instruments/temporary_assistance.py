@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.instruments.base import BudgetLine, Instrument
+from abm.instruments.base import ILLNESS_CAUSES, BudgetLine, Instrument
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
@@ -38,7 +38,7 @@ class TemporaryAssistance(Instrument):
     label = "temporary assistance / 临时救助"
     Config = TemporaryAssistanceConfig
     lines = (BudgetLine("temporary_assistance", "civil_affairs", "credit"),)
-    fits_causes = ("illness", "disability")
+    fits_causes = ILLNESS_CAUSES
     ideal = {"budget_per_household": 500.0}
 
     def __init__(self, cfg, streams=None):
