@@ -30,19 +30,19 @@ LABELS = {
 
 # What "ideal" means for each factor, as config overrides (dotted key -> value).
 IDEAL: dict[str, dict[str, object]] = {
-    # Perfect targeting and adequate benefits: townships apply the rule exactly, and each
-    # instrument at its ideal (declared by the instrument: nothing withdrawn after the
-    # transition, medical costs capped for all, posts plentiful; abm/instruments/).
+    # The policy as designed, generous enough: each instrument at its ideal (declared by
+    # the instrument: nothing withdrawn after the transition, medical costs capped for
+    # all, posts plentiful; abm/instruments/). The rule itself (its lines) is the
+    # policy's; how townships apply it is the organisation's (below).
     "policy": {
-        "policy.monitoring.verification_noise": 0.0,
-        "policy.monitoring.township_criteria_spread": 0.0,
-        "policy.monitoring.pressure_exit": 0.0,
         **registry.ideal_policy(),
     },
     # Unlimited, paperwork-free cadres who recognise every risk they see and its cause,
-    # from their first day in the village.
+    # from their first day in the village; townships that apply the county's rule
+    # exactly (same threshold everywhere, no measurement error, no pressure to show
+    # exits): township verification is implementation, not policy (Smith's boundaries).
     "org": {
-        "implementers.cadres_per_village": 12,
+        "implementers.registered_per_cadre": 5.5,
         "implementers.forms_hours_per_case": 0.0,
         "implementers.forms_hours_base": 0.0,
         "implementers.detection_skill": 1.0,
@@ -52,6 +52,9 @@ IDEAL: dict[str, dict[str, object]] = {
         "implementers.help_per_visit": 10.0,
         "policy.monitoring.screen_p_detect": 1.0,
         "policy.monitoring.screen_lag_months": 0,
+        "policy.monitoring.verification_noise": 0.0,
+        "policy.monitoring.township_criteria_spread": 0.0,
+        "policy.monitoring.pressure_exit": 0.0,
     },
     # Full take-up and motivation.
     "target": {
@@ -71,7 +74,26 @@ IDEAL: dict[str, dict[str, object]] = {
     },
 }
 
-OUTCOMES = ("cum_returned_to_poverty", "poverty_rate", "n_monitored")
+# The outcomes attributed: returns to poverty as the field counts them (the year-end
+# census), every month's fall back below the line, and the poverty rate. Not the size
+# of the monitoring roll: a larger roll is not a worse county (it may be a more
+# watchful one), so its "gap" has no meaning.
+OUTCOMES = ("cum_returned_census", "cum_returned_to_poverty", "poverty_rate")
+
+# Each factor's own measures (``abm.smith``), averaged over each run's months and
+# reported as configured and with that factor alone made ideal: what making it ideal
+# changed in what agents did, beside what it changed in the outcome.
+INDICATORS: dict[str, tuple[str, ...]] = {
+    "policy": ("smith_policy_coverage", "smith_policy_exclusion_error",
+               "smith_policy_adequacy"),
+    "org": ("smith_policy_threshold_spread", "smith_org_months_to_monitoring", "smith_org_months_to_help",
+            "smith_org_paperwork_share", "smith_org_help_fitted",
+            "smith_org_visits_per_100_households"),
+    "target": ("smith_target_motivation", "smith_target_self_report_share",
+               "smith_target_training_takeup", "smith_target_transfer_reliance"),
+    "env": ("smith_env_loss_market_m", "smith_env_loss_epidemic_m",
+            "smith_env_loss_disaster_m", "smith_env_enterprises_alive"),
+}
 
 
 def combo_name(ideal: frozenset[str] | set[str]) -> str:
@@ -172,7 +194,8 @@ def experiment_text(config_path: Path, out_dir: Path, seeds: int, households: in
         "seed": root_seed,
         "replicates": seeds,
         "scenarios": {combo_name(c): combo_overrides(c) for c in all_combos()},
-        "outputs": {"final": True, "series": False, "metrics": list(OUTCOMES)},
+        "outputs": {"final": True, "series": True, "every": 1,
+                    "metrics": [*OUTCOMES, *(i for f in FACTORS for i in INDICATORS[f])]},
     }
     if households is not None:
         exp["households"] = households
@@ -230,9 +253,29 @@ def levels(results: pd.DataFrame, outcome: str) -> dict[str, tuple[float, float,
     return out
 
 
+def indicators(series: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Each factor's own measures (``INDICATORS``), each run's mean over its months, as
+    configured and with that factor alone ideal: mean and interval over seeds."""
+    from abm.experiments.report import mean_ci
+
+    per_run = series.groupby(["scenario", "replicate"], sort=True).mean(numeric_only=True)
+    rows = []
+    for f in FACTORS:
+        for ind in INDICATORS[f]:
+            row = {"factor": f, "indicator": ind}
+            for name, combo in (("as_is", frozenset()), ("ideal", frozenset({f}))):
+                sc = combo_name(combo)
+                x = (per_run.loc[sc, ind].to_numpy(float)
+                     if sc in per_run.index.get_level_values(0) else np.zeros(0))
+                mean, _, low, high = mean_ci(x) if x.size else (np.nan,) * 4
+                row.update({f"{name}": mean, f"{name}_low": low, f"{name}_high": high})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path: Path,
                          seeds: int, households: int | None, months: int | None,
-                         lang: str) -> str:
+                         lang: str, ind: pd.DataFrame | None = None) -> str:
     """The report: scale, one quotable paragraph per outcome, warnings, what ideal means."""
     from abm import i18n
     from abm.config import load_config
@@ -280,6 +323,23 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
             sets.append(f"{i18n.param_full_label(key, lang)} (`{key}`) = {value}")
         lines.append(f"- **{_smith_term(f, lang)}** ({i18n.t(f'attribution.ideal.{f}', lang)}):"
                      f" {'; '.join(sets)}")
+    if ind is not None and not ind.empty:
+        lines.append("\n" + i18n.t("attribution.indicators_heading", lang) + "\n")
+        rows = []
+        for r in ind.itertuples():
+            def cell(name: str, r=r) -> str:
+                return (f"{getattr(r, name):.4g} [{getattr(r, name + '_low'):.4g}, "
+                        f"{getattr(r, name + '_high'):.4g}]")
+            label = (i18n.metric(r.indicator, lang).label if i18n.has_metric(r.indicator)
+                     else r.indicator)
+            rows.append({"factor": _smith_term(r.factor, lang), "indicator": label,
+                         "as_is": cell("as_is"), "ideal": cell("ideal")})
+        t = pd.DataFrame(rows).rename(columns={
+            "factor": i18n.t("attribution.col_factor", lang),
+            "indicator": i18n.t("attribution.col_indicator", lang),
+            "as_is": i18n.t("attribution.col_as_is", lang),
+            "ideal": i18n.t("attribution.col_ideal", lang)})
+        lines.append(markdown_table(t))
     shown = table.copy()
     shown["label"] = [(_smith_term(f, lang) if f in FACTORS else i18n.t("attribution.gap",
                                                                           lang))
@@ -342,9 +402,12 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
     results = results[results["status"] == "ok"]
     table = pd.concat([attribute(results, o) for o in OUTCOMES], ignore_index=True)
     table.to_csv(out_dir / "attribution.csv", index=False)
+    series = pd.read_parquet(out_dir / "series.parquet")
+    ind = indicators(series[series["run_id"].isin(results["run_id"])])
+    ind.to_csv(out_dir / "indicators.csv", index=False)
     (out_dir / "attribution.md").write_text(
-        attribution_markdown(table, results, config_path, seeds, households, months, lang),
-        encoding="utf-8")
+        attribution_markdown(table, results, config_path, seeds, households, months, lang,
+                             ind), encoding="utf-8")
     plot_attribution(table, out_dir / "attribution.png", lang)
     print(i18n.t("attribution.done", lang, done=outcome.done, skipped=outcome.skipped,
                  failed=outcome.failed, path=out_dir / "attribution.md"), flush=True)

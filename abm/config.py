@@ -481,9 +481,15 @@ class TriageConfig(Section):
 class ImplementersConfig(Section):
     """Village work teams and township offices (the implementing organisation)."""
 
-    cadres_per_village: int = P(2, unit="cadres", doc="Resident cadres in each village work "
-                                "team", ge=0, le=50, source="teams of >= 2, one per "
-                                "lifted-out village (poverty office 2020-03)")
+    registered_per_cadre: float = P(33.0, unit="registered households/cadre", doc="The "
+                                    "county's resident cadres, one for this many registered "
+                                    "households, shared among the villages in proportion to "
+                                    "their registered households (a village's team has that "
+                                    "many cadre-equivalents, whatever the county's size)",
+                                    gt=0, le=100_000, source="about 900,000 resident cadres "
+                                    "for the registered households: about 33 registered "
+                                    "households per resident cadre (poverty office bulletin "
+                                    "2020-03; Xinhua 2021-05-11)")
     extra_cadres: int = P(0, unit="cadres", doc="Cadres the county bureau can post each year "
                           "to the villages with the heaviest caseload", ge=0, le=100_000,
                           source=ASSUMPTION)
@@ -511,9 +517,10 @@ class ImplementersConfig(Section):
                                le=40, source=ASSUMPTION)
     forms_hours_per_case: float = P(4.0, unit="hours/month", doc="Paperwork one monitored "
                                     "household demands each month", ge=0, le=100, source=ASSUMPTION)
-    forms_hours_base: float = P(20.0, unit="hours/month", doc="Paperwork a village team owes "
-                                "every month whatever its caseload", ge=0, le=1000,
-                                source=ASSUMPTION)
+    forms_hours_base: float = P(10.0, unit="hours/month per cadre", doc="Paperwork each "
+                                "cadre of a team owes every month whatever the team's "
+                                "caseload (reports, meetings, the registered households' "
+                                "files)", ge=0, le=1000, source=ASSUMPTION)
     detection_skill: float = P(0.6, unit="probability", doc="Chance a visit to an at-risk "
                                "household recognises the risk", ge=0, le=1, source=ASSUMPTION)
     paperwork_inertia: float = P(0.15, unit="per month", doc="How fast a team moves its "

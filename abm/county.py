@@ -184,7 +184,10 @@ class Markets:
 
     @property
     def prices(self) -> np.ndarray:
-        return np.exp(self.log_dev)
+        """Price indices with mean 1 whatever the volatility (the log deviation's
+        stationary variance is taken out), so volatility adds risk, not income."""
+        var = self.sigma ** 2 / (1.0 - self.rho ** 2)
+        return np.exp(self.log_dev - var / 2.0)
 
     def step(self, month: int) -> None:
         eps = self.rng.standard_normal(len(self.sectors))

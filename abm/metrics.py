@@ -77,6 +77,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[s
     for c in RETURN_CAUSES:
         m[f"new_returned_{c}"] = int((returned == c).sum())
     m["cum_returned_to_poverty"] = model.tally.cum_returned
+    m["cum_returned_census"] = model.tally.cum_returned_census
 
     # Incomes, per person per year (this month annualised; NBS definitions).
     scale = 12.0 / max(persons, 1.0)

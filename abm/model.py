@@ -13,7 +13,8 @@ from abm import households as H
 from abm import policy
 from abm.agents import implementer
 from abm.agents import social as social_mod
-from abm.agents.implementer import CountyBureau, Draws, Monitoring, TownshipOffice, VillageTeam
+from abm.agents.implementer import (CountyBureau, Draws, Monitoring, TownshipOffice, VillageTeam,
+                                    village_cadres)
 from abm.agents.industry import Industry
 from abm.agents.social import SocialSector
 from abm.budget import Budget
@@ -134,7 +135,8 @@ class CountyModel(mesa.Model):
                                               self.streams["township_criteria"])
         self.township_offices = [TownshipOffice(self, self.county, cfg, t, float(mult[t]))
                                  for t in range(self.county.n_townships)]
-        self.village_teams = [VillageTeam(self, self.county, cfg, v)
+        cadres = village_cadres(cfg, self.county, hh)
+        self.village_teams = [VillageTeam(self, self.county, cfg, v, float(cadres[v]))
                               for v in range(self.county.n_villages)]
         self._teams_arrive(self.village_teams, staggered=True)
         self.implementation = Monitoring()
@@ -157,6 +159,7 @@ class CountyModel(mesa.Model):
         H.start_of_run(self.households)
         self.implementation = Monitoring()  # count from month 0
         self.tally = Tally()
+        self.tally.census(self.households)  # December 2020: the first census compares to it
         for inst in self.instruments:  # instruments' running counts restart too
             inst.start_of_run()
 

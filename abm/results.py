@@ -71,6 +71,9 @@ def _core() -> list[Result]:
           for c in RETURN_CAUSES]
     r += [
         _count("cum_returned_to_poverty", "returns to poverty since month 0"),
+        _count("cum_returned_census", "returns to poverty found by the year-end censuses "
+               "since month 0 (poor in December, not poor the December before, had left "
+               "poverty)"),
         Result("income_pc", "yuan/person/year", "income per person (this month x 12)"),
         Result("cpi", "index", "consumer prices (January 2021 = 1)"),
         Result("income_pc_real", "yuan/person/year, 2021 prices", "income per person in "
@@ -219,15 +222,32 @@ class Tally:
     """Running totals since month 0, updated once a month (never by a measure)."""
 
     cum_returned: int = 0
+    cum_returned_census: int = 0  # returns found by the year-end censuses
+    census_poor: np.ndarray | None = None  # poor at the last year-end census
+    census_left: np.ndarray | None = None  # had left poverty by the last census
     motivation: list[float] = field(default_factory=list)  # target group, by month
     help_total: float = 0.0  # targeted help paid since month 0, yuan
     help_social: float = 0.0  # of which by the social sector
+
+    def census(self, hh) -> None:
+        """The year-end census, as the field counts returns to poverty: once a year, a
+        household that had left poverty (registered, or out of poverty before) and is
+        poor in December though it was not the December before. A fall within the year
+        that help has repaired by December is not a return. The first census compares
+        with December 2020 (the model's month -1), taken when recording starts."""
+        if self.census_poor is not None:
+            self.cum_returned_census += int(np.count_nonzero(
+                hh.poor & ~self.census_poor & self.census_left))
+        self.census_poor = hh.poor.copy()
+        self.census_left = hh.registered | hh.ever_exited
 
     def update(self, model: CountyModel, codes: np.ndarray) -> None:
         from abm.households.state import Event
         from abm.smith import target_motivation
 
         self.cum_returned += int((codes == Event.RETURNED_TO_POVERTY).sum())
+        if model.month % 12 == 11:
+            self.census(model.households)
         self.motivation.append(target_motivation(model.households))
         lines = model.budget.lines
         help_lines = {k: line.spent_month for k, line in lines.items() if line.targeted}

@@ -98,13 +98,17 @@ def test_village_team_visits_detect_and_township_includes():
     assert imp.n_flags[2] > 0 and imp.n_included_by[2] > 0
     hh = m.households
     assert (hh.monitored_since[hh.monitored] != NO_MONTH).all()
-    assert all(t.visits > 0 for t in m.village_teams)
+    # cadres go where registered households live: a village without any has no team time
+    with_cadres = [t for t in m.village_teams if t.base_cadres > 0]
+    assert 0 < len(with_cadres) < len(m.village_teams)
+    assert all(t.visits > 0 for t in with_cadres if t.hours > 4 * t.required_hours)
+    assert all(t.visits == 0 for t in m.village_teams if t.base_cadres == 0)
 
 
 def test_no_cadres_no_visits_but_households_still_apply():
     # A year: with the rule as written about 1% of households are at risk at a time, so
     # a few months of 1,500 households may see no application.
-    m = model("implementers.cadres_per_village=0", n=3000)
+    m = model("implementers.hours_per_cadre_month=0", n=3000)
     for _ in range(12):
         m.step()
     assert all(t.visits == 0 for t in m.village_teams)
@@ -180,7 +184,12 @@ def test_bureau_posts_extra_cadres_to_heavy_caseloads():
     for _ in range(12):
         m.step()
     counts = [t.n_cadres for t in m.village_teams]
-    assert sum(counts) == 2 * len(counts) + 10
+    base = [t.base_cadres for t in m.village_teams]
+    assert sum(counts) == pytest.approx(sum(base) + 10)
+    # the village's share of the county's cadres: one per 33 registered households
+    reg = np.bincount(m.county.hh_village[m.households.registered],
+                      minlength=len(base))
+    assert base == pytest.approx(list(reg / 33.0))
     assert len(m.bureau.scores) == len(m.village_teams)
     assert all(0 <= s <= 1 for s in m.bureau.scores)
 
@@ -363,7 +372,7 @@ def test_every_yuan_of_help_has_a_payer():
 
 
 def test_data_screen_flags_households_with_a_data_trace_after_its_lag():
-    m = model("policy.monitoring.p_self_apply=0", "implementers.cadres_per_village=0",
+    m = model("policy.monitoring.p_self_apply=0", "implementers.hours_per_cadre_month=0",
               "policy.monitoring.screen_p_detect=1", "policy.monitoring.screen_lag_months=2",
               "policy.monitoring.screen_false_alarm=0")
     m.step()

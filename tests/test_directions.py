@@ -29,8 +29,8 @@ def test_medical_expense_cap_lowers_returns_caused_by_illness():
 
 
 def test_more_cadre_visits_shorten_time_to_monitoring():
-    r = paired(mean_delay_to_monitoring, GEO + ["implementers.cadres_per_village=1"],
-               GEO + ["implementers.cadres_per_village=3"], SEEDS, months=36)
+    r = paired(mean_delay_to_monitoring, GEO + ["implementers.registered_per_cadre=66"],
+               GEO + ["implementers.registered_per_cadre=22"], SEEDS, months=36)
     faster = r[:, 0] - r[:, 1]
     assert faster.mean() > 1.0, r  # months
     assert t_stat(faster) > 2, r

@@ -24,7 +24,7 @@ params = st.fixed_dictionaries({
     "policy.monitoring.township_criteria_spread": st.floats(0.0, 1.0),
     "policy.monitoring.pressure_exit": st.floats(0.0, 1.0),
     "assessment.weight_paperwork": st.floats(0.0, 1.0),
-    "implementers.cadres_per_village": st.integers(0, 4),
+    "implementers.registered_per_cadre": st.floats(1.0, 500.0),
     "industry.margin": st.floats(-0.2, 0.3),
     "shocks.p_disaster_village_year": st.floats(0.0, 1.0),
     "shocks.epidemic.dur_months": st.integers(0, 12),

@@ -57,7 +57,7 @@ def test_changing_who_is_visited_changes_no_one_s_draws():
     """Common random numbers: more cadres and better detection change who is visited and
     helped, yet every stream hands out exactly the same numbers to every household."""
     a = CountyModel(load_config(None, households=1500, months=12, seed=9))
-    b = CountyModel(load_config(None, ["implementers.cadres_per_village=6",
+    b = CountyModel(load_config(None, ["implementers.registered_per_cadre=5",
                                        "implementers.detection_skill=1.0"],
                                 households=1500, months=12, seed=9))
     assert a.streams.names() == b.streams.names()

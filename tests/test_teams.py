@@ -48,9 +48,11 @@ def test_the_review_recalls_the_lowest_scores_and_outcome_scores_select_talent()
                                      "assessment.weight_outcomes=0"))):
         vals = []
         for seed in (1, 2, 3):
+            # enough cadre time in every village that a team's own skill, not its hours,
+            # decides what it finds
             m = model(*weights, "assessment.replace_share=0.3",
                       "implementers.team_term_months=600", "implementers.team_skill_spread=0.5",
-                      n=4000, seed=seed, months=48)
+                      "implementers.registered_per_cadre=8", n=4000, seed=seed, months=48)
             for month in range(48):
                 m.step()
                 if month % 12 == 11:

@@ -81,14 +81,16 @@ def optimal_paperwork(hours: float, required: float, n_households: int, w_paper:
 class VillageTeam(mesa.Agent):
     """A village's resident work team: visits, triage, detection, help, forms."""
 
-    def __init__(self, model: mesa.Model, county: County, cfg: Config, village: int):
+    def __init__(self, model: mesa.Model, county: County, cfg: Config, village: int,
+                 cadres: float):
         super().__init__(model)
         self.village = village
         self.township = int(county.village_township[village])
         self.sl = county.village_slice(village)
         self.n_households = self.sl.stop - self.sl.start
         imp = cfg.implementers
-        self.n_cadres = imp.cadres_per_village
+        self.base_cadres = cadres  # the village's share of the county's resident cadres
+        self.n_cadres = cadres
         self.detection_skill = imp.detection_skill
         self.diagnosis_skill = imp.diagnosis_skill
         self.talent = 1.0  # the current team's own skill relative to the county's
@@ -135,7 +137,7 @@ class VillageTeam(mesa.Agent):
         q = queues if queues is not None else VillageQueues.build(s, self.sl, [self])
         v = q.index[self.village]
         self.hours = self.n_cadres * imp.hours_per_cadre_month
-        self.required_hours = (imp.forms_hours_base
+        self.required_hours = (imp.forms_hours_base * self.n_cadres
                                + imp.forms_hours_per_case * int(q.caseload[v]))
         target = optimal_paperwork(self.hours, self.required_hours, self.n_households,
                                    ass.weight_paperwork, ass.weight_outcomes,
@@ -314,12 +316,11 @@ class CountyBureau(mesa.Agent):
         # Consequence: the teams with the lowest scores are recalled and replaced.
         k = int(round(cfg.assessment.replace_share * len(teams)))
         self.recalled = [teams[i] for i in np.argsort(scores, kind="stable")[:k]] if k else []
-        base = cfg.implementers.cadres_per_village
         for t in teams:
-            t.n_cadres = base
+            t.n_cadres = t.base_cadres
         extra = cfg.implementers.extra_cadres
         if extra and teams:
-            load = np.array([t.caseload(hh) / max(t.n_cadres, 1) + t.n_households * 1e-6
+            load = np.array([t.caseload(hh) / max(t.n_cadres, 1.0) + t.n_households * 1e-6
                              for t in teams])
             for _ in range(extra):
                 i = int(np.argmax(load))
@@ -437,6 +438,15 @@ class Monitoring:
         s.referrals.enterprise_link.append(idx[hh.coop[idx] < 0])
         s.referrals.social_work.append(
             idx[hh.motivation[idx] < s.config.social.referral_motivation])
+
+
+def village_cadres(cfg: Config, county: County, hh) -> np.ndarray:
+    """Each village's share of the county's resident cadres, in cadre-equivalents: one
+    cadre for every ``registered_per_cadre`` registered households, posted where they
+    live. Scale-free: a county of any size has as many cadre hours per registered
+    household (a smaller run does not get roomier teams)."""
+    reg = np.bincount(county.hh_village[hh.registered], minlength=county.n_villages)
+    return reg / cfg.implementers.registered_per_cadre
 
 
 def township_multiples(cfg: Config, n_townships: int, rng: np.random.Generator) -> np.ndarray:
