@@ -86,7 +86,8 @@ OUTCOMES = ("cum_returned_census", "cum_returned_to_poverty", "poverty_rate")
 INDICATORS: dict[str, tuple[str, ...]] = {
     "policy": ("smith_policy_coverage", "smith_policy_exclusion_error",
                "smith_policy_adequacy"),
-    "org": ("smith_policy_threshold_spread", "smith_org_months_to_monitoring", "smith_org_months_to_help",
+    "org": ("smith_policy_threshold_spread", "smith_org_months_to_monitoring",
+            "smith_org_months_to_help",
             "smith_org_paperwork_share", "smith_org_help_fitted",
             "smith_org_visits_per_100_households"),
     "target": ("smith_target_motivation", "smith_target_self_report_share",

@@ -13,8 +13,14 @@ from abm import households as H
 from abm import policy
 from abm.agents import implementer
 from abm.agents import social as social_mod
-from abm.agents.implementer import (CountyBureau, Draws, Monitoring, TownshipOffice, VillageTeam,
-                                    village_cadres)
+from abm.agents.implementer import (
+    CountyBureau,
+    Draws,
+    Monitoring,
+    TownshipOffice,
+    VillageTeam,
+    village_cadres,
+)
 from abm.agents.industry import Industry
 from abm.agents.social import SocialSector
 from abm.budget import Budget
