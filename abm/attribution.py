@@ -63,6 +63,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "population.motivation_mean": 0.95,
         "behaviour.motivation_shock": 0.0,
         "behaviour.motivation_dependence": 0.0,
+        "behaviour.psych_onset": 0.0,
     },
     # No market, labour-market, disaster or epidemic shocks.
     "env": {
@@ -71,6 +72,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "shocks.p_disaster_village_year": 0.0,
         "shocks.epidemic.dur_months": 0,
         "shocks.price_shocks": [],
+        "shocks.p_sector_slump_year": 0.0,
     },
 }
 
@@ -90,7 +92,8 @@ INDICATORS: dict[str, tuple[str, ...]] = {
             "smith_org_months_to_help",
             "smith_org_paperwork_share", "smith_org_help_fitted",
             "smith_org_visits_per_100_households"),
-    "target": ("smith_target_motivation", "smith_target_self_report_share",
+    "target": ("smith_target_motivation", "smith_target_psych_distress",
+               "smith_target_self_report_share",
                "smith_target_training_takeup", "smith_target_transfer_reliance"),
     "env": ("smith_env_loss_market_m", "smith_env_loss_epidemic_m",
             "smith_env_loss_disaster_m", "smith_env_enterprises_alive"),

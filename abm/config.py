@@ -327,6 +327,20 @@ class BehaviourConfig(Section):
                            "skilled neighbours", ge=0, le=1, source=ASSUMPTION)
     skills_decay: float = P(0.001, unit="per month", doc="Skill lost per month without wage "
                             "work", ge=0, le=1, source=ASSUMPTION)
+    psych_onset: float = P(0.15, unit="per month", doc="Psychological distress (P County: "
+                           "'psychological poverty') rises this share of the way to 1 in "
+                           "each month of stress: an illness episode in the household, a "
+                           "lost job, or debt above distress_debt_months of subsistence",
+                           ge=0, le=1, source=ASSUMPTION)
+    psych_recovery: float = P(0.05, unit="per month", doc="Share of distress that fades each "
+                              "month untreated", ge=0, le=1, source=ASSUMPTION)
+    psych_treatment_gain: float = P(2.0, unit="x recovery", doc="Extra recovery of a "
+                                    "household treated for distress (a clinic's counselling, "
+                                    "social work): recovery x (1 + gain x treated)", ge=0,
+                                    le=20, source=ASSUMPTION)
+    psych_motivation: float = P(0.03, unit="per month", doc="Motivation lost each month at "
+                                "full distress (distress saps the driving force, and with it "
+                                "work, migration and take-up)", ge=0, le=1, source=ASSUMPTION)
     distress_debt_months: float = P(6.0, unit="months of subsistence", doc="Debt above this "
                                     "many months of the household's subsistence spending, "
                                     "with income below the monitoring line, puts it in "
@@ -654,6 +668,16 @@ class ShocksConfig(Section):
     disaster_damage_yuan: float = P(3_000.0, unit="yuan", doc="Repairs a household of a "
                                     "stricken village must pay", ge=0, le=1_000_000,
                                     source=ASSUMPTION)
+    p_sector_slump_year: float = P(0.05, unit="per sector-year", doc="Chance that a sector "
+                                   "of the county slumps (a disease of the herds, a collapse "
+                                   "of demand): its price index falls by sector_slump_size "
+                                   "at once and recovers as prices do", ge=0, le=1,
+                                   source=ASSUMPTION + ": about once in twenty years for "
+                                   "each sector")
+    sector_slump_size: float = P(-0.53, unit="log change", doc="Change of the slumping "
+                                 "sector's log price index", ge=-5, le=0, source="output "
+                                 "of the hit sector about -41% (African swine fever 2019: "
+                                 "pig herd -41%, NBS); log(0.59) = -0.53")
     epidemic: EpidemicConfig = EpidemicConfig()
     price_shocks: list[PriceShockConfig] = Field(default_factory=list,
                                                  json_schema_extra={"source": SETTING},

@@ -168,9 +168,12 @@ def to_networkx(county: County, nodes: np.ndarray) -> nx.Graph:
 
 
 class Markets:
-    """Sector price indices: log AR(1) around 1 plus scheduled shocks (stream ``market``).
+    """Sector price indices: log AR(1) around 1, random slumps of a whole sector, and
+    scheduled shocks (stream ``market``).
 
-    One standard-normal draw per sector per month, whatever happens elsewhere.
+    One standard-normal and one uniform draw per sector per month, whatever happens
+    elsewhere. A slump hits every village farming that sector and every enterprise of
+    it at once, so a county with one dominant industry takes correlated hits.
     """
 
     def __init__(self, cfg: Config, sectors: list[str], shock_months: dict[int, list],
@@ -181,6 +184,9 @@ class Markets:
         self.rng = rng
         self.log_dev = np.zeros(len(sectors))
         self.shock_months = shock_months  # month -> [(sector index, size)]
+        self.p_slump = cfg.shocks.p_sector_slump_year / 12.0  # each sector, each month
+        self.slump_size = cfg.shocks.sector_slump_size
+        self.n_slumps = 0
 
     @property
     def prices(self) -> np.ndarray:
@@ -191,7 +197,11 @@ class Markets:
 
     def step(self, month: int) -> None:
         eps = self.rng.standard_normal(len(self.sectors))
+        u = self.rng.random(len(self.sectors))
         self.log_dev = self.rho * self.log_dev + self.sigma * eps
+        slump = u < self.p_slump
+        self.log_dev[slump] += self.slump_size
+        self.n_slumps += int(slump.sum())
         for k, size in self.shock_months.get(month, []):
             self.log_dev[k] += size
 

@@ -266,6 +266,12 @@ class CountyModel(mesa.Model):
         H.spending(self.households, self.config, self.ctx)
 
     def learning(self) -> None:
+        hh = self.households
+        # Distress first: social work served this month (support_gain, reset by
+        # learning) and the clinics' counselling treat it.
+        treated = np.minimum(self.instruments["prevention"].counselling(hh, self.ctx)
+                             + (hh.support_gain > 0), 1.0)
+        H.psych(hh, self.config, treated)
         H.learning(self.households, self.config, self.county.peer_weights,
                    self.county.has_peers)
 

@@ -178,6 +178,8 @@ def _smith() -> list[Result]:
           "households", "higher"),
         s("smith_target_motivation_trend", "per year", "change of that motivation over 12 "
           "months", "higher"),
+        s("smith_target_psych_distress", "0-1", "mean psychological distress of registered "
+          "or monitored households", "lower"),
         s("smith_target_transfer_reliance", "share", "able registered or monitored "
           "households living mostly on help", "lower"),
         s("smith_env_loss_market_m", "yuan/household/month", "income lost to farm prices",

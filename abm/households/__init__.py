@@ -4,7 +4,7 @@
 
 from abm.households.decisions import decisions
 from abm.households.health import health
-from abm.households.learning import learning
+from abm.households.learning import learning, psych
 from abm.households.population import generate, start_of_run
 from abm.households.spending import spending
 from abm.households.state import (
@@ -27,5 +27,5 @@ from abm.households.work import work_income
 __all__ = [
     "CAUSES", "CAUSE_INDEX", "COLUMNS", "EVENTS", "INCOME_COLUMNS", "NO_CAUSE", "NO_ID",
     "NO_MONTH", "RETURN_CAUSES", "Event", "Household", "Households", "decisions", "generate",
-    "health", "learning", "spending", "start_of_run", "status", "work_income",
+    "health", "learning", "psych", "spending", "start_of_run", "status", "work_income",
 ]

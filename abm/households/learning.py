@@ -14,6 +14,23 @@ if TYPE_CHECKING:
     from abm.households.state import Households
 
 
+def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
+    """Psychological distress: rises in a month of stress (an illness episode in the
+    household, a lost job, debt above ``distress_debt_months`` of subsistence), fades
+    by ``psych_recovery`` a month, faster when treated (``treated``: the chance this
+    month, 0-1, that a clinic's counselling or social work reaches the household), and
+    saps motivation (``psych_motivation`` a month at full distress)."""
+    b = cfg.behaviour
+    subsist = cfg.spending.subsistence_per_capita / 12.0 * np.maximum(hh.size, 1)
+    stress = (hh.acute_left > 0) | hh.sick_now | hh.lost_job_now | (
+        hh.debt > b.distress_debt_months * subsist)
+    d = hh.psych_distress
+    d = d + b.psych_onset * stress * (1.0 - d)
+    d = d - b.psych_recovery * (1.0 + b.psych_treatment_gain * treated) * d
+    hh.psych_distress[:] = np.clip(d, 0.0, 1.0)
+    hh.motivation[:] = hh.motivation * (1.0 - b.psych_motivation * hh.psych_distress)
+
+
 def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray) -> None:
     """Motivation and skills move with the household's own experience, its neighbours',
     training and social work (a sparse matrix product for the neighbours)."""

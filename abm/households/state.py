@@ -122,6 +122,9 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                    "force) 0-1"),
     "trust": (np.float64, ("init",), "trust in cadres 0-1"),
     "disposition": (np.float64, ("init",), "the motivation a household returns to, 0-1"),
+    "psych_distress": (np.float64, ("learning",), "psychological distress 0-1 (P County's "
+                       "'psychological poverty'): rises with illness, job loss and debt, "
+                       "fades, faster when treated; saps motivation"),
     "inc_farm_m": (np.float64, ("work_income",), "net farm and household-business income"),
     "inc_wage_m": (np.float64, ("work_income",), "local wages"),
     "inc_remit_m": (np.float64, ("work_income",), "migrant remittances (NBS: transfer "

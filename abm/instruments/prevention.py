@@ -1,6 +1,8 @@
-"""Family-doctor contracts and health management for chronic patients. The township
-clinics (``abm.agents.social.Clinic``) sign the contracts each January within the
-line; a covered chronic household runs a lower acute risk."""
+"""Family-doctor contracts and health management for chronic patients, and the
+clinics' psychological counselling. The township clinics (``abm.agents.social.Clinic``)
+sign the contracts each January within the line; a covered chronic household runs a
+lower acute risk. Counselling reaches households within a clinic's reach and makes
+psychological distress fade faster (``abm.households.learning.psych``)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,11 @@ class PreventionConfig(InstrumentConfig):
                          "household relative to an uncovered one", ge=0, le=1, source=ASSUMPTION)
     cost_per_contract: float = P(120.0, unit="yuan/year", doc="Cost per contract to the "
                                  "county", ge=0, le=100_000, source=ASSUMPTION)
+    counselling_reach: float = P(0.3, unit="share", doc="Chance a month that the township "
+                                 "clinic's psychological counselling (part of the family-doctor "
+                                 "teams' work) reaches a household within its reach; treated "
+                                 "distress fades faster (behaviour.psych_treatment_gain)",
+                                 ge=0, le=1, source=ASSUMPTION)
     budget_chronic_share: float = P(0.2, unit="share of households", doc="Share of "
                                     "households the county budgets contracts for (its "
                                     "estimate of the chronic share)", ge=0, le=1,
@@ -31,6 +38,7 @@ class Prevention(Instrument):
     label = "family-doctor contracts / 家庭医生签约服务"
     Config = PreventionConfig
     lines = (BudgetLine("prevention", "county_health_bureau", "service"),)
+    ideal = {"counselling_reach": 1.0}
 
     def allocate(self, hh, ctx) -> dict[str, float]:
         level = ctx.levels[self.name]
@@ -41,6 +49,11 @@ class Prevention(Instrument):
     def priority(self, hh) -> np.ndarray:
         """Who the clinics sign first: registered and monitored patients."""
         return hh.registered | hh.monitored
+
+    def counselling(self, hh, ctx) -> np.ndarray:
+        """This month's chance that each household is reached by the clinics'
+        counselling (its access to a clinic x the counselling's reach)."""
+        return hh.clinic_access * (self.p.counselling_reach * ctx.levels[self.name])
 
     def acute_risk(self, hh, ctx, rel: np.ndarray) -> np.ndarray:
         return rel * np.where(hh.doctor_contract & hh.chronic, self.p.rel_acute, 1.0)
