@@ -64,6 +64,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "behaviour.motivation_shock": 0.0,
         "behaviour.motivation_dependence": 0.0,
         "behaviour.psych_onset": 0.0,
+        "population.p_health_literate": 1.0,
     },
     # No market, labour-market, disaster or epidemic shocks.
     "env": {
@@ -93,6 +94,7 @@ INDICATORS: dict[str, tuple[str, ...]] = {
             "smith_org_paperwork_share", "smith_org_help_fitted",
             "smith_org_visits_per_100_households"),
     "target": ("smith_target_motivation", "smith_target_psych_distress",
+               "smith_target_health_literacy",
                "smith_target_self_report_share",
                "smith_target_training_takeup", "smith_target_transfer_reliance"),
     "env": ("smith_env_loss_market_m", "smith_env_loss_epidemic_m",

@@ -105,6 +105,11 @@ class GradientsConfig(Section):
 
 
 class PopulationConfig(Section):
+    p_health_literate: float = P(0.20, unit="share", doc="Share of households with basic "
+                                 "health literacy (they follow health management and seek "
+                                 "care promptly)", ge=0, le=1, source="health literacy of "
+                                 "rural residents 20.02% in 2020 (National Health Commission, "
+                                 "national health literacy monitoring 2020)")
     mean_household_size: float = P(3.3, unit="persons", doc="Mean household size "
                                    "(1 + Poisson)", ge=1, le=8,
                                    source="rural household size around 3.3 (NBS yearbooks)")
@@ -327,6 +332,15 @@ class BehaviourConfig(Section):
                            "skilled neighbours", ge=0, le=1, source=ASSUMPTION)
     skills_decay: float = P(0.001, unit="per month", doc="Skill lost per month without wage "
                             "work", ge=0, le=1, source=ASSUMPTION)
+    adherence_illiterate: float = P(0.5, unit="share", doc="Share of health management's "
+                                    "effect on acute risk that a household without basic "
+                                    "health literacy gets (it follows the doctor's advice "
+                                    "less)", ge=0, le=1, source=ASSUMPTION)
+    care_seeking_illiterate: float = P(0.7, unit="share", doc="Chance, relative to a "
+                                       "health-literate household, that a household without "
+                                       "basic health literacy seeks care promptly when it can "
+                                       "reach a clinic (late care costs more)", ge=0, le=1,
+                                       source=ASSUMPTION)
     psych_onset: float = P(0.15, unit="per month", doc="Psychological distress (P County: "
                            "'psychological poverty') rises this share of the way to 1 in "
                            "each month of stress: an illness episode in the household, a "

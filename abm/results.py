@@ -178,6 +178,8 @@ def _smith() -> list[Result]:
           "households", "higher"),
         s("smith_target_motivation_trend", "per year", "change of that motivation over 12 "
           "months", "higher"),
+        s("smith_target_health_literacy", "share", "registered or monitored households with "
+          "basic health literacy", "higher"),
         s("smith_target_psych_distress", "0-1", "mean psychological distress of registered "
           "or monitored households", "lower"),
         s("smith_target_transfer_reliance", "share", "able registered or monitored "

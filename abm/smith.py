@@ -101,6 +101,8 @@ def measure(model: CountyModel) -> dict[str, float]:
     past = tally.motivation[-13] if len(tally.motivation) > 12 else (
         tally.motivation[0] if tally.motivation else mot)
     out["smith_target_motivation_trend"] = mot - past
+    out["smith_target_health_literacy"] = _ratio((eligible & hh.health_literate).sum(),
+                                                 eligible.sum())
     out["smith_target_psych_distress"] = (float(hh.psych_distress[eligible].mean())
                                           if eligible.any() else 0.0)
     able = eligible & (hh.n_labour > 0)

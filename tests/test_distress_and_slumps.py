@@ -1,5 +1,5 @@
-"""Psychological distress (P County) and sector slumps (Lankao): hand-built checks of
-each mechanism, and their reach into the attribution's ideals."""
+"""Psychological distress and health literacy (P County) and sector slumps (Lankao):
+hand-built checks of each mechanism, and their reach into the attribution's ideals."""
 
 from __future__ import annotations
 
@@ -102,3 +102,22 @@ def test_a_slump_of_the_dominant_industry_costs_enterprises_and_jobs():
 def test_the_ideals_remove_the_new_deficits():
     assert IDEAL["env"]["shocks.p_sector_slump_year"] == 0.0
     assert IDEAL["target"]["behaviour.psych_onset"] == 0.0
+
+
+def test_health_management_does_less_for_households_without_health_literacy():
+    m = small()
+    hh = m.households
+    prev = m.instruments["prevention"]
+    hh.chronic[:] = True
+    hh.doctor_contract[:] = True
+    hh.health_literate[:] = np.arange(hh.n) % 2 == 0
+    rel = prev.acute_risk(hh, m.ctx, np.ones(hh.n))
+    p, b = prev.p, m.config.behaviour
+    assert rel[0::2] == pytest.approx(p.rel_acute)
+    assert rel[1::2] == pytest.approx(1.0 - (1.0 - p.rel_acute) * b.adherence_illiterate)
+    assert IDEAL["target"]["population.p_health_literate"] == 1.0
+
+
+def test_health_literacy_is_drawn_at_its_share():
+    m = small("population.p_health_literate=0.2", n=20_000)
+    assert m.households.health_literate.mean() == pytest.approx(0.2, abs=0.01)

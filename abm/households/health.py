@@ -98,7 +98,11 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     sig = h.cost_acute_sigma
     cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
     # Care delayed for lack of access to a clinic costs more.
-    cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > hh.clinic_access[on]))
+    # Care delayed for lack of access to a clinic, or by a household without basic health
+    # literacy that does not seek it promptly, costs more.
+    prompt = hh.clinic_access[on] * np.where(hh.health_literate[on], 1.0,
+                                             cfg.behaviour.care_seeking_illiterate)
+    cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
     hh.acute_left[on] = dur
     hh.acute_cost_m[on] = cost / dur
     hh.sick_worker[on] = (u[2][on] < h.p_sick_is_worker) & (hh.n_labour[on] > 0)

@@ -67,6 +67,7 @@ def generate(cfg: Config, village: np.ndarray, township: np.ndarray,
     in_debt = rng.random(n) < _scaled_prob(pc.p_debt, z, g.debt * a)
     hh.debt[:] = np.where(in_debt, rng.exponential(pc.debt_months_mean, n) * rough, 0.0)
     hh.ever_exited[:] = hh.registered  # all registered households were lifted out by 2020
+    hh.health_literate[:] = rng.random(n) < pc.p_health_literate
     return hh
 
 

@@ -122,6 +122,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                    "force) 0-1"),
     "trust": (np.float64, ("init",), "trust in cadres 0-1"),
     "disposition": (np.float64, ("init",), "the motivation a household returns to, 0-1"),
+    "health_literate": (np.bool_, ("init",), "has basic health literacy: follows health "
+                        "management, seeks care promptly"),
     "psych_distress": (np.float64, ("learning",), "psychological distress 0-1 (P County's "
                        "'psychological poverty'): rises with illness, job loss and debt, "
                        "fades, faster when treated; saps motivation"),

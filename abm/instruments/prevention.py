@@ -56,4 +56,9 @@ class Prevention(Instrument):
         return hh.clinic_access * (self.p.counselling_reach * ctx.levels[self.name])
 
     def acute_risk(self, hh, ctx, rel: np.ndarray) -> np.ndarray:
-        return rel * np.where(hh.doctor_contract & hh.chronic, self.p.rel_acute, 1.0)
+        """A covered chronic household's acute risk falls to ``rel_acute``; one without
+        basic health literacy gets only ``behaviour.adherence_illiterate`` of that fall
+        (it follows the management less)."""
+        adherence = np.where(hh.health_literate, 1.0, self.cfg.behaviour.adherence_illiterate)
+        cut = (1.0 - self.p.rel_acute) * adherence
+        return rel * np.where(hh.doctor_contract & hh.chronic, 1.0 - cut, 1.0)
