@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from abm.attribution import (
     FACTORS,
     IDEAL,
+    INDICATORS,
+    OUTCOMES,
     all_combos,
     attribute,
     combo_name,
@@ -79,6 +82,15 @@ def test_attribute_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
         assert parts == pytest.approx(t[t["factor"] == "gap"]["mean"].iloc[0], abs=1e-9)
     results = pd.read_parquet(out / "results.parquet")
     assert len(results) == 32 and (results["status"] == "ok").all()
+    assert set(table["outcome"]) == set(OUTCOMES) and "n_monitored" not in OUTCOMES
+    # each factor's own measures, as configured and with that factor alone ideal
+    ind = pd.read_csv(out / "indicators.csv")
+    assert set(ind["factor"]) == set(FACTORS)
+    assert len(ind) == sum(len(v) for v in INDICATORS.values())
+    paper = ind.set_index("indicator").loc["smith_org_paperwork_share"]
+    assert paper["as_is"] > 0.0 and paper["ideal"] < paper["as_is"]  # no forms when ideal
+    md = (out / "attribution.md").read_text(encoding="utf-8")
+    assert "Each factor's own measures" in md and "Cadre time on paperwork" in md
     # common random numbers: every combination of a replicate shares its seed
     assert results.groupby("replicate")["seed"].nunique().eq(1).all()
     mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()}
@@ -119,3 +131,31 @@ def test_a_lock_left_by_a_killed_attribution_does_not_block_the_folder(tmp_path)
     except ConfigError as exc:  # pragma: no cover - the message names what is wrong
         pytest.fail(f"the leftover lock blocked the folder: {exc}")
     assert (out / "attribution.md").exists()
+
+
+def test_census_counts_returns_once_a_year_as_the_field_does():
+    """A household that had left poverty and is poor in December, though it was not the
+    December before, is one census return; a dip repaired by December is none, and a
+    household never out of poverty is not a return."""
+    from abm.results import Tally
+
+    class HH:
+        pass
+
+    hh = HH()
+    n = 5
+    hh.registered = np.array([True, True, True, False, False])
+    hh.ever_exited = np.array([True, True, True, False, True])
+    hh.poor = np.zeros(n, bool)
+    t = Tally()
+    t.census(hh)  # December 2020: nobody poor
+    hh.poor = np.array([True, False, False, True, True])  # December 2021
+    t.census(hh)
+    # household 0 returned; 3 never left poverty (a fall, not a return); 4 left before
+    assert t.cum_returned_census == 2
+    hh.poor = np.array([True, False, False, False, False])  # still poor: not again
+    t.census(hh)
+    assert t.cum_returned_census == 2
+    hh.poor = np.array([False, True, False, False, False])
+    t.census(hh)
+    assert t.cum_returned_census == 3
