@@ -92,6 +92,7 @@ def run(
         households=f"{cfg.run.households:,}", months=cfg.run.months, seed=cfg.run.seed,
         seconds=f"{time.perf_counter() - t0:.1f}", start=f"{h['poverty_rate_start']:.2%}",
         end=f"{h['poverty_rate_end']:.2%}", returned=f"{h['returned_to_poverty']:,}",
+        census=f"{h['returned_census']:,}",
         income_start=f"{h['income_pc_first_year']:,.0f}",
         income_end=f"{h['income_pc_end']:,.0f}", out=f"{out_dir}/"))
 

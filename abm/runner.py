@@ -95,6 +95,7 @@ def summarise(cfg: Config, ts: pd.DataFrame, ev: pd.DataFrame) -> dict[str, Any]
             "poverty_rate_end": _r(last["poverty_rate"]),
             "poverty_rate_registered_end": _r(last["poverty_rate_registered"]),
             "returned_to_poverty": int(len(ret)),
+            "returned_census": int(last["cum_returned_census"]),
             "fell_into_poverty": int((ev["event"] == "fell_into_poverty").sum()),
             "exited_poverty": int((ev["event"] == "exited_poverty").sum()),
             "returned_by_cause": {c: int(by_cause.get(c, 0)) for c in RETURN_CAUSES},

@@ -33,7 +33,12 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     assert summary["seed"] == 3 and summary["versions"]["mesa"].startswith("3.5")
     assert (out / "main_series.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(tmp_path.glob(".*tmp*"))
-    assert "wrote" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wrote" in printed
+    # returns as the field counts them (the December census), beside every monthly fall
+    census = int(ts["cum_returned_census"].iloc[-1])
+    assert summary["headline"]["returned_census"] == census
+    assert f"returns to poverty {census:,} by the year-end censuses" in printed
 
 
 def test_rerun_into_existing_folder_replaces_files_with_overwrite(tmp_path):
