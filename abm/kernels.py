@@ -1,0 +1,100 @@
+"""Compiled, fused passes over all households for the hottest household phases.
+
+Each kernel does in one loop what its phase wrote as a chain of numpy expressions, and
+gives the same numbers bit for bit: every expression keeps its operands' order and its
+dtype (float64 throughout; float32 draws are made and transformed by numpy before they
+reach a kernel), comparisons and clips follow numpy's rules for NaN, sums keep their
+order (a sparse row is added in stored order from 0.0, as scipy's ``csr_matvec``), and no
+fast-math is used, so no multiply-add is fused. ``tests/test_kernels.py`` checks each
+kernel against the numpy expressions it replaces.
+
+The kernels are compiled by numba on first use and cached next to this file
+(``cache=True``), so only the first process after a change pays the compile.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, inline="always")
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats (NaN wins)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+@numba.njit(cache=True, inline="always")
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats (NaN wins)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+@numba.njit(cache=True, inline="always")
+def _clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip(x, lo, hi)`` of a float: numpy's ``min(max(x, lo), hi)``, NaN kept."""
+    if x != x:
+        return x
+    y = x if x > lo else lo
+    return y if y < hi else hi
+
+
+def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, data) of a CSR matrix as the kernels take them: int64 row
+    pointers, unsigned column indices (no negative-index wraparound in the inner loop),
+    float64 values."""
+    idx = a.indices
+    idx = idx.view(np.uint32) if idx.dtype == np.int32 else idx.astype(np.uint64)
+    return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
+
+
+@numba.njit(cache=True)
+def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
+                  disposition, support_gain, working, training_gain, has_peers,
+                  indptr, indices, data,
+                  m_exp, m_peer, m_shock, m_recovery, m_dependence,
+                  s_learning, s_decay, s_peer):
+    """The learning phase's motivation and skills of every household (new arrays).
+
+    ``hit``, ``reliant``, ``working`` and ``has_peers`` are booleans; the neighbours'
+    averages use the values before this month's update (``peers @ m``)."""
+    n = motivation.size
+    new_m = np.empty(n)
+    new_s = np.empty(n)
+    for i in range(n):
+        m0 = motivation[i]
+        usual = _maximum(net_sum[i] / 12.0, 1.0)
+        gain = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
+        s0 = skills[i]
+        peer_m = m0
+        peer_s = s0
+        if has_peers[i]:  # both neighbour sums in one pass over the row
+            pm = 0.0
+            ps = 0.0
+            for jj in range(indptr[i], indptr[i + 1]):
+                d = data[jj]
+                k = indices[jj]
+                pm += d * motivation[k]
+                ps += d * skills[k]
+            peer_m = pm
+            peer_s = ps
+        m = m0 + m_exp * gain * ((1.0 - m0) if gain > 0 else m0)
+        m = m + m_peer * (peer_m - m) - m_shock * (1.0 if hit[i] else 0.0) * m
+        m = m + m_recovery * (disposition[i] - m)
+        m = m - m_dependence * (1.0 if reliant[i] else 0.0) * m
+        m = m + support_gain[i] * (1.0 - m)
+        new_m[i] = _clip(m, 0.0, 1.0)
+        w = 1.0 if working[i] else 0.0
+        s = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
+        s = s + s_peer * _maximum(peer_s - s, 0.0)
+        s = s + training_gain[i] * (1.0 - s)
+        new_s[i] = _clip(s, 0.0, 1.0)
+    return new_m, new_s
