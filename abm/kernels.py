@@ -98,3 +98,79 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
         s = s + training_gain[i] * (1.0 - s)
         new_s[i] = _clip(s, 0.0, 1.0)
     return new_m, new_s
+
+
+@numba.njit(cache=True)
+def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per, idle):
+    """Job loss among migrants (``u`` float32 draws), in place on ``n_migrants``,
+    ``n_jobless`` and ``lost_job_now``; returns (the jobless' lost remittances, the
+    remittances of those still away, the part of them not idled)."""
+    n = u.size
+    job_loss = np.empty(n)
+    remit_full = np.empty(n)
+    remit = np.empty(n)
+    for i in range(n):
+        nm = n_migrants[i]
+        lose = nm > 0 and np.float64(u[i]) < _minimum(1.0, np.float64(nm) * p_job_loss)
+        if lose:
+            n_migrants[i] = nm - 1
+            n_jobless[i] = n_jobless[i] + 1
+        lost_job_now[i] = lose
+        job_loss[i] = remit_per * np.float64(n_jobless[i])
+        remit_full[i] = np.float64(n_migrants[i]) * remit_per
+        remit[i] = remit_full[i] * (1.0 - idle)
+    return job_loss, remit_full, remit
+
+
+@numba.njit(cache=True)
+def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
+                  employer, in_post, size, noise, noise2, local_workers,
+                  mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
+                  wi, epidemic_farm, wage_month, epidemic_local, farm_time_share,
+                  p_local_work, work_skill_base, work_skill_slope, work_mot_base,
+                  work_mot_slope, local_wage_month, property_month):
+    """Farm, wage and property income of every household, the farm's market and
+    disaster losses, and the members in local work (into ``local_workers``, float32).
+
+    ``noise`` and ``noise2`` are the float32 lognormal factors; ``home`` the members
+    working at home. Returns (farm, wage, property, farm before losses at this month's
+    price, market loss, disaster loss, local wages before an epidemic, has an enterprise
+    job)."""
+    n = home.size
+    farm = np.empty(n)
+    wage = np.empty(n)
+    prop = np.empty(n)
+    priced = np.empty(n)
+    market = np.empty(n)
+    disaster = np.empty(n)
+    local_all = np.empty(n)
+    has_job_all = np.empty(n, dtype=np.bool_)
+    keep_epi = 1.0 - epidemic_farm
+    for i in range(n):
+        h = home[i]
+        need = land[i] / mu_per_worker
+        farm_labour = h + elderly_labour * np.float64(n_elderly[i])
+        factor = _minimum(1.0, farm_labour / _maximum(need, 1e-9))
+        skill_f = skill_base + skill_slope * skills[i]
+        trend = land[i] * income_per_mu / 12.0 * wi * factor * skill_f
+        fp = trend * farm_price[i]
+        priced[i] = fp
+        market[i] = trend * _maximum(0.0, 1.0 - farm_price[i])
+        dl = disaster_loss[i]
+        nz = np.float64(noise[i])
+        farm[i] = fp * ((1.0 - dl) * keep_epi) * nz
+        disaster[i] = fp * dl * nz
+        has_job = employer[i] >= 0 and h >= 1
+        has_job_all[i] = has_job
+        hj = 1.0 if has_job else 0.0
+        enterprise = hj * wage_month * wi * (1.0 - epidemic_local)
+        pu = 1.0 if (in_post[i] and h >= 1) else 0.0
+        units = _maximum(h - farm_time_share * _minimum(need, h) - hj - pu, 0.0)
+        p_work = _clip(p_local_work * (work_skill_base + work_skill_slope * skills[i])
+                       * (work_mot_base + work_mot_slope * motivation[i]), 0.0, 1.0)
+        local = units * p_work * local_wage_month * wi * np.float64(noise2[i])
+        local_all[i] = local
+        local_workers[i] = np.float32(units * p_work + hj + pu)
+        wage[i] = local * (1.0 - epidemic_local) + enterprise
+        prop[i] = property_month * np.float64(size[i]) * wi
+    return farm, wage, prop, priced, market, disaster, local_all, has_job_all

@@ -10,8 +10,12 @@ import scipy.sparse as sp
 
 from abm import rules
 from abm.config import Config
-from abm.households import learning
-from tests.conftest import make_households
+from abm.context import MonthContext
+from abm.households import learning, work_income
+from abm.households.state import Households
+from abm.instruments.base import Income
+from abm.rng import Streams
+from tests.conftest import make_ctx, make_households
 
 CFG = Config()
 
@@ -102,4 +106,126 @@ def test_learning_pass_matches_numpy():
             learning_reference(a, CFG, peers, has_peers)
             learning(b, CFG, peers, has_peers)
             for col in ("motivation", "skills", "support_gain", "training_gain"):
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
+                ctx: MonthContext) -> None:
+    """The work-and-income phase as numpy expressions (before ``abm.kernels``).
+
+    Earned income first; then each instrument's ``income`` hook in ``pays_at`` order
+    (every public yuan through a budget line, never beyond its allocation); then the
+    one-off help organisations credited last month; then ``top_up`` hooks (the
+    minimum-living guarantee), which need every other income. Books job losses and
+    market, disaster and epidemic losses.
+    """
+    e = cfg.economy
+    n = hh.n
+    u = rng.random(n, dtype=np.float32)
+    z = rng.standard_normal((2, n), dtype=np.float32)
+    wi = ctx.wage_index
+
+    # Migrants: job loss sends one home to look again; an epidemic idles some.
+    remit_per = e.migrant_wage_month * e.remit_share * wi
+    lose = (hh.n_migrants > 0) & (u < np.minimum(1.0, hh.n_migrants * e.p_job_loss))
+    hh.n_migrants -= lose
+    hh.n_jobless += lose
+    hh.lost_job_now[:] = lose
+    hh.book("job_loss", remit_per * hh.n_jobless, hh.n_jobless > 0)
+    remit_full = hh.n_migrants * remit_per
+    remit = remit_full * (1.0 - ctx.epidemic_idle)
+    if ctx.epidemic_idle > 0:
+        hh.book("epidemic", remit_full * ctx.epidemic_idle)
+
+    # Home workers split between the farm, an enterprise job and local wage work.
+    home = rules.workers_at_home(hh).astype(np.float64)
+    need = hh.land / e.mu_per_farm_worker
+    farm_labour = home + e.elderly_farm_labour * hh.n_elderly
+    farm_factor = np.minimum(1.0, farm_labour / np.maximum(need, 1e-9))
+    sig = e.income_noise_sigma
+    noise = np.exp(sig * z[0] - sig * sig / 2)
+    skill_f = e.farm_skill_base + e.farm_skill_slope * hh.skills
+    farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f
+    farm_priced = farm_trend * ctx.farm_price
+    hh.book("market", farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price))
+    # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
+    # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
+    keep = (1.0 - ctx.disaster_loss) * (1.0 - ctx.epidemic_farm)
+    farm = farm_priced * keep * noise
+    hh.book("disaster", farm_priced * ctx.disaster_loss * noise)
+    if ctx.epidemic_farm > 0:
+        hh.book("epidemic", farm_priced * (1.0 - ctx.disaster_loss) * ctx.epidemic_farm * noise)
+
+    has_job = (hh.employer >= 0) & (home >= 1)
+    enterprise_wage = has_job * cfg.industry.wage_month * wi * (1.0 - ctx.epidemic_local)
+    if ctx.epidemic_local > 0:  # enterprise wages cut by the epidemic are its loss too
+        hh.book("epidemic", has_job * cfg.industry.wage_month * wi * ctx.epidemic_local)
+    post_units = hh.in_post & (home >= 1)
+    wage_units = np.maximum(home - e.farm_time_share * np.minimum(need, home) - has_job
+                            - post_units, 0.0)
+    p_work = np.clip(e.p_local_work * (e.work_skill_base + e.work_skill_slope * hh.skills)
+                     * (e.work_motivation_base + e.work_motivation_slope * hh.motivation),
+                     0.0, 1.0)
+    noise2 = np.exp(sig * z[1] - sig * sig / 2)
+    local = wage_units * p_work * e.local_wage_month * wi * noise2
+    hh.local_workers[:] = wage_units * p_work + has_job + post_units
+    if ctx.epidemic_local > 0:
+        hh.book("epidemic", local * ctx.epidemic_local)
+    wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage
+    prop = e.property_income_per_capita / 12.0 * hh.size * wi
+    # Jobs and dividends lost when an enterprise failed, until replaced.
+    hh.book("job_loss", hh.lost_job_m)
+    hh.book("asset_sale", hh.lost_assets_m)
+    hh.book("market", hh.lost_dividend_m)
+
+    # What the instruments pay, then last month's credits, then the top-ups.
+    inc = Income(farm, wage, remit, prop, home)
+    for inst in ctx.instruments.hooked("income"):
+        inst.income(hh, ctx, inc)
+    pending = hh.pending_transfer_m.copy()
+    hh.pending_transfer_m[:] = 0.0
+    inc.add("public", pending)
+    for inst in ctx.instruments.hooked("top_up"):
+        inst.top_up(hh, ctx, inc)
+    hh.inc_farm_m[:] = inc.farm
+    hh.inc_wage_m[:] = inc.wage
+    hh.inc_remit_m[:] = inc.remit
+    hh.inc_property_m[:] = inc.property
+    hh.inc_public_m[:] = inc.public
+    hh.help_m[:] = inc.help
+
+
+WORK_COLUMNS = ("n_migrants", "n_jobless", "lost_job_now", "local_workers", "inc_farm_m",
+                "inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m", "help_m",
+                "pending_transfer_m", "losses", "booked_month")
+
+
+def test_work_income_matches_numpy():
+    cases = [dict(), dict(epidemic_idle=0.3, epidemic_local=0.4, epidemic_farm=0.2),
+             dict(disaster_loss="array"), dict(disaster_loss=0.25, epidemic_local=0.1),
+             dict(disaster_loss="array", epidemic_farm=0.15, epidemic_local=0.2)]
+    for seed, kw in enumerate(cases):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        extra = dict(n_elderly=rng.integers(0, 3, n), size=rng.integers(1, 7, n),
+                     n_jobless=rng.integers(0, 2, n), land=np.where(rng.random(n) < 0.1,
+                     0.0, rng.uniform(0, 15, n)), employer=rng.integers(-1, 5, n),
+                     in_post=rng.random(n) < 0.1, lost_job_m=rng.uniform(0, 100, n),
+                     lost_assets_m=rng.uniform(0, 50, n), lost_dividend_m=rng.uniform(0, 9, n),
+                     pending_transfer_m=np.where(rng.random(n) < 0.9, 0.0, 300.0))
+        for hh in (a, b):
+            for col, v in extra.items():
+                getattr(hh, col)[:] = v
+            hh.new_ledger_month(seed)
+        kw = dict(kw)
+        if kw.get("disaster_loss") == "array":
+            kw["disaster_loss"] = np.where(rng.random(n) < 0.2, 0.3, 0.0)
+        price = np.where(rng.random(n) < 0.5, 1.0, rng.uniform(0.5, 1.5, n))
+        for month in range(2):
+            for hh, phase in ((a, work_income_reference), (b, work_income)):
+                ctx = make_ctx(n, month=month, wage_index=1.07, farm_price=price, **kw)
+                phase(hh, CFG, Streams(seed)["work"], ctx)
+            for col in WORK_COLUMNS:
                 assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
