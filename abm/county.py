@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from abm import kernels
 from abm.config import Config
 
 if TYPE_CHECKING:
@@ -87,37 +88,26 @@ def _complete_edges(n: int) -> np.ndarray:
 def _watts_strogatz_edges(n: int, k: int, p: float, seed: int) -> np.ndarray:
     """The edges of ``networkx.watts_strogatz_graph(n, k, p, seed)`` for k < n.
 
-    The same algorithm over the same ``random.Random(seed)`` calls in the same order (a
-    ``random()`` per lattice tie in networkx's loop order and a ``choice`` per candidate),
-    without building a graph object: ties are kept as a set of ``lo * n + hi`` keys.
+    The same algorithm over the same random numbers: networkx turns ``seed`` into
+    ``random.Random(seed)``, whose Mersenne Twister state is copied into numpy's MT19937
+    to read its 32-bit outputs in bulk; ``abm.kernels.watts_strogatz_rewire`` then makes
+    networkx's ``random()`` and ``choice`` calls from them in networkx's order (a
+    ``random()`` per lattice tie, by distance then node; a ``choice`` per candidate).
     The edge order differs from networkx's; the adjacency matrix does not depend on it.
     """
-    rng = random.Random(seed)
-    rand, choice = rng.random, rng.choice
-    half = k // 2
-    nodes = list(range(n))
-    u_all = np.tile(np.arange(n, dtype=np.int64), half)
-    v_all = (u_all + np.repeat(np.arange(1, half + 1, dtype=np.int64), n)) % n
-    keys = set((np.minimum(u_all, v_all) * n + np.maximum(u_all, v_all)).tolist())
-    deg = [2 * half] * n
-    full = n - 1
-    # Lattice ties in networkx's order: by distance j, then by node u; (u, u + j mod n).
-    for j in range(1, half + 1):
-        for u in range(n):
-            if rand() < p:
-                v = (u + j) % n
-                w = choice(nodes)
-                while w == u or (min(u, w) * n + max(u, w)) in keys:
-                    w = choice(nodes)
-                    if deg[u] >= full:
-                        break
-                else:
-                    keys.remove(min(u, v) * n + max(u, v))
-                    deg[v] -= 1
-                    keys.add(min(u, w) * n + max(u, w))
-                    deg[w] += 1
-    e = np.fromiter(keys, dtype=np.int64, count=len(keys))
-    return np.stack([e // n, e % n], axis=1)
+    state = random.Random(seed).getstate()[1]
+    bits = np.random.MT19937()
+    bits.state = {"bit_generator": "MT19937",
+                  "state": {"key": np.array(state[:624], dtype=np.uint32), "pos": state[624]}}
+    start = bits.state
+    ties = n * (k // 2)
+    size = 2 * ties + int(4 * p * ties) + 64  # two words a tie, about two a rewiring
+    while True:
+        edges = kernels.watts_strogatz_rewire(n, k, float(p), bits.random_raw(size))
+        if edges is not None:
+            return edges
+        bits.state = start  # ran out of numbers: again from the start with more
+        size *= 2
 
 
 def _gnp_edges(n: int, p: float, seed: int) -> np.ndarray:

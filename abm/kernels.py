@@ -174,3 +174,65 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         wage[i] = local * (1.0 - epidemic_local) + enterprise
         prop[i] = property_month * np.float64(size[i]) * wi
     return farm, wage, prop, priced, market, disaster, local_all, has_job_all
+
+
+@numba.njit(cache=True)
+def watts_strogatz_rewire(n, k, p, words):
+    """networkx's ``watts_strogatz_graph(n, k, p)`` ties (k < n) from the 32-bit outputs
+    ``words`` of the Mersenne Twister that ``random.Random(seed)`` holds: ``random()``
+    takes two words (CPython's 53-bit recipe), ``choice`` of n nodes takes a word per try
+    (``getrandbits(n.bit_length())``, tried again while >= n). Returns (lo, hi) of each
+    tie, or None when ``words`` ran out (the caller gives more and calls again)."""
+    half = k // 2
+    keys = set()
+    for j in range(1, half + 1):
+        for u in range(n):
+            v = (u + j) % n
+            keys.add(min(u, v) * n + max(u, v))
+    deg = np.full(n, 2 * half, dtype=np.int64)
+    bits = 0
+    while (1 << bits) <= n:
+        bits += 1
+    shift = 32 - bits
+    at = 0
+    end = words.size
+    for j in range(1, half + 1):
+        for u in range(n):
+            if at + 2 > end:
+                return None
+            a = words[at] >> 5
+            b = words[at + 1] >> 6
+            at += 2
+            if (a * 67108864.0 + b) * (1.0 / 9007199254740992.0) < p:
+                v = (u + j) % n
+                while True:  # w = choice(nodes)
+                    if at >= end:
+                        return None
+                    w = np.int64(words[at] >> shift)
+                    at += 1
+                    if w < n:
+                        break
+                rewire = True
+                while w == u or (min(u, w) * n + max(u, w)) in keys:
+                    while True:
+                        if at >= end:
+                            return None
+                        w = np.int64(words[at] >> shift)
+                        at += 1
+                        if w < n:
+                            break
+                    if deg[u] >= n - 1:
+                        rewire = False
+                        break
+                if rewire:
+                    keys.remove(min(u, v) * n + max(u, v))
+                    deg[v] -= 1
+                    keys.add(min(u, w) * n + max(u, w))
+                    deg[w] += 1
+    out = np.empty((len(keys), 2), dtype=np.int64)
+    i = 0
+    for key in keys:
+        out[i, 0] = key // n
+        out[i, 1] = key % n
+        i += 1
+    return out

@@ -52,3 +52,9 @@ def test_complete_edges():
     assert _edge_set(_complete_edges(5)) == _edge_set(nx.complete_graph(5).edges())
     assert _complete_edges(1).shape == (0, 2)
     assert np.issubdtype(_complete_edges(3).dtype, np.integer)
+
+
+def test_rewiring_asks_for_more_numbers_when_they_run_out():
+    from abm.kernels import watts_strogatz_rewire
+
+    assert watts_strogatz_rewire(50, 4, 0.5, np.zeros(10, dtype=np.uint64)) is None
