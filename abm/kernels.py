@@ -236,3 +236,17 @@ def watts_strogatz_rewire(n, k, p, words):
         out[i, 1] = key % n
         i += 1
     return out
+
+
+@numba.njit(cache=True)
+def savings_pass(savings, debt, income, spending, repay_share):
+    """This month's income less spending into savings; a shortfall is borrowed; a share
+    of savings repays debt. In place on ``savings`` and ``debt``."""
+    for i in range(savings.size):
+        sav = savings[i] + (income[i] - spending[i])
+        borrow = _maximum(-sav, 0.0)
+        sav = _maximum(sav, 0.0)
+        d = debt[i] + borrow
+        repay = _minimum(d, sav * repay_share)
+        savings[i] = sav - repay
+        debt[i] = d - repay
