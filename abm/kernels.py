@@ -56,7 +56,7 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
                   disposition, support_gain, working, training_gain, has_peers,
                   indptr, indices, data,
@@ -100,7 +100,7 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
     return new_m, new_s
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per, idle):
     """Job loss among migrants (``u`` float32 draws), in place on ``n_migrants``,
     ``n_jobless`` and ``lost_job_now``; returns (the jobless' lost remittances, the
@@ -122,7 +122,7 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
     return job_loss, remit_full, remit
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
                   employer, in_post, size, noise, noise2, local_workers,
                   mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
@@ -176,7 +176,7 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     return farm, wage, prop, priced, market, disaster, local_all, has_job_all
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def watts_strogatz_rewire(n, k, p, words):
     """networkx's ``watts_strogatz_graph(n, k, p)`` ties (k < n) from the 32-bit outputs
     ``words`` of the Mersenne Twister that ``random.Random(seed)`` holds: ``random()``
@@ -238,7 +238,7 @@ def watts_strogatz_rewire(n, k, p, words):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def savings_pass(savings, debt, income, spending, repay_share):
     """This month's income less spending into savings; a shortfall is borrowed; a share
     of savings repays debt. In place on ``savings`` and ``debt``."""
