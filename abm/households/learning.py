@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 
-from abm import rules
+from abm import kernels, rules
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -33,27 +34,36 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
 
 def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray) -> None:
     """Motivation and skills move with the household's own experience, its neighbours',
-    training and social work (a sparse matrix product for the neighbours)."""
+    training and social work (the neighbours' averages through ``peers``, a row-normalised
+    CSR matrix).
+
+    For each household, with m its motivation and s its skills (0-1):
+
+    - gain = clip((income - out-of-pocket medical - usual) / usual, -1, 1), usual being
+      last year's monthly disposable income (at least 1 yuan);
+    - m += experience * gain * (1 - m if gain > 0 else m); then
+      m += peer * (neighbours' m - m) - shock * [sick or lost a job] * m;
+      m += recovery * (disposition - m); m -= dependence * [reliant on transfers] * m;
+      m += support gained from social work * (1 - m); clipped to [0, 1];
+    - s += learning * [working] * (1 - s) - decay * [not working] * s;
+      s += peer * max(neighbours' s - s, 0); s += training gained * (1 - s); clipped.
+
+    One compiled pass (``abm.kernels.learning_pass``) over all households.
+    """
     b = cfg.behaviour
-    m = hh.motivation
-    usual = np.maximum(hh.net_sum / 12.0, 1.0)
-    gain = np.clip((hh.income_m() - hh.sp_medical_m - usual) / usual, -1.0, 1.0)
-    hit = hh.sick_now | hh.lost_job_now
-    peer_m = np.where(has_peers, peers @ m, m)
-    m = m + b.motivation_experience * gain * np.where(gain > 0, 1.0 - m, m)
-    m = m + b.motivation_peer * (peer_m - m) - b.motivation_shock * hit * m
-    m = m + b.motivation_recovery * (hh.disposition - m)
-    # Relying on transfers while able to work saps the driving force a little.
+    peers = sp.csr_matrix(peers)
     reliant = rules.reliant_on_transfers(hh, b.reliance_help_share)
-    m = m - b.motivation_dependence * reliant * m
-    m = m + hh.support_gain * (1.0 - m)
-    hh.support_gain[:] = 0.0
-    hh.motivation[:] = np.clip(m, 0.0, 1.0)
-    sk = hh.skills
     working = (hh.n_migrants > 0) | (hh.inc_wage_m > 0)
-    peer_s = np.where(has_peers, peers @ sk, sk)
-    sk = sk + b.skills_learning * working * (1.0 - sk) - b.skills_decay * ~working * sk
-    sk = sk + b.skills_peer * np.maximum(peer_s - sk, 0.0)
-    sk = sk + hh.training_gain * (1.0 - sk)
+    m, sk = kernels.learning_pass(
+        hh.motivation, hh.skills, hh.net_sum, hh.income_m(), hh.sp_medical_m,
+        hh.sick_now | hh.lost_job_now, reliant, hh.disposition, hh.support_gain, working,
+        hh.training_gain, np.asarray(has_peers, dtype=np.bool_),
+        *kernels.csr_parts(peers),
+        float(b.motivation_experience), float(b.motivation_peer),
+        float(b.motivation_shock), float(b.motivation_recovery),
+        float(b.motivation_dependence), float(b.skills_learning), float(b.skills_decay),
+        float(b.skills_peer))
+    hh.support_gain[:] = 0.0
+    hh.motivation[:] = m
     hh.training_gain[:] = 0.0
-    hh.skills[:] = np.clip(sk, 0.0, 1.0)
+    hh.skills[:] = sk

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm import kernels
 from abm.instruments.base import MedicalBill
 
 if TYPE_CHECKING:
@@ -49,11 +50,7 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext) -> None:
     hh.sp_repairs_m[:] = ctx.damage_m
     if np.any(ctx.damage_m):
         hh.book("disaster", hh.sp_repairs_m)
-    flow = hh.income_m() - hh.spending_m()
-    sav = hh.savings + flow
-    borrow = np.maximum(-sav, 0.0)
-    sav = np.maximum(sav, 0.0)
-    debt = hh.debt + borrow
-    repay = np.minimum(debt, sav * s.repay_share_month)
-    hh.savings[:] = sav - repay
-    hh.debt[:] = debt - repay
+    # Savings += income - spending; a shortfall is borrowed (debt += max(-savings, 0),
+    # savings floored at 0); repay min(debt, savings x repay_share_month). One pass.
+    kernels.savings_pass(hh.savings, hh.debt, hh.income_m(), hh.spending_m(),
+                         float(s.repay_share_month))

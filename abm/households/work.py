@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import rules
+from abm import kernels, rules
 from abm.instruments.base import Income
 
 if TYPE_CHECKING:
@@ -32,54 +32,52 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     z = rng.standard_normal((2, n), dtype=np.float32)
     wi = ctx.wage_index
 
-    # Migrants: job loss sends one home to look again; an epidemic idles some.
+    # Migrants: job loss (chance p_job_loss per migrant, at most 1) sends one home to
+    # look again; an epidemic idles some.
     remit_per = e.migrant_wage_month * e.remit_share * wi
-    lose = (hh.n_migrants > 0) & (u < np.minimum(1.0, hh.n_migrants * e.p_job_loss))
-    hh.n_migrants -= lose
-    hh.n_jobless += lose
-    hh.lost_job_now[:] = lose
-    hh.book("job_loss", remit_per * hh.n_jobless, hh.n_jobless > 0)
-    remit_full = hh.n_migrants * remit_per
-    remit = remit_full * (1.0 - ctx.epidemic_idle)
+    job_loss, remit_full, remit = kernels.migrants_pass(
+        u, hh.n_migrants, hh.n_jobless, hh.lost_job_now, float(e.p_job_loss),
+        float(remit_per), float(ctx.epidemic_idle))
+    hh.book("job_loss", job_loss, hh.n_jobless > 0)
     if ctx.epidemic_idle > 0:
         hh.book("epidemic", remit_full * ctx.epidemic_idle)
 
-    # Home workers split between the farm, an enterprise job and local wage work.
-    home = rules.workers_at_home(hh).astype(np.float64)
-    need = hh.land / e.mu_per_farm_worker
-    farm_labour = home + e.elderly_farm_labour * hh.n_elderly
-    farm_factor = np.minimum(1.0, farm_labour / np.maximum(need, 1e-9))
-    sig = e.income_noise_sigma
-    noise = np.exp(sig * z[0] - sig * sig / 2)
-    skill_f = e.farm_skill_base + e.farm_skill_slope * hh.skills
-    farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f
-    farm_priced = farm_trend * ctx.farm_price
-    hh.book("market", farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price))
+    # Home workers split between the farm, an enterprise job and local wage work
+    # (abm.kernels.earnings_pass, one pass over all households):
+    #   farm = land x income per mu / 12 x wage index x min(1, farm labour / labour
+    #          needed) x skill factor x price x (1 - disaster loss) x (1 - epidemic
+    #          farm loss) x lognormal noise;
+    #   local wages = wage units x p(local work | skills, motivation) x local wage x
+    #          wage index x noise, wage units being home workers less the farm's share
+    #          of their time, an enterprise job and a public-welfare post;
+    #   enterprise wage for a member in an enterprise job; property income per person.
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
-    keep = (1.0 - ctx.disaster_loss) * (1.0 - ctx.epidemic_farm)
-    farm = farm_priced * keep * noise
-    hh.book("disaster", farm_priced * ctx.disaster_loss * noise)
+    home = rules.workers_at_home(hh).astype(np.float64)
+    sig = e.income_noise_sigma
+    noise = np.exp(sig * z[0] - sig * sig / 2)
+    noise2 = np.exp(sig * z[1] - sig * sig / 2)
+    disaster_loss = ctx.disaster_loss
+    if np.isscalar(disaster_loss):
+        disaster_loss = np.full(n, float(disaster_loss))
+    farm, wage, prop, farm_priced, market, disaster, local, has_job = kernels.earnings_pass(
+        home, hh.land, hh.n_elderly, hh.skills, hh.motivation,
+        np.asarray(ctx.farm_price, dtype=np.float64), disaster_loss, hh.employer,
+        hh.in_post, hh.size, noise, noise2, hh.local_workers,
+        float(e.mu_per_farm_worker), float(e.elderly_farm_labour), float(e.farm_skill_base),
+        float(e.farm_skill_slope), float(e.farm_income_per_mu), float(wi),
+        float(ctx.epidemic_farm), float(cfg.industry.wage_month), float(ctx.epidemic_local),
+        float(e.farm_time_share), float(e.p_local_work), float(e.work_skill_base),
+        float(e.work_skill_slope), float(e.work_motivation_base),
+        float(e.work_motivation_slope), float(e.local_wage_month),
+        float(e.property_income_per_capita / 12.0))
+    hh.book("market", market)
+    hh.book("disaster", disaster)
     if ctx.epidemic_farm > 0:
         hh.book("epidemic", farm_priced * (1.0 - ctx.disaster_loss) * ctx.epidemic_farm * noise)
-
-    has_job = (hh.employer >= 0) & (home >= 1)
-    enterprise_wage = has_job * cfg.industry.wage_month * wi * (1.0 - ctx.epidemic_local)
     if ctx.epidemic_local > 0:  # enterprise wages cut by the epidemic are its loss too
         hh.book("epidemic", has_job * cfg.industry.wage_month * wi * ctx.epidemic_local)
-    post_units = hh.in_post & (home >= 1)
-    wage_units = np.maximum(home - e.farm_time_share * np.minimum(need, home) - has_job
-                            - post_units, 0.0)
-    p_work = np.clip(e.p_local_work * (e.work_skill_base + e.work_skill_slope * hh.skills)
-                     * (e.work_motivation_base + e.work_motivation_slope * hh.motivation),
-                     0.0, 1.0)
-    noise2 = np.exp(sig * z[1] - sig * sig / 2)
-    local = wage_units * p_work * e.local_wage_month * wi * noise2
-    hh.local_workers[:] = wage_units * p_work + has_job + post_units
-    if ctx.epidemic_local > 0:
         hh.book("epidemic", local * ctx.epidemic_local)
-    wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage
-    prop = e.property_income_per_capita / 12.0 * hh.size * wi
     # Jobs and dividends lost when an enterprise failed, until replaced.
     hh.book("job_loss", hh.lost_job_m)
     hh.book("asset_sale", hh.lost_assets_m)

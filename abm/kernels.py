@@ -1,0 +1,252 @@
+"""Compiled, fused passes over all households for the hottest household phases.
+
+Each kernel does in one loop what its phase wrote as a chain of numpy expressions, and
+gives the same numbers bit for bit: every expression keeps its operands' order and its
+dtype (float64 throughout; float32 draws are made and transformed by numpy before they
+reach a kernel), comparisons and clips follow numpy's rules for NaN, sums keep their
+order (a sparse row is added in stored order from 0.0, as scipy's ``csr_matvec``), and no
+fast-math is used, so no multiply-add is fused. ``tests/test_kernels.py`` checks each
+kernel against the numpy expressions it replaces.
+
+The kernels are compiled by numba on first use and cached next to this file
+(``cache=True``), so only the first process after a change pays the compile.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, inline="always")
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats (NaN wins)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+@numba.njit(cache=True, inline="always")
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats (NaN wins)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+@numba.njit(cache=True, inline="always")
+def _clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip(x, lo, hi)`` of a float: numpy's ``min(max(x, lo), hi)``, NaN kept."""
+    if x != x:
+        return x
+    y = x if x > lo else lo
+    return y if y < hi else hi
+
+
+def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, data) of a CSR matrix as the kernels take them: int64 row
+    pointers, unsigned column indices (no negative-index wraparound in the inner loop),
+    float64 values."""
+    idx = a.indices
+    idx = idx.view(np.uint32) if idx.dtype == np.int32 else idx.astype(np.uint64)
+    return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
+
+
+@numba.njit(cache=True, nogil=True)
+def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
+                  disposition, support_gain, working, training_gain, has_peers,
+                  indptr, indices, data,
+                  m_exp, m_peer, m_shock, m_recovery, m_dependence,
+                  s_learning, s_decay, s_peer):
+    """The learning phase's motivation and skills of every household (new arrays).
+
+    ``hit``, ``reliant``, ``working`` and ``has_peers`` are booleans; the neighbours'
+    averages use the values before this month's update (``peers @ m``)."""
+    n = motivation.size
+    new_m = np.empty(n)
+    new_s = np.empty(n)
+    for i in range(n):
+        m0 = motivation[i]
+        usual = _maximum(net_sum[i] / 12.0, 1.0)
+        gain = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
+        s0 = skills[i]
+        peer_m = m0
+        peer_s = s0
+        if has_peers[i]:  # both neighbour sums in one pass over the row
+            pm = 0.0
+            ps = 0.0
+            for jj in range(indptr[i], indptr[i + 1]):
+                d = data[jj]
+                k = indices[jj]
+                pm += d * motivation[k]
+                ps += d * skills[k]
+            peer_m = pm
+            peer_s = ps
+        m = m0 + m_exp * gain * ((1.0 - m0) if gain > 0 else m0)
+        m = m + m_peer * (peer_m - m) - m_shock * (1.0 if hit[i] else 0.0) * m
+        m = m + m_recovery * (disposition[i] - m)
+        m = m - m_dependence * (1.0 if reliant[i] else 0.0) * m
+        m = m + support_gain[i] * (1.0 - m)
+        new_m[i] = _clip(m, 0.0, 1.0)
+        w = 1.0 if working[i] else 0.0
+        s = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
+        s = s + s_peer * _maximum(peer_s - s, 0.0)
+        s = s + training_gain[i] * (1.0 - s)
+        new_s[i] = _clip(s, 0.0, 1.0)
+    return new_m, new_s
+
+
+@numba.njit(cache=True, nogil=True)
+def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per, idle):
+    """Job loss among migrants (``u`` float32 draws), in place on ``n_migrants``,
+    ``n_jobless`` and ``lost_job_now``; returns (the jobless' lost remittances, the
+    remittances of those still away, the part of them not idled)."""
+    n = u.size
+    job_loss = np.empty(n)
+    remit_full = np.empty(n)
+    remit = np.empty(n)
+    for i in range(n):
+        nm = n_migrants[i]
+        lose = nm > 0 and np.float64(u[i]) < _minimum(1.0, np.float64(nm) * p_job_loss)
+        if lose:
+            n_migrants[i] = nm - 1
+            n_jobless[i] = n_jobless[i] + 1
+        lost_job_now[i] = lose
+        job_loss[i] = remit_per * np.float64(n_jobless[i])
+        remit_full[i] = np.float64(n_migrants[i]) * remit_per
+        remit[i] = remit_full[i] * (1.0 - idle)
+    return job_loss, remit_full, remit
+
+
+@numba.njit(cache=True, nogil=True)
+def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
+                  employer, in_post, size, noise, noise2, local_workers,
+                  mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
+                  wi, epidemic_farm, wage_month, epidemic_local, farm_time_share,
+                  p_local_work, work_skill_base, work_skill_slope, work_mot_base,
+                  work_mot_slope, local_wage_month, property_month):
+    """Farm, wage and property income of every household, the farm's market and
+    disaster losses, and the members in local work (into ``local_workers``, float32).
+
+    ``noise`` and ``noise2`` are the float32 lognormal factors; ``home`` the members
+    working at home. Returns (farm, wage, property, farm before losses at this month's
+    price, market loss, disaster loss, local wages before an epidemic, has an enterprise
+    job)."""
+    n = home.size
+    farm = np.empty(n)
+    wage = np.empty(n)
+    prop = np.empty(n)
+    priced = np.empty(n)
+    market = np.empty(n)
+    disaster = np.empty(n)
+    local_all = np.empty(n)
+    has_job_all = np.empty(n, dtype=np.bool_)
+    keep_epi = 1.0 - epidemic_farm
+    for i in range(n):
+        h = home[i]
+        need = land[i] / mu_per_worker
+        farm_labour = h + elderly_labour * np.float64(n_elderly[i])
+        factor = _minimum(1.0, farm_labour / _maximum(need, 1e-9))
+        skill_f = skill_base + skill_slope * skills[i]
+        trend = land[i] * income_per_mu / 12.0 * wi * factor * skill_f
+        fp = trend * farm_price[i]
+        priced[i] = fp
+        market[i] = trend * _maximum(0.0, 1.0 - farm_price[i])
+        dl = disaster_loss[i]
+        nz = np.float64(noise[i])
+        farm[i] = fp * ((1.0 - dl) * keep_epi) * nz
+        disaster[i] = fp * dl * nz
+        has_job = employer[i] >= 0 and h >= 1
+        has_job_all[i] = has_job
+        hj = 1.0 if has_job else 0.0
+        enterprise = hj * wage_month * wi * (1.0 - epidemic_local)
+        pu = 1.0 if (in_post[i] and h >= 1) else 0.0
+        units = _maximum(h - farm_time_share * _minimum(need, h) - hj - pu, 0.0)
+        p_work = _clip(p_local_work * (work_skill_base + work_skill_slope * skills[i])
+                       * (work_mot_base + work_mot_slope * motivation[i]), 0.0, 1.0)
+        local = units * p_work * local_wage_month * wi * np.float64(noise2[i])
+        local_all[i] = local
+        local_workers[i] = np.float32(units * p_work + hj + pu)
+        wage[i] = local * (1.0 - epidemic_local) + enterprise
+        prop[i] = property_month * np.float64(size[i]) * wi
+    return farm, wage, prop, priced, market, disaster, local_all, has_job_all
+
+
+@numba.njit(cache=True, nogil=True)
+def watts_strogatz_rewire(n, k, p, words):
+    """networkx's ``watts_strogatz_graph(n, k, p)`` ties (k < n) from the 32-bit outputs
+    ``words`` of the Mersenne Twister that ``random.Random(seed)`` holds: ``random()``
+    takes two words (CPython's 53-bit recipe), ``choice`` of n nodes takes a word per try
+    (``getrandbits(n.bit_length())``, tried again while >= n). Returns (lo, hi) of each
+    tie, or None when ``words`` ran out (the caller gives more and calls again)."""
+    half = k // 2
+    keys = set()
+    for j in range(1, half + 1):
+        for u in range(n):
+            v = (u + j) % n
+            keys.add(min(u, v) * n + max(u, v))
+    deg = np.full(n, 2 * half, dtype=np.int64)
+    bits = 0
+    while (1 << bits) <= n:
+        bits += 1
+    shift = 32 - bits
+    at = 0
+    end = words.size
+    for j in range(1, half + 1):
+        for u in range(n):
+            if at + 2 > end:
+                return None
+            a = words[at] >> 5
+            b = words[at + 1] >> 6
+            at += 2
+            if (a * 67108864.0 + b) * (1.0 / 9007199254740992.0) < p:
+                v = (u + j) % n
+                while True:  # w = choice(nodes)
+                    if at >= end:
+                        return None
+                    w = np.int64(words[at] >> shift)
+                    at += 1
+                    if w < n:
+                        break
+                rewire = True
+                while w == u or (min(u, w) * n + max(u, w)) in keys:
+                    while True:
+                        if at >= end:
+                            return None
+                        w = np.int64(words[at] >> shift)
+                        at += 1
+                        if w < n:
+                            break
+                    if deg[u] >= n - 1:
+                        rewire = False
+                        break
+                if rewire:
+                    keys.remove(min(u, v) * n + max(u, v))
+                    deg[v] -= 1
+                    keys.add(min(u, w) * n + max(u, w))
+                    deg[w] += 1
+    out = np.empty((len(keys), 2), dtype=np.int64)
+    i = 0
+    for key in keys:
+        out[i, 0] = key // n
+        out[i, 1] = key % n
+        i += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def savings_pass(savings, debt, income, spending, repay_share):
+    """This month's income less spending into savings; a shortfall is borrowed; a share
+    of savings repays debt. In place on ``savings`` and ``debt``."""
+    for i in range(savings.size):
+        sav = savings[i] + (income[i] - spending[i])
+        borrow = _maximum(-sav, 0.0)
+        sav = _maximum(sav, 0.0)
+        d = debt[i] + borrow
+        repay = _minimum(d, sav * repay_share)
+        savings[i] = sav - repay
+        debt[i] = d - repay

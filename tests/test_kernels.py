@@ -1,0 +1,303 @@
+"""The compiled passes of ``abm.kernels`` give the numpy expressions they replace, bit for
+bit, on random households (edge values included: zeros, ones, no neighbours, NaN-free
+extremes). The reference functions below are the phases' numpy code before the kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from abm import rules
+from abm.config import Config
+from abm.context import MonthContext
+from abm.households import learning, spending, work_income
+from abm.households.state import Households
+from abm.instruments.base import Income, MedicalBill
+from abm.rng import Streams
+from tests.conftest import make_ctx, make_households
+
+CFG = Config()
+
+
+def learning_reference(hh, cfg, peers, has_peers) -> None:
+    """The learning phase as numpy expressions (before ``abm.kernels.learning_pass``)."""
+    b = cfg.behaviour
+    m = hh.motivation
+    usual = np.maximum(hh.net_sum / 12.0, 1.0)
+    gain = np.clip((hh.income_m() - hh.sp_medical_m - usual) / usual, -1.0, 1.0)
+    hit = hh.sick_now | hh.lost_job_now
+    peer_m = np.where(has_peers, peers @ m, m)
+    m = m + b.motivation_experience * gain * np.where(gain > 0, 1.0 - m, m)
+    m = m + b.motivation_peer * (peer_m - m) - b.motivation_shock * hit * m
+    m = m + b.motivation_recovery * (hh.disposition - m)
+    reliant = rules.reliant_on_transfers(hh, b.reliance_help_share)
+    m = m - b.motivation_dependence * reliant * m
+    m = m + hh.support_gain * (1.0 - m)
+    hh.support_gain[:] = 0.0
+    hh.motivation[:] = np.clip(m, 0.0, 1.0)
+    sk = hh.skills
+    working = (hh.n_migrants > 0) | (hh.inc_wage_m > 0)
+    peer_s = np.where(has_peers, peers @ sk, sk)
+    sk = sk + b.skills_learning * working * (1.0 - sk) - b.skills_decay * ~working * sk
+    sk = sk + b.skills_peer * np.maximum(peer_s - sk, 0.0)
+    sk = sk + hh.training_gain * (1.0 - sk)
+    hh.training_gain[:] = 0.0
+    hh.skills[:] = np.clip(sk, 0.0, 1.0)
+
+
+def random_network(n: int, rng: np.random.Generator) -> tuple[sp.csr_matrix, np.ndarray]:
+    m = 3 * n
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = a != b
+    rows = np.concatenate([a[keep], b[keep]])
+    cols = np.concatenate([b[keep], a[keep]])
+    adj = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+    adj.data[:] = 1.0
+    adj.sort_indices()
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+    return sp.csr_matrix(sp.diags(inv) @ adj), deg > 0
+
+
+def random_households(n: int, rng: np.random.Generator):
+    hh = make_households(n)
+
+    def pick(values, p=None):
+        return rng.choice(np.asarray(values), n, p=p)
+
+    def spiky(lo, hi):  # uniform, with exact bounds and zeros mixed in
+        x = rng.uniform(lo, hi, n)
+        return np.where(rng.random(n) < 0.1, pick([lo, hi, 0.0, 1.0]), x)
+
+    hh.motivation[:] = spiky(0.0, 1.0)
+    hh.skills[:] = spiky(0.0, 1.0)
+    hh.disposition[:] = spiky(0.0, 1.0)
+    hh.net_sum[:] = spiky(-5000.0, 200000.0)
+    hh.inc_farm_m[:] = spiky(-500.0, 5000.0)
+    hh.inc_wage_m[:] = np.where(rng.random(n) < 0.4, 0.0, spiky(0.0, 6000.0))
+    hh.inc_remit_m[:] = spiky(0.0, 3000.0)
+    hh.inc_property_m[:] = spiky(0.0, 300.0)
+    hh.inc_public_m[:] = spiky(0.0, 2000.0)
+    hh.help_m[:] = np.where(rng.random(n) < 0.5, 0.0, spiky(0.0, 3000.0))
+    hh.sp_medical_m[:] = np.where(rng.random(n) < 0.7, 0.0, spiky(0.0, 20000.0))
+    hh.sick_now[:] = rng.random(n) < 0.2
+    hh.lost_job_now[:] = rng.random(n) < 0.1
+    hh.n_migrants[:] = pick([0, 0, 1, 2])
+    hh.n_labour[:] = pick([0, 1, 2, 3])
+    hh.support_gain[:] = np.where(rng.random(n) < 0.8, 0.0, spiky(0.0, 0.3))
+    hh.training_gain[:] = np.where(rng.random(n) < 0.8, 0.0, spiky(0.0, 0.3))
+    return hh
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def test_learning_pass_matches_numpy():
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        n = 3000
+        peers, has_peers = random_network(n, rng)
+        has_peers[rng.random(n) < 0.05] = False  # some rows left to their own values
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        for month in range(3):  # the values feed back, as in a run
+            learning_reference(a, CFG, peers, has_peers)
+            learning(b, CFG, peers, has_peers)
+            for col in ("motivation", "skills", "support_gain", "training_gain"):
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
+                ctx: MonthContext) -> None:
+    """The work-and-income phase as numpy expressions (before ``abm.kernels``).
+
+    Earned income first; then each instrument's ``income`` hook in ``pays_at`` order
+    (every public yuan through a budget line, never beyond its allocation); then the
+    one-off help organisations credited last month; then ``top_up`` hooks (the
+    minimum-living guarantee), which need every other income. Books job losses and
+    market, disaster and epidemic losses.
+    """
+    e = cfg.economy
+    n = hh.n
+    u = rng.random(n, dtype=np.float32)
+    z = rng.standard_normal((2, n), dtype=np.float32)
+    wi = ctx.wage_index
+
+    # Migrants: job loss sends one home to look again; an epidemic idles some.
+    remit_per = e.migrant_wage_month * e.remit_share * wi
+    lose = (hh.n_migrants > 0) & (u < np.minimum(1.0, hh.n_migrants * e.p_job_loss))
+    hh.n_migrants -= lose
+    hh.n_jobless += lose
+    hh.lost_job_now[:] = lose
+    hh.book("job_loss", remit_per * hh.n_jobless, hh.n_jobless > 0)
+    remit_full = hh.n_migrants * remit_per
+    remit = remit_full * (1.0 - ctx.epidemic_idle)
+    if ctx.epidemic_idle > 0:
+        hh.book("epidemic", remit_full * ctx.epidemic_idle)
+
+    # Home workers split between the farm, an enterprise job and local wage work.
+    home = rules.workers_at_home(hh).astype(np.float64)
+    need = hh.land / e.mu_per_farm_worker
+    farm_labour = home + e.elderly_farm_labour * hh.n_elderly
+    farm_factor = np.minimum(1.0, farm_labour / np.maximum(need, 1e-9))
+    sig = e.income_noise_sigma
+    noise = np.exp(sig * z[0] - sig * sig / 2)
+    skill_f = e.farm_skill_base + e.farm_skill_slope * hh.skills
+    farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f
+    farm_priced = farm_trend * ctx.farm_price
+    hh.book("market", farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price))
+    # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
+    # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
+    keep = (1.0 - ctx.disaster_loss) * (1.0 - ctx.epidemic_farm)
+    farm = farm_priced * keep * noise
+    hh.book("disaster", farm_priced * ctx.disaster_loss * noise)
+    if ctx.epidemic_farm > 0:
+        hh.book("epidemic", farm_priced * (1.0 - ctx.disaster_loss) * ctx.epidemic_farm * noise)
+
+    has_job = (hh.employer >= 0) & (home >= 1)
+    enterprise_wage = has_job * cfg.industry.wage_month * wi * (1.0 - ctx.epidemic_local)
+    if ctx.epidemic_local > 0:  # enterprise wages cut by the epidemic are its loss too
+        hh.book("epidemic", has_job * cfg.industry.wage_month * wi * ctx.epidemic_local)
+    post_units = hh.in_post & (home >= 1)
+    wage_units = np.maximum(home - e.farm_time_share * np.minimum(need, home) - has_job
+                            - post_units, 0.0)
+    p_work = np.clip(e.p_local_work * (e.work_skill_base + e.work_skill_slope * hh.skills)
+                     * (e.work_motivation_base + e.work_motivation_slope * hh.motivation),
+                     0.0, 1.0)
+    noise2 = np.exp(sig * z[1] - sig * sig / 2)
+    local = wage_units * p_work * e.local_wage_month * wi * noise2
+    hh.local_workers[:] = wage_units * p_work + has_job + post_units
+    if ctx.epidemic_local > 0:
+        hh.book("epidemic", local * ctx.epidemic_local)
+    wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage
+    prop = e.property_income_per_capita / 12.0 * hh.size * wi
+    # Jobs and dividends lost when an enterprise failed, until replaced.
+    hh.book("job_loss", hh.lost_job_m)
+    hh.book("asset_sale", hh.lost_assets_m)
+    hh.book("market", hh.lost_dividend_m)
+
+    # What the instruments pay, then last month's credits, then the top-ups.
+    inc = Income(farm, wage, remit, prop, home)
+    for inst in ctx.instruments.hooked("income"):
+        inst.income(hh, ctx, inc)
+    pending = hh.pending_transfer_m.copy()
+    hh.pending_transfer_m[:] = 0.0
+    inc.add("public", pending)
+    for inst in ctx.instruments.hooked("top_up"):
+        inst.top_up(hh, ctx, inc)
+    hh.inc_farm_m[:] = inc.farm
+    hh.inc_wage_m[:] = inc.wage
+    hh.inc_remit_m[:] = inc.remit
+    hh.inc_property_m[:] = inc.property
+    hh.inc_public_m[:] = inc.public
+    hh.help_m[:] = inc.help
+
+
+WORK_COLUMNS = ("n_migrants", "n_jobless", "lost_job_now", "local_workers", "inc_farm_m",
+                "inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m", "help_m",
+                "pending_transfer_m", "losses", "booked_month")
+
+
+def test_work_income_matches_numpy():
+    cases = [dict(), dict(epidemic_idle=0.3, epidemic_local=0.4, epidemic_farm=0.2),
+             dict(disaster_loss="array"), dict(disaster_loss=0.25, epidemic_local=0.1),
+             dict(disaster_loss="array", epidemic_farm=0.15, epidemic_local=0.2)]
+    for seed, kw in enumerate(cases):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        extra = dict(n_elderly=rng.integers(0, 3, n), size=rng.integers(1, 7, n),
+                     n_jobless=rng.integers(0, 2, n), land=np.where(rng.random(n) < 0.1,
+                     0.0, rng.uniform(0, 15, n)), employer=rng.integers(-1, 5, n),
+                     in_post=rng.random(n) < 0.1, lost_job_m=rng.uniform(0, 100, n),
+                     lost_assets_m=rng.uniform(0, 50, n), lost_dividend_m=rng.uniform(0, 9, n),
+                     pending_transfer_m=np.where(rng.random(n) < 0.9, 0.0, 300.0))
+        for hh in (a, b):
+            for col, v in extra.items():
+                getattr(hh, col)[:] = v
+            hh.new_ledger_month(seed)
+        kw = dict(kw)
+        if kw.get("disaster_loss") == "array":
+            kw["disaster_loss"] = np.where(rng.random(n) < 0.2, 0.3, 0.0)
+        price = np.where(rng.random(n) < 0.5, 1.0, rng.uniform(0.5, 1.5, n))
+        for month in range(2):
+            for hh, phase in ((a, work_income_reference), (b, work_income)):
+                ctx = make_ctx(n, month=month, wage_index=1.07, farm_price=price, **kw)
+                phase(hh, CFG, Streams(seed)["work"], ctx)
+            for col in WORK_COLUMNS:
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def spending_reference(hh: Households, cfg: Config, ctx: MonthContext) -> None:
+    """The spending phase as numpy expressions (before ``abm.kernels.savings_pass``).
+
+    Medical bills are paid by the instruments with a ``medical`` hook in ``covers_at``
+    order (basic insurance, medical assistance, the personal cap); the household pays the
+    rest. Income - spending = change in (savings - debt).
+    """
+    s = cfg.spending
+    if ctx.january:
+        hh.oop_year[:] = 0.0
+    subsist = s.subsistence_per_capita / 12.0 * hh.size
+    usual = hh.net_sum / 12.0  # usual monthly disposable income (last 12 months)
+    cons = subsist + s.mpc * np.maximum(usual - subsist, 0.0)
+    bill = MedicalBill(hh.medical_cost_m, hh.outpatient_cost_m)
+    for inst in ctx.instruments.hooked("medical"):
+        inst.medical(hh, ctx, bill)
+    oop = bill.oop
+    hh.reimbursed_m[:] = bill.insured + bill.assisted
+    hh.sp_medical_m[:] = oop
+    hh.oop_year += oop
+    hh.help_m += bill.assisted
+    withheld = np.minimum(bill.withheld, oop)  # what a withdrawn policy left to pay
+    # Routine outpatient care is a steady expense, not a loss: the ledger books what the
+    # household pays beyond it (insurance reimburses routine care at its outpatient rate).
+    routine = bill.outpatient - bill.outpatient_insured
+    hh.book("illness", np.maximum(oop - withheld - routine, 0.0))
+    hh.book("policy_withdrawal", withheld)
+    hh.sp_consumption_m[:] = cons
+    hh.sp_schooling_m[:] = hh.n_children * s.schooling_per_child / 12.0
+    hh.sp_interest_m[:] = hh.debt * s.debt_interest_year / 12.0 + hh.loan_interest_m
+    hh.sp_repairs_m[:] = ctx.damage_m
+    if np.any(ctx.damage_m):
+        hh.book("disaster", hh.sp_repairs_m)
+    flow = hh.income_m() - hh.spending_m()
+    sav = hh.savings + flow
+    borrow = np.maximum(-sav, 0.0)
+    sav = np.maximum(sav, 0.0)
+    debt = hh.debt + borrow
+    repay = np.minimum(debt, sav * s.repay_share_month)
+    hh.savings[:] = sav - repay
+    hh.debt[:] = debt - repay
+
+
+SPENDING_COLUMNS = ("savings", "debt", "oop_year", "help_m", "reimbursed_m", "sp_medical_m",
+                    "sp_consumption_m", "sp_schooling_m", "sp_interest_m", "sp_repairs_m",
+                    "losses", "booked_month")
+
+
+def test_spending_matches_numpy():
+    for seed in range(4):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        extra = dict(savings=np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0, 5e4, n)),
+                     debt=np.where(rng.random(n) < 0.6, 0.0, rng.uniform(0, 3e4, n)),
+                     medical_cost_m=np.where(rng.random(n) < 0.7, 0.0, rng.uniform(0, 9e3, n)),
+                     outpatient_cost_m=rng.uniform(0, 50, n), size=rng.integers(1, 7, n),
+                     n_children=rng.integers(0, 3, n), loan_interest_m=rng.uniform(0, 40, n))
+        for hh in (a, b):
+            for col, v in extra.items():
+                getattr(hh, col)[:] = v
+            hh.outpatient_cost_m[:] = np.minimum(hh.outpatient_cost_m, hh.medical_cost_m)
+            hh.new_ledger_month(seed)
+        damage = np.where(rng.random(n) < 0.05 * seed, 2000.0, 0.0)
+        for month in range(3):  # savings and debt carry over
+            for hh, phase in ((a, spending_reference), (b, spending)):
+                phase(hh, CFG, make_ctx(n, month=month, damage_m=damage))
+            for col in SPENDING_COLUMNS:
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
