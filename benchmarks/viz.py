@@ -47,6 +47,9 @@ def main() -> None:
     from viz.state import Settings, discover_presets, new_session
 
     print(f"import solara + viz: {time.perf_counter() - t0:.2f} s")
+    from viz.server import freeze_long_lived
+
+    freeze_long_lived()  # as the server does when the first page connects
     preset = discover_presets()[0]
     settings = Settings.from_preset(preset.path)
     settings = Settings(settings.preset, settings.seed, args.households)

@@ -114,6 +114,25 @@ def test_session_limit_refuses_new_pages_with_a_message():
     assert g.sessions == {}  # the websocket ended: its slot is free
 
 
+def test_the_first_page_to_connect_freezes_what_was_imported_once():
+    """Long-lived objects (the imports) leave the collector's full passes when the first
+    kernel connects, before it renders; later pages freeze nothing more."""
+    import gc
+
+    g = guard()
+    assert not g.frozen and g.status()["frozen"] is False
+    before = gc.get_freeze_count()
+    try:
+        assert run_asgi(g, ws_scope("k-1"))[0]["type"] == "websocket.accept"
+        assert g.frozen and g.status()["frozen"] is True
+        frozen = gc.get_freeze_count()
+        assert frozen > before
+        run_asgi(g, ws_scope("k-2"))
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--allow-origin", "evil.example"], "--allow-origin 'evil.example': allowed: *"),
     (["--allow-origin", "ftp://x.example"], "allowed: * or http(s)://HOST[:PORT]"),
