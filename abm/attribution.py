@@ -259,7 +259,7 @@ def levels(results: pd.DataFrame, outcome: str) -> dict[str, tuple[float, float,
     return out
 
 
-def indicators(series: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def indicators(series: pd.DataFrame) -> pd.DataFrame:
     """Each factor's own measures (``INDICATORS``), each run's mean over its months, as
     configured and with that factor alone ideal: mean and interval over seeds."""
     from abm.experiments.report import mean_ci
@@ -274,7 +274,7 @@ def indicators(series: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                 x = (per_run.loc[sc, ind].to_numpy(float)
                      if sc in per_run.index.get_level_values(0) else np.zeros(0))
                 mean, _, low, high = mean_ci(x) if x.size else (np.nan,) * 4
-                row.update({f"{name}": mean, f"{name}_low": low, f"{name}_high": high})
+                row.update({name: mean, f"{name}_low": low, f"{name}_high": high})
             rows.append(row)
     return pd.DataFrame(rows)
 

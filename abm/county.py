@@ -255,6 +255,8 @@ class Markets:
         self.rng = rng
         self.log_dev = np.zeros(len(sectors))
         self.shock_months = shock_months  # month -> [(sector index, size)]
+        # Taken out of the log price so the index has mean 1 (see ``prices``).
+        self.half_var = self.sigma ** 2 / (1.0 - self.rho ** 2) / 2.0
         self.p_slump = cfg.shocks.p_sector_slump_year / 12.0  # each sector, each month
         self.slump_size = cfg.shocks.sector_slump_size
         self.n_slumps = 0
@@ -263,8 +265,7 @@ class Markets:
     def prices(self) -> np.ndarray:
         """Price indices with mean 1 whatever the volatility (the log deviation's
         stationary variance is taken out), so volatility adds risk, not income."""
-        var = self.sigma ** 2 / (1.0 - self.rho ** 2)
-        return np.exp(self.log_dev - var / 2.0)
+        return np.exp(self.log_dev - self.half_var)
 
     def step(self, month: int) -> None:
         eps = self.rng.standard_normal(len(self.sectors))

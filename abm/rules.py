@@ -98,6 +98,15 @@ def data_trace(hh: Households, trace_share: float) -> np.ndarray:
     return (hh.rigid_12m > trace_share * income_12) | hh.dibao | hh.disability
 
 
+# ---------------------------------------------------------------- debt
+def heavy_debt(hh: Households, debt_months: float, subsistence_per_capita: float
+               ) -> np.ndarray:
+    """Debt above ``debt_months`` of the household's subsistence spending (what a
+    distressed household cannot service: it sells assets, and it weighs on the mind)."""
+    subsist = subsistence_per_capita / 12.0 * np.maximum(hh.size, 1)
+    return hh.debt > debt_months * subsist
+
+
 # ---------------------------------------------------------------- reliance
 def reliant_on_transfers(hh: Households, share: float) -> np.ndarray:
     """Able to work, yet living mostly on targeted help: this month's help above

@@ -56,9 +56,9 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     The farm income it no longer earns is booked as ``asset_sale`` every month from
     then on."""
     b = cfg.behaviour
-    subsist = cfg.spending.subsistence_per_capita / 12.0 * np.maximum(hh.size, 1)
     hard = hh.income_pc_year < cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
-    sell = hard & (hh.debt > b.distress_debt_months * subsist) & (hh.land > 0) & (
+    sell = hard & rules.heavy_debt(hh, b.distress_debt_months,
+                                   cfg.spending.subsistence_per_capita) & (hh.land > 0) & (
         u < b.p_distress_sale)
     hh.asset_proceeds_m[:] = 0.0
     if not sell.any():

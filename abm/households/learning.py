@@ -22,9 +22,8 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
     month, 0-1, that a clinic's counselling or social work reaches the household), and
     saps motivation (``psych_motivation`` a month at full distress)."""
     b = cfg.behaviour
-    subsist = cfg.spending.subsistence_per_capita / 12.0 * np.maximum(hh.size, 1)
-    stress = (hh.acute_left > 0) | hh.sick_now | hh.lost_job_now | (
-        hh.debt > b.distress_debt_months * subsist)
+    stress = (hh.acute_left > 0) | hh.sick_now | hh.lost_job_now | rules.heavy_debt(
+        hh, b.distress_debt_months, cfg.spending.subsistence_per_capita)
     d = hh.psych_distress
     d = d + b.psych_onset * stress * (1.0 - d)
     d = d - b.psych_recovery * (1.0 + b.psych_treatment_gain * treated) * d
