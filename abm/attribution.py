@@ -37,7 +37,8 @@ IDEAL: dict[str, dict[str, object]] = {
     "policy": {
         **registry.ideal_policy(),
     },
-    # Unlimited, paperwork-free cadres who recognise every risk they see and its cause,
+    # Unlimited, paperwork-free cadres (no forms, and an assessment that counts no traces
+    # beyond them) who recognise every risk they see and its cause,
     # from their first day in the village; townships that apply the county's rule
     # exactly (same threshold everywhere, no measurement error, no pressure to show
     # exits): township verification is implementation, not policy (Smith's boundaries).
@@ -45,6 +46,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "implementers.registered_per_cadre": 5.5,
         "implementers.forms_hours_per_case": 0.0,
         "implementers.forms_hours_base": 0.0,
+        "assessment.weight_traces": 0.0,
         "implementers.detection_skill": 1.0,
         "implementers.diagnosis_skill": 1.0,
         "implementers.new_team_knowledge": 1.0,

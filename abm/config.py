@@ -332,6 +332,21 @@ class BehaviourConfig(Section):
                            "skilled neighbours", ge=0, le=1, source=ASSUMPTION)
     skills_decay: float = P(0.001, unit="per month", doc="Skill lost per month without wage "
                             "work", ge=0, le=1, source=ASSUMPTION)
+    motivation_reference: float = P(0.667, unit="motivation", doc="Motivation of a typical "
+                                    "household, at which the effort multipliers below are 1 "
+                                    "(the baseline's mean motivation at the start)", ge=0,
+                                    le=1, source=ASSUMPTION)
+    farm_effort_motivation: float = P(0.3, unit="per motivation", doc="Farm output's rise "
+                                      "per unit of motivation above the reference (care of "
+                                      "fields and animals; a household waiting for help "
+                                      "neglects them): output x max(0, 1 + this x (motivation "
+                                      "- reference))", ge=0, le=2, source=ASSUMPTION)
+    care_seeking_motivation: float = P(0.5, unit="per motivation", doc="Prompt care-seeking's "
+                                       "rise per unit of motivation above the reference: "
+                                       "chance x min(1, max(0, 1 + this x (motivation - "
+                                       "reference))); a household with little drive waits "
+                                       "longer before seeing a doctor (late care costs more)",
+                                       ge=0, le=2, source=ASSUMPTION)
     adherence_illiterate: float = P(0.5, unit="share", doc="Share of health management's "
                                     "effect on acute risk that a household without basic "
                                     "health literacy gets (it follows the doctor's advice "
@@ -570,6 +585,11 @@ class AssessmentConfig(Section):
     weight_outcomes: float = P(0.5, unit="weight", doc="Weight of outcomes (at-risk "
                                "households found and helped) in the assessment", ge=0, le=1,
                                source=ASSUMPTION)
+    weight_traces: float = P(0.0, unit="weight", doc="Share of the paperwork score given "
+                             "for traces beyond the required forms (records, photos, "
+                             "meeting minutes that inspections count: 1 - exp(-extra hours / "
+                             "required hours)); 0: only the required forms count", ge=0,
+                             le=1, source=ASSUMPTION)
     visit_returns: float = P(3.0, unit="-", doc="How fast outcomes rise with visits per "
                              "household, as cadres perceive it", gt=0, le=100, source=ASSUMPTION)
     replace_share: float = P(0.1, unit="share of teams", doc="Share of village teams with "
@@ -598,6 +618,11 @@ class IndustryConfig(Section):
                             "capital gone, close an enterprise", ge=1, le=120, source=ASSUMPTION)
     price_sensitivity: float = P(3.0, unit="-", doc="How much profit moves with the sector "
                                  "price (operating leverage)", ge=0, le=50, source=ASSUMPTION)
+    p_entry_year: float = P(0.3, unit="per year", doc="Chance each January that a new "
+                            "enterprise of the same sector takes a failed one's place in its "
+                            "township, times the sector's price effect on profit (1 + "
+                            "price_sensitivity x (price - 1), clipped to 0-1): entrants come "
+                            "when the market pays", ge=0, le=1, source=ASSUMPTION)
     p_job_separation: float = P(0.01, unit="per worker-month", doc="An enterprise job ends "
                                 "(contract over, the worker leaves or is let go)", ge=0, le=1,
                                 source=ASSUMPTION)

@@ -128,7 +128,8 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
                   mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
                   wi, epidemic_farm, wage_month, epidemic_local, farm_time_share,
                   p_local_work, work_skill_base, work_skill_slope, work_mot_base,
-                  work_mot_slope, local_wage_month, property_month):
+                  work_mot_slope, local_wage_month, property_month, farm_mot_slope,
+                  mot_ref):
     """Farm, wage and property income of every household, the farm's market and
     disaster losses, and the members in local work (into ``local_workers``, float32).
 
@@ -152,7 +153,8 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         farm_labour = h + elderly_labour * np.float64(n_elderly[i])
         factor = _minimum(1.0, farm_labour / _maximum(need, 1e-9))
         skill_f = skill_base + skill_slope * skills[i]
-        trend = land[i] * income_per_mu / 12.0 * wi * factor * skill_f
+        effort = _maximum(0.0, 1.0 + farm_mot_slope * (motivation[i] - mot_ref))
+        trend = land[i] * income_per_mu / 12.0 * wi * factor * skill_f * effort
         fp = trend * farm_price[i]
         priced[i] = fp
         market[i] = trend * _maximum(0.0, 1.0 - farm_price[i])

@@ -145,7 +145,10 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     sig = e.income_noise_sigma
     noise = np.exp(sig * z[0] - sig * sig / 2)
     skill_f = e.farm_skill_base + e.farm_skill_slope * hh.skills
-    farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f
+    b = cfg.behaviour
+    effort = np.maximum(0.0, 1.0 + b.farm_effort_motivation
+                        * (hh.motivation - b.motivation_reference))
+    farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f * effort
     farm_priced = farm_trend * ctx.farm_price
     hh.book("market", farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price))
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local

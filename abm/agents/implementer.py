@@ -58,24 +58,55 @@ class Draws:
         return cls(u[0], u[1], u[2], z, u[3], u[4], d)
 
 
+def paper_score(paper: float, required: float, w_traces: float) -> float:
+    """The assessment's score for ``paper`` hours of forms against ``required`` hours:
+    the required forms completed, and, with weight ``w_traces``, the traces left beyond
+    them (records, photos, meeting minutes the inspections count: ``1 - exp(-extra /
+    required)``, rising with every extra hour, ever more slowly)."""
+    if required <= 0:
+        return 1.0
+    done = min(1.0, paper / required)
+    extra = max(paper - required, 0.0)
+    return (1.0 - w_traces) * done + w_traces * (1.0 - np.exp(-extra / required))
+
+
 def optimal_paperwork(hours: float, required: float, n_households: int, w_paper: float,
-                      w_outcome: float, hours_per_visit: float, k: float) -> float:
+                      w_outcome: float, hours_per_visit: float, k: float,
+                      w_traces: float = 0.0) -> float:
     """Paperwork hours that maximise the team's expected assessment score.
 
-    Score = w_paper * min(1, P / required) + w_outcome * (1 - exp(-k * visits / n)),
-    visits = (hours - P) / hours_per_visit. Concave in P, so the optimum is where the
-    marginal values are equal, clipped to [0, min(hours, required)].
+    Score = w_paper * paper_score(P) + w_outcome * (1 - exp(-k * visits / n)), visits =
+    (hours - P) / hours_per_visit. On [0, required] the paper score is linear, on
+    [required, hours] concave (the traces), so each piece has its optimum in closed form
+    (where the marginal values are equal, clipped to the piece); the better one is taken.
+    With ``w_traces`` = 0 nothing is gained beyond the required forms.
     """
-    cap = min(hours, required)
-    if cap <= 0 or w_paper <= 0:
+    if hours <= 0 or required <= 0 or w_paper <= 0:
         return 0.0
+    cap = min(hours, required)
     if w_outcome <= 0 or n_households <= 0:
-        return cap
-    c = w_paper * hours_per_visit * n_households / (required * w_outcome * k)
-    if c >= 1.0:
-        return cap
-    p = hours + hours_per_visit * n_households / k * np.log(c)
-    return float(min(max(p, 0.0), cap))
+        return hours if w_traces > 0 else cap
+    b = k / (hours_per_visit * n_households)  # outcome's rate per hour of visits
+    # Piece 1, P <= required: w_paper (1 - w_traces) / required = w_outcome b exp(-b (hours - P)).
+    lin = w_paper * (1.0 - w_traces) / required
+    if lin <= 0:
+        p1 = 0.0
+    else:
+        c = lin / (w_outcome * b)
+        p1 = cap if c >= 1.0 else min(max(hours + np.log(c) / b, 0.0), cap)
+    if w_traces <= 0 or hours <= required:
+        return float(p1)
+    # Piece 2, P >= required: w_paper w_traces / R exp(-(P - R) / R) = w_outcome b
+    # exp(-b (hours - P))  =>  P = (ln(w_paper w_traces / (R w_outcome b)) + 1 + b hours)
+    # / (1 / R + b).
+    a = 1.0 / required
+    p2 = (np.log(w_paper * w_traces * a / (w_outcome * b)) + 1.0 + b * hours) / (a + b)
+    p2 = min(max(p2, required), hours)
+
+    def score(p: float) -> float:
+        return w_paper * paper_score(p, required, w_traces) + w_outcome * (
+            1.0 - np.exp(-b * (hours - p)))
+    return float(p2 if score(p2) > score(p1) else p1)
 
 
 class VillageTeam(mesa.Agent):
@@ -103,6 +134,7 @@ class VillageTeam(mesa.Agent):
         self.visits = 0
         self.year_paper_done = 0.0
         self.year_paper_required = 0.0
+        self.year_paper_traces = 0.0
         self.score = np.nan
 
     def caseload(self, hh) -> int:
@@ -141,11 +173,12 @@ class VillageTeam(mesa.Agent):
                                + imp.forms_hours_per_case * int(q.caseload[v]))
         target = optimal_paperwork(self.hours, self.required_hours, self.n_households,
                                    ass.weight_paperwork, ass.weight_outcomes,
-                                   imp.hours_per_visit, ass.visit_returns)
+                                   imp.hours_per_visit, ass.visit_returns, ass.weight_traces)
         share_target = target / self.hours if self.hours > 0 else 0.0
         self.paperwork_share += imp.paperwork_inertia * (share_target - self.paperwork_share)
         self.paper_hours = self.paperwork_share * self.hours
         self.year_paper_done += min(self.paper_hours, self.required_hours)
+        self.year_paper_traces += max(self.paper_hours - self.required_hours, 0.0)
         self.year_paper_required += self.required_hours
         self.visits = int((self.hours - self.paper_hours) / imp.hours_per_visit)
         if self.visits <= 0 or self.n_households == 0:
@@ -304,14 +337,16 @@ class CountyBureau(mesa.Agent):
         hh = s.households
         scores = []
         for t in teams:
-            paper = (t.year_paper_done / t.year_paper_required
-                     if t.year_paper_required > 0 else 1.0)
+            req = t.year_paper_required
+            w_tr = cfg.assessment.weight_traces
+            paper = ((1.0 - w_tr) * t.year_paper_done / req
+                     + w_tr * (1.0 - np.exp(-t.year_paper_traces / req))) if req > 0 else 1.0
             risk = hh.at_risk[t.sl]
             outcome = float((hh.monitored[t.sl] & risk).sum() / risk.sum()) if risk.any() else 1.0
             t.score = cfg.assessment.weight_paperwork * paper + (
                 cfg.assessment.weight_outcomes * outcome)
             scores.append(t.score)
-            t.year_paper_done = t.year_paper_required = 0.0
+            t.year_paper_done = t.year_paper_required = t.year_paper_traces = 0.0
         self.scores = scores
         # Consequence: the teams with the lowest scores are recalled and replaced.
         k = int(round(cfg.assessment.replace_share * len(teams)))

@@ -115,6 +115,7 @@ class Industry:
 
     def __init__(self, model: mesa.Model, cfg: Config, county: County,
                  rng: np.random.Generator, rng_month: np.random.Generator):
+        self.model = model
         self.cfg = cfg
         self.county = county
         n_sect = len(county.sectors)
@@ -133,6 +134,7 @@ class Industry:
                              for pool in self.township_pool]
         self.rng = rng_month  # the phase's monthly draws (one per household)
         self.n_failed = 0
+        self.n_entered = 0
         self.n_separations = 0
 
     def alive(self) -> list[Enterprise]:
@@ -153,8 +155,10 @@ class Industry:
             e.step(s, self)
 
     def new_year(self, s: StepContext) -> None:
-        """Industrial-support funds: split among the living enterprises; each supported
-        enterprise links eligible households of its township (benefit linkage)."""
+        """Entry into failed enterprises' places, then industrial-support funds: split
+        among the living enterprises; each supported enterprise links eligible
+        households of its township (benefit linkage)."""
+        self.enter(s)
         support = s.instruments["industrial_support"]
         lv = s.ctx.levels[support.name]
         alive = self.alive()
@@ -175,6 +179,23 @@ class Industry:
             pool = self.township_pool[e.township]
             cand = pool[(hh.coop[pool] < 0) & eligible[pool]]
             self._add_members(s, e, cand)
+
+    def enter(self, s: StepContext) -> None:
+        """Each failed enterprise's place is taken by a new one of its sector with chance
+        ``p_entry_year`` times the profit the sector's price promises (one draw per
+        place, every January, whether or not it is empty)."""
+        ind = self.cfg.industry
+        u = self.rng.random(len(self.enterprises))
+        for i, e in enumerate(self.enterprises):
+            if e.alive:
+                continue
+            price = float(s.markets.prices[e.sector])
+            pull = min(max(1.0 + ind.price_sensitivity * (price - 1.0), 0.0), 1.0)
+            if u[i] < ind.p_entry_year * pull:
+                e.remove()
+                self.enterprises[i] = Enterprise(self.model, self.cfg, i, e.township,
+                                                 e.sector)
+                self.n_entered += 1
 
     def _add_members(self, s: StepContext, e: Enterprise, cand: np.ndarray) -> None:
         hh = s.households

@@ -97,11 +97,13 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     dur = np.maximum(1, np.rint(-np.log1p(-u[1][on]) * h.dur_acute)).astype(np.int16)
     sig = h.cost_acute_sigma
     cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
-    # Care delayed for lack of access to a clinic costs more.
-    # Care delayed for lack of access to a clinic, or by a household without basic health
-    # literacy that does not seek it promptly, costs more.
+    # Care delayed for lack of access to a clinic, or by a household that does not seek
+    # it promptly (without basic health literacy, or with little drive), costs more.
+    b = cfg.behaviour
+    drive = np.clip(1.0 + b.care_seeking_motivation * (hh.motivation[on]
+                                                       - b.motivation_reference), 0.0, 1.0)
     prompt = hh.clinic_access[on] * np.where(hh.health_literate[on], 1.0,
-                                             cfg.behaviour.care_seeking_illiterate)
+                                             b.care_seeking_illiterate) * drive
     cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
     hh.acute_left[on] = dur
     hh.acute_cost_m[on] = cost / dur

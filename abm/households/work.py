@@ -46,7 +46,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     # (abm.kernels.earnings_pass, one pass over all households):
     #   farm = land x income per mu / 12 x wage index x min(1, farm labour / labour
     #          needed) x skill factor x price x (1 - disaster loss) x (1 - epidemic
-    #          farm loss) x lognormal noise;
+    #          farm loss) x effort x lognormal noise, effort = max(0, 1 +
+    #          farm_effort_motivation x (motivation - motivation_reference));
     #   local wages = wage units x p(local work | skills, motivation) x local wage x
     #          wage index x noise, wage units being home workers less the farm's share
     #          of their time, an enterprise job and a public-welfare post;
@@ -70,7 +71,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
         float(e.farm_time_share), float(e.p_local_work), float(e.work_skill_base),
         float(e.work_skill_slope), float(e.work_motivation_base),
         float(e.work_motivation_slope), float(e.local_wage_month),
-        float(e.property_income_per_capita / 12.0))
+        float(e.property_income_per_capita / 12.0),
+        float(cfg.behaviour.farm_effort_motivation), float(cfg.behaviour.motivation_reference))
     hh.book("market", market)
     hh.book("disaster", disaster)
     if ctx.epidemic_farm > 0:

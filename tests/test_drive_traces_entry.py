@@ -1,0 +1,147 @@
+"""Households' own drive in farming and care-seeking (target group), traces beyond the
+required forms in the county's assessment (H County's formalism) and enterprise entry
+(environment): hand-built checks of each mechanism and its reach into a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm import households as H
+from abm.agents.implementer import optimal_paperwork, paper_score
+from abm.attribution import IDEAL
+from abm.config import load_config
+from abm.model import CountyModel
+from abm.rng import stream
+from tests.conftest import make_ctx, make_households
+
+
+# ------------------------------------------------------------- drive (target group)
+def test_farm_output_follows_motivation_around_the_reference():
+    n = 300
+    cfg = load_config(None, ["economy.income_noise_sigma=0", "economy.p_job_loss=0"])
+    b = cfg.behaviour
+    farms = {}
+    for mot in (0.2, b.motivation_reference, 0.95):
+        hh = make_households(n, motivation=mot, n_migrants=0)
+        H.work_income(hh, cfg, stream(1, "work"), make_ctx(n))
+        farms[mot] = hh.inc_farm_m.copy()
+    ref = farms[b.motivation_reference]
+    for mot in (0.2, 0.95):
+        want = 1.0 + b.farm_effort_motivation * (mot - b.motivation_reference)
+        assert farms[mot] == pytest.approx(want * ref)
+    assert (farms[0.2] < ref).all() and (farms[0.95] > ref).all()
+
+
+def test_households_with_little_drive_seek_care_later_and_pay_more():
+    n = 20000
+    cfg = load_config(None, ["health.p_acute=1.0", "health.dur_acute=1",
+                             "health.p_acute_to_disability=0", "social.delay_cost=0.5"])
+    costs = {}
+    for mot in (0.1, cfg.behaviour.motivation_reference, 0.9):
+        hh = make_households(n, motivation=mot)
+        hh.clinic_access[:] = 1.0
+        hh.health_literate[:] = True
+        H.health(hh, cfg, stream(3, "health"), make_ctx(n, delay_cost=0.5))
+        costs[mot] = hh.acute_cost_m.copy()
+    ref = costs[cfg.behaviour.motivation_reference]
+    # At and above the reference everyone seeks care promptly: the same bills.
+    assert costs[0.9] == pytest.approx(ref)
+    late = 1.0 - (1.0 + cfg.behaviour.care_seeking_motivation * (0.1 - 0.667))
+    share_late = (costs[0.1] > ref * 1.01).mean()
+    assert share_late == pytest.approx(late, abs=0.02)
+    assert costs[0.1].mean() > ref.mean() * (1 + 0.5 * late * 0.8)
+
+
+def test_the_target_groups_ideal_lifts_drive_in_farming_and_care():
+    m0 = CountyModel(load_config(None, households=800, months=12, seed=4))
+    sets = [f"{k}={v}" for k, v in IDEAL["target"].items()]
+    m1 = CountyModel(load_config(None, sets, households=800, months=12, seed=4))
+    b = m0.config.behaviour
+    assert m1.households.motivation.mean() > b.motivation_reference > \
+        m0.households.motivation.mean() - 0.05
+
+
+# ------------------------------------------------------------- traces (organisation)
+def test_paper_score_rises_past_the_required_forms_only_with_traces():
+    assert paper_score(60.0, 60.0, 0.0) == 1.0
+    assert paper_score(120.0, 60.0, 0.0) == 1.0  # nothing gained past the requirement
+    assert paper_score(30.0, 60.0, 0.3) == pytest.approx(0.35)
+    assert paper_score(60.0, 60.0, 0.3) == pytest.approx(0.7)
+    assert 0.7 < paper_score(90.0, 60.0, 0.3) < paper_score(120.0, 60.0, 0.3) < 1.0
+
+
+@pytest.mark.parametrize("w_paper", [0.3, 0.5, 0.8])
+def test_optimal_paperwork_is_the_best_split_with_and_without_traces(w_paper):
+    args = dict(hours=200.0, required=40.0, n_households=120, hours_per_visit=2.0, k=3.0)
+    b = args["k"] / (args["hours_per_visit"] * args["n_households"])
+    grid = np.linspace(0.0, args["hours"], 40001)
+    chosen = []
+    for w_tr in (0.0, 0.15, 0.3, 0.6):
+        p = optimal_paperwork(w_paper=w_paper, w_outcome=1 - w_paper, w_traces=w_tr, **args)
+
+        def score(x, w_tr=w_tr):
+            return w_paper * paper_score(x, args["required"], w_tr) + (1 - w_paper) * (
+                1 - np.exp(-b * (args["hours"] - x)))
+        assert score(p) >= max(score(x) for x in grid) - 1e-9
+        chosen.append(p)
+    assert chosen[0] <= args["required"]
+    assert chosen == sorted(chosen)  # more weight on traces, more paperwork
+
+
+def test_traces_in_the_assessment_crowd_out_visits_in_a_run():
+    out = {}
+    for w in (0.0, 0.3):
+        share, visits = [], []
+        for seed in (1, 2):
+            m = CountyModel(load_config("configs/counties/h_county.yaml",
+                                        [f"assessment.weight_traces={w}"],
+                                        households=3000, months=24, seed=seed))
+            for _ in range(24):
+                m.step()
+            ts = m.timeseries()
+            share.append(ts["smith_org_paperwork_share"].iloc[6:].mean())
+            visits.append(ts["smith_org_visits_per_100_households"].iloc[6:].mean())
+        out[w] = (np.array(share), np.array(visits))
+    assert (out[0.3][0] > out[0.0][0] + 0.2).all(), out
+    assert (out[0.3][1] < 0.6 * out[0.0][1]).all(), out
+    assert IDEAL["org"]["assessment.weight_traces"] == 0.0
+
+
+# ------------------------------------------------------------- entry (environment)
+def _failed_county(p_entry: float, seed: int = 1) -> CountyModel:
+    m = CountyModel(load_config(None, [f"industry.p_entry_year={p_entry}",
+                                       "economy.price_sigma=0",
+                                       "shocks.p_sector_slump_year=0"],
+                                households=1500, months=36, seed=seed))
+    s = m.step_context()
+    for e in m.industry.enterprises[::2]:  # half the enterprises fail
+        e.fail(s, m.industry)
+    return m
+
+
+def test_failed_enterprises_are_replaced_by_entrants_of_their_sector():
+    m = _failed_county(1.0)  # the run stands before January 2021
+    n_e = len(m.industry.enterprises)
+    failed = len(range(0, n_e, 2))
+    sectors = [e.sector for e in m.industry.enterprises]
+    assert len(m.industry.alive()) == n_e - failed
+    m.step()  # January: entry
+    assert len(m.industry.alive()) == n_e and m.industry.n_entered == failed
+    assert [e.sector for e in m.industry.enterprises] == sectors
+    assert [e.index for e in m.industry.enterprises] == list(range(n_e))
+    assert not m.industry.enterprises[0].workers.size or m.industry.enterprises[0].alive
+    for _ in range(2):
+        m.step()
+    hh = m.households
+    # the entrants hire again
+    assert np.isin(hh.employer[hh.employer >= 0], np.arange(0, n_e, 2)).any()
+
+
+def test_no_entry_without_the_chance_of_it():
+    m = _failed_county(0.0)
+    for _ in range(30):
+        m.step()
+    assert m.industry.n_entered == 0
+    assert len(m.industry.alive()) <= len(m.industry.enterprises) - len(
+        range(0, len(m.industry.enterprises), 2))
