@@ -68,8 +68,14 @@ IDEAL: dict[str, dict[str, object]] = {
         "behaviour.psych_onset": 0.0,
         "population.p_health_literate": 1.0,
     },
-    # No market, labour-market, disaster or epidemic shocks.
+    # No market, labour-market, disaster or epidemic shocks; clinics within everyone's
+    # reach and a social sector whose money and reach do not bind (with these, no
+    # referral waits for a social worker and charity spends about a tenth of its pool,
+    # Y County included: measured 2026-12-02).
     "env": {
+        "social.clinic_reach": 100.0,
+        "social.charity_per_household": 100.0,
+        "social.social_workers_per_10k": 10.0,
         "economy.price_sigma": 0.0,
         "economy.p_job_loss": 0.0,
         "shocks.p_disaster_village_year": 0.0,
@@ -100,7 +106,8 @@ INDICATORS: dict[str, tuple[str, ...]] = {
                "smith_target_self_report_share",
                "smith_target_training_takeup", "smith_target_transfer_reliance"),
     "env": ("smith_env_loss_market_m", "smith_env_loss_epidemic_m",
-            "smith_env_loss_disaster_m", "smith_env_enterprises_alive"),
+            "smith_env_loss_disaster_m", "smith_env_enterprises_alive",
+            "smith_env_clinic_access"),
 }
 
 

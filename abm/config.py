@@ -341,11 +341,13 @@ class BehaviourConfig(Section):
                                       "fields and animals; a household waiting for help "
                                       "neglects them): output x max(0, 1 + this x (motivation "
                                       "- reference))", ge=0, le=2, source=ASSUMPTION)
-    care_seeking_motivation: float = P(0.5, unit="per motivation", doc="Prompt care-seeking's "
-                                       "rise per unit of motivation above the reference: "
-                                       "chance x min(1, max(0, 1 + this x (motivation - "
-                                       "reference))); a household with little drive waits "
-                                       "longer before seeing a doctor (late care costs more)",
+    health_drive_motivation: float = P(0.5, unit="per motivation", doc="Health-seeking's "
+                                       "rise per unit of motivation above the reference: the "
+                                       "chance of seeking care promptly and the adherence to "
+                                       "health management are x min(1, max(0, 1 + this x "
+                                       "(motivation - reference))); a household with little "
+                                       "drive waits longer before seeing a doctor (late care "
+                                       "costs more) and follows the doctor's advice less",
                                        ge=0, le=2, source=ASSUMPTION)
     adherence_illiterate: float = P(0.5, unit="share", doc="Share of health management's "
                                     "effect on acute risk that a household without basic "

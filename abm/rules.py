@@ -112,3 +112,11 @@ def reliant_on_transfers(hh: Households, share: float) -> np.ndarray:
     """Able to work, yet living mostly on targeted help: this month's help above
     ``share`` of income (help is already part of income)."""
     return (hh.n_labour > 0) & (hh.help_m > share * np.maximum(hh.income_m(), 1.0))
+
+
+def health_drive(motivation: np.ndarray, behaviour) -> np.ndarray:
+    """How promptly a household seeks care and how well it follows health management,
+    from its drive, relative to a household at the reference motivation (1 at and above
+    it): clip(1 + health_drive_motivation x (motivation - motivation_reference), 0, 1)."""
+    return np.clip(1.0 + behaviour.health_drive_motivation
+                   * (motivation - behaviour.motivation_reference), 0.0, 1.0)

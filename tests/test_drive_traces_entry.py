@@ -47,7 +47,7 @@ def test_households_with_little_drive_seek_care_later_and_pay_more():
     ref = costs[cfg.behaviour.motivation_reference]
     # At and above the reference everyone seeks care promptly: the same bills.
     assert costs[0.9] == pytest.approx(ref)
-    late = 1.0 - (1.0 + cfg.behaviour.care_seeking_motivation * (0.1 - 0.667))
+    late = 1.0 - (1.0 + cfg.behaviour.health_drive_motivation * (0.1 - 0.667))
     share_late = (costs[0.1] > ref * 1.01).mean()
     assert share_late == pytest.approx(late, abs=0.02)
     assert costs[0.1].mean() > ref.mean() * (1 + 0.5 * late * 0.8)
@@ -145,3 +145,48 @@ def test_no_entry_without_the_chance_of_it():
     assert m.industry.n_entered == 0
     assert len(m.industry.alive()) <= len(m.industry.enterprises) - len(
         range(0, len(m.industry.enterprises), 2))
+
+
+# ------------------------------------------------------------- the ideals' reach
+def test_ideal_environment_brings_clinics_in_reach_and_a_social_sector_that_never_runs_short():
+    sets = [f"{k}={v}" for k, v in IDEAL["env"].items() if k.startswith("social.")]
+    runs = {}
+    for name, extra in (("as_is", []), ("ideal", sets)):
+        m = CountyModel(load_config("configs/counties/y_county.yaml", extra,
+                                    households=3000, months=36, seed=3))
+        queue = 0
+        for _ in range(36):
+            m.step()
+            queue = max(queue, len(m.social.workers.queue))
+        runs[name] = (queue, float(m.households.clinic_access.mean()))
+    assert runs["as_is"][0] > 0  # Y County's few social workers leave referrals waiting
+    assert runs["ideal"][0] == 0
+    assert runs["ideal"][1] > 0.99 > runs["as_is"][1]
+
+
+def test_ideal_policy_gives_every_chronic_patient_a_family_doctor():
+    sets = [f"{k}={v}" for k, v in IDEAL["policy"].items()]
+    m = CountyModel(load_config("configs/counties/p_county.yaml", sets,
+                                households=2000, months=12, seed=1))
+    chronic = m.households.chronic.copy()
+    m.step()  # January: the clinics sign (patients with a chronic condition by then)
+    assert m.households.doctor_contract[chronic].all()
+    m0 = CountyModel(load_config("configs/counties/p_county.yaml", households=2000,
+                                 months=12, seed=1))
+    m0.step()
+    assert m0.households.doctor_contract[m0.households.chronic].mean() < 0.4
+
+
+def test_health_management_helps_less_when_the_household_has_little_drive():
+    from abm.instruments.registry import Instruments
+    cfg = load_config(None, ["policy.prevention.rel_acute=0.6"])
+    prevention = Instruments(cfg)["prevention"]
+    n = 3
+    hh = make_households(n, motivation=0.0)
+    hh.motivation[:] = [0.1, cfg.behaviour.motivation_reference, 0.95]
+    hh.health_literate[:] = True
+    hh.chronic[:] = True
+    hh.doctor_contract[:] = True
+    rel = prevention.acute_risk(hh, make_ctx(n, cfg=cfg), np.ones(n))
+    drive = 1 + cfg.behaviour.health_drive_motivation * (0.1 - cfg.behaviour.motivation_reference)
+    assert rel == pytest.approx([1 - 0.4 * drive, 0.6, 0.6])

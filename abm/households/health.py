@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm import rules
+
 if TYPE_CHECKING:
     from abm.config import Config
     from abm.context import MonthContext
@@ -99,11 +101,9 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
     # Care delayed for lack of access to a clinic, or by a household that does not seek
     # it promptly (without basic health literacy, or with little drive), costs more.
-    b = cfg.behaviour
-    drive = np.clip(1.0 + b.care_seeking_motivation * (hh.motivation[on]
-                                                       - b.motivation_reference), 0.0, 1.0)
-    prompt = hh.clinic_access[on] * np.where(hh.health_literate[on], 1.0,
-                                             b.care_seeking_illiterate) * drive
+    prompt = hh.clinic_access[on] * np.where(
+        hh.health_literate[on], 1.0, cfg.behaviour.care_seeking_illiterate
+    ) * rules.health_drive(hh.motivation[on], cfg.behaviour)
     cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
     hh.acute_left[on] = dur
     hh.acute_cost_m[on] = cost / dur

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm import rules
+
 from abm.instruments.base import BudgetLine, Instrument
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
@@ -38,7 +40,9 @@ class Prevention(Instrument):
     label = "family-doctor contracts / 家庭医生签约服务"
     Config = PreventionConfig
     lines = (BudgetLine("prevention", "county_health_bureau", "service"),)
-    ideal = {"counselling_reach": 1.0}
+    # As designed: a family doctor for every chronic patient (the contracts' aim for key
+    # groups), budgeted for the county's whole chronic caseload, and counselling in reach.
+    ideal = {"coverage": 1.0, "budget_chronic_share": 1.0, "counselling_reach": 1.0}
 
     def allocate(self, hh, ctx) -> dict[str, float]:
         level = ctx.levels[self.name]
@@ -57,8 +61,11 @@ class Prevention(Instrument):
 
     def acute_risk(self, hh, ctx, rel: np.ndarray) -> np.ndarray:
         """A covered chronic household's acute risk falls to ``rel_acute``; one without
-        basic health literacy gets only ``behaviour.adherence_illiterate`` of that fall
-        (it follows the management less)."""
-        adherence = np.where(hh.health_literate, 1.0, self.cfg.behaviour.adherence_illiterate)
+        basic health literacy gets only ``behaviour.adherence_illiterate`` of that fall,
+        one with little drive less again (``abm.rules.health_drive``: it follows the
+        management less)."""
+        b = self.cfg.behaviour
+        adherence = np.where(hh.health_literate, 1.0, b.adherence_illiterate) * (
+            rules.health_drive(hh.motivation, b))
         cut = (1.0 - self.p.rel_acute) * adherence
         return rel * np.where(hh.doctor_contract & hh.chronic, 1.0 - cut, 1.0)
