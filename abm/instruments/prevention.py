@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from abm import rules
-
 from abm.instruments.base import BudgetLine, Instrument
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
