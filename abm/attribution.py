@@ -52,6 +52,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "implementers.new_team_knowledge": 1.0,
         "implementers.team_skill_spread": 0.0,
         "implementers.help_per_visit": 10.0,
+        "implementers.fund_delay_months": 0,
         "policy.monitoring.screen_p_detect": 1.0,
         "policy.monitoring.screen_lag_months": 0,
         "policy.monitoring.verification_noise": 0.0,

@@ -538,6 +538,11 @@ class ImplementersConfig(Section):
     extra_cadres: int = P(0, unit="cadres", doc="Cadres the county bureau can post each year "
                           "to the villages with the heaviest caseload", ge=0, le=100_000,
                           source=ASSUMPTION)
+    fund_delay_months: int = P(3, unit="months", doc="Months after January before the "
+                               "county's industrial-support funds reach the enterprises (the "
+                               "bureau's fund execution: approvals, tenders, transfers); until "
+                               "then no enterprise is supported, links no members and pays no "
+                               "dividends", ge=0, le=11, source=ASSUMPTION)
     hours_per_cadre_month: float = P(80.0, unit="hours/month", doc="Hours a cadre gives to "
                                      "consolidation work", ge=0, le=400, source=ASSUMPTION)
     team_term_months: int = P(24, unit="months", doc="A village work team's term: when it "

@@ -190,3 +190,20 @@ def test_health_management_helps_less_when_the_household_has_little_drive():
     rel = prevention.acute_risk(hh, make_ctx(n, cfg=cfg), np.ones(n))
     drive = 1 + cfg.behaviour.health_drive_motivation * (0.1 - cfg.behaviour.motivation_reference)
     assert rel == pytest.approx([1 - 0.4 * drive, 0.6, 0.6])
+
+
+def test_support_funds_reach_enterprises_after_the_bureaus_delay():
+    for delay in (0, 3):
+        m = CountyModel(load_config(None, [f"implementers.fund_delay_months={delay}"],
+                                    households=1500, months=24, seed=2))
+        supported, members = [], []
+        for _ in range(12):
+            m.step()
+            supported.append(sum(e.supported for e in m.industry.enterprises))
+            members.append(int(sum(e.last_dividend > 0 for e in m.industry.enterprises)))
+        if delay == 0:
+            assert supported[0] > 0
+        else:
+            assert supported[:3] == [0, 0, 0] and supported[3] > 0
+            assert members[:3] == [0, 0, 0]
+    assert IDEAL["org"]["implementers.fund_delay_months"] == 0

@@ -135,6 +135,7 @@ class Industry:
         self.rng = rng_month  # the phase's monthly draws (one per household)
         self.n_failed = 0
         self.n_entered = 0
+        self.funds_due = False  # this year's support funds not yet disbursed
         self.n_separations = 0
 
     def alive(self) -> list[Enterprise]:
@@ -150,20 +151,31 @@ class Industry:
             hh.employer[leave] = NO_ID
             hh.lost_job_m[leave] = s.config.industry.wage_month * s.ctx.wage_index
             self.n_separations += int(leave.sum())
+        if self.funds_due and s.ctx.month % 12 == self.cfg.implementers.fund_delay_months:
+            self.disburse(s)
         self.link(s, Referrals.take(s.referrals.enterprise_link))
         for e in self.enterprises:
             e.step(s, self)
 
     def new_year(self, s: StepContext) -> None:
-        """Entry into failed enterprises' places, then industrial-support funds: split
-        among the living enterprises; each supported enterprise links eligible
-        households of its township (benefit linkage)."""
+        """Entry into failed enterprises' places; this year's industrial-support funds
+        fall due (disbursed now if there is no delay, else in the industry phase of the
+        month ``fund_delay_months`` after January)."""
         self.enter(s)
+        for e in self.enterprises:
+            e.supported = False
+        self.funds_due = True
+        if self.cfg.implementers.fund_delay_months == 0:
+            self.disburse(s)
+
+    def disburse(self, s: StepContext) -> None:
+        """The year's support funds reach the enterprises (``fund_delay_months`` after
+        January): split among the living ones; each supported enterprise links eligible
+        households of its township (benefit linkage)."""
+        self.funds_due = False
         support = s.instruments["industrial_support"]
         lv = s.ctx.levels[support.name]
         alive = self.alive()
-        for e in self.enterprises:
-            e.supported = False
         if lv <= 0 or not alive:
             return
         line = s.budget.lines["industrial_support"]
