@@ -101,7 +101,11 @@ def test_village_team_visits_detect_and_township_includes():
     # cadres go where registered households live: a village without any has no team time
     with_cadres = [t for t in m.village_teams if t.base_cadres > 0]
     assert 0 < len(with_cadres) < len(m.village_teams)
-    assert all(t.visits > 0 for t in with_cadres if t.hours > 4 * t.required_hours)
+    # teams with hours to spare visit (a few visits' worth at least: the split of hours
+    # is still moving from its initial share after three months)
+    hpv = m.config.implementers.hours_per_visit
+    assert all(t.visits > 0 for t in with_cadres
+               if t.hours > 4 * t.required_hours and t.hours >= 4 * hpv)
     assert all(t.visits == 0 for t in m.village_teams if t.base_cadres == 0)
 
 
