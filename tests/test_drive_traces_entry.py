@@ -207,3 +207,24 @@ def test_support_funds_reach_enterprises_after_the_bureaus_delay():
             assert supported[:3] == [0, 0, 0] and supported[3] > 0
             assert members[:3] == [0, 0, 0]
     assert IDEAL["org"]["implementers.fund_delay_months"] == 0
+
+
+def test_an_open_training_offer_reaches_registered_households_each_january():
+    out = {}
+    for offer in (False, True):
+        m = CountyModel(load_config(None, [f"policy.training.open_offer={str(offer).lower()}",
+                                           "policy.training.seats_per_1000=40"],
+                                    households=3000, months=24, seed=5))
+        tr = m.instruments["training"]
+        hh = m.households
+        skills0 = hh.skills.copy()
+        m.step()  # January: the offer
+        gained = hh.training_gain > 0
+        if offer:  # only able members of the lifted-out and monitored are offered seats
+            assert gained.any()
+            assert not (gained & ~(hh.registered | hh.monitored)).any()
+            assert not (gained & (hh.n_labour == 0)).any()
+        m.step()  # the gain is learned
+        out[offer] = (tr.trained, (hh.skills - skills0).mean())
+    assert out[True][0] > out[False][0] + 40  # the January offer's trainees
+    assert out[True][1] > out[False][1]

@@ -184,7 +184,7 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "pending_transfer_m": (np.float64, ("work_income", "implementers", "social"),
                            "one-off help (relief, grants) to be paid next month, credited "
                            "through credit()"),
-    "training_gain": (np.float64, ("learning", "implementers"), "skill gained from "
+    "training_gain": (np.float64, ("learning", "implementers", "social"), "skill gained from "
                       "training, applied by learning"),
     "support_gain": (np.float64, ("learning", "social"), "motivation gained from social "
                      "work, applied by learning"),
