@@ -250,3 +250,72 @@ def savings_pass(savings, debt, income, spending, repay_share):
         repay = _minimum(d, sav * repay_share)
         savings[i] = sav - repay
         debt[i] = d - repay
+
+
+@numba.njit(cache=True, nogil=True)
+def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop_sum,
+                size, scale, rigid_decay, rigid_12m, income_recent_m, income_pc_year,
+                income_pc_gross_year):
+    """The status phase's roll of the 12-month incomes, in place: this month's disposable
+    income (income less out-of-pocket medical spending) replaces the month a year ago in
+    ``net_row`` (and the medical spending in ``oop_row``), the running sums follow, then
+    the year's income per person (``scale`` annualises a history shorter than a year),
+    before and after medical bills, the rigid spending (decaying) and the 3-month income
+    before medical bills."""
+    for i in range(income.size):
+        med = sp_medical[i]
+        net = income[i] - med
+        ns = net_sum[i] + (net - net_row[i])
+        net_sum[i] = ns
+        net_row[i] = net
+        os_ = oop_sum[i] + (med - oop_row[i])
+        oop_sum[i] = os_
+        oop_row[i] = med
+        sz = size[i]
+        members = np.float64(sz if sz > 1 else 1)
+        income_pc_year[i] = ns * scale / members
+        income_pc_gross_year[i] = (ns + os_) * scale / members
+        rigid_12m[i] = rigid_12m[i] * rigid_decay + med + sp_schooling[i]
+        r = income_recent_m[i]
+        income_recent_m[i] = r + (net + med - r) / 3.0
+
+
+@numba.njit(cache=True, nogil=True)
+def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
+                 poverty_line, poor):
+    """The status phase's flags, in place: when each household became at risk
+    (``risk_since``: this month if newly at risk, kept while at risk, ``no_month`` when
+    not), ``at_risk``, and ``poor`` (income per person below the line). Returns the
+    households that fell into poverty and those that left it, each in ascending order."""
+    n = risk.size
+    n_into = 0
+    n_out = 0
+    for i in range(n):
+        r = risk[i]
+        if r:
+            if not at_risk[i]:
+                risk_since[i] = month
+        else:
+            risk_since[i] = no_month
+        at_risk[i] = r
+        now = income_pc_year[i] < poverty_line
+        was = poor[i]
+        if now and not was:
+            n_into += 1
+        elif was and not now:
+            n_out += 1
+    into = np.empty(n_into, dtype=np.int64)
+    out = np.empty(n_out, dtype=np.int64)
+    a = 0
+    b = 0
+    for i in range(n):
+        now = income_pc_year[i] < poverty_line
+        was = poor[i]
+        if now and not was:
+            into[a] = i
+            a += 1
+        elif was and not now:
+            out[b] = i
+            b += 1
+        poor[i] = now
+    return into, out

@@ -301,3 +301,90 @@ def test_spending_matches_numpy():
                 phase(hh, CFG, make_ctx(n, month=month, damage_m=damage))
             for col in SPENDING_COLUMNS:
                 assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def status_reference(hh: Households, cfg: Config, ctx: MonthContext):
+    """The status phase as numpy expressions (before ``abm.kernels.status_roll`` and
+    ``status_flags``)."""
+    from abm.households.state import NO_MONTH, RIGID_DECAY, Event
+
+    net = hh.income_m() - hh.sp_medical_m
+    pos = hh.hist_pos
+    hh.net_sum += net - hh.net_hist[pos]
+    hh.net_hist[pos] = net
+    hh.oop_sum += hh.sp_medical_m - hh.oop_hist[pos]
+    hh.oop_hist[pos] = hh.sp_medical_m
+    hh.hist_pos = (pos + 1) % 12
+    hh.hist_filled = min(12, hh.hist_filled + 1)
+    scale = 12.0 / hh.hist_filled if hh.hist_filled < 12 else 1.0
+    size = np.maximum(hh.size, 1)
+    hh.income_pc_year[:] = hh.net_sum * scale / size
+    hh.income_pc_gross_year[:] = (hh.net_sum + hh.oop_sum) * scale / size
+    hh.rigid_12m[:] = hh.rigid_12m * RIGID_DECAY + hh.sp_medical_m + hh.sp_schooling_m
+    hh.income_recent_m[:] = hh.income_recent_m + (net + hh.sp_medical_m - hh.income_recent_m) / 3.0
+    risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)
+    hh.risk_since[:] = np.where(risk & ~hh.at_risk, ctx.month,
+                                np.where(risk, hh.risk_since, NO_MONTH))
+    hh.at_risk[:] = risk
+    was = hh.poor.copy()
+    now = hh.income_pc_year < ctx.poverty_line
+    into = np.flatnonzero(now & ~was)
+    out = np.flatnonzero(was & ~now)
+    code_into = np.where(hh.ever_exited[into], Event.RETURNED_TO_POVERTY,
+                         Event.FELL_INTO_POVERTY)
+    hh.ever_exited[out] = True
+    hh.poor[:] = now
+    who = np.concatenate([into, out])
+    codes = np.concatenate([code_into, np.full(out.size, Event.EXITED_POVERTY)]
+                           ).astype(np.int8)
+    first, second = hh.causes_of(into, ctx.line_rise_year)
+    none = np.full(out.size, "", dtype=object)
+    return who, codes, np.concatenate([first, none]), np.concatenate([second, none])
+
+
+STATUS_COLUMNS = ("net_sum", "net_hist", "oop_sum", "oop_hist", "income_pc_year",
+                  "income_pc_gross_year", "rigid_12m", "income_recent_m", "risk_since",
+                  "at_risk", "poor", "ever_exited")
+
+
+def test_status_matches_numpy():
+    """The status phase's compiled roll and flags against its numpy code, over 15 months
+    (the history filling up, then rolling), with sizes 0 to 6, negative incomes, and
+    households moving in and out of poverty and risk."""
+    from abm.households import status
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        size = rng.integers(0, 7, n)
+        ever = rng.random(n) < 0.3
+        for hh in (a, b):
+            hh.size[:] = size
+            hh.ever_exited[:] = ever
+            hh.net_sum[:] = 0.0
+        for month in range(15):
+            mrng = np.random.default_rng([seed, month])
+            cols = dict(inc_wage_m=np.where(mrng.random(n) < 0.3, -800.0,
+                                            mrng.uniform(0, 3000, n)),
+                        inc_farm_m=mrng.uniform(-200, 2000, n),
+                        sp_medical_m=np.where(mrng.random(n) < 0.8, 0.0,
+                                              mrng.uniform(0, 9000, n)),
+                        sp_schooling_m=np.where(mrng.random(n) < 0.7, 0.0,
+                                                mrng.uniform(0, 500, n)))
+            for hh in (a, b):
+                hh.new_ledger_month(month)
+                hh.book("illness", cols["sp_medical_m"] * 0.5)
+                for col, v in cols.items():
+                    getattr(hh, col)[:] = v
+            ctx = make_ctx(n, month=month - 3, poverty_line=4000.0 + 10.0 * month,
+                           line_rise_year=120.0)
+            want = status_reference(a, CFG, ctx)
+            got = status(b, CFG, ctx) if month % 2 else status(
+                b, CFG, ctx, income=b.income_m())
+            for x, y in zip(want, got, strict=True):
+                assert x.dtype == y.dtype and np.array_equal(x, y), (seed, month)
+            assert (a.hist_pos, a.hist_filled) == (b.hist_pos, b.hist_filled)
+            for col in STATUS_COLUMNS:
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
