@@ -259,11 +259,13 @@ class Tally:
         self.help_social += sum(v for k, v in help_lines.items() if lines[k].social_sector)
 
 
-def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[str, float]:
-    """This month's value of every declared result, in declared order."""
+def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
+            income: np.ndarray | None = None) -> dict[str, float]:
+    """This month's value of every declared result, in declared order (``income``: this
+    month's ``hh.income_m()`` when the caller has it already)."""
     from abm import metrics, smith
 
-    values = metrics.measure(model, codes, causes)
+    values = metrics.measure(model, codes, causes, income=income)
     values.update(smith.measure(model))
     for inst in model.instruments:
         values.update(inst.measure(model))
