@@ -321,72 +321,28 @@ def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
     return into, out
 
 
-# Slots of ``measure_counts``' counts (abm.metrics.measure reads them by these names).
-COUNTS = ("persons", "n_poor", "persons_poor", "n_registered", "n_poor_registered",
-          "persons_registered", "labour", "migrants", "migrants_registered", "jobless",
-          "chronic", "disability", "sick_now", "in_debt", "at_risk", "monitored",
-          "in_post", "dibao", "coop", "employer")
-N_CATEGORIES = 128  # monitored households are counted by category value 0..127
-
-
 @numba.njit(cache=True, nogil=True)
-def measure_counts(size, poor, registered, n_migrants, n_labour, n_jobless, chronic,
-                   disability, sick_now, debt, at_risk, monitored, category, in_post, dibao,
-                   coop, employer, income, local_workers):
-    """The monthly measures' whole-number totals in one pass (integers: any order gives
-    the same sums), the monitored households by category, and the registered
-    households' ``income`` and ``local_workers`` in household order (as
-    ``income[registered]``, for numpy to sum). Slots as ``COUNTS``."""
-    n = size.size
-    c = np.zeros(20, dtype=np.int64)
-    by_cat = np.zeros(N_CATEGORIES, dtype=np.int64)
-    n_reg = 0
-    for i in range(n):
-        if registered[i]:
-            n_reg += 1
-    inc_reg = np.empty(n_reg, dtype=income.dtype)
-    lw_reg = np.empty(n_reg, dtype=local_workers.dtype)
-    r = 0
-    for i in range(n):
+def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
+    """Whole-number member totals of the monthly measures in one pass (integers: any
+    order gives the same sums; no branches, so the loop is vectorised): persons, persons
+    in poor households, persons in registered households, workers, migrants, migrants of
+    registered households, jobless migrants."""
+    persons = 0
+    persons_poor = 0
+    persons_reg = 0
+    labour = 0
+    migrants = 0
+    migrants_reg = 0
+    jobless = 0
+    for i in range(size.size):
         s = np.int64(size[i])
-        c[0] += s
-        if poor[i]:
-            c[1] += 1
-            c[2] += s
+        g = np.int64(registered[i])
         nm = np.int64(n_migrants[i])
-        if registered[i]:
-            c[3] += 1
-            if poor[i]:
-                c[4] += 1
-            c[5] += s
-            c[8] += nm
-            inc_reg[r] = income[i]
-            lw_reg[r] = local_workers[i]
-            r += 1
-        c[6] += np.int64(n_labour[i])
-        c[7] += nm
-        c[9] += np.int64(n_jobless[i])
-        if chronic[i]:
-            c[10] += 1
-        if disability[i]:
-            c[11] += 1
-        if sick_now[i]:
-            c[12] += 1
-        if debt[i] > 0:
-            c[13] += 1
-        if at_risk[i]:
-            c[14] += 1
-        if monitored[i]:
-            c[15] += 1
-            k = np.int64(category[i])
-            if 0 <= k < N_CATEGORIES:
-                by_cat[k] += 1
-        if in_post[i]:
-            c[16] += 1
-        if dibao[i]:
-            c[17] += 1
-        if coop[i] >= 0:
-            c[18] += 1
-        if employer[i] >= 0:
-            c[19] += 1
-    return c, by_cat, inc_reg, lw_reg
+        persons += s
+        persons_poor += s * np.int64(poor[i])
+        persons_reg += s * g
+        labour += np.int64(n_labour[i])
+        migrants += nm
+        migrants_reg += nm * g
+        jobless += np.int64(n_jobless[i])
+    return persons, persons_poor, persons_reg, labour, migrants, migrants_reg, jobless

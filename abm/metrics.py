@@ -52,20 +52,20 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     incomes, households' state, monitoring rolls and money flows. ``income`` is this
     month's ``hh.income_m()`` when the caller has it already.
 
-    The whole-number totals (persons, counts of households) come from one compiled pass
-    (``abm.kernels.measure_counts``); sums of money and means stay numpy's (their
-    rounding depends on the order of the additions)."""
+    The members' totals come from one compiled pass (``abm.kernels.member_totals``:
+    integers, exact in any order), counts of households from ``np.count_nonzero`` (a
+    mean of booleans is numpy's count / n, bit for bit), and the registered households'
+    values are gathered by index, not by mask (the same array, faster); sums of money and
+    means stay numpy's (their rounding depends on the order of the additions)."""
     hh = model.households
     n = hh.n
     if n == 0:
         return _measure_numpy(model, codes, causes)
     income = hh.income_m() if income is None else income
-    counts, by_cat, inc_reg, lw_reg = kernels.measure_counts(
-        hh.size, hh.poor, hh.registered, hh.n_migrants, hh.n_labour, hh.n_jobless,
-        hh.chronic, hh.disability, hh.sick_now, hh.debt, hh.at_risk, hh.monitored,
-        hh.category, hh.in_post, hh.dibao, hh.coop, hh.employer, income, hh.local_workers)
-    c = dict(zip(kernels.COUNTS, counts.tolist(), strict=True))
-    persons = float(c["persons"])
+    (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
+     jobless) = kernels.member_totals(hh.size, hh.poor, hh.registered, hh.n_migrants,
+                                      hh.n_labour, hh.n_jobless)
+    persons = float(persons_i)
     m: dict[str, float] = {
         "month": model.month,
         "year": model.calendar.year(model.month),
@@ -75,44 +75,49 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
         "n_households": n,
         "n_persons": persons,
     }
-    m["n_poor"] = c["n_poor"]
+    poor = hh.poor
+    reg = hh.registered
+    m["n_poor"] = int(np.count_nonzero(poor))
     m["poverty_rate"] = m["n_poor"] / max(n, 1)
-    m["poverty_rate_persons"] = float(c["persons_poor"]) / max(persons, 1.0)
-    m["n_registered"] = c["n_registered"]
-    m["n_poor_registered"] = c["n_poor_registered"]
+    m["poverty_rate_persons"] = float(persons_poor) / max(persons, 1.0)
+    m["n_registered"] = int(np.count_nonzero(reg))
+    m["n_poor_registered"] = int(np.count_nonzero(poor & reg))
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(m["n_registered"], 1)
     _events(m, model, codes, causes)
 
     # Incomes, per person per year (this month annualised; NBS definitions).
     _incomes(m, model, persons)
-    reg_persons = float(c["persons_registered"])
-    m["income_pc_registered"] = (float(inc_reg.sum()) * 12.0 / reg_persons
+    ri = np.flatnonzero(reg)  # x.take(ri) is x[reg]
+    reg_persons = float(persons_reg)
+    m["income_pc_registered"] = (float(income.take(ri).sum()) * 12.0 / reg_persons
                                  if reg_persons else 0.0)
     m["disposable_income_pc_median"] = median(hh.income_pc_year)
 
-    # Households' state (a mean of booleans is numpy's count / n, bit for bit).
+    # Households' state.
     m["mean_motivation"] = float(hh.motivation.mean())
     m["mean_skills"] = float(hh.skills.mean())
-    labour = float(c["labour"])
-    m["share_workers_migrant"] = float(c["migrants"]) / max(labour, 1.0)
-    away = float(c["migrants_registered"])
-    m["share_wage_workers_away_registered"] = away / max(away + float(lw_reg.sum()), 1.0)
-    m["n_jobless_migrants"] = c["jobless"]
-    m["share_chronic"] = c["chronic"] / n
-    m["share_disability"] = c["disability"] / n
-    m["share_sick_workers"] = c["sick_now"] / n
+    labour = float(labour_i)
+    m["share_workers_migrant"] = float(migrants) / max(labour, 1.0)
+    away = float(migrants_reg)
+    m["share_wage_workers_away_registered"] = away / max(
+        away + float(hh.local_workers.take(ri).sum()), 1.0)
+    m["n_jobless_migrants"] = int(jobless)
+    m["share_chronic"] = int(np.count_nonzero(hh.chronic)) / n
+    m["share_disability"] = int(np.count_nonzero(hh.disability)) / n
+    m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / n
     m["savings_median"] = median(hh.savings)
-    m["share_in_debt"] = c["in_debt"] / n
+    m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / n
 
     # Monitoring.
-    m["n_at_risk"] = c["at_risk"]
-    m["n_monitored"] = c["monitored"]
+    mon = hh.monitored
+    m["n_at_risk"] = int(np.count_nonzero(hh.at_risk))
+    m["n_monitored"] = int(np.count_nonzero(mon))
     for k, name in MONITORED_CATEGORIES:
-        m[f"n_monitored_{name}"] = int(by_cat[k])
-    m["n_in_posts"] = c["in_post"]
-    m["n_dibao"] = c["dibao"]
-    m["n_coop_members"] = c["coop"]
-    m["n_enterprise_jobs"] = c["employer"]
+        m[f"n_monitored_{name}"] = int(np.count_nonzero(mon & (hh.category == k)))
+    m["n_in_posts"] = int(np.count_nonzero(hh.in_post))
+    m["n_dibao"] = int(np.count_nonzero(hh.dibao))
+    m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
+    m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
     _money(m, model)
     return m
 

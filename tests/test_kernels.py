@@ -391,7 +391,7 @@ def test_status_matches_numpy():
 
 
 def test_measures_match_numpy():
-    """The monthly measures with their compiled counts (``abm.kernels.measure_counts``)
+    """The monthly measures with their compiled counts (``abm.kernels.member_totals``)
     against the same measures as numpy expressions, value and type, on a small county
     over a few months and with its columns scrambled (all categories, debts, jobs)."""
     from abm import metrics
