@@ -286,38 +286,39 @@ def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
     """The status phase's flags, in place: when each household became at risk
     (``risk_since``: this month if newly at risk, kept while at risk, ``no_month`` when
     not), ``at_risk``, and ``poor`` (income per person below the line). Returns the
-    households that fell into poverty and those that left it, each in ascending order."""
+    households that fell into poverty and those that left it, each in ascending order.
+    (Selects, not branches, on the households' flags: the loops vectorise.)"""
     n = risk.size
+    month = np.int32(month)
+    no_month = np.int32(no_month)
     n_into = 0
     n_out = 0
     for i in range(n):
         r = risk[i]
-        if r:
-            if not at_risk[i]:
-                risk_since[i] = month
-        else:
-            risk_since[i] = no_month
+        since = risk_since[i]
+        risk_since[i] = (month if not at_risk[i] else since) if r else no_month
         at_risk[i] = r
         now = income_pc_year[i] < poverty_line
         was = poor[i]
-        if now and not was:
-            n_into += 1
-        elif was and not now:
-            n_out += 1
+        n_into += np.int64(now and not was)
+        n_out += np.int64(was and not now)
     into = np.empty(n_into, dtype=np.int64)
     out = np.empty(n_out, dtype=np.int64)
-    a = 0
-    b = 0
+    if n_into + n_out:
+        a = 0
+        b = 0
+        for i in range(n):
+            now = income_pc_year[i] < poverty_line
+            was = poor[i]
+            if now != was:
+                if now:
+                    into[a] = i
+                    a += 1
+                else:
+                    out[b] = i
+                    b += 1
     for i in range(n):
-        now = income_pc_year[i] < poverty_line
-        was = poor[i]
-        if now and not was:
-            into[a] = i
-            a += 1
-        elif was and not now:
-            out[b] = i
-            b += 1
-        poor[i] = now
+        poor[i] = income_pc_year[i] < poverty_line
     return into, out
 
 
