@@ -347,3 +347,41 @@ def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
         migrants_reg += nm * g
         jobless += np.int64(n_jobless[i])
     return persons, persons_poor, persons_reg, labour, migrants, migrants_reg, jobless
+
+
+@numba.njit(cache=True, nogil=True)
+def where_product(mask, x, c):
+    """``np.where(mask, x * c, 0.0)`` in one pass (``c`` a float)."""
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = x[i] * c if mask[i] else 0.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def acute_rel(rel, health_literate, covered, adherence_illiterate, fall):
+    """Health management's acute risk: ``rel * np.where(covered, 1.0 - cut, 1.0)`` with
+    ``cut = fall * np.where(health_literate, 1.0, adherence_illiterate)``."""
+    out = np.empty(rel.size)
+    for i in range(rel.size):
+        cut = fall * (1.0 if health_literate[i] else adherence_illiterate)
+        out[i] = rel[i] * ((1.0 - cut) if covered[i] else 1.0)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oop_sum,
+              deduct_medical):
+    """The minimum living guarantee's gap: for enrolled households the line
+    (``line_pc_month`` x members) less own income (farm + wage + remittances + property
+    + public transfers, less a twelfth of the year's out-of-pocket medical spending when
+    deducted, else less 0.0), at least 0; 0 for the others."""
+    out = np.empty(farm.size)
+    for i in range(farm.size):
+        if enrolled[i]:
+            total = farm[i] + wage[i] + remit[i] + prop[i] + public[i]
+            own = total - (oop_sum[i] / 12.0 if deduct_medical else 0.0)
+            out[i] = _maximum(line_pc_month * np.float64(size[i]) - own, 0.0)
+        else:
+            out[i] = 0.0
+    return out

@@ -424,3 +424,71 @@ def test_measures_match_numpy():
             for k, v in want.items():
                 assert type(got[k]) is type(v), (month, k)
                 assert np.float64(got[k]).tobytes() == np.float64(v).tobytes(), (month, k)
+
+
+def _edgy(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray:
+    """Uniform values with zeros of both signs, ones, infinities and NaN mixed in."""
+    x = rng.uniform(lo, hi, n)
+    odd = rng.random(n) < 0.15
+    x[odd] = rng.choice(np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, lo, hi]),
+                        int(odd.sum()))
+    return x
+
+
+def test_instrument_passes_match_numpy():
+    """The compiled passes of the instruments' monthly hooks (``where_product``,
+    ``acute_rel``, ``dibao_gap``) against the numpy expressions they replace."""
+    from abm import kernels
+
+    with np.errstate(all="ignore"):  # inf x 0 and NaN on purpose
+        for seed in range(6):
+            rng = np.random.default_rng(seed)
+            n = 5000
+            mask = rng.random(n) < 0.4
+            x = _edgy(rng, n, -3000.0, 9000.0)
+            for c in (0.0, -0.0, 0.2, 1.0, 0.35, np.inf):
+                assert same_bits(kernels.where_product(mask, x, c),
+                                 np.where(mask, x * c, 0.0))
+
+            rel = np.abs(_edgy(rng, n, 0.5, 3.0))
+            lit, covered = rng.random(n) < 0.5, rng.random(n) < 0.3
+            for a_ill, rel_acute in ((0.5, 0.8), (0.0, 1.0), (1.0, 0.0), (0.37, 0.61)):
+                adherence = np.where(lit, 1.0, a_ill)
+                cut = (1.0 - rel_acute) * adherence
+                want = rel * np.where(covered, 1.0 - cut, 1.0)
+                got = kernels.acute_rel(rel, lit, covered, float(a_ill),
+                                        float(1.0 - rel_acute))
+                assert same_bits(got, want), (seed, a_ill, rel_acute)
+
+            size = rng.integers(0, 8, n).astype(np.int16)
+            farm, wage, remit, prop, public = (_edgy(rng, n, -500.0, 4000.0) for _ in range(5))
+            oop_sum = np.abs(_edgy(rng, n, 0.0, 30000.0))
+            enrolled = rng.random(n) < 0.3
+            for dibao_line in (5500.0, 6131.7, 0.0):
+                for deduct in (True, False):
+                    line = dibao_line / 12.0 * size
+                    own = (farm + wage + remit + prop + public) - (
+                        oop_sum / 12.0 if deduct else 0.0)
+                    want = np.where(enrolled, np.maximum(line - own, 0.0), 0.0)
+                    got = kernels.dibao_gap(enrolled, size, float(dibao_line / 12.0), farm,
+                                            wage, remit, prop, public, oop_sum, deduct)
+                    assert same_bits(got, want), (seed, dibao_line, deduct)
+
+
+def test_budget_pay_copies_in_full_and_scales_when_short():
+    """``Budget.pay`` in full hands back a copy with the same bits as ``amounts * 1.0``
+    (a new array), and scales when the line is short, as before."""
+    from abm.budget import Budget
+
+    b = Budget()
+    name = next(k for k, line in b.lines.items() if line.bounded)
+    b.new_year({k: 1e12 if k == name else 0.0 for k, ln in b.lines.items() if ln.bounded})
+    with np.errstate(all="ignore"):
+        x = _edgy(np.random.default_rng(1), 1000, -0.0, 500.0)
+        x = np.where(np.isnan(x) | np.isinf(x), 1.0, x)
+        paid = b.pay(name, x)
+        assert paid is not x and same_bits(paid, x * 1.0)
+        b.lines[name].allocated = b.lines[name].spent + 10.0
+        want = float(x.sum())
+        paid = b.pay(name, x)
+        assert same_bits(paid, x * min(1.0, 10.0 / want))

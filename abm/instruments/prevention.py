@@ -59,6 +59,15 @@ class Prevention(Instrument):
         """A covered chronic household's acute risk falls to ``rel_acute``; one without
         basic health literacy gets only ``behaviour.adherence_illiterate`` of that fall
         (it follows the management less)."""
-        adherence = np.where(hh.health_literate, 1.0, self.cfg.behaviour.adherence_illiterate)
-        cut = (1.0 - self.p.rel_acute) * adherence
-        return rel * np.where(hh.doctor_contract & hh.chronic, 1.0 - cut, 1.0)
+        covered = hh.doctor_contract & hh.chronic
+        if np.ndim(rel) != 1 or np.shape(rel) != covered.shape:  # not one per household
+            adherence = np.where(hh.health_literate, 1.0,
+                                 self.cfg.behaviour.adherence_illiterate)
+            cut = (1.0 - self.p.rel_acute) * adherence
+            return rel * np.where(covered, 1.0 - cut, 1.0)
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        # the same, in one compiled pass
+        return kernels.acute_rel(np.asarray(rel, dtype=np.float64), hh.health_literate,
+                                 covered, float(self.cfg.behaviour.adherence_illiterate),
+                                 float(1.0 - self.p.rel_acute))
