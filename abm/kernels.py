@@ -20,31 +20,29 @@ import numpy as np
 
 @numba.njit(cache=True, inline="always")
 def _maximum(a: float, b: float) -> float:
-    """``np.maximum`` of two floats (NaN wins)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a >= b else b
+    """``np.maximum`` of two floats (NaN wins). Selects, not branches (so loops that use
+    it vectorise): the same as ``a if a is NaN, else b if b is NaN, else a if a >= b
+    else b``."""
+    r = a if a >= b else b
+    r = b if b != b else r
+    return a if a != a else r
 
 
 @numba.njit(cache=True, inline="always")
 def _minimum(a: float, b: float) -> float:
-    """``np.minimum`` of two floats (NaN wins)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a <= b else b
+    """``np.minimum`` of two floats (NaN wins), by selects as ``_maximum``."""
+    r = a if a <= b else b
+    r = b if b != b else r
+    return a if a != a else r
 
 
 @numba.njit(cache=True, inline="always")
 def _clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip(x, lo, hi)`` of a float: numpy's ``min(max(x, lo), hi)``, NaN kept."""
-    if x != x:
-        return x
+    """``np.clip(x, lo, hi)`` of a float: numpy's ``min(max(x, lo), hi)``, NaN kept (by
+    selects as ``_maximum``)."""
     y = x if x > lo else lo
-    return y if y < hi else hi
+    y = y if y < hi else hi
+    return x if x != x else y
 
 
 def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,16 +107,20 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
     job_loss = np.empty(n)
     remit_full = np.empty(n)
     remit = np.empty(n)
-    for i in range(n):
+    keep = 1.0 - idle
+    for i in range(n):  # without branches (the loop vectorises)
         nm = n_migrants[i]
-        lose = nm > 0 and np.float64(u[i]) < _minimum(1.0, np.float64(nm) * p_job_loss)
-        if lose:
-            n_migrants[i] = nm - 1
-            n_jobless[i] = n_jobless[i] + 1
+        lose = (nm > 0) & (np.float64(u[i]) < _minimum(1.0, np.float64(nm) * p_job_loss))
+        one = n_migrants.dtype.type(lose)
+        nm = nm - one
+        nj = n_jobless[i] + n_jobless.dtype.type(lose)
+        n_migrants[i] = nm
+        n_jobless[i] = nj
         lost_job_now[i] = lose
-        job_loss[i] = remit_per * np.float64(n_jobless[i])
-        remit_full[i] = np.float64(n_migrants[i]) * remit_per
-        remit[i] = remit_full[i] * (1.0 - idle)
+        job_loss[i] = remit_per * np.float64(nj)
+        rf = np.float64(nm) * remit_per
+        remit_full[i] = rf
+        remit[i] = rf * keep
     return job_loss, remit_full, remit
 
 
@@ -160,11 +162,11 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         nz = np.float64(noise[i])
         farm[i] = fp * ((1.0 - dl) * keep_epi) * nz
         disaster[i] = fp * dl * nz
-        has_job = employer[i] >= 0 and h >= 1
+        has_job = (employer[i] >= 0) & (h >= 1)  # (not `and`: no branch)
         has_job_all[i] = has_job
-        hj = 1.0 if has_job else 0.0
+        hj = np.float64(has_job)
         enterprise = hj * wage_month * wi * (1.0 - epidemic_local)
-        pu = 1.0 if (in_post[i] and h >= 1) else 0.0
+        pu = np.float64(in_post[i] & (h >= 1))
         units = _maximum(h - farm_time_share * _minimum(need, h) - hj - pu, 0.0)
         p_work = _clip(p_local_work * (work_skill_base + work_skill_slope * skills[i])
                        * (work_mot_base + work_mot_slope * motivation[i]), 0.0, 1.0)
