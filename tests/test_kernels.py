@@ -492,3 +492,63 @@ def test_budget_pay_copies_in_full_and_scales_when_short():
         want = float(x.sum())
         paid = b.pay(name, x)
         assert same_bits(paid, x * min(1.0, 10.0 / want))
+
+
+def _branchy_maximum(a: float, b: float) -> float:  # the helpers before the selects
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+def _branchy_minimum(a: float, b: float) -> float:
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+def _branchy_clip(x: float, lo: float, hi: float) -> float:
+    if x != x:
+        return x
+    y = x if x > lo else lo
+    return y if y < hi else hi
+
+
+def test_nan_aware_helpers_keep_their_results():
+    """The kernels' ``_maximum``, ``_minimum`` and ``_clip`` (selects, not branches) give
+    what their branching versions gave on every combination of edge values (NaN,
+    infinities, both zeros), and numpy's ``maximum``, ``minimum`` and ``clip`` wherever
+    the two arguments are not equal zeros of opposite sign and the bounds are numbers
+    (there numpy's answer depends on its SIMD path)."""
+    import numba
+
+    from abm import kernels
+
+    @numba.njit
+    def apply(a, b, lo, hi):
+        out = np.empty((3, a.size))
+        for i in range(a.size):
+            out[0, i] = kernels._maximum(a[i], b[i])
+            out[1, i] = kernels._minimum(a[i], b[i])
+            out[2, i] = kernels._clip(a[i], lo[i], hi[i])
+        return out
+
+    edge = np.array([np.nan, -np.inf, -1.5, -1.0, -0.0, 0.0, 0.3, 1.0, 2.0, np.inf])
+    a, b = (x.ravel() for x in np.meshgrid(edge, edge))
+    for lo, hi in ((0.0, 1.0), (-1.0, 1.0), (-0.0, 0.0), (0.0, -0.0), (np.nan, 1.0),
+                   (0.0, np.nan), (-np.inf, np.inf), (1.0, 0.0)):
+        los, his = np.full(a.size, lo), np.full(a.size, hi)
+        got = apply(a, b, los, his)
+        before = np.array([[_branchy_maximum(x, y) for x, y in zip(a, b, strict=True)],
+                           [_branchy_minimum(x, y) for x, y in zip(a, b, strict=True)],
+                           [_branchy_clip(x, lo, hi) for x in a]])
+        assert same_bits(got, before), (lo, hi)
+        with np.errstate(invalid="ignore"):
+            want = np.stack([np.maximum(a, b), np.minimum(a, b), np.clip(a, los, his)])
+        zeros = (a == 0) & (b == 0)
+        assert same_bits(got[:2, ~zeros], want[:2, ~zeros]), (lo, hi)
+        if lo == lo and hi == hi and lo < hi:
+            assert same_bits(got[2], want[2]), (lo, hi)
