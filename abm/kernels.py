@@ -65,16 +65,13 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
     ``hit``, ``reliant``, ``working`` and ``has_peers`` are booleans; the neighbours'
     averages use the values before this month's update (``peers @ m``)."""
     n = motivation.size
+    # The neighbours' sums first (both in one walk over each row), into the arrays that
+    # then receive the new values; the updates follow in short loops over few arrays,
+    # which the compiler vectorises (one long loop over every column does not).
     new_m = np.empty(n)
     new_s = np.empty(n)
     for i in range(n):
-        m0 = motivation[i]
-        usual = _maximum(net_sum[i] / 12.0, 1.0)
-        gain = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
-        s0 = skills[i]
-        peer_m = m0
-        peer_s = s0
-        if has_peers[i]:  # both neighbour sums in one pass over the row
+        if has_peers[i]:
             pm = 0.0
             ps = 0.0
             for jj in range(indptr[i], indptr[i + 1]):
@@ -82,19 +79,31 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
                 k = indices[jj]
                 pm += d * motivation[k]
                 ps += d * skills[k]
-            peer_m = pm
-            peer_s = ps
-        m = m0 + m_exp * gain * ((1.0 - m0) if gain > 0 else m0)
-        m = m + m_peer * (peer_m - m) - m_shock * (1.0 if hit[i] else 0.0) * m
+            new_m[i] = pm
+            new_s[i] = ps
+        else:
+            new_m[i] = motivation[i]
+            new_s[i] = skills[i]
+    gain = np.empty(n)
+    for i in range(n):
+        usual = _maximum(net_sum[i] / 12.0, 1.0)
+        gain[i] = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
+    for i in range(n):
+        m0 = motivation[i]
+        g = gain[i]
+        m = m0 + m_exp * g * ((1.0 - m0) if g > 0 else m0)
+        m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit[i] else 0.0) * m
         m = m + m_recovery * (disposition[i] - m)
         m = m - m_dependence * (1.0 if reliant[i] else 0.0) * m
         m = m + support_gain[i] * (1.0 - m)
         new_m[i] = _clip(m, 0.0, 1.0)
+    for i in range(n):
+        s0 = skills[i]
         w = 1.0 if working[i] else 0.0
-        s = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
-        s = s + s_peer * _maximum(peer_s - s, 0.0)
-        s = s + training_gain[i] * (1.0 - s)
-        new_s[i] = _clip(s, 0.0, 1.0)
+        sk = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
+        sk = sk + s_peer * _maximum(new_s[i] - sk, 0.0)
+        sk = sk + training_gain[i] * (1.0 - sk)
+        new_s[i] = _clip(sk, 0.0, 1.0)
     return new_m, new_s
 
 
