@@ -157,24 +157,29 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     local_all = np.empty(n)
     has_job_all = np.empty(n, dtype=np.bool_)
     keep_epi = 1.0 - epidemic_farm
-    for i in range(n):
-        h = home[i]
+    # In short loops over few arrays, which the compiler vectorises (one long loop over
+    # every column does not); each value is computed as in one loop.
+    for i in range(n):  # the farm
         need = land[i] / mu_per_worker
-        farm_labour = h + elderly_labour * np.float64(n_elderly[i])
+        farm_labour = home[i] + elderly_labour * np.float64(n_elderly[i])
         factor = _minimum(1.0, farm_labour / _maximum(need, 1e-9))
         skill_f = skill_base + skill_slope * skills[i]
         trend = land[i] * income_per_mu / 12.0 * wi * factor * skill_f
         fp = trend * farm_price[i]
         priced[i] = fp
         market[i] = trend * _maximum(0.0, 1.0 - farm_price[i])
+    for i in range(n):  # its losses and noise
+        fp = priced[i]
         dl = disaster_loss[i]
         nz = np.float64(noise[i])
         farm[i] = fp * ((1.0 - dl) * keep_epi) * nz
         disaster[i] = fp * dl * nz
+    for i in range(n):  # an enterprise job, a post, local wage work
+        h = home[i]
+        need = land[i] / mu_per_worker
         has_job = (employer[i] >= 0) & (h >= 1)  # (not `and`: no branch)
         has_job_all[i] = has_job
         hj = np.float64(has_job)
-        enterprise = hj * wage_month * wi * (1.0 - epidemic_local)
         pu = np.float64(in_post[i] & (h >= 1))
         units = _maximum(h - farm_time_share * _minimum(need, h) - hj - pu, 0.0)
         p_work = _clip(p_local_work * (work_skill_base + work_skill_slope * skills[i])
@@ -182,7 +187,9 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         local = units * p_work * local_wage_month * wi * np.float64(noise2[i])
         local_all[i] = local
         local_workers[i] = np.float32(units * p_work + hj + pu)
-        wage[i] = local * (1.0 - epidemic_local) + enterprise
+    for i in range(n):  # wages and property income
+        enterprise = np.float64(has_job_all[i]) * wage_month * wi * (1.0 - epidemic_local)
+        wage[i] = local_all[i] * (1.0 - epidemic_local) + enterprise
         prop[i] = property_month * np.float64(size[i]) * wi
     return farm, wage, prop, priced, market, disaster, local_all, has_job_all
 
