@@ -403,3 +403,16 @@ def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oo
         else:
             out[i] = 0.0
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def add_both(a, b, x):
+    """``(a + x, b + x)`` in one pass (new arrays)."""
+    n = x.size
+    out_a = np.empty(n)
+    out_b = np.empty(n)
+    for i in range(n):
+        xi = x[i]
+        out_a[i] = a[i] + xi
+        out_b[i] = b[i] + xi
+    return out_a, out_b

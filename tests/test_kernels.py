@@ -552,3 +552,27 @@ def test_nan_aware_helpers_keep_their_results():
         assert same_bits(got[:2, ~zeros], want[:2, ~zeros]), (lo, hi)
         if lo == lo and hi == hi and lo < hi:
             assert same_bits(got[2], want[2]), (lo, hi)
+
+
+def test_income_add_matches_numpy():
+    """``Income.add`` (both sums in one compiled pass, ``abm.kernels.add_both``) gives
+    numpy's ``source + amounts`` and ``help + amounts``, new arrays."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    with np.errstate(all="ignore"):
+        cols = [_edgy(rng, n, -100.0, 900.0) for _ in range(6)]
+        inc = Income(*(c.copy() for c in cols[:4]), home=np.ones(n))
+        inc.public[:] = cols[4]
+        inc.help[:] = _edgy(rng, n, 0.0, 50.0)
+        want = {s: getattr(inc, s).copy() for s in ("farm", "wage", "public", "help")}
+        for source, help_ in (("public", True), ("farm", True), ("wage", False),
+                              ("public", True)):
+            before = getattr(inc, source)
+            x = _edgy(rng, n, -10.0, 400.0)
+            inc.add(source, x, help=help_)
+            want[source] = want[source] + x
+            if help_:
+                want["help"] = want["help"] + x
+            assert getattr(inc, source) is not before
+            for s, v in want.items():
+                assert same_bits(getattr(inc, s), v), (source, s)
