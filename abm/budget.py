@@ -95,7 +95,9 @@ class Budget:
         if want <= 0:
             return np.zeros_like(amounts)
         scale = min(1.0, line.remaining / want)
-        paid = amounts * scale  # a new array: callers may reuse ``amounts``
+        # a new array: callers may reuse ``amounts`` (x * 1.0 is x, bit for bit)
+        paid = amounts.copy() if scale == 1.0 and amounts.dtype == np.float64 else (
+            amounts * scale)
         total = want * scale
         line.spent += total
         line.spent_month += total

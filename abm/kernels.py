@@ -20,31 +20,29 @@ import numpy as np
 
 @numba.njit(cache=True, inline="always")
 def _maximum(a: float, b: float) -> float:
-    """``np.maximum`` of two floats (NaN wins)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a >= b else b
+    """``np.maximum`` of two floats (NaN wins). Selects, not branches (so loops that use
+    it vectorise): the same as ``a if a is NaN, else b if b is NaN, else a if a >= b
+    else b``."""
+    r = a if a >= b else b
+    r = b if b != b else r
+    return a if a != a else r
 
 
 @numba.njit(cache=True, inline="always")
 def _minimum(a: float, b: float) -> float:
-    """``np.minimum`` of two floats (NaN wins)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a <= b else b
+    """``np.minimum`` of two floats (NaN wins), by selects as ``_maximum``."""
+    r = a if a <= b else b
+    r = b if b != b else r
+    return a if a != a else r
 
 
 @numba.njit(cache=True, inline="always")
 def _clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip(x, lo, hi)`` of a float: numpy's ``min(max(x, lo), hi)``, NaN kept."""
-    if x != x:
-        return x
+    """``np.clip(x, lo, hi)`` of a float: numpy's ``min(max(x, lo), hi)``, NaN kept (by
+    selects as ``_maximum``)."""
     y = x if x > lo else lo
-    return y if y < hi else hi
+    y = y if y < hi else hi
+    return x if x != x else y
 
 
 def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,16 +65,13 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
     ``hit``, ``reliant``, ``working`` and ``has_peers`` are booleans; the neighbours'
     averages use the values before this month's update (``peers @ m``)."""
     n = motivation.size
+    # The neighbours' sums first (both in one walk over each row), into the arrays that
+    # then receive the new values; the updates follow in short loops over few arrays,
+    # which the compiler vectorises (one long loop over every column does not).
     new_m = np.empty(n)
     new_s = np.empty(n)
     for i in range(n):
-        m0 = motivation[i]
-        usual = _maximum(net_sum[i] / 12.0, 1.0)
-        gain = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
-        s0 = skills[i]
-        peer_m = m0
-        peer_s = s0
-        if has_peers[i]:  # both neighbour sums in one pass over the row
+        if has_peers[i]:
             pm = 0.0
             ps = 0.0
             for jj in range(indptr[i], indptr[i + 1]):
@@ -84,19 +79,31 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
                 k = indices[jj]
                 pm += d * motivation[k]
                 ps += d * skills[k]
-            peer_m = pm
-            peer_s = ps
-        m = m0 + m_exp * gain * ((1.0 - m0) if gain > 0 else m0)
-        m = m + m_peer * (peer_m - m) - m_shock * (1.0 if hit[i] else 0.0) * m
+            new_m[i] = pm
+            new_s[i] = ps
+        else:
+            new_m[i] = motivation[i]
+            new_s[i] = skills[i]
+    gain = np.empty(n)
+    for i in range(n):
+        usual = _maximum(net_sum[i] / 12.0, 1.0)
+        gain[i] = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
+    for i in range(n):
+        m0 = motivation[i]
+        g = gain[i]
+        m = m0 + m_exp * g * ((1.0 - m0) if g > 0 else m0)
+        m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit[i] else 0.0) * m
         m = m + m_recovery * (disposition[i] - m)
         m = m - m_dependence * (1.0 if reliant[i] else 0.0) * m
         m = m + support_gain[i] * (1.0 - m)
         new_m[i] = _clip(m, 0.0, 1.0)
+    for i in range(n):
+        s0 = skills[i]
         w = 1.0 if working[i] else 0.0
-        s = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
-        s = s + s_peer * _maximum(peer_s - s, 0.0)
-        s = s + training_gain[i] * (1.0 - s)
-        new_s[i] = _clip(s, 0.0, 1.0)
+        sk = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
+        sk = sk + s_peer * _maximum(new_s[i] - sk, 0.0)
+        sk = sk + training_gain[i] * (1.0 - sk)
+        new_s[i] = _clip(sk, 0.0, 1.0)
     return new_m, new_s
 
 
@@ -109,16 +116,20 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
     job_loss = np.empty(n)
     remit_full = np.empty(n)
     remit = np.empty(n)
-    for i in range(n):
+    keep = 1.0 - idle
+    for i in range(n):  # without branches (the loop vectorises)
         nm = n_migrants[i]
-        lose = nm > 0 and np.float64(u[i]) < _minimum(1.0, np.float64(nm) * p_job_loss)
-        if lose:
-            n_migrants[i] = nm - 1
-            n_jobless[i] = n_jobless[i] + 1
+        lose = (nm > 0) & (np.float64(u[i]) < _minimum(1.0, np.float64(nm) * p_job_loss))
+        one = n_migrants.dtype.type(lose)
+        nm = nm - one
+        nj = n_jobless[i] + n_jobless.dtype.type(lose)
+        n_migrants[i] = nm
+        n_jobless[i] = nj
         lost_job_now[i] = lose
-        job_loss[i] = remit_per * np.float64(n_jobless[i])
-        remit_full[i] = np.float64(n_migrants[i]) * remit_per
-        remit[i] = remit_full[i] * (1.0 - idle)
+        job_loss[i] = remit_per * np.float64(nj)
+        rf = np.float64(nm) * remit_per
+        remit_full[i] = rf
+        remit[i] = rf * keep
     return job_loss, remit_full, remit
 
 
@@ -147,10 +158,11 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     local_all = np.empty(n)
     has_job_all = np.empty(n, dtype=np.bool_)
     keep_epi = 1.0 - epidemic_farm
-    for i in range(n):
-        h = home[i]
+    # In short loops over few arrays, which the compiler vectorises (one long loop over
+    # every column does not); each value is computed as in one loop.
+    for i in range(n):  # the farm
         need = land[i] / mu_per_worker
-        farm_labour = h + elderly_labour * np.float64(n_elderly[i])
+        farm_labour = home[i] + elderly_labour * np.float64(n_elderly[i])
         factor = _minimum(1.0, farm_labour / _maximum(need, 1e-9))
         skill_f = skill_base + skill_slope * skills[i]
         effort = _maximum(0.0, 1.0 + farm_mot_slope * (motivation[i] - mot_ref))
@@ -158,22 +170,28 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         fp = trend * farm_price[i]
         priced[i] = fp
         market[i] = trend * _maximum(0.0, 1.0 - farm_price[i])
+    for i in range(n):  # its losses and noise
+        fp = priced[i]
         dl = disaster_loss[i]
         nz = np.float64(noise[i])
         farm[i] = fp * ((1.0 - dl) * keep_epi) * nz
         disaster[i] = fp * dl * nz
-        has_job = employer[i] >= 0 and h >= 1
+    for i in range(n):  # an enterprise job, a post, local wage work
+        h = home[i]
+        need = land[i] / mu_per_worker
+        has_job = (employer[i] >= 0) & (h >= 1)  # (not `and`: no branch)
         has_job_all[i] = has_job
-        hj = 1.0 if has_job else 0.0
-        enterprise = hj * wage_month * wi * (1.0 - epidemic_local)
-        pu = 1.0 if (in_post[i] and h >= 1) else 0.0
+        hj = np.float64(has_job)
+        pu = np.float64(in_post[i] & (h >= 1))
         units = _maximum(h - farm_time_share * _minimum(need, h) - hj - pu, 0.0)
         p_work = _clip(p_local_work * (work_skill_base + work_skill_slope * skills[i])
                        * (work_mot_base + work_mot_slope * motivation[i]), 0.0, 1.0)
         local = units * p_work * local_wage_month * wi * np.float64(noise2[i])
         local_all[i] = local
         local_workers[i] = np.float32(units * p_work + hj + pu)
-        wage[i] = local * (1.0 - epidemic_local) + enterprise
+    for i in range(n):  # wages and property income
+        enterprise = np.float64(has_job_all[i]) * wage_month * wi * (1.0 - epidemic_local)
+        wage[i] = local_all[i] * (1.0 - epidemic_local) + enterprise
         prop[i] = property_month * np.float64(size[i]) * wi
     return farm, wage, prop, priced, market, disaster, local_all, has_job_all
 
@@ -252,3 +270,151 @@ def savings_pass(savings, debt, income, spending, repay_share):
         repay = _minimum(d, sav * repay_share)
         savings[i] = sav - repay
         debt[i] = d - repay
+
+
+@numba.njit(cache=True, nogil=True)
+def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop_sum,
+                size, scale, rigid_decay, rigid_12m, income_recent_m, income_pc_year,
+                income_pc_gross_year):
+    """The status phase's roll of the 12-month incomes, in place: this month's disposable
+    income (income less out-of-pocket medical spending) replaces the month a year ago in
+    ``net_row`` (and the medical spending in ``oop_row``), the running sums follow, then
+    the year's income per person (``scale`` annualises a history shorter than a year),
+    before and after medical bills, the rigid spending (decaying) and the 3-month income
+    before medical bills."""
+    for i in range(income.size):
+        med = sp_medical[i]
+        net = income[i] - med
+        ns = net_sum[i] + (net - net_row[i])
+        net_sum[i] = ns
+        net_row[i] = net
+        os_ = oop_sum[i] + (med - oop_row[i])
+        oop_sum[i] = os_
+        oop_row[i] = med
+        sz = size[i]
+        members = np.float64(sz if sz > 1 else 1)
+        income_pc_year[i] = ns * scale / members
+        income_pc_gross_year[i] = (ns + os_) * scale / members
+        rigid_12m[i] = rigid_12m[i] * rigid_decay + med + sp_schooling[i]
+        r = income_recent_m[i]
+        income_recent_m[i] = r + (net + med - r) / 3.0
+
+
+@numba.njit(cache=True, nogil=True)
+def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
+                 poverty_line, poor):
+    """The status phase's flags, in place: when each household became at risk
+    (``risk_since``: this month if newly at risk, kept while at risk, ``no_month`` when
+    not), ``at_risk``, and ``poor`` (income per person below the line). Returns the
+    households that fell into poverty and those that left it, each in ascending order.
+    (Selects, not branches, on the households' flags: the loops vectorise.)"""
+    n = risk.size
+    month = np.int32(month)
+    no_month = np.int32(no_month)
+    n_into = 0
+    n_out = 0
+    for i in range(n):
+        r = risk[i]
+        since = risk_since[i]
+        risk_since[i] = (month if not at_risk[i] else since) if r else no_month
+        at_risk[i] = r
+        now = income_pc_year[i] < poverty_line
+        was = poor[i]
+        n_into += np.int64(now and not was)
+        n_out += np.int64(was and not now)
+    into = np.empty(n_into, dtype=np.int64)
+    out = np.empty(n_out, dtype=np.int64)
+    if n_into + n_out:
+        a = 0
+        b = 0
+        for i in range(n):
+            now = income_pc_year[i] < poverty_line
+            was = poor[i]
+            if now != was:
+                if now:
+                    into[a] = i
+                    a += 1
+                else:
+                    out[b] = i
+                    b += 1
+    for i in range(n):
+        poor[i] = income_pc_year[i] < poverty_line
+    return into, out
+
+
+@numba.njit(cache=True, nogil=True)
+def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
+    """Whole-number member totals of the monthly measures in one pass (integers: any
+    order gives the same sums; no branches, so the loop is vectorised): persons, persons
+    in poor households, persons in registered households, workers, migrants, migrants of
+    registered households, jobless migrants."""
+    persons = 0
+    persons_poor = 0
+    persons_reg = 0
+    labour = 0
+    migrants = 0
+    migrants_reg = 0
+    jobless = 0
+    for i in range(size.size):
+        s = np.int64(size[i])
+        g = np.int64(registered[i])
+        nm = np.int64(n_migrants[i])
+        persons += s
+        persons_poor += s * np.int64(poor[i])
+        persons_reg += s * g
+        labour += np.int64(n_labour[i])
+        migrants += nm
+        migrants_reg += nm * g
+        jobless += np.int64(n_jobless[i])
+    return persons, persons_poor, persons_reg, labour, migrants, migrants_reg, jobless
+
+
+@numba.njit(cache=True, nogil=True)
+def where_product(mask, x, c):
+    """``np.where(mask, x * c, 0.0)`` in one pass (``c`` a float)."""
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = x[i] * c if mask[i] else 0.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def acute_rel(rel, health_literate, covered, adherence_illiterate, fall, drive):
+    """Health management's acute risk: ``rel * np.where(covered, 1.0 - cut, 1.0)`` with
+    ``cut = fall * (np.where(health_literate, 1.0, adherence_illiterate) * drive)``."""
+    out = np.empty(rel.size)
+    for i in range(rel.size):
+        cut = fall * ((1.0 if health_literate[i] else adherence_illiterate) * drive[i])
+        out[i] = rel[i] * ((1.0 - cut) if covered[i] else 1.0)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oop_sum,
+              deduct_medical):
+    """The minimum living guarantee's gap: for enrolled households the line
+    (``line_pc_month`` x members) less own income (farm + wage + remittances + property
+    + public transfers, less a twelfth of the year's out-of-pocket medical spending when
+    deducted, else less 0.0), at least 0; 0 for the others."""
+    out = np.empty(farm.size)
+    for i in range(farm.size):
+        if enrolled[i]:
+            total = farm[i] + wage[i] + remit[i] + prop[i] + public[i]
+            own = total - (oop_sum[i] / 12.0 if deduct_medical else 0.0)
+            out[i] = _maximum(line_pc_month * np.float64(size[i]) - own, 0.0)
+        else:
+            out[i] = 0.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def add_both(a, b, x):
+    """``(a + x, b + x)`` in one pass (new arrays)."""
+    n = x.size
+    out_a = np.empty(n)
+    out_b = np.empty(n)
+    for i in range(n):
+        xi = x[i]
+        out_a[i] = a[i] + xi
+        out_b[i] = b[i] + xi
+    return out_a, out_b

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from copy import deepcopy
 
 import mesa
 import numpy as np
@@ -331,15 +332,17 @@ class CountyModel(mesa.Model):
             t.n_arrivals += 0 if staggered else 1
 
     def status(self, record: bool) -> None:
-        who, codes, causes, causes2 = H.status(self.households, self.config, self.ctx)
+        income = self.households.income_m()  # read by the status phase and the measures
+        who, codes, causes, causes2 = H.status(self.households, self.config, self.ctx,
+                                               income=income)
         if not record:
             return
         self._events.extend((self.month, *ev) for ev in self.implementation.events)
         self._events.append((self.month, who, codes, causes, causes2))
         self.tally.update(self, codes)
-        self.metrics = measure(self, codes, causes)
+        self.metrics = measure(self, codes, causes, income=income)
         if self.datacollector is None:
-            self.datacollector = mesa.DataCollector(
+            self.datacollector = _Collector(
                 model_reporters={k: _reporter(k) for k in self.metrics})
         self.datacollector.collect(self)
 
@@ -396,3 +399,21 @@ class CountyModel(mesa.Model):
 
 def _reporter(key: str):
     return lambda model: model.metrics[key]
+
+
+class _Collector(mesa.DataCollector):
+    """Mesa's DataCollector of the month's measures (one ``_reporter`` per result). After
+    the first collection, which checks the reporters, a month's values are appended as
+    the reporters would give them, without calling ~250 lambdas and deep-copying each
+    number (numbers cannot change; anything else is still copied)."""
+
+    def collect(self, model) -> None:
+        if not self._validated or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)
+            return
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        values = model.metrics
+        for var, column in self.model_vars.items():
+            v = values[var]
+            column.append(v if type(v) in (int, float, bool, str) else deepcopy(v))

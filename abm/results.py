@@ -247,23 +247,30 @@ class Tally:
 
     def update(self, model: CountyModel, codes: np.ndarray) -> None:
         from abm.households.state import Event
-        from abm.smith import target_motivation
+        from abm.smith import target_group
 
         self.cum_returned += int((codes == Event.RETURNED_TO_POVERTY).sum())
         if model.month % 12 == 11:
             self.census(model.households)
-        self.motivation.append(target_motivation(model.households))
+        # smith.target_motivation, the target group gathered by index (the same array as
+        # by mask, so the same mean; faster)
+        hh = model.households
+        group = np.flatnonzero(target_group(hh))
+        self.motivation.append(float(hh.motivation.take(group).mean()) if group.size
+                               else 0.0)
         lines = model.budget.lines
         help_lines = {k: line.spent_month for k, line in lines.items() if line.targeted}
         self.help_total += sum(help_lines.values())
         self.help_social += sum(v for k, v in help_lines.items() if lines[k].social_sector)
 
 
-def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray) -> dict[str, float]:
-    """This month's value of every declared result, in declared order."""
+def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
+            income: np.ndarray | None = None) -> dict[str, float]:
+    """This month's value of every declared result, in declared order (``income``: this
+    month's ``hh.income_m()`` when the caller has it already)."""
     from abm import metrics, smith
 
-    values = metrics.measure(model, codes, causes)
+    values = metrics.measure(model, codes, causes, income=income)
     values.update(smith.measure(model))
     for inst in model.instruments:
         values.update(inst.measure(model))

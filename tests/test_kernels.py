@@ -304,3 +304,279 @@ def test_spending_matches_numpy():
                 phase(hh, CFG, make_ctx(n, month=month, damage_m=damage))
             for col in SPENDING_COLUMNS:
                 assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def status_reference(hh: Households, cfg: Config, ctx: MonthContext):
+    """The status phase as numpy expressions (before ``abm.kernels.status_roll`` and
+    ``status_flags``)."""
+    from abm.households.state import NO_MONTH, RIGID_DECAY, Event
+
+    net = hh.income_m() - hh.sp_medical_m
+    pos = hh.hist_pos
+    hh.net_sum += net - hh.net_hist[pos]
+    hh.net_hist[pos] = net
+    hh.oop_sum += hh.sp_medical_m - hh.oop_hist[pos]
+    hh.oop_hist[pos] = hh.sp_medical_m
+    hh.hist_pos = (pos + 1) % 12
+    hh.hist_filled = min(12, hh.hist_filled + 1)
+    scale = 12.0 / hh.hist_filled if hh.hist_filled < 12 else 1.0
+    size = np.maximum(hh.size, 1)
+    hh.income_pc_year[:] = hh.net_sum * scale / size
+    hh.income_pc_gross_year[:] = (hh.net_sum + hh.oop_sum) * scale / size
+    hh.rigid_12m[:] = hh.rigid_12m * RIGID_DECAY + hh.sp_medical_m + hh.sp_schooling_m
+    hh.income_recent_m[:] = hh.income_recent_m + (net + hh.sp_medical_m - hh.income_recent_m) / 3.0
+    risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)
+    hh.risk_since[:] = np.where(risk & ~hh.at_risk, ctx.month,
+                                np.where(risk, hh.risk_since, NO_MONTH))
+    hh.at_risk[:] = risk
+    was = hh.poor.copy()
+    now = hh.income_pc_year < ctx.poverty_line
+    into = np.flatnonzero(now & ~was)
+    out = np.flatnonzero(was & ~now)
+    code_into = np.where(hh.ever_exited[into], Event.RETURNED_TO_POVERTY,
+                         Event.FELL_INTO_POVERTY)
+    hh.ever_exited[out] = True
+    hh.poor[:] = now
+    who = np.concatenate([into, out])
+    codes = np.concatenate([code_into, np.full(out.size, Event.EXITED_POVERTY)]
+                           ).astype(np.int8)
+    first, second = hh.causes_of(into, ctx.line_rise_year)
+    none = np.full(out.size, "", dtype=object)
+    return who, codes, np.concatenate([first, none]), np.concatenate([second, none])
+
+
+STATUS_COLUMNS = ("net_sum", "net_hist", "oop_sum", "oop_hist", "income_pc_year",
+                  "income_pc_gross_year", "rigid_12m", "income_recent_m", "risk_since",
+                  "at_risk", "poor", "ever_exited")
+
+
+def test_status_matches_numpy():
+    """The status phase's compiled roll and flags against its numpy code, over 15 months
+    (the history filling up, then rolling), with sizes 0 to 6, negative incomes, and
+    households moving in and out of poverty and risk."""
+    from abm.households import status
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        size = rng.integers(0, 7, n)
+        ever = rng.random(n) < 0.3
+        for hh in (a, b):
+            hh.size[:] = size
+            hh.ever_exited[:] = ever
+            hh.net_sum[:] = 0.0
+        for month in range(15):
+            mrng = np.random.default_rng([seed, month])
+            cols = dict(inc_wage_m=np.where(mrng.random(n) < 0.3, -800.0,
+                                            mrng.uniform(0, 3000, n)),
+                        inc_farm_m=mrng.uniform(-200, 2000, n),
+                        sp_medical_m=np.where(mrng.random(n) < 0.8, 0.0,
+                                              mrng.uniform(0, 9000, n)),
+                        sp_schooling_m=np.where(mrng.random(n) < 0.7, 0.0,
+                                                mrng.uniform(0, 500, n)))
+            for hh in (a, b):
+                hh.new_ledger_month(month)
+                hh.book("illness", cols["sp_medical_m"] * 0.5)
+                for col, v in cols.items():
+                    getattr(hh, col)[:] = v
+            ctx = make_ctx(n, month=month - 3, poverty_line=4000.0 + 10.0 * month,
+                           line_rise_year=120.0)
+            want = status_reference(a, CFG, ctx)
+            got = status(b, CFG, ctx) if month % 2 else status(
+                b, CFG, ctx, income=b.income_m())
+            for x, y in zip(want, got, strict=True):
+                assert x.dtype == y.dtype and np.array_equal(x, y), (seed, month)
+            assert (a.hist_pos, a.hist_filled) == (b.hist_pos, b.hist_filled)
+            for col in STATUS_COLUMNS:
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def test_measures_match_numpy():
+    """The monthly measures with their compiled counts (``abm.kernels.member_totals``)
+    against the same measures as numpy expressions, value and type, on a small county
+    over a few months and with its columns scrambled (all categories, debts, jobs)."""
+    from abm import metrics
+    from abm.config import load_config
+    from abm.model import CountyModel
+
+    model = CountyModel(load_config(None, [], households=1500, months=4, seed=3))
+    hh = model.households
+    rng = np.random.default_rng(0)
+    n = hh.n
+    for month in range(4):
+        model.step()
+        codes, causes = model._events[-1][2], model._events[-1][3]
+        if month >= 2:  # scramble the columns the counts read
+            hh.category[:] = rng.integers(0, 4, n)
+            hh.monitored[:] = rng.random(n) < 0.3
+            hh.debt[:] = np.where(rng.random(n) < 0.5, 0.0, rng.uniform(-1, 1e4, n))
+            hh.coop[:] = rng.integers(-1, 3, n)
+            hh.employer[:] = rng.integers(-1, 3, n)
+            hh.local_workers[:] = rng.uniform(0, 3, n).astype(np.float32)
+            hh.size[:] = rng.integers(0, 7, n)
+            hh.n_migrants[:] = rng.integers(0, 3, n)
+            for col in ("registered", "poor", "chronic", "disability", "sick_now",
+                        "at_risk", "in_post", "dibao"):
+                getattr(hh, col)[:] = rng.random(n) < 0.4
+        want = metrics._measure_numpy(model, codes, causes)
+        for got in (metrics.measure(model, codes, causes),
+                    metrics.measure(model, codes, causes, income=hh.income_m())):
+            assert list(got) == list(want) or set(got) == set(want)
+            for k, v in want.items():
+                assert type(got[k]) is type(v), (month, k)
+                assert np.float64(got[k]).tobytes() == np.float64(v).tobytes(), (month, k)
+
+
+def _edgy(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray:
+    """Uniform values with zeros of both signs, ones, infinities and NaN mixed in."""
+    x = rng.uniform(lo, hi, n)
+    odd = rng.random(n) < 0.15
+    x[odd] = rng.choice(np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, lo, hi]),
+                        int(odd.sum()))
+    return x
+
+
+def test_instrument_passes_match_numpy():
+    """The compiled passes of the instruments' monthly hooks (``where_product``,
+    ``acute_rel``, ``dibao_gap``) against the numpy expressions they replace."""
+    from abm import kernels
+
+    with np.errstate(all="ignore"):  # inf x 0 and NaN on purpose
+        for seed in range(6):
+            rng = np.random.default_rng(seed)
+            n = 5000
+            mask = rng.random(n) < 0.4
+            x = _edgy(rng, n, -3000.0, 9000.0)
+            for c in (0.0, -0.0, 0.2, 1.0, 0.35, np.inf):
+                assert same_bits(kernels.where_product(mask, x, c),
+                                 np.where(mask, x * c, 0.0))
+
+            rel = np.abs(_edgy(rng, n, 0.5, 3.0))
+            lit, covered = rng.random(n) < 0.5, rng.random(n) < 0.3
+            drive = np.clip(rng.uniform(0.5, 1.3, n), 0.0, 1.0)
+            for a_ill, rel_acute in ((0.5, 0.8), (0.0, 1.0), (1.0, 0.0), (0.37, 0.61)):
+                adherence = np.where(lit, 1.0, a_ill) * drive
+                cut = (1.0 - rel_acute) * adherence
+                want = rel * np.where(covered, 1.0 - cut, 1.0)
+                got = kernels.acute_rel(rel, lit, covered, float(a_ill),
+                                        float(1.0 - rel_acute), drive)
+                assert same_bits(got, want), (seed, a_ill, rel_acute)
+
+            size = rng.integers(0, 8, n).astype(np.int16)
+            farm, wage, remit, prop, public = (_edgy(rng, n, -500.0, 4000.0) for _ in range(5))
+            oop_sum = np.abs(_edgy(rng, n, 0.0, 30000.0))
+            enrolled = rng.random(n) < 0.3
+            for dibao_line in (5500.0, 6131.7, 0.0):
+                for deduct in (True, False):
+                    line = dibao_line / 12.0 * size
+                    own = (farm + wage + remit + prop + public) - (
+                        oop_sum / 12.0 if deduct else 0.0)
+                    want = np.where(enrolled, np.maximum(line - own, 0.0), 0.0)
+                    got = kernels.dibao_gap(enrolled, size, float(dibao_line / 12.0), farm,
+                                            wage, remit, prop, public, oop_sum, deduct)
+                    assert same_bits(got, want), (seed, dibao_line, deduct)
+
+
+def test_budget_pay_copies_in_full_and_scales_when_short():
+    """``Budget.pay`` in full hands back a copy with the same bits as ``amounts * 1.0``
+    (a new array), and scales when the line is short, as before."""
+    from abm.budget import Budget
+
+    b = Budget()
+    name = next(k for k, line in b.lines.items() if line.bounded)
+    b.new_year({k: 1e12 if k == name else 0.0 for k, ln in b.lines.items() if ln.bounded})
+    with np.errstate(all="ignore"):
+        x = _edgy(np.random.default_rng(1), 1000, -0.0, 500.0)
+        x = np.where(np.isnan(x) | np.isinf(x), 1.0, x)
+        paid = b.pay(name, x)
+        assert paid is not x and same_bits(paid, x * 1.0)
+        b.lines[name].allocated = b.lines[name].spent + 10.0
+        want = float(x.sum())
+        paid = b.pay(name, x)
+        assert same_bits(paid, x * min(1.0, 10.0 / want))
+
+
+def _branchy_maximum(a: float, b: float) -> float:  # the helpers before the selects
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+def _branchy_minimum(a: float, b: float) -> float:
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+def _branchy_clip(x: float, lo: float, hi: float) -> float:
+    if x != x:
+        return x
+    y = x if x > lo else lo
+    return y if y < hi else hi
+
+
+def test_nan_aware_helpers_keep_their_results():
+    """The kernels' ``_maximum``, ``_minimum`` and ``_clip`` (selects, not branches) give
+    what their branching versions gave on every combination of edge values (NaN,
+    infinities, both zeros), and numpy's ``maximum``, ``minimum`` and ``clip`` wherever
+    the two arguments are not equal zeros of opposite sign and the bounds are numbers
+    (there numpy's answer depends on its SIMD path)."""
+    import numba
+
+    from abm import kernels
+
+    @numba.njit
+    def apply(a, b, lo, hi):
+        out = np.empty((3, a.size))
+        for i in range(a.size):
+            out[0, i] = kernels._maximum(a[i], b[i])
+            out[1, i] = kernels._minimum(a[i], b[i])
+            out[2, i] = kernels._clip(a[i], lo[i], hi[i])
+        return out
+
+    edge = np.array([np.nan, -np.inf, -1.5, -1.0, -0.0, 0.0, 0.3, 1.0, 2.0, np.inf])
+    a, b = (x.ravel() for x in np.meshgrid(edge, edge))
+    for lo, hi in ((0.0, 1.0), (-1.0, 1.0), (-0.0, 0.0), (0.0, -0.0), (np.nan, 1.0),
+                   (0.0, np.nan), (-np.inf, np.inf), (1.0, 0.0)):
+        los, his = np.full(a.size, lo), np.full(a.size, hi)
+        got = apply(a, b, los, his)
+        before = np.array([[_branchy_maximum(x, y) for x, y in zip(a, b, strict=True)],
+                           [_branchy_minimum(x, y) for x, y in zip(a, b, strict=True)],
+                           [_branchy_clip(x, lo, hi) for x in a]])
+        assert same_bits(got, before), (lo, hi)
+        with np.errstate(invalid="ignore"):
+            want = np.stack([np.maximum(a, b), np.minimum(a, b), np.clip(a, los, his)])
+        zeros = (a == 0) & (b == 0)
+        assert same_bits(got[:2, ~zeros], want[:2, ~zeros]), (lo, hi)
+        if lo == lo and hi == hi and lo < hi:
+            assert same_bits(got[2], want[2]), (lo, hi)
+
+
+def test_income_add_matches_numpy():
+    """``Income.add`` (both sums in one compiled pass, ``abm.kernels.add_both``) gives
+    numpy's ``source + amounts`` and ``help + amounts``, new arrays."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    with np.errstate(all="ignore"):
+        cols = [_edgy(rng, n, -100.0, 900.0) for _ in range(6)]
+        inc = Income(*(c.copy() for c in cols[:4]), home=np.ones(n))
+        inc.public[:] = cols[4]
+        inc.help[:] = _edgy(rng, n, 0.0, 50.0)
+        want = {s: getattr(inc, s).copy() for s in ("farm", "wage", "public", "help")}
+        for source, help_ in (("public", True), ("farm", True), ("wage", False),
+                              ("public", True)):
+            before = getattr(inc, source)
+            x = _edgy(rng, n, -10.0, 400.0)
+            inc.add(source, x, help=help_)
+            want[source] = want[source] + x
+            if help_:
+                want["help"] = want["help"] + x
+            assert getattr(inc, source) is not before
+            for s, v in want.items():
+                assert same_bits(getattr(inc, s), v), (source, s)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import rules
+from abm import kernels, rules
 from abm.households.state import NO_MONTH, RIGID_DECAY, Event
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from abm.households.state import Households
 
 
-def status(hh: Households, cfg: Config, ctx: MonthContext
+def status(hh: Households, cfg: Config, ctx: MonthContext, income: np.ndarray | None = None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Roll the 12-month disposable income, set poverty status and whether the household
     meets the monitoring rule; return this month's poverty events.
@@ -24,35 +24,29 @@ def status(hh: Households, cfg: Config, ctx: MonthContext
     Disposable income is income minus out-of-pocket medical spending (the field studies
     count a household whose medical bills eat its income as poor through illness).
     Returns (households, event codes, primary causes, secondary causes); the causes are
-    measured by counterfactual (``Households.causes_of``).
+    measured by counterfactual (``Households.causes_of``). ``income`` is this month's
+    ``hh.income_m()`` when the caller has it already.
+
+    Two compiled passes (``abm.kernels.status_roll`` and ``status_flags``) do the roll
+    and the flags; the monitoring rule and the causes are read as before.
     """
-    net = hh.income_m() - hh.sp_medical_m
+    income = hh.income_m() if income is None else income
     pos = hh.hist_pos
-    hh.net_sum += net - hh.net_hist[pos]
-    hh.net_hist[pos] = net
-    hh.oop_sum += hh.sp_medical_m - hh.oop_hist[pos]
-    hh.oop_hist[pos] = hh.sp_medical_m
     hh.hist_pos = (pos + 1) % 12
     hh.hist_filled = min(12, hh.hist_filled + 1)
     # Until a year is known, the months so far stand for the year.
     scale = 12.0 / hh.hist_filled if hh.hist_filled < 12 else 1.0
-    size = np.maximum(hh.size, 1)
-    hh.income_pc_year[:] = hh.net_sum * scale / size
-    hh.income_pc_gross_year[:] = (hh.net_sum + hh.oop_sum) * scale / size
-    hh.rigid_12m[:] = hh.rigid_12m * RIGID_DECAY + hh.sp_medical_m + hh.sp_schooling_m
-    hh.income_recent_m[:] = hh.income_recent_m + (net + hh.sp_medical_m - hh.income_recent_m) / 3.0
+    kernels.status_roll(income, hh.sp_medical_m, hh.sp_schooling_m, hh.net_hist[pos],
+                        hh.oop_hist[pos], hh.net_sum, hh.oop_sum, hh.size, float(scale),
+                        RIGID_DECAY, hh.rigid_12m, hh.income_recent_m, hh.income_pc_year,
+                        hh.income_pc_gross_year)
     risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)
-    hh.risk_since[:] = np.where(risk & ~hh.at_risk, ctx.month,
-                                np.where(risk, hh.risk_since, NO_MONTH))
-    hh.at_risk[:] = risk
-    was = hh.poor.copy()
-    now = hh.income_pc_year < ctx.poverty_line
-    into = np.flatnonzero(now & ~was)
-    out = np.flatnonzero(was & ~now)
+    into, out = kernels.status_flags(np.asarray(risk, dtype=np.bool_), hh.at_risk,
+                                     hh.risk_since, int(ctx.month), NO_MONTH,
+                                     hh.income_pc_year, float(ctx.poverty_line), hh.poor)
     code_into = np.where(hh.ever_exited[into], Event.RETURNED_TO_POVERTY,
                          Event.FELL_INTO_POVERTY)
     hh.ever_exited[out] = True
-    hh.poor[:] = now
     who = np.concatenate([into, out])
     codes = np.concatenate([code_into, np.full(out.size, Event.EXITED_POVERTY)]
                            ).astype(np.int8)

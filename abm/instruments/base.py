@@ -63,6 +63,13 @@ class BudgetLine:
 # Causes of risk that medical and social-assistance help answers (the help fitted to them).
 ILLNESS_CAUSES = ("illness", "disability")
 
+def _same_columns(*arrays) -> bool:
+    """Float64 arrays of one shape (one value per household)."""
+    first = arrays[0]
+    return all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim == 1
+               and a.shape == first.shape for a in arrays)
+
+
 class Income:
     """This month's income being assembled in the work-and-income phase.
 
@@ -82,7 +89,15 @@ class Income:
         self.home = home  # members working at home this month (not away, not sick)
 
     def add(self, source: str, amounts: np.ndarray, help: bool = True) -> None:
-        setattr(self, source, getattr(self, source) + amounts)
+        cur = getattr(self, source)
+        if help and source != "help" and _same_columns(cur, self.help, amounts):
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # both sums in one compiled pass (new arrays, the same numbers)
+            new, self.help = kernels.add_both(cur, self.help, amounts)
+            setattr(self, source, new)
+            return
+        setattr(self, source, cur + amounts)
         if help:
             self.help = self.help + amounts
 

@@ -35,7 +35,9 @@ class ConsumptionAssistance(Instrument):
         return (hh.registered | hh.monitored) & (hh.land > 0)
 
     def income(self, hh, ctx, inc: Income) -> None:
-        full = np.where(hh.ca_buyer, inc.farm * self.p.premium, 0.0)
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        full = kernels.where_product(hh.ca_buyer, inc.farm, float(self.p.premium))
         inc.add("farm", ctx.budget.pay("consumption_assistance",
                                        full * ctx.levels[self.name]))
         self.withhold(hh, ctx, full)

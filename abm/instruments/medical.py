@@ -69,7 +69,9 @@ class MedicalAssistance(Instrument):
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
         extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
-        full = np.where(self.eligible(hh), bill.inpatient * extra, 0.0)
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        full = kernels.where_product(self.eligible(hh), bill.inpatient, float(extra))
         bill.pay("assisted", ctx.budget.pay("medical_assistance",
                                             full * ctx.levels[self.name]))
         bill.withheld = bill.withheld + full * ctx.withdrawn.get(self.name, 0.0)

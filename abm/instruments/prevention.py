@@ -64,7 +64,15 @@ class Prevention(Instrument):
         one with little drive less again (``abm.rules.health_drive``: it follows the
         management less)."""
         b = self.cfg.behaviour
-        adherence = np.where(hh.health_literate, 1.0, b.adherence_illiterate) * (
-            rules.health_drive(hh.motivation, b))
-        cut = (1.0 - self.p.rel_acute) * adherence
-        return rel * np.where(hh.doctor_contract & hh.chronic, 1.0 - cut, 1.0)
+        covered = hh.doctor_contract & hh.chronic
+        drive = rules.health_drive(hh.motivation, b)
+        if np.ndim(rel) != 1 or np.shape(rel) != covered.shape:  # not one per household
+            adherence = np.where(hh.health_literate, 1.0, b.adherence_illiterate) * drive
+            cut = (1.0 - self.p.rel_acute) * adherence
+            return rel * np.where(covered, 1.0 - cut, 1.0)
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        # the same, in one compiled pass
+        return kernels.acute_rel(np.asarray(rel, dtype=np.float64), hh.health_literate,
+                                 covered, float(b.adherence_illiterate),
+                                 float(1.0 - self.p.rel_acute), drive)
