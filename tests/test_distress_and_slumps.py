@@ -111,6 +111,7 @@ def test_health_management_does_less_for_households_without_health_literacy():
     hh.chronic[:] = True
     hh.doctor_contract[:] = True
     hh.health_literate[:] = np.arange(hh.n) % 2 == 0
+    hh.motivation[:] = m.config.behaviour.motivation_reference  # full drive: literacy alone
     rel = prev.acute_risk(hh, m.ctx, np.ones(hh.n))
     p, b = prev.p, m.config.behaviour
     assert rel[0::2] == pytest.approx(p.rel_acute)
