@@ -59,8 +59,6 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     means stay numpy's (their rounding depends on the order of the additions)."""
     hh = model.households
     n = hh.n
-    if n == 0:
-        return _measure_numpy(model, codes, causes)
     income = hh.income_m() if income is None else income
     (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
      jobless) = kernels.member_totals(hh.size, hh.poor, hh.registered, hh.n_migrants,
@@ -91,7 +89,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     reg_persons = float(persons_reg)
     m["income_pc_registered"] = (float(income.take(ri).sum()) * 12.0 / reg_persons
                                  if reg_persons else 0.0)
-    m["disposable_income_pc_median"] = median(hh.income_pc_year)
+    m["disposable_income_pc_median"] = median(hh.income_pc_year) if n else 0.0
 
     # Households' state.
     m["mean_motivation"] = float(hh.motivation.mean())
@@ -102,11 +100,11 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["share_wage_workers_away_registered"] = away / max(
         away + float(hh.local_workers.take(ri).sum()), 1.0)
     m["n_jobless_migrants"] = int(jobless)
-    m["share_chronic"] = int(np.count_nonzero(hh.chronic)) / n
-    m["share_disability"] = int(np.count_nonzero(hh.disability)) / n
-    m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / n
-    m["savings_median"] = median(hh.savings)
-    m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / n
+    m["share_chronic"] = int(np.count_nonzero(hh.chronic)) / max(n, 1)
+    m["share_disability"] = int(np.count_nonzero(hh.disability)) / max(n, 1)
+    m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / max(n, 1)
+    m["savings_median"] = median(hh.savings) if n else 0.0
+    m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / max(n, 1)
 
     # Monitoring.
     mon = hh.monitored
@@ -174,105 +172,3 @@ def _money(m: dict, model: CountyModel) -> None:
     m["public_transfers_m"] = float(hh.inc_public_m.sum())
     m["consumption_m"] = float(hh.sp_consumption_m.sum())
     m["schooling_m"] = float(hh.sp_schooling_m.sum())
-
-
-def _measure_numpy(model: CountyModel, codes: np.ndarray, causes: np.ndarray
-                   ) -> dict[str, float]:
-    """``measure`` as numpy expressions throughout (for a county without households, and
-    the reference ``tests/test_kernels.py`` compares ``measure`` with)."""
-    hh = model.households
-    persons = float(hh.size.sum())
-    n = hh.n
-    m: dict[str, float] = {
-        "month": model.month,
-        "year": model.calendar.year(model.month),
-        "poverty_line": model.ctx.poverty_line,
-        "price_index": float(np.average(model.markets.prices, weights=np.bincount(
-            model.county.village_sector, minlength=len(model.county.sectors)) + 1e-12)),
-        "n_households": n,
-        "n_persons": persons,
-    }
-    poor = hh.poor
-    m["n_poor"] = int(np.count_nonzero(poor))
-    m["poverty_rate"] = m["n_poor"] / max(n, 1)
-    m["poverty_rate_persons"] = float(hh.size[poor].sum()) / max(persons, 1.0)
-    m["n_registered"] = int(np.count_nonzero(hh.registered))
-    m["n_poor_registered"] = int(np.count_nonzero(poor & hh.registered))
-    m["poverty_rate_registered"] = m["n_poor_registered"] / max(m["n_registered"], 1)
-    for ev in POVERTY_EVENTS:
-        m[f"new_{ev.label}"] = int((codes == ev).sum())
-    mon_codes = [ev[1] for ev in model.implementation.events]
-    mon_codes = np.concatenate(mon_codes) if mon_codes else np.zeros(0, np.int8)
-    for ev in MONITORING_EVENTS:
-        m[f"new_{ev.label}"] = int((mon_codes == ev).sum())
-    returned = causes[codes == Event.RETURNED_TO_POVERTY]
-    for c in RETURN_CAUSES:
-        m[f"new_returned_{c}"] = int((returned == c).sum())
-    m["cum_returned_to_poverty"] = model.tally.cum_returned
-    m["cum_returned_census"] = model.tally.cum_returned_census
-
-    # Incomes, per person per year (this month annualised; NBS definitions).
-    scale = 12.0 / max(persons, 1.0)
-    farm = float(hh.inc_farm_m.sum()) * scale
-    wage = float(hh.inc_wage_m.sum()) * scale
-    remit = float(hh.inc_remit_m.sum()) * scale
-    prop = float(hh.inc_property_m.sum()) * scale
-    public = float(hh.inc_public_m.sum()) * scale
-    total = farm + wage + remit + prop + public
-    m["income_pc"] = total
-    m["cpi"] = model.ctx.cpi
-    m["income_pc_real"] = total / model.ctx.cpi
-    m["poverty_line_real"] = model.ctx.poverty_line / model.ctx.cpi
-    m["income_pc_wages"] = wage
-    m["income_pc_business"] = farm
-    m["income_pc_property"] = prop
-    m["income_pc_remittances"] = remit
-    m["income_pc_public_transfers"] = public
-    m["share_wages"] = wage / total if total else 0.0
-    m["share_business"] = farm / total if total else 0.0
-    m["share_property"] = prop / total if total else 0.0
-    m["share_transfers"] = (remit + public) / total if total else 0.0
-    reg = hh.registered
-    reg_persons = float(hh.size[reg].sum())
-    m["income_pc_registered"] = (float(hh.income_m()[reg].sum()) * 12.0 / reg_persons
-                                 if reg_persons else 0.0)
-    m["disposable_income_pc_median"] = median(hh.income_pc_year) if n else 0.0
-
-    # Households' state.
-    m["mean_motivation"] = float(hh.motivation.mean())
-    m["mean_skills"] = float(hh.skills.mean())
-    labour = float(hh.n_labour.sum())
-    m["share_workers_migrant"] = float(hh.n_migrants.sum()) / max(labour, 1.0)
-    reg = hh.registered
-    away = float(hh.n_migrants[reg].sum())
-    m["share_wage_workers_away_registered"] = away / max(
-        away + float(hh.local_workers[reg].sum()), 1.0)
-    m["n_jobless_migrants"] = int(hh.n_jobless.sum())
-    m["share_chronic"] = float(hh.chronic.mean())
-    m["share_disability"] = float(hh.disability.mean())
-    m["share_sick_workers"] = float(hh.sick_now.mean())
-    m["savings_median"] = median(hh.savings) if n else 0.0
-    m["share_in_debt"] = float((hh.debt > 0).mean())
-
-    # Monitoring.
-    mon = hh.monitored
-    m["n_at_risk"] = int(np.count_nonzero(hh.at_risk))
-    m["n_monitored"] = int(np.count_nonzero(mon))
-    for k, name in MONITORED_CATEGORIES:
-        m[f"n_monitored_{name}"] = int(np.count_nonzero(mon & (hh.category == k)))
-    m["n_in_posts"] = int(np.count_nonzero(hh.in_post))
-    m["n_dibao"] = int(np.count_nonzero(hh.dibao))
-    m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
-    m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
-
-    # Money flows this month (county totals, yuan).
-    for line, spent in model.budget.month_by_line().items():
-        m[f"spent_{line}_m"] = float(spent)
-    m["help_m"] = float(hh.help_m.sum())
-    m["medical_cost_m"] = float(hh.medical_cost_m.sum())
-    m["medical_oop_m"] = float(hh.sp_medical_m.sum())
-    m["medical_reimbursed_m"] = float(hh.reimbursed_m.sum())
-    m["public_transfers_m"] = float(hh.inc_public_m.sum())
-    m["consumption_m"] = float(hh.sp_consumption_m.sum())
-    m["schooling_m"] = float(hh.sp_schooling_m.sum())
-    return m
