@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from abm import households as H
-from abm import policy
+from abm import policy, rules
 from abm.agents import implementer
 from abm.agents import social as social_mod
 from abm.agents.implementer import (
@@ -154,7 +154,8 @@ class CountyModel(mesa.Model):
         self.month = -SPIN_UP_MONTHS
         self.tally = Tally()
         self.metrics: dict[str, float] = {}
-        self._events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        # (month, households, event codes, causes, second causes, livelihood codes)
+        self._events: list[tuple] = []
         self._cause_parts: list[tuple[np.ndarray, np.ndarray]] = []  # see _cause_codes
         self.datacollector: mesa.DataCollector | None = None
         for _ in range(SPIN_UP_MONTHS):
@@ -337,8 +338,11 @@ class CountyModel(mesa.Model):
                                                income=income)
         if not record:
             return
-        self._events.extend((self.month, *ev) for ev in self.implementation.events)
-        self._events.append((self.month, who, codes, causes, causes2))
+        hh = self.households
+        self._events.extend((self.month, *ev, rules.livelihood(hh, ev[0]))
+                            for ev in self.implementation.events)
+        self._events.append((self.month, who, codes, causes, causes2,
+                             rules.livelihood(hh, who)))
         self.tally.update(self, codes)
         self.metrics = measure(self, codes, causes, income=income)
         if self.datacollector is None:
@@ -358,18 +362,20 @@ class CountyModel(mesa.Model):
 
     def events(self) -> pd.DataFrame:
         """One row per household event: month, household, township, village, event, its
-        primary cause and its secondary cause (both measured; "" when none)."""
+        primary cause and its secondary cause (both measured; "" when none), and the
+        household's livelihood that month (``abm.rules.livelihood``)."""
         ev = self._events
         if ev:
             month = np.concatenate([np.full(e[1].size, e[0], np.int32) for e in ev])
             who = np.concatenate([e[1] for e in ev]).astype(np.int64)
             codes = np.concatenate([e[2] for e in ev])
             causes, causes2 = self._cause_codes()
+            kinds = np.concatenate([e[5] for e in ev])
         else:
             month = np.zeros(0, np.int32)
             who = np.zeros(0, np.int64)
             codes = np.zeros(0, np.int8)
-            causes = causes2 = np.zeros(0, np.int8)
+            causes = causes2 = kinds = np.zeros(0, np.int8)
         events = pd.Categorical.from_codes(codes, categories=list(H.EVENTS))
         cause_cats = [*H.RETURN_CAUSES, ""]
         return pd.DataFrame({
@@ -380,6 +386,7 @@ class CountyModel(mesa.Model):
             "event": events,
             "cause": pd.Categorical.from_codes(causes, categories=cause_cats),
             "cause2": pd.Categorical.from_codes(causes2, categories=cause_cats),
+            "livelihood": pd.Categorical.from_codes(kinds, categories=list(rules.LIVELIHOODS)),
         })
 
     def _cause_codes(self) -> tuple[np.ndarray, np.ndarray]:

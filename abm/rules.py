@@ -120,3 +120,19 @@ def health_drive(motivation: np.ndarray, behaviour) -> np.ndarray:
     it): clip(1 + health_drive_motivation x (motivation - motivation_reference), 0, 1)."""
     return np.clip(1.0 + behaviour.health_drive_motivation
                    * (motivation - behaviour.motivation_reference), 0.0, 1.0)
+
+
+# A household's livelihood, by where its income comes from this month (codes of
+# ``LIVELIHOODS``): transfers when public transfers are at least half its income or it
+# earns nothing, else its largest earned source (farming and household business, local
+# wage work, migrant work; ties to the first).
+LIVELIHOODS = ("farming", "local_wage", "migrant", "transfers")
+
+
+def livelihood(hh: Households, idx: np.ndarray) -> np.ndarray:
+    """Livelihood codes (int8, index into ``LIVELIHOODS``) of households ``idx``."""
+    earned = np.stack([hh.inc_farm_m[idx], hh.inc_wage_m[idx], hh.inc_remit_m[idx]])
+    public = hh.inc_public_m[idx]
+    total = earned.clip(min=0.0).sum(axis=0)
+    kind = earned.argmax(axis=0).astype(np.int8)
+    return np.where((public >= total) | (total <= 0.0), np.int8(3), kind).astype(np.int8)

@@ -228,3 +228,29 @@ def test_an_open_training_offer_reaches_registered_households_each_january():
         out[offer] = (tr.trained, (hh.skills - skills0).mean())
     assert out[True][0] > out[False][0] + 40  # the January offer's trainees
     assert out[True][1] > out[False][1]
+
+
+# ------------------------------------------------------------- livelihoods (measured)
+def test_livelihood_is_the_largest_earned_source_or_transfers():
+    from abm import rules
+    hh = make_households(6)
+    hh.inc_farm_m[:] = [900, 100, 100, 0, 300, 200]
+    hh.inc_wage_m[:] = [100, 800, 100, 0, 200, 200]
+    hh.inc_remit_m[:] = [0, 0, 1200, 0, 0, 100]
+    hh.inc_public_m[:] = [100, 100, 100, 300, 500, 499]
+    got = rules.livelihood(hh, np.arange(6))
+    names = [rules.LIVELIHOODS[k] for k in got]
+    # earns nothing -> transfers; transfers at least half of income -> transfers
+    assert names == ["farming", "local_wage", "migrant", "transfers", "transfers", "farming"]
+    assert got.dtype == np.int8
+
+
+def test_events_record_each_households_livelihood_that_month():
+    m = CountyModel(load_config(None, households=1500, months=12, seed=3))
+    for _ in range(12):
+        m.step()
+    ev = m.events()
+    assert len(ev) and ev["livelihood"].notna().all()
+    month, who, *_, kinds = m._events[-1]
+    from abm import rules
+    assert (kinds == rules.livelihood(m.households, who)).all()

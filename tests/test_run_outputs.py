@@ -21,7 +21,9 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     assert {"poverty_rate", "income_pc", "new_returned_to_poverty", "share_wages"} <= set(ts)
     ev = pd.read_parquet(out / "events.parquet")
     assert list(ev.columns) == ["month", "household", "township", "village", "event", "cause",
-                                "cause2"]
+                                "cause2", "livelihood"]
+    assert set(ev["livelihood"].cat.categories) == {"farming", "local_wage", "migrant",
+                                                    "transfers"}
     assert ev["household"].between(0, 699).all()
     # the resolved config reloads to the same config
     again = load_config(out / "config.yaml")
