@@ -197,6 +197,19 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
 
 
 @numba.njit(cache=True, nogil=True)
+def _choice(words, at, shift, n):
+    """``random.choice`` of n nodes from ``words`` at ``at``: one word per try, its top
+    bits, tried again while >= n. Returns (node, next position), node -1 when ``words``
+    ran out."""
+    while at < words.size:
+        w = np.int64(words[at] >> shift)
+        at += 1
+        if w < n:
+            return w, at
+    return np.int64(-1), at
+
+
+@numba.njit(cache=True, nogil=True)
 def watts_strogatz_rewire(n, k, p, words):
     """networkx's ``watts_strogatz_graph(n, k, p)`` ties (k < n) from the 32-bit outputs
     ``words`` of the Mersenne Twister that ``random.Random(seed)`` holds: ``random()``
@@ -225,22 +238,14 @@ def watts_strogatz_rewire(n, k, p, words):
             at += 2
             if (a * 67108864.0 + b) * (1.0 / 9007199254740992.0) < p:
                 v = (u + j) % n
-                while True:  # w = choice(nodes)
-                    if at >= end:
-                        return None
-                    w = np.int64(words[at] >> shift)
-                    at += 1
-                    if w < n:
-                        break
+                w, at = _choice(words, at, shift, n)
+                if w < 0:
+                    return None
                 rewire = True
                 while w == u or (min(u, w) * n + max(u, w)) in keys:
-                    while True:
-                        if at >= end:
-                            return None
-                        w = np.int64(words[at] >> shift)
-                        at += 1
-                        if w < n:
-                            break
+                    w, at = _choice(words, at, shift, n)
+                    if w < 0:
+                        return None
                     if deg[u] >= n - 1:
                         rewire = False
                         break

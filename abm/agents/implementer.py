@@ -58,15 +58,19 @@ class Draws:
         return cls(u[0], u[1], u[2], z, u[3], u[4], d)
 
 
-def paper_score(paper: float, required: float, w_traces: float) -> float:
-    """The assessment's score for ``paper`` hours of forms against ``required`` hours:
-    the required forms completed, and, with weight ``w_traces``, the traces left beyond
-    them (records, photos, meeting minutes the inspections count: ``1 - exp(-extra /
-    required)``, rising with every extra hour, ever more slowly)."""
+def paper_score(paper: float, required: float, w_traces: float,
+                extra: float | None = None) -> float:
+    """The assessment's score for ``paper`` hours of required forms done against
+    ``required`` hours: the required forms completed, and, with weight ``w_traces``, the
+    traces left beyond them (records, photos, meeting minutes the inspections count:
+    ``1 - exp(-extra / required)``, rising with every extra hour, ever more slowly).
+    ``extra`` is ``max(paper - required, 0)`` unless given (the December review adds up
+    a year's months, each split into forms done and traces)."""
     if required <= 0:
         return 1.0
     done = min(1.0, paper / required)
-    extra = max(paper - required, 0.0)
+    if extra is None:
+        extra = max(paper - required, 0.0)
     return (1.0 - w_traces) * done + w_traces * (1.0 - np.exp(-extra / required))
 
 
@@ -337,10 +341,8 @@ class CountyBureau(mesa.Agent):
         hh = s.households
         scores = []
         for t in teams:
-            req = t.year_paper_required
-            w_tr = cfg.assessment.weight_traces
-            paper = ((1.0 - w_tr) * t.year_paper_done / req
-                     + w_tr * (1.0 - np.exp(-t.year_paper_traces / req))) if req > 0 else 1.0
+            paper = paper_score(t.year_paper_done, t.year_paper_required,
+                                cfg.assessment.weight_traces, extra=t.year_paper_traces)
             risk = hh.at_risk[t.sl]
             outcome = float((hh.monitored[t.sl] & risk).sum() / risk.sum()) if risk.any() else 1.0
             t.score = cfg.assessment.weight_paperwork * paper + (
