@@ -35,7 +35,12 @@ class MedicalCap(Instrument):
     label = "personal medical-cost cap / 个人医疗费用封顶"
     Config = MedicalCapConfig
     lines = (BudgetLine("medical_cap", "county_medical_assistance"),)
-    ideal = {"enabled": True, "cap_yuan": 3000.0, "eligible": "all",
+    # As designed and funded: a low cap, money enough for it, for the policy's own
+    # households (the lifted-out and the monitored, whom the medical-security tilt after
+    # 2020 is for). A cap for every household is another policy (P County's "cap for
+    # everyone" experiment): within this one a household at risk reaches the cap by
+    # being found or applying, which is the organisation's and the target group's part.
+    ideal = {"enabled": True, "cap_yuan": 3000.0, "eligible": "registered_or_monitored",
              "budget_per_household": 10_000.0}
     covers_at = 3
 
