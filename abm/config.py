@@ -163,8 +163,14 @@ class HealthConfig(Section):
     p_acute: float = P(0.007, unit="per household-month", doc="Serious acute illness or "
                        "accident (an inpatient episode) in a healthy household", ge=0, le=1,
                        source="inpatient rate of rural residents, order of magnitude")
-    rel_acute_chronic: float = P(2.5, unit="multiplier", doc="Acute risk in households with "
-                                 "a chronic patient", ge=0, le=20, source=ASSUMPTION)
+    rel_acute_chronic: float = P(2.95, unit="multiplier", doc="Acute risk in households "
+                                 "with a chronic patient who does not manage the illness "
+                                 "(the household's own management, "
+                                 "behaviour.self_care_chronic, lowers the extra risk)", ge=0,
+                                 le=20, source="assumption: 2.5 for the baseline's average "
+                                 "chronic household, re-based for self-care (chronic "
+                                 "households' mean adherence 0.58 at the start: 1 + 1.5 / "
+                                 "(1 - 0.4 x 0.58))")
     rel_acute_per_elderly: float = P(0.5, unit="multiplier", doc="Extra acute risk per "
                                      "elderly member (added to 1)", ge=0, le=10, source=ASSUMPTION)
     dur_acute: float = P(2.0, unit="months", doc="Mean duration of an acute episode", ge=1,
@@ -349,10 +355,18 @@ class BehaviourConfig(Section):
                                        "drive waits longer before seeing a doctor (late care "
                                        "costs more) and follows the doctor's advice less",
                                        ge=0, le=2, source=ASSUMPTION)
-    adherence_illiterate: float = P(0.5, unit="share", doc="Share of health management's "
-                                    "effect on acute risk that a household without basic "
-                                    "health literacy gets (it follows the doctor's advice "
-                                    "less)", ge=0, le=1, source=ASSUMPTION)
+    adherence_illiterate: float = P(0.5, unit="share", doc="Adherence of a household "
+                                    "without basic health literacy to the care of a chronic "
+                                    "illness, its own and a family doctor's (it follows the "
+                                    "advice less): the share of their effect on acute risk "
+                                    "it gets", ge=0, le=1, source=ASSUMPTION)
+    self_care_chronic: float = P(0.4, unit="share", doc="Share of a chronic patient's extra "
+                                 "acute risk that the household's own management of the "
+                                 "illness removes at full adherence (medicines taken, "
+                                 "pressure checked, warning signs acted on), with or without "
+                                 "a family doctor; adherence is 1 with basic health literacy, "
+                                 "adherence_illiterate without, times the health drive",
+                                 ge=0, le=1, source=ASSUMPTION)
     care_seeking_illiterate: float = P(0.7, unit="share", doc="Chance, relative to a "
                                        "health-literate household, that a household without "
                                        "basic health literacy seeks care promptly when it can "

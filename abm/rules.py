@@ -122,6 +122,20 @@ def health_drive(motivation: np.ndarray, behaviour) -> np.ndarray:
                    * (motivation - behaviour.motivation_reference), 0.0, 1.0)
 
 
+def adherence(hh: Households, behaviour) -> np.ndarray:
+    """How well each household follows care for a chronic illness, 0-1: 1 with basic
+    health literacy, ``adherence_illiterate`` without, times its health drive."""
+    return np.where(hh.health_literate, 1.0, behaviour.adherence_illiterate) * health_drive(
+        hh.motivation, behaviour)
+
+
+def chronic_excess_kept(hh: Households, behaviour) -> np.ndarray:
+    """Share of a chronic patient's extra acute risk left after the household's own
+    management of the illness (medicines taken, pressure checked, warning signs acted
+    on), with or without a family doctor: 1 - self_care_chronic x adherence."""
+    return 1.0 - behaviour.self_care_chronic * adherence(hh, behaviour)
+
+
 # A household's livelihood, by where its income comes from this month (codes of
 # ``LIVELIHOODS``): transfers when public transfers are at least half its income or it
 # earns nothing, else its largest earned source (farming and household business, local

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from abm import households as H
+from abm import rules
 from abm.agents.implementer import optimal_paperwork, paper_score
 from abm.attribution import IDEAL
 from abm.config import load_config
@@ -60,6 +61,54 @@ def test_the_target_groups_ideal_lifts_drive_in_farming_and_care():
     b = m0.config.behaviour
     assert m1.households.motivation.mean() > b.motivation_reference > \
         m0.households.motivation.mean() - 0.05
+
+
+def test_chronic_patients_manage_their_illness_by_literacy_and_drive():
+    """Self-care of a chronic illness (target group): the extra acute risk kept is 1 -
+    self_care_chronic x adherence; adherence is 1 for a literate household at the
+    reference drive, adherence_illiterate without literacy, less again with little
+    drive."""
+    b = load_config(None).behaviour
+    hh = make_households(4, motivation=b.motivation_reference)
+    hh.health_literate[:] = [True, False, True, False]
+    hh.motivation[2:] = 0.1
+    kept = rules.chronic_excess_kept(hh, b)
+    drive = 1.0 + b.health_drive_motivation * (0.1 - b.motivation_reference)
+    assert kept == pytest.approx([1 - b.self_care_chronic,
+                                  1 - b.self_care_chronic * b.adherence_illiterate,
+                                  1 - b.self_care_chronic * drive,
+                                  1 - b.self_care_chronic * b.adherence_illiterate * drive])
+    assert kept[0] < kept[2] < kept[3] and kept[0] < kept[1] < kept[3]
+
+
+def test_chronic_households_without_health_literacy_fall_ill_more_often():
+    """In the health phase (no family doctors), literate chronic households start acute
+    episodes at their lower rate; not chronic households do not depend on literacy."""
+    n = 40000
+    cfg = load_config(None, ["health.p_acute=0.05", "health.p_chronic_onset_year=0",
+                             "health.rel_acute_per_elderly=0"])
+    h, b = cfg.health, cfg.behaviour
+    rates = {}
+    for seed in (1, 2, 3):
+        hh = make_households(n, motivation=b.motivation_reference, n_elderly=0)
+        hh.chronic[:] = np.arange(n) % 2 == 0
+        hh.health_literate[:] = np.arange(n) % 4 < 2
+        H.health(hh, cfg, stream(seed, "health"), make_ctx(n))
+        started = hh.acute_cost_m > 0
+        for key, mask in (("chronic literate", hh.chronic & hh.health_literate),
+                          ("chronic illiterate", hh.chronic & ~hh.health_literate),
+                          ("literate", ~hh.chronic & hh.health_literate),
+                          ("illiterate", ~hh.chronic & ~hh.health_literate)):
+            rates.setdefault(key, []).append(started[mask].mean())
+    rate = {k: np.mean(v) for k, v in rates.items()}
+    excess = h.rel_acute_chronic - 1.0
+    assert rate["chronic literate"] == pytest.approx(
+        h.p_acute * (1 + excess * (1 - b.self_care_chronic)), rel=0.08)
+    assert rate["chronic illiterate"] == pytest.approx(
+        h.p_acute * (1 + excess * (1 - b.self_care_chronic * b.adherence_illiterate)),
+        rel=0.08)
+    assert rate["literate"] == pytest.approx(rate["illiterate"], rel=0.1)
+    assert rate["chronic illiterate"] > rate["chronic literate"] * 1.1
 
 
 # ------------------------------------------------------------- traces (organisation)

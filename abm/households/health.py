@@ -88,7 +88,10 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     hh.size -= die
     disable(hh, new_dis, per_worker)
     # Acute episodes start in households not already in one.
-    rel = (1.0 + (h.rel_acute_chronic - 1.0) * hh.chronic) * (
+    # A chronic patient's extra risk, less what the household's own management of the
+    # illness removes (abm.rules.chronic_excess_kept: health literacy and drive).
+    rel = (1.0 + (h.rel_acute_chronic - 1.0) * hh.chronic
+           * rules.chronic_excess_kept(hh, cfg.behaviour)) * (
         1.0 + h.rel_acute_per_elderly * hh.n_elderly)
     for inst in ctx.instruments.hooked("acute_risk"):
         rel = inst.acute_risk(hh, ctx, rel)

@@ -65,11 +65,10 @@ class Prevention(Instrument):
         management less)."""
         b = self.cfg.behaviour
         covered = hh.doctor_contract & hh.chronic
-        drive = rules.health_drive(hh.motivation, b)
         if np.ndim(rel) != 1 or np.shape(rel) != covered.shape:  # not one per household
-            adherence = np.where(hh.health_literate, 1.0, b.adherence_illiterate) * drive
-            cut = (1.0 - self.p.rel_acute) * adherence
+            cut = (1.0 - self.p.rel_acute) * rules.adherence(hh, b)
             return rel * np.where(covered, 1.0 - cut, 1.0)
+        drive = rules.health_drive(hh.motivation, b)
         from abm import kernels  # (not at import: the config needs no numba)
 
         # the same, in one compiled pass
