@@ -135,7 +135,7 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
 
 @numba.njit(cache=True, nogil=True)
 def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
-                  employer, in_post, size, noise, noise2, local_workers,
+                  employer, in_post, business, size, noise, noise2, local_workers,
                   mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
                   wi, epidemic_farm, wage_month, epidemic_local, farm_time_share,
                   p_local_work, work_skill_base, work_skill_slope, work_mot_base,
@@ -147,7 +147,7 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     ``noise`` and ``noise2`` are the float32 lognormal factors; ``home`` the members
     working at home. Returns (farm, wage, property, farm before losses at this month's
     price, market loss, disaster loss, local wages before an epidemic, has an enterprise
-    job)."""
+    job). A member running the household's business (``business``) does no wage work."""
     n = home.size
     farm = np.empty(n)
     wage = np.empty(n)
@@ -183,7 +183,8 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         has_job_all[i] = has_job
         hj = np.float64(has_job)
         pu = np.float64(in_post[i] & (h >= 1))
-        units = _maximum(h - farm_time_share * _minimum(need, h) - hj - pu, 0.0)
+        bz = np.float64(business[i] & (h >= 1))
+        units = _maximum(h - farm_time_share * _minimum(need, h) - hj - pu - bz, 0.0)
         p_work = _clip(p_local_work * (work_skill_base + work_skill_slope * skills[i])
                        * (work_mot_base + work_mot_slope * motivation[i]), 0.0, 1.0)
         local = units * p_work * local_wage_month * wi * np.float64(noise2[i])

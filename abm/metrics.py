@@ -116,6 +116,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["n_dibao"] = int(np.count_nonzero(hh.dibao))
     m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
     m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
+    m["n_businesses"] = int(np.count_nonzero(hh.business))
     _money(m, model)
     return m
 

@@ -85,7 +85,8 @@ class CountyModel(mesa.Model):
     5. learning      all households: motivation and skills from own experience, neighbours,
                      training and social work
     6. decisions     all households: migrate, come home, go back after a job loss; the
-                     instruments' own choices (taking a loan)
+                     instruments' own choices (taking a loan); small businesses fail and
+                     start (own ``business`` stream)
     7. implementers  agents: households apply, the data screen flags, village teams split
                      their hours, visit, detect and help; township offices include and exit
     8. industry      agents: enterprises link referred households, earn, pay dividends,
@@ -279,6 +280,7 @@ class CountyModel(mesa.Model):
 
     def decisions(self) -> None:
         H.decisions(self.households, self.config, self.streams["decisions"], self.ctx)
+        H.businesses(self.households, self.config, self.streams["business"], self.ctx)
 
     def implementers(self) -> None:
         """Applications, data screen, village teams, then township decisions."""

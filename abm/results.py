@@ -120,6 +120,7 @@ def _core() -> list[Result]:
         _count("n_dibao", "households in the dibao"),
         _count("n_coop_members", "households linked to an enterprise"),
         _count("n_enterprise_jobs", "households with an enterprise job"),
+        _count("n_businesses", "households running a small business"),
     ]
     r += [Result(f"spent_{line.name}_m", "yuan/month", f"spent this month on "
                  f"{line.name.replace('_', ' ')} (payer: {line.payer})")

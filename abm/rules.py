@@ -33,9 +33,10 @@ def workers_at_home(hh: Households, idx=None) -> np.ndarray:
 
 def free_to_leave(hh: Households) -> np.ndarray:
     """Members at home with nothing holding them: not looking for work away after a job
-    loss, not sick, not in an enterprise job or a public-welfare post (may be < 0)."""
+    loss, not sick, not in an enterprise job, a public-welfare post or the household's
+    business (may be < 0)."""
     return (labour_at_home(hh) - hh.n_jobless - hh.sick_now - (hh.employer >= 0)
-            - hh.in_post)
+            - hh.in_post - hh.business)
 
 
 # ---------------------------------------------------------------- risk
@@ -114,6 +115,14 @@ def reliant_on_transfers(hh: Households, share: float) -> np.ndarray:
     return (hh.n_labour > 0) & (hh.help_m > share * np.maximum(hh.income_m(), 1.0))
 
 
+def effort(motivation: np.ndarray, behaviour) -> np.ndarray:
+    """A household's effort in its own farm and business, 1 at the reference motivation:
+    max(0, 1 + farm_effort_motivation x (motivation - motivation_reference)) (the same
+    factor abm.kernels.earnings_pass applies to the farm)."""
+    return np.maximum(0.0, 1.0 + behaviour.farm_effort_motivation
+                      * (motivation - behaviour.motivation_reference))
+
+
 def health_drive(motivation: np.ndarray, behaviour) -> np.ndarray:
     """How promptly a household seeks care and how well it follows health management,
     from its drive, relative to a household at the reference motivation (1 at and above
@@ -138,15 +147,18 @@ def chronic_excess_kept(hh: Households, behaviour) -> np.ndarray:
 
 # A household's livelihood, by where its income comes from this month (codes of
 # ``LIVELIHOODS``): transfers when public transfers are at least half its income or it
-# earns nothing, else its largest earned source (farming and household business, local
+# earns nothing, else its largest earned source (farming, a household business, local
 # wage work, migrant work; ties to the first).
-LIVELIHOODS = ("farming", "local_wage", "migrant", "transfers")
+LIVELIHOODS = ("farming", "business", "local_wage", "migrant", "transfers")
 
 
 def livelihood(hh: Households, idx: np.ndarray) -> np.ndarray:
     """Livelihood codes (int8, index into ``LIVELIHOODS``) of households ``idx``."""
-    earned = np.stack([hh.inc_farm_m[idx], hh.inc_wage_m[idx], hh.inc_remit_m[idx]])
+    biz = hh.inc_business_m[idx]
+    earned = np.stack([hh.inc_farm_m[idx] - biz, biz, hh.inc_wage_m[idx],
+                       hh.inc_remit_m[idx]])
     public = hh.inc_public_m[idx]
     total = earned.clip(min=0.0).sum(axis=0)
     kind = earned.argmax(axis=0).astype(np.int8)
-    return np.where((public >= total) | (total <= 0.0), np.int8(3), kind).astype(np.int8)
+    return np.where((public >= total) | (total <= 0.0), np.int8(LIVELIHOODS.index(
+        "transfers")), kind).astype(np.int8)

@@ -12,6 +12,7 @@ from abm import rules
 from abm.config import Config
 from abm.context import MonthContext
 from abm.households import learning, spending, work_income
+from abm.households.business import income as business_income
 from abm.households.state import Households
 from abm.instruments.base import Income, MedicalBill
 from abm.rng import Streams
@@ -164,27 +165,33 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     if ctx.epidemic_local > 0:  # enterprise wages cut by the epidemic are its loss too
         hh.book("epidemic", has_job * cfg.industry.wage_month * wi * ctx.epidemic_local)
     post_units = hh.in_post & (home >= 1)
+    biz_units = hh.business & (home >= 1)
     wage_units = np.maximum(home - e.farm_time_share * np.minimum(need, home) - has_job
-                            - post_units, 0.0)
+                            - post_units - biz_units, 0.0)
     p_work = np.clip(e.p_local_work * (e.work_skill_base + e.work_skill_slope * hh.skills)
                      * (e.work_motivation_base + e.work_motivation_slope * hh.motivation),
                      0.0, 1.0)
     noise2 = np.exp(sig * z[1] - sig * sig / 2)
     local = wage_units * p_work * e.local_wage_month * wi * noise2
     hh.local_workers[:] = wage_units * p_work + has_job + post_units
+    biz, biz_epidemic = business_income(hh, cfg, ctx, home, noise2)
     if ctx.epidemic_local > 0:
         hh.book("epidemic", local * ctx.epidemic_local)
+        hh.book("epidemic", biz_epidemic)
     wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage
     prop = e.property_income_per_capita / 12.0 * hh.size * wi
     # Jobs and dividends lost when an enterprise failed, until replaced.
     hh.book("job_loss", hh.lost_job_m)
     hh.book("asset_sale", hh.lost_assets_m)
     hh.book("market", hh.lost_dividend_m)
+    hh.book("market", hh.lost_business_m)
 
     # What the instruments pay, then last month's credits, then the top-ups.
     inc = Income(farm, wage, remit, prop, home)
     for inst in ctx.instruments.hooked("income"):
         inst.income(hh, ctx, inc)
+    inc.add("farm", biz, help=False)
+    hh.inc_business_m[:] = biz
     pending = hh.pending_transfer_m.copy()
     hh.pending_transfer_m[:] = 0.0
     inc.add("public", pending)
@@ -198,7 +205,8 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     hh.help_m[:] = inc.help
 
 
-WORK_COLUMNS = ("n_migrants", "n_jobless", "lost_job_now", "local_workers", "inc_farm_m",
+WORK_COLUMNS = ("n_migrants", "n_jobless", "lost_job_now", "local_workers", "inc_business_m",
+                "inc_farm_m",
                 "inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m", "help_m",
                 "pending_transfer_m", "losses", "booked_month")
 
@@ -215,7 +223,8 @@ def test_work_income_matches_numpy():
         extra = dict(n_elderly=rng.integers(0, 3, n), size=rng.integers(1, 7, n),
                      n_jobless=rng.integers(0, 2, n), land=np.where(rng.random(n) < 0.1,
                      0.0, rng.uniform(0, 15, n)), employer=rng.integers(-1, 5, n),
-                     in_post=rng.random(n) < 0.1, lost_job_m=rng.uniform(0, 100, n),
+                     in_post=rng.random(n) < 0.1, business=rng.random(n) < 0.1,
+                     lost_business_m=rng.uniform(0, 30, n), lost_job_m=rng.uniform(0, 100, n),
                      lost_assets_m=rng.uniform(0, 50, n), lost_dividend_m=rng.uniform(0, 9, n),
                      pending_transfer_m=np.where(rng.random(n) < 0.9, 0.0, 300.0))
         for hh in (a, b):
@@ -445,6 +454,7 @@ def measure_reference(model, codes: np.ndarray, causes: np.ndarray) -> dict[str,
     m["n_dibao"] = int(np.count_nonzero(hh.dibao))
     m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
     m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
+    m["n_businesses"] = int(np.count_nonzero(hh.business))
     metrics._money(m, model)
     return m
 

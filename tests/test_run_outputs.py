@@ -22,7 +22,7 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     ev = pd.read_parquet(out / "events.parquet")
     assert list(ev.columns) == ["month", "household", "township", "village", "event", "cause",
                                 "cause2", "livelihood"]
-    assert set(ev["livelihood"].cat.categories) == {"farming", "local_wage", "migrant",
+    assert set(ev["livelihood"].cat.categories) == {"farming", "business", "local_wage", "migrant",
                                                     "transfers"}
     assert ev["household"].between(0, 699).all()
     # the resolved config reloads to the same config

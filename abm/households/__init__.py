@@ -1,7 +1,8 @@
 """Households: state as a structure of arrays (``state``), the initial population
 (``population``) and one module per monthly phase (``health``, ``work``, ``spending``,
-``learning``, ``decisions``, ``status``)."""
+``learning``, ``decisions``, ``status``), and small household businesses (``business``)."""
 
+from abm.households.business import businesses
 from abm.households.decisions import decisions
 from abm.households.health import health
 from abm.households.learning import learning, psych
@@ -26,6 +27,7 @@ from abm.households.work import work_income
 
 __all__ = [
     "CAUSES", "CAUSE_INDEX", "COLUMNS", "EVENTS", "INCOME_COLUMNS", "NO_CAUSE", "NO_ID",
-    "NO_MONTH", "RETURN_CAUSES", "Event", "Household", "Households", "decisions", "generate",
+    "NO_MONTH", "RETURN_CAUSES", "Event", "Household", "Households", "businesses", "decisions",
+    "generate",
     "health", "learning", "psych", "spending", "start_of_run", "status", "work_income",
 ]

@@ -68,6 +68,9 @@ def generate(cfg: Config, village: np.ndarray, township: np.ndarray,
     hh.debt[:] = np.where(in_debt, rng.exponential(pc.debt_months_mean, n) * rough, 0.0)
     hh.ever_exited[:] = hh.registered  # all registered households were lifted out by 2020
     hh.health_literate[:] = rng.random(n) < pc.p_health_literate
+    # Small household businesses, more often with skills, only with a working member.
+    p_biz = cfg.business.init_share * (0.5 + hh.skills) / max(0.5 + hh.skills.mean(), 1e-9)
+    hh.business[:] = (rng.random(n) < p_biz) & (labour > 0) if n else False
     return hh
 
 

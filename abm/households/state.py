@@ -128,6 +128,14 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                        "'psychological poverty'): rises with illness, job loss and debt, "
                        "fades, faster when treated; saps motivation"),
     "inc_farm_m": (np.float64, ("work_income",), "net farm and household-business income"),
+    "business": (np.bool_, ("init", "decisions"), "runs a small household business (a "
+                 "shop, transport, processing): a member at home works in it"),
+    "inc_business_m": (np.float64, ("work_income",), "the household business's net income "
+                       "this month (part of inc_farm_m: NBS counts it as net business "
+                       "income)"),
+    "lost_business_m": (np.float64, ("decisions",), "income of a household business that "
+                        "failed, until the household starts another (a market loss every "
+                        "month)"),
     "inc_wage_m": (np.float64, ("work_income",), "local wages"),
     "inc_remit_m": (np.float64, ("work_income",), "migrant remittances (NBS: transfer "
                     "income)"),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import kernels, rules
+from abm.households.business import income as business_income
 from abm.instruments.base import Income
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     farm, wage, prop, farm_priced, market, disaster, local, has_job = kernels.earnings_pass(
         home, hh.land, hh.n_elderly, hh.skills, hh.motivation,
         np.asarray(ctx.farm_price, dtype=np.float64), disaster_loss, hh.employer,
-        hh.in_post, hh.size, noise, noise2, hh.local_workers,
+        hh.in_post, hh.business, hh.size, noise, noise2, hh.local_workers,
         float(e.mu_per_farm_worker), float(e.elderly_farm_labour), float(e.farm_skill_base),
         float(e.farm_skill_slope), float(e.farm_income_per_mu), float(wi),
         float(ctx.epidemic_farm), float(cfg.industry.wage_month), float(ctx.epidemic_local),
@@ -73,6 +74,10 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
         float(e.work_motivation_slope), float(e.local_wage_month),
         float(e.property_income_per_capita / 12.0),
         float(cfg.behaviour.farm_effort_motivation), float(cfg.behaviour.motivation_reference))
+    # A small household business: net_month x wage index x effort x the local noise,
+    # while a member is at home to run it; it closes with the local economy in an
+    # epidemic (abm.households.business).
+    biz, biz_epidemic = business_income(hh, cfg, ctx, home, noise2)
     hh.book("market", market)
     hh.book("disaster", disaster)
     if ctx.epidemic_farm > 0:
@@ -80,15 +85,21 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     if ctx.epidemic_local > 0:  # enterprise wages cut by the epidemic are its loss too
         hh.book("epidemic", has_job * cfg.industry.wage_month * wi * ctx.epidemic_local)
         hh.book("epidemic", local * ctx.epidemic_local)
+        hh.book("epidemic", biz_epidemic)
     # Jobs and dividends lost when an enterprise failed, until replaced.
     hh.book("job_loss", hh.lost_job_m)
     hh.book("asset_sale", hh.lost_assets_m)
     hh.book("market", hh.lost_dividend_m)
+    hh.book("market", hh.lost_business_m)  # a failed business, until another starts
 
     # What the instruments pay, then last month's credits, then the top-ups.
     inc = Income(farm, wage, remit, prop, home)
     for inst in ctx.instruments.hooked("income"):
         inst.income(hh, ctx, inc)
+    # The business's income is net business income (NBS), added after the instruments
+    # that pay on farm produce (consumption assistance) and before the top-ups.
+    inc.add("farm", biz, help=False)
+    hh.inc_business_m[:] = biz
     pending = hh.pending_transfer_m.copy()
     hh.pending_transfer_m[:] = 0.0
     inc.add("public", pending)

@@ -1,0 +1,60 @@
+"""Small household businesses (a shop, transport, processing, a homestay): a livelihood
+of its own beside farming, local wage work and migrant work. A household with drive, a
+member at home and the savings starts one; it earns while someone is at home to run it,
+closes for the months an epidemic stops the local economy, and fails now and then, when
+its income becomes a loss the household carries until it starts another. Started and
+ended in the decisions phase (``businesses``, on its own ``business`` stream); its income
+is earned in the work phase (``income``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm import rules
+from abm.households.health import monthly
+
+if TYPE_CHECKING:
+    from abm.config import Config
+    from abm.context import MonthContext
+    from abm.households.state import Households
+
+
+def usual_income(hh: Households, cfg: Config, wage_index: float) -> np.ndarray:
+    """What each household's business earns in a normal month at its drive: net_month x
+    wage index x effort (``abm.rules.effort``, the farm's)."""
+    return cfg.business.net_month * wage_index * rules.effort(hh.motivation, cfg.behaviour)
+
+
+def income(hh: Households, cfg: Config, ctx: MonthContext, home: np.ndarray,
+           noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This month's business income (someone at home runs it; ``noise`` is the local
+    economy's lognormal factor) and what an epidemic took from it (it closes with the
+    local economy: ``epidemic_local``)."""
+    running = hh.business & (home >= 1)
+    full = np.where(running, usual_income(hh, cfg, ctx.wage_index) * noise, 0.0)
+    lost = full * ctx.epidemic_local
+    return full - lost, lost
+
+
+def businesses(hh: Households, cfg: Config, rng: np.random.Generator,
+               ctx: MonthContext) -> None:
+    """Failures, then starts (two draws per household a month, fixed size). A failed
+    business's usual income is a market loss every month until the household starts
+    another; a start invests ``start_cost`` of savings, with chance monthly(p_start_year)
+    x min(motivation / motivation_reference, 1.5) x (0.5 + skills)."""
+    bc = cfg.business
+    u = rng.random((2, hh.n), dtype=np.float32)
+    fail = hh.business & (u[0] < monthly(bc.p_fail_year))
+    if fail.any():
+        hh.business[fail] = False
+        hh.lost_business_m[fail] = usual_income(hh, cfg, ctx.wage_index)[fail]
+    drive = np.minimum(hh.motivation / cfg.behaviour.motivation_reference, 1.5) * (
+        0.5 + hh.skills)
+    start = (~hh.business & ~fail & (rules.free_to_leave(hh) >= 1)
+             & (hh.savings >= bc.start_cost) & (u[1] < monthly(bc.p_start_year) * drive))
+    if start.any():
+        hh.business[start] = True
+        hh.savings[start] -= bc.start_cost
+        hh.lost_business_m[start] = 0.0
