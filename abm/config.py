@@ -322,6 +322,11 @@ class BusinessConfig(Section):
                             "reference motivation and skills 0.5: x motivation / "
                             "motivation_reference (at most 1.5) x (0.5 + skills)", ge=0,
                             le=1, source=ASSUMPTION)
+    demand_share: float = P(0.5, unit="share", doc="Share of a household business's sales "
+                            "that move with its village sector's price (its customers are "
+                            "the village's farmers): income x max(0, 1 + this x (price - "
+                            "1)); a sector's slump reaches the village's shops too",
+                            ge=0, le=2, source=ASSUMPTION)
     p_fail_year: float = P(0.08, unit="per year", doc="Chance a year that a business fails "
                            "(its income is then a loss every month until the household "
                            "starts another)", ge=0, le=1, source=ASSUMPTION)

@@ -127,3 +127,19 @@ def test_a_county_keeps_its_share_of_businesses_and_drive_raises_it():
     assert shares[0.5][0] == pytest.approx(base, abs=0.02)
     assert 0.5 * base < shares[0.5][1] < 1.6 * base
     assert shares[0.9][1] > shares[0.5][1] + 0.01
+
+
+def test_a_villages_slump_reaches_its_shops_as_a_market_loss():
+    cfg = load_config(None, ["economy.income_noise_sigma=0", "economy.p_job_loss=0"])
+    n = 3
+    ref = cfg.behaviour.motivation_reference
+    hh = make_households(n, n_migrants=0, land=0.0, motivation=ref)
+    hh.business[:] = True
+    hh.new_ledger_month(1)
+    price = np.array([1.0, 0.6, 1.2])  # each household's village sector price
+    H.work_income(hh, cfg, stream(1, "work"), make_ctx(n, farm_price=price))
+    net, share = cfg.business.net_month, cfg.business.demand_share
+    want = net * (1 + share * (price - 1))
+    assert hh.inc_business_m == pytest.approx(want)
+    market = hh.losses[H.CAUSE_INDEX["market"], hh.ledger_pos]
+    assert market == pytest.approx([0.0, net * share * 0.4, 0.0], abs=1e-3)

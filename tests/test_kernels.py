@@ -174,7 +174,8 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     noise2 = np.exp(sig * z[1] - sig * sig / 2)
     local = wage_units * p_work * e.local_wage_month * wi * noise2
     hh.local_workers[:] = wage_units * p_work + has_job + post_units
-    biz, biz_epidemic = business_income(hh, cfg, ctx, home, noise2)
+    biz, biz_market, biz_epidemic = business_income(hh, cfg, ctx, home, noise2)
+    hh.book("market", biz_market)
     if ctx.epidemic_local > 0:
         hh.book("epidemic", local * ctx.epidemic_local)
         hh.book("epidemic", biz_epidemic)

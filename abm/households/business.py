@@ -1,7 +1,8 @@
 """Small household businesses (a shop, transport, processing, a homestay): a livelihood
 of its own beside farming, local wage work and migrant work. A household with drive, a
 member at home and the savings starts one; it earns while someone is at home to run it,
-closes for the months an epidemic stops the local economy, and fails now and then, when
+more when the village's farmers earn more, closes for the months an epidemic stops the
+local economy, and fails now and then, when
 its income becomes a loss the household carries until it starts another. Started and
 ended in the decisions phase (``businesses``, on its own ``business`` stream); its income
 is earned in the work phase (``income``)."""
@@ -28,14 +29,19 @@ def usual_income(hh: Households, cfg: Config, wage_index: float) -> np.ndarray:
 
 
 def income(hh: Households, cfg: Config, ctx: MonthContext, home: np.ndarray,
-           noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+           noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """This month's business income (someone at home runs it; ``noise`` is the local
-    economy's lognormal factor) and what an epidemic took from it (it closes with the
-    local economy: ``epidemic_local``)."""
+    economy's lognormal factor), what the village's market took from it (its customers
+    are the village's farmers: ``demand_share`` of its sales move with the village
+    sector's price) and what an epidemic took (it closes with the local economy:
+    ``epidemic_local``)."""
     running = hh.business & (home >= 1)
-    full = np.where(running, usual_income(hh, cfg, ctx.wage_index) * noise, 0.0)
-    lost = full * ctx.epidemic_local
-    return full - lost, lost
+    usual = np.where(running, usual_income(hh, cfg, ctx.wage_index) * noise, 0.0)
+    demand = np.maximum(0.0, 1.0 + cfg.business.demand_share * (ctx.farm_price - 1.0))
+    market = usual * np.maximum(0.0, 1.0 - demand)
+    full = usual * demand
+    epidemic = full * ctx.epidemic_local
+    return full - epidemic, market, epidemic
 
 
 def businesses(hh: Households, cfg: Config, rng: np.random.Generator,

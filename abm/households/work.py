@@ -74,11 +74,12 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
         float(e.work_motivation_slope), float(e.local_wage_month),
         float(e.property_income_per_capita / 12.0),
         float(cfg.behaviour.farm_effort_motivation), float(cfg.behaviour.motivation_reference))
-    # A small household business: net_month x wage index x effort x the local noise,
-    # while a member is at home to run it; it closes with the local economy in an
-    # epidemic (abm.households.business).
-    biz, biz_epidemic = business_income(hh, cfg, ctx, home, noise2)
+    # A small household business: net_month x wage index x effort x the village's
+    # demand x the local noise, while a member is at home to run it; it closes with the
+    # local economy in an epidemic (abm.households.business).
+    biz, biz_market, biz_epidemic = business_income(hh, cfg, ctx, home, noise2)
     hh.book("market", market)
+    hh.book("market", biz_market)
     hh.book("disaster", disaster)
     if ctx.epidemic_farm > 0:
         hh.book("epidemic", farm_priced * (1.0 - ctx.disaster_loss) * ctx.epidemic_farm * noise)
