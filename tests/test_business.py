@@ -52,7 +52,7 @@ def test_a_start_needs_savings_and_a_free_member_and_invests_the_savings():
     assert rules.free_to_leave(hh)[0] == 1 and rules.free_to_leave(hh)[1] == 2
 
 
-def test_a_failed_business_is_a_market_loss_until_another_starts():
+def test_a_failed_business_is_a_loss_until_another_starts():
     cfg = load_config(None, ["business.p_fail_year=1.0", "business.p_start_year=0",
                              "economy.income_noise_sigma=0"])
     n = 3
@@ -65,9 +65,10 @@ def test_a_failed_business_is_a_market_loss_until_another_starts():
     for month in (2, 3):
         hh.new_ledger_month(month)
         H.work_income(hh, cfg, stream(month, "work"), make_ctx(n, month=month))
-        market = hh.losses[H.CAUSE_INDEX["market"], hh.ledger_pos]
-        assert market[:2] == pytest.approx([usual, usual], rel=1e-6)
-        assert market[2] == pytest.approx(0.0, abs=1e-6)
+        failed = hh.losses[H.CAUSE_INDEX["business_failure"], hh.ledger_pos]
+        assert failed[:2] == pytest.approx([usual, usual], rel=1e-6)
+        assert failed[2] == pytest.approx(0.0, abs=1e-6)
+        assert hh.losses[H.CAUSE_INDEX["market"], hh.ledger_pos] == pytest.approx(0, abs=1e-6)
         assert (hh.inc_business_m == 0).all()
     # starting another ends the loss
     cfg2 = load_config(None, ["business.p_fail_year=0", "business.p_start_year=1.0"])

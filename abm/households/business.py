@@ -47,9 +47,9 @@ def income(hh: Households, cfg: Config, ctx: MonthContext, home: np.ndarray,
 def businesses(hh: Households, cfg: Config, rng: np.random.Generator,
                ctx: MonthContext) -> None:
     """Failures, then starts (two draws per household a month, fixed size). A failed
-    business's usual income is a market loss every month until the household starts
-    another; a start invests ``start_cost`` of savings, with chance monthly(p_start_year)
-    x min(motivation / motivation_reference, 1.5) x (0.5 + skills)."""
+    business's usual income is a loss (``business_failure``) every month until the
+    household starts another; a start invests ``start_cost`` of savings, with chance
+    monthly(p_start_year) x min(motivation / motivation_reference, 1.5) x (0.5 + skills)."""
     bc = cfg.business
     u = rng.random((2, hh.n), dtype=np.float32)
     fail = hh.business & (u[0] < monthly(bc.p_fail_year))

@@ -60,6 +60,7 @@ BASE_CAUSES = (
     "policy_withdrawal",
     "aging",
     "asset_sale",
+    "business_failure",
 )
 CAUSES = BASE_CAUSES + registry.declared_causes()
 CAUSE_INDEX = {c: i for i, c in enumerate(CAUSES)}
@@ -134,8 +135,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                        "this month (part of inc_farm_m: NBS counts it as net business "
                        "income)"),
     "lost_business_m": (np.float64, ("decisions",), "income of a household business that "
-                        "failed, until the household starts another (a market loss every "
-                        "month)"),
+                        "failed, until the household starts another (booked as "
+                        "business_failure every month)"),
     "inc_wage_m": (np.float64, ("work_income",), "local wages"),
     "inc_remit_m": (np.float64, ("work_income",), "migrant remittances (NBS: transfer "
                     "income)"),

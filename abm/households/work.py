@@ -91,7 +91,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     hh.book("job_loss", hh.lost_job_m)
     hh.book("asset_sale", hh.lost_assets_m)
     hh.book("market", hh.lost_dividend_m)
-    hh.book("market", hh.lost_business_m)  # a failed business, until another starts
+    hh.book("business_failure", hh.lost_business_m)  # until another starts
 
     # What the instruments pay, then last month's credits, then the top-ups.
     inc = Income(farm, wage, remit, prop, home)
