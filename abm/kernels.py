@@ -423,3 +423,102 @@ def add_both(a, b, x):
         out_a[i] = a[i] + xi
         out_b[i] = b[i] + xi
     return out_a, out_b
+
+
+@numba.njit(cache=True, nogil=True)
+def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour,
+                  n_elderly, n_children, size, n_migrants, lost_aging_m, lost_disability_m,
+                  p_chronic, p_disability, p_retire, retire_from, retire_span, retire_min,
+                  retire_max, child_table, child_lo, elderly_table, elderly_lo,
+                  chronic_extra, per_elderly):
+    """The health phase's people, in place: ageing, chronic onset, disability, retiring,
+    children coming of age, elderly deaths (``ud``: the five rows of uniform draws), the
+    earnings lost with workers. Returns last month's earnings per worker and the acute
+    risk before the instruments' hooks (new arrays).
+
+    Thresholds compare as numpy's (``p_chronic`` and ``p_disability`` are the float64
+    scalars ``monthly`` gives); a member count ``c``'s monthly chance is
+    ``table[c - lo]`` (``monthly_from_rate`` of the counts ``lo``, ``lo + 1``, ...)."""
+    n = farm.size
+    per_worker = np.empty(n)
+    rel = np.empty(n)
+    # Short loops (the first and last vectorise); ``rel`` holds the chance to retire
+    # until the last loop.
+    for i in range(n):
+        nl = n_labour[i]
+        per_worker[i] = (farm[i] + wage[i] + remit[i]) / np.float64(nl if nl > 1 else 1)
+        age = age_head[i] + 1.0 / 12.0
+        age_head[i] = age
+        rel[i] = np.float64(nl) * (p_retire * _clip((age - retire_from) / retire_span,
+                                                    retire_min, retire_max))
+    for i in range(n):
+        rel[i] = -np.expm1(-rel[i] / 12.0)
+    for i in range(n):
+        pw = per_worker[i]
+        nl = n_labour[i]
+        c = chronic[i] | (np.float64(ud[0, i]) < p_chronic)
+        chronic[i] = c
+        dis = disability[i]
+        new_dis = (np.float64(ud[1, i]) < p_disability) & (not dis)
+        retire = (nl > 0) & (np.float64(ud[2, i]) < rel[i])
+        nc = n_children[i]
+        grow = (nc > 0) & (np.float64(ud[3, i]) < child_table[nc - child_lo])
+        ne = n_elderly[i]
+        sz = size[i]
+        die = (ne > 0) & (sz > 1) & (np.float64(ud[4, i]) < elderly_table[ne - elderly_lo])
+        lost_aging_m[i] = lost_aging_m[i] + (pw if retire else 0.0)
+        nl = nl - np.int16(retire) + np.int16(grow)
+        ne = ne + np.int16(retire) - np.int16(die)
+        n_children[i] = nc - np.int16(grow)
+        n_elderly[i] = ne
+        size[i] = sz - np.int16(die)
+        # As disable(): the household loses a worker, and a migrant it cannot send.
+        disability[i] = dis | new_dis
+        lose = new_dis & (nl > 0)
+        lost_disability_m[i] = lost_disability_m[i] + (pw if lose else 0.0)
+        nl = nl - np.int16(lose)
+        n_labour[i] = nl
+        nm = n_migrants[i]
+        n_migrants[i] = nm if nm <= nl else nl
+        rel[i] = (1.0 + chronic_extra * np.float64(c)) * (1.0 + per_elderly * np.float64(ne))
+    return per_worker, rel
+
+
+@numba.njit(cache=True, nogil=True)
+def acute_onset(acute_left, u, p_acute, rel):
+    """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start."""
+    out = np.empty(acute_left.size, dtype=np.bool_)
+    for i in range(acute_left.size):
+        out[i] = (acute_left[i] == 0) & (np.float64(u[i]) < p_acute * rel[i])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_migrants,
+                 lost_disability_m, acute_left, acute_cost_m, sick_worker, size, n_elderly,
+                 chronic, outpatient_person_month, outpatient_elderly_extra,
+                 cost_chronic_month, outpatient_cost_m, medical_cost_m, sick_now):
+    """The health phase after the episodes start, in place: disabilities some episodes
+    leave (``u < p_to_disability`` in ``p_to_disability``'s dtype, as numpy compares a
+    float32 draw with a Python float), this month's outpatient and medical costs, who is
+    too sick to work (``sick_now``), and one month less of each episode."""
+    for i in range(onset.size):
+        dis = disability[i]
+        leaves = onset[i] & (u[i] < p_to_disability) & (not dis)
+        disability[i] = dis | leaves
+        nl = n_labour[i]
+        lose = leaves & (nl > 0)
+        lost_disability_m[i] = lost_disability_m[i] + (per_worker[i] if lose else 0.0)
+        nl = nl - np.int16(lose)
+        n_labour[i] = nl
+        nm = n_migrants[i]
+        n_migrants[i] = nm if nm <= nl else nl
+        left = acute_left[i]
+        episode = left > 0
+        out = outpatient_person_month * (np.float64(size[i]) + outpatient_elderly_extra
+                                         * np.float64(n_elderly[i]))
+        outpatient_cost_m[i] = out
+        medical_cost_m[i] = ((acute_cost_m[i] if episode else 0.0)
+                             + cost_chronic_month * np.float64(chronic[i])) + out
+        sick_now[i] = episode & sick_worker[i]
+        acute_left[i] = left - 1 if left > 1 else 0

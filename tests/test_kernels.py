@@ -636,3 +636,126 @@ def test_income_add_matches_numpy():
             assert getattr(inc, source) is not before
             for s, v in want.items():
                 assert same_bits(getattr(inc, s), v), (source, s)
+
+
+def health_reference(hh: Households, cfg: Config, rng: np.random.Generator,
+                     ctx: MonthContext) -> None:
+    """The health phase as numpy expressions (before ``abm.kernels.health_people``,
+    ``acute_onset`` and ``health_costs``)."""
+    from abm.households.health import monthly, monthly_from_rate
+
+    def monthly_from_count(count, rate_year):
+        if count.size == 0 or count.min() < 0 or count.max() > 255:
+            return monthly_from_rate(count * rate_year)
+        table = monthly_from_rate(np.arange(int(count.max()) + 1, dtype=count.dtype)
+                                  * rate_year)
+        return table[count]
+
+    def disable(who, per_worker):
+        hh.disability |= who
+        lose = who & (hh.n_labour > 0)
+        hh.lost_disability_m += np.where(lose, per_worker, 0.0)
+        hh.n_labour -= lose
+        hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour)
+
+    h = cfg.health
+    n = hh.n
+    u = rng.random((5, n), dtype=np.float32)
+    z_cost = rng.standard_normal(n, dtype=np.float32)
+    ud = rng.random((5, n), dtype=np.float32)
+    per_worker = (hh.inc_farm_m + hh.inc_wage_m + hh.inc_remit_m) / np.maximum(hh.n_labour, 1)
+    hh.age_head += 1.0 / 12.0
+    hh.chronic |= ud[0] < monthly(h.p_chronic_onset_year)
+    new_dis = (ud[1] < monthly(h.p_disability_year)) & ~hh.disability
+    p_ret = h.p_retire_year * np.clip((hh.age_head - h.retire_age_from) / h.retire_age_span,
+                                      h.retire_rel_min, h.retire_rel_max)
+    retire = (hh.n_labour > 0) & (ud[2] < monthly_from_rate(hh.n_labour * p_ret))
+    grow = (hh.n_children > 0) & (
+        ud[3] < monthly_from_count(hh.n_children, h.p_child_to_labour_year))
+    die = (hh.n_elderly > 0) & (hh.size > 1) & (
+        ud[4] < monthly_from_count(hh.n_elderly, h.p_elderly_death_year))
+    hh.lost_aging_m += np.where(retire, per_worker, 0.0)
+    hh.n_labour -= retire
+    hh.n_elderly += retire
+    hh.n_children -= grow
+    hh.n_labour += grow
+    hh.n_elderly -= die
+    hh.size -= die
+    disable(new_dis, per_worker)
+    rel = (1.0 + (h.rel_acute_chronic - 1.0) * hh.chronic) * (
+        1.0 + h.rel_acute_per_elderly * hh.n_elderly)
+    for inst in ctx.instruments.hooked("acute_risk"):
+        rel = inst.acute_risk(hh, ctx, rel)
+    onset = (hh.acute_left == 0) & (u[0] < h.p_acute * rel)
+    on = np.flatnonzero(onset)
+    dur = np.maximum(1, np.rint(-np.log1p(-u[1][on]) * h.dur_acute)).astype(np.int16)
+    sig = h.cost_acute_sigma
+    cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
+    prompt = hh.clinic_access[on] * np.where(
+        hh.health_literate[on], 1.0, cfg.behaviour.care_seeking_illiterate
+    ) * rules.health_drive(hh.motivation[on], cfg.behaviour)
+    cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
+    hh.acute_left[on] = dur
+    hh.acute_cost_m[on] = cost / dur
+    hh.sick_worker[on] = (u[2][on] < h.p_sick_is_worker) & (hh.n_labour[on] > 0)
+    leaves = onset & (u[3] < h.p_acute_to_disability) & ~hh.disability
+    disable(leaves, per_worker)
+    in_episode = hh.acute_left > 0
+    hh.outpatient_cost_m[:] = h.cost_outpatient_person_year / 12.0 * (
+        hh.size + (h.rel_outpatient_elderly - 1.0) * hh.n_elderly)
+    hh.medical_cost_m[:] = np.where(in_episode, hh.acute_cost_m, 0.0) + (
+        h.cost_chronic_month * hh.chronic) + hh.outpatient_cost_m
+    hh.book("illness", per_worker, in_episode & hh.sick_worker)
+    hh.book("disability", hh.lost_disability_m)
+    hh.book("aging", hh.lost_aging_m)
+    hh.acute_left[:] = np.maximum(hh.acute_left - 1, 0)
+    hh.sick_now[:] = in_episode & hh.sick_worker
+
+
+HEALTH_COLUMNS = ("age_head", "chronic", "disability", "n_labour", "n_elderly", "n_children",
+                  "size", "n_migrants", "lost_aging_m", "lost_disability_m", "acute_left",
+                  "acute_cost_m", "sick_worker", "outpatient_cost_m", "medical_cost_m",
+                  "sick_now", "losses", "booked_month")
+
+
+def test_health_matches_numpy():
+    """The health phase's compiled passes against its numpy code over several months
+    (the counts change and feed back), with high event chances so that every branch is
+    taken often, health management on and off, member counts 0 to 300 (beyond the
+    kernel's table), ages across the retirement span and clip bounds, and thresholds
+    that float32 cannot hold (a comparison made in the wrong precision would show)."""
+    from abm.households.health import health
+
+    configs = [CFG, CFG.model_copy(update=dict(health=CFG.health.model_copy(update=dict(
+        p_acute=0.3, p_chronic_onset_year=0.37, p_disability_year=0.29,
+        p_acute_to_disability=0.4 + 1e-9, p_retire_year=0.61, p_child_to_labour_year=0.47,
+        p_elderly_death_year=0.33, p_sick_is_worker=0.7, rel_acute_chronic=0.5,
+        retire_rel_min=-0.2))))]
+    for seed in range(6):
+        cfg = configs[seed % 2]
+        n = 3000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        cols = dict(size=rng.integers(0, 8, n), n_labour=rng.integers(0, 5, n),
+                    n_elderly=rng.integers(0, 4, n), n_children=rng.integers(0, 4, n),
+                    age_head=rng.uniform(20, 95, n), chronic=rng.random(n) < 0.3,
+                    disability=rng.random(n) < 0.1, acute_left=rng.integers(0, 3, n),
+                    doctor_contract=rng.random(n) < 0.5, health_literate=rng.random(n) < 0.6,
+                    clinic_access=rng.random(n), acute_cost_m=rng.uniform(0, 900, n),
+                    lost_aging_m=rng.uniform(0, 50, n) * (rng.random(n) < 0.2),
+                    lost_disability_m=-0.0 * (rng.random(n) < 0.5))
+        cols["n_children"][:7] = [255, 256, 300, 0, 254, 1000, 2]
+        cols["n_elderly"][:7] = [300, 255, 256, 2000, 0, 1, 7]
+        cols["size"][:7] = 3000
+        for hh in (a, b):
+            for col, v in cols.items():
+                getattr(hh, col)[:] = v
+        levels = {"prevention": float(seed % 3 != 0)}
+        for month in range(4):
+            for hh, phase in ((a, health_reference), (b, health)):
+                hh.new_ledger_month(month)
+                ctx = make_ctx(n, month=month, cfg=cfg, levels=levels)
+                phase(hh, cfg, Streams(seed + 10 * month)["health"], ctx)
+            for col in HEALTH_COLUMNS:
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
