@@ -54,7 +54,7 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
                   disposition, support_gain, working, training_gain, has_peers,
                   indptr, indices, data,
@@ -107,7 +107,7 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
     return new_m, new_s
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per, idle):
     """Job loss among migrants (``u`` float32 draws), in place on ``n_migrants``,
     ``n_jobless`` and ``lost_job_now``; returns (the jobless' lost remittances, the
@@ -133,7 +133,7 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
     return job_loss, remit_full, remit
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
                   employer, in_post, size, noise, noise2, local_workers,
                   mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
@@ -196,7 +196,7 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     return farm, wage, prop, priced, market, disaster, local_all, has_job_all
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _choice(words, at, shift, n):
     """``random.choice`` of n nodes from ``words`` at ``at``: one word per try, its top
     bits, tried again while >= n. Returns (node, next position), node -1 when ``words``
@@ -209,7 +209,7 @@ def _choice(words, at, shift, n):
     return np.int64(-1), at
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def watts_strogatz_rewire(n, k, p, words):
     """networkx's ``watts_strogatz_graph(n, k, p)`` ties (k < n) from the 32-bit outputs
     ``words`` of the Mersenne Twister that ``random.Random(seed)`` holds: ``random()``
@@ -263,7 +263,7 @@ def watts_strogatz_rewire(n, k, p, words):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def savings_pass(savings, debt, income, spending, repay_share):
     """This month's income less spending into savings; a shortfall is borrowed; a share
     of savings repays debt. In place on ``savings`` and ``debt``."""
@@ -277,7 +277,7 @@ def savings_pass(savings, debt, income, spending, repay_share):
         debt[i] = d - repay
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop_sum,
                 size, scale, rigid_decay, rigid_12m, income_recent_m, income_pc_year,
                 income_pc_gross_year):
@@ -305,7 +305,7 @@ def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop
         income_recent_m[i] = r + (net + med - r) / 3.0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
                  poverty_line, poor):
     """The status phase's flags, in place: when each household became at risk
@@ -347,7 +347,7 @@ def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
     return into, out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
     """Whole-number member totals of the monthly measures in one pass (integers: any
     order gives the same sums; no branches, so the loop is vectorised): persons, persons
@@ -374,7 +374,7 @@ def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
     return persons, persons_poor, persons_reg, labour, migrants, migrants_reg, jobless
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def where_product(mask, x, c):
     """``np.where(mask, x * c, 0.0)`` in one pass (``c`` a float)."""
     out = np.empty(x.size)
@@ -383,7 +383,7 @@ def where_product(mask, x, c):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_rel(rel, health_literate, covered, adherence_illiterate, fall, drive):
     """Health management's acute risk: ``rel * np.where(covered, 1.0 - cut, 1.0)`` with
     ``cut = fall * (np.where(health_literate, 1.0, adherence_illiterate) * drive)``."""
@@ -394,7 +394,7 @@ def acute_rel(rel, health_literate, covered, adherence_illiterate, fall, drive):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oop_sum,
               deduct_medical):
     """The minimum living guarantee's gap: for enrolled households the line
@@ -412,7 +412,7 @@ def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oo
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def add_both(a, b, x):
     """``(a + x, b + x)`` in one pass (new arrays)."""
     n = x.size
@@ -425,7 +425,7 @@ def add_both(a, b, x):
     return out_a, out_b
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour,
                   n_elderly, n_children, size, n_migrants, lost_aging_m, lost_disability_m,
                   p_chronic, p_disability, p_retire, retire_from, retire_span, retire_min,
@@ -484,7 +484,7 @@ def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour
     return per_worker, rel
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_onset(acute_left, u, p_acute, rel):
     """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start."""
     out = np.empty(acute_left.size, dtype=np.bool_)
@@ -493,7 +493,7 @@ def acute_onset(acute_left, u, p_acute, rel):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_migrants,
                  lost_disability_m, acute_left, acute_cost_m, sick_worker, size, n_elderly,
                  chronic, outpatient_person_month, outpatient_elderly_extra,
@@ -522,3 +522,102 @@ def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_
                              + cost_chronic_month * np.float64(chronic[i])) + out
         sick_now[i] = episode & sick_worker[i]
         acute_left[i] = left - 1 if left > 1 else 0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def triage_looks(cand, registered, chronic, disability, n_elderly, size, income_pc_year,
+                 triage, w_registered, w_chronic, w_disability, w_elderly_share,
+                 w_low_income, line):
+    """How much at risk households ``cand`` look to the cadres, in numpy's order:
+    registered, chronic and disability weights, the elderly share of members, low income
+    against the line, then the draw ``triage``. Computed for every household (a loop
+    that vectorises), then gathered: cheaper than gathering each column."""
+    n = size.size
+    looks = np.empty(n)
+    for i in range(n):
+        sz = size[i]
+        looks[i] = (np.float64(registered[i]) * w_registered
+                    + np.float64(chronic[i]) * w_chronic
+                    + np.float64(disability[i]) * w_disability
+                    + np.float64(n_elderly[i]) / np.float64(sz if sz > 1 else 1)
+                    * w_elderly_share
+                    + w_low_income / (1.0 + income_pc_year[i] / line)
+                    + np.float64(triage[i]))
+    out = np.empty(cand.size)
+    for k in range(cand.size):
+        out[k] = looks[cand[k]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def loss_years(losses, idx, order):
+    """The ledger's losses by cause over the months ``order[:12]`` and ``order[12:24]``
+    for households ``idx`` (causes x len(idx), float64): each added in ``order``'s
+    order from its first month, as numpy's sum over that axis of the gathered rows."""
+    n_causes = losses.shape[0]
+    now = np.empty((n_causes, idx.size))
+    before = np.empty((n_causes, idx.size))
+    for c in range(n_causes):
+        for k in range(idx.size):
+            j = idx[k]
+            s = np.float64(losses[c, order[0], j])
+            for m in range(1, 12):
+                s += np.float64(losses[c, order[m], j])
+            now[c, k] = s
+            s = np.float64(losses[c, order[12], j])
+            for m in range(13, 24):
+                s += np.float64(losses[c, order[m], j])
+            before[c, k] = s
+    return now, before
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def book_all(row, amount):
+    """``row += amount`` of the float32 ledger row by a float64 amount per household
+    (added in float64, rounded to float32, as numpy does)."""
+    for i in range(row.size):
+        row[i] = np.float32(np.float64(row[i]) + amount[i])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def book_where(row, amount, where):
+    """``add = amount[where]; row[where] += add`` in one pass; returns ``add``."""
+    count = 0
+    for i in range(where.size):
+        count += np.int64(where[i])
+    add = np.empty(count)
+    k = 0
+    for i in range(where.size):
+        if where[i]:
+            a = amount[i]
+            add[k] = a
+            row[i] = np.float32(np.float64(row[i]) + a)
+            k += 1
+    return add
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_recent_m,
+                 size, low_line, rigid_share, drop_factor, line_pc):
+    """``abm.rules.at_risk`` in one pass: for all households (``every``) or those in
+    ``idx``, with the income per person of the rule's test read from ``income`` (by
+    household, or by position when ``given``). Returns (at risk, sudden hardship)."""
+    n = net_sum.size if every else idx.size
+    risk = np.empty(n, dtype=np.bool_)
+    sudden = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        j = k if every else idx[k]
+        low = (income[k] if given else income[j]) < low_line
+        sz = size[j]
+        members = np.float64(sz if sz > 1 else 1)
+        rigid = rigid_12m[j]
+        total = net_sum[j] + oop_sum[j]
+        income_12 = _maximum(total, 1.0)
+        high = (rigid > rigid_share * income_12) & (income_12 - rigid < line_pc * members)
+        recent = income_recent_m[j]
+        drop = (recent < drop_factor * _maximum(total / 12.0, 0.0)) & (
+            recent * 12.0 < line_pc * members)
+        s = high | drop
+        risk[k] = low | s
+        sudden[k] = s
+    return risk, sudden

@@ -759,3 +759,99 @@ def test_health_matches_numpy():
                 phase(hh, cfg, Streams(seed + 10 * month)["health"], ctx)
             for col in HEALTH_COLUMNS:
                 assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def test_at_risk_matches_numpy():
+    """``rules.at_risk``'s compiled pass against its numpy expressions (the path taken
+    for other inputs): all households, some by index (with repeats), a measured income
+    and multiple given, with edge values (zeros, negative and infinite incomes, NaN,
+    sizes 0 to 6) in the columns it reads."""
+    mon = CFG.policy.monitoring
+    for seed in range(4):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        hh = random_households(n, rng)
+        hh.size[:] = rng.integers(0, 7, n)
+        for col, lo, hi in (("income_pc_gross_year", -2000.0, 20000.0),
+                            ("oop_sum", 0.0, 30000.0), ("rigid_12m", 0.0, 40000.0),
+                            ("income_recent_m", -500.0, 8000.0)):
+            getattr(hh, col)[:] = _edgy(rng, n, lo, hi)
+        hh.net_sum[:] = _edgy(rng, n, -8000.0, 150000.0)
+        idx = np.sort(rng.integers(0, n, 700))
+        measured = _edgy(rng, idx.size, -1000.0, 15000.0)
+        for kw in (dict(), dict(idx=idx), dict(idx=idx.astype(np.int32), multiple=1.37),
+                   dict(idx=idx, income_pc=measured, multiple=np.float64(0.93)),
+                   dict(idx=idx[:1]), dict(idx=idx[:0])):
+            got = rules.at_risk(hh, mon, 4321.5, **kw)
+            # numpy's path: the index as a list (all households listed for None)
+            ref_kw = dict(kw, idx=list(kw.get("idx", range(n))))
+            assert rules._compiled(hh, kw.get("idx"), kw.get("income_pc"))
+            assert not rules._compiled(hh, ref_kw["idx"], kw.get("income_pc"))
+            want = rules.at_risk(hh, mon, 4321.5, **ref_kw)
+            for x, y in zip(want, got, strict=True):
+                assert same_bits(np.asarray(x), y), (seed, tuple(kw))
+
+
+def test_ledger_passes_match_numpy():
+    """The ledger's compiled bookings (``kernels.book_all``, ``book_where``) and its
+    12-month sums (``kernels.loss_years``) against numpy's ``row += amount``,
+    ``row[where] += amount[where]`` and the gathered sums over months, with -0.0,
+    tiny, huge and infinite amounts, one household and many."""
+    from abm import kernels
+    from abm.households.state import CAUSES, LEDGER_MONTHS
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        shape = (len(CAUSES), LEDGER_MONTHS, n)
+        losses = (_edgy(rng, int(np.prod(shape)), -50.0, 3000.0).reshape(shape)
+                  * rng.choice([1e-6, 1.0, 1e4], shape)).astype(np.float32)
+        losses[rng.random(shape) < 0.05] = -0.0
+        amount = _edgy(rng, n, -100.0, 1e7) * rng.choice([1e-9, 1.0, 3.3], n)
+        amount[rng.random(n) < 0.05] = -0.0
+        where = rng.random(n) < 0.3
+        a, b = losses[0, seed].copy(), losses[0, seed].copy()
+        a += amount
+        kernels.book_all(b, amount)
+        assert same_bits(a, b), seed
+        add_a = amount[where]
+        a[where] += add_a
+        add_b = kernels.book_where(b, amount, where)
+        assert same_bits(a, b) and same_bits(add_a, add_b), seed
+        for pos in (0, 7, 23):
+            order = (pos - np.arange(LEDGER_MONTHS)) % LEDGER_MONTHS
+            for idx in (np.arange(n), np.array([5]), np.array([9, 2]),
+                        np.sort(rng.choice(n, 400, replace=False))):
+                sub = losses[:, :, idx].astype(np.float64)
+                now, before = kernels.loss_years(losses, idx, order)
+                assert same_bits(sub[:, order[:12]].sum(axis=1), now), (seed, pos)
+                assert same_bits(sub[:, order[12:]].sum(axis=1), before), (seed, pos)
+
+
+def test_triage_looks_matches_numpy():
+    """The cadres' triage (``kernels.triage_looks``) against its numpy expression."""
+    from types import SimpleNamespace
+
+    from abm.agents.implementer import triage_looks
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        hh = random_households(n, rng)
+        hh.size[:] = rng.integers(0, 7, n)
+        hh.n_elderly[:] = rng.integers(0, 4, n)
+        hh.registered[:] = rng.random(n) < 0.3
+        hh.chronic[:] = rng.random(n) < 0.3
+        hh.disability[:] = rng.random(n) < 0.1
+        hh.income_pc_year[:] = _edgy(rng, n, -3000.0, 30000.0)
+        draws = SimpleNamespace(triage=rng.random(n, dtype=np.float32))
+        s = SimpleNamespace(households=hh, config=CFG, draws=draws,
+                            ctx=SimpleNamespace(poverty_line=4123.25))
+        cand = np.sort(rng.choice(n, 2000, replace=False))
+        w = CFG.implementers.triage
+        want = (hh.registered[cand] * w.registered + hh.chronic[cand] * w.chronic
+                + hh.disability[cand] * w.disability + hh.n_elderly[cand] / np.maximum(
+                    hh.size[cand], 1) * w.elderly_share
+                + w.low_income / (1.0 + hh.income_pc_year[cand] / 4123.25)
+                + draws.triage[cand])
+        assert same_bits(want, triage_looks(s, cand)), seed

@@ -213,6 +213,15 @@ def triage_looks(s: StepContext, cand: np.ndarray) -> np.ndarray:
     hh = s.households
     w = s.config.implementers.triage
     line = s.ctx.poverty_line
+    if isinstance(cand, np.ndarray) and cand.dtype.kind in "iu" and (
+            hh.income_pc_year.dtype == np.float64):
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        # One pass: the same numbers as the numpy expression below.
+        return kernels.triage_looks(cand, hh.registered, hh.chronic, hh.disability,
+                                    hh.n_elderly, hh.size, hh.income_pc_year,
+                                    s.draws.triage, w.registered, w.chronic, w.disability,
+                                    w.elderly_share, w.low_income, line)
     return (hh.registered[cand] * w.registered + hh.chronic[cand] * w.chronic
             + hh.disability[cand] * w.disability + hh.n_elderly[cand] / np.maximum(
                 hh.size[cand], 1) * w.elderly_share
