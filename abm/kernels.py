@@ -621,3 +621,64 @@ def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_
         risk[k] = low | s
         sudden[k] = s
     return risk, sudden
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, reliant,
+               farm, wage, remit, prop, public, sp_medical, help_m, size, line_month,
+               psych_distress):
+    """The household counts and selections of Smith's indicators in one pass.
+
+    Returns (counts, help, gap, psych): counts are households at risk, monitored, both,
+    at risk not monitored, monitored not at risk, in the target group (registered or
+    monitored), of which in a cooperative, health literate, able to work, reliant on
+    transfers (``reliant`` is ``rules.reliant_on_transfers``), and the lengths of the
+    arrays: for monitored households whose income without help and medical bills
+    (``Households.income_m()`` less ``sp_medical``, less ``help_m``) leaves a gap
+    below the line, ``min(help, gap)`` and the gap; the target group's distress. Each
+    array lists households in order (numpy's masked selections), for numpy to add up."""
+    n = size.size
+    help_sel = np.empty(n)
+    gap_sel = np.empty(n)
+    psych = np.empty(n)
+    n_risk = 0
+    n_mon = 0
+    n_both = 0
+    n_risk_only = 0
+    n_mon_only = 0
+    n_elig = 0
+    n_coop = 0
+    n_literate = 0
+    n_able = 0
+    n_reliant = 0
+    k = 0
+    for i in range(n):
+        r = at_risk[i]
+        m = monitored[i]
+        n_risk += np.int64(r)
+        n_mon += np.int64(m)
+        n_both += np.int64(r & m)
+        n_risk_only += np.int64(r & (not m))
+        n_mon_only += np.int64(m & (not r))
+        income = farm[i] + 0.0
+        income = income + wage[i]
+        income = income + remit[i]
+        income = income + prop[i]
+        income = income + public[i]
+        without = income - sp_medical[i] - help_m[i]
+        gap = _maximum(line_month * np.float64(size[i]) - without, 0.0)
+        if m & (gap > 0):
+            help_sel[k] = _minimum(help_m[i], gap)
+            gap_sel[k] = gap
+            k += 1
+        e = registered[i] | m
+        if e:
+            psych[n_elig] = psych_distress[i]
+            n_elig += 1
+            n_coop += np.int64(coop[i] >= 0)
+            n_literate += np.int64(health_literate[i])
+            n_able += np.int64(n_labour[i] > 0)
+            n_reliant += np.int64(reliant[i])
+    counts = np.array([n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop,
+                       n_literate, n_able, n_reliant, k])
+    return counts, help_sel, gap_sel, psych

@@ -855,3 +855,74 @@ def test_triage_looks_matches_numpy():
                 + w.low_income / (1.0 + hh.income_pc_year[cand] / 4123.25)
                 + draws.triage[cand])
         assert same_bits(want, triage_looks(s, cand)), seed
+
+
+def smith_reference(model) -> dict[str, float]:
+    """The household part of ``abm.smith.measure`` as numpy expressions (before
+    ``kernels.smith_pass``): masks, counts, masked sums and means."""
+    from abm.smith import _ratio, target_group
+
+    hh = model.households
+    cfg = model.config
+    out: dict[str, float] = {}
+    risk = hh.at_risk
+    mon = hh.monitored
+    n_risk = int(risk.sum())
+    n_mon = int(mon.sum())
+    out["smith_policy_coverage"] = _ratio((risk & mon).sum(), n_risk)
+    out["smith_policy_exclusion_error"] = _ratio((risk & ~mon).sum(), n_risk)
+    out["smith_policy_inclusion_error"] = _ratio((mon & ~risk).sum(), n_mon)
+    line_m = model.ctx.poverty_line / 12.0 * hh.size
+    without = hh.income_m() - hh.sp_medical_m - hh.help_m
+    gap = np.maximum(line_m - without, 0.0)
+    sel = mon & (gap > 0)
+    out["smith_policy_adequacy"] = _ratio(np.minimum(hh.help_m[sel], gap[sel]).sum(),
+                                          gap[sel].sum())
+    out["smith_org_caseload_per_cadre"] = _ratio(
+        n_mon, sum(t.n_cadres for t in model.village_teams))
+    eligible = target_group(hh)
+    out["smith_target_coop_participation"] = _ratio((eligible & (hh.coop >= 0)).sum(),
+                                                    eligible.sum())
+    out["smith_target_health_literacy"] = _ratio((eligible & hh.health_literate).sum(),
+                                                 eligible.sum())
+    out["smith_target_psych_distress"] = (float(hh.psych_distress[eligible].mean())
+                                          if eligible.any() else 0.0)
+    able = eligible & (hh.n_labour > 0)
+    reliant = eligible & rules.reliant_on_transfers(hh, cfg.behaviour.reliance_help_share)
+    out["smith_target_transfer_reliance"] = _ratio(reliant.sum(), able.sum())
+    return out
+
+
+def test_smith_matches_numpy():
+    """Smith's indicators with their compiled counts and selections
+    (``abm.kernels.smith_pass``) against the numpy expressions, value and type, on a
+    small county over a few months, then with its columns scrambled (edge incomes,
+    sizes 0 to 6, help, everyone or no one monitored)."""
+    from abm import smith
+    from abm.config import load_config
+    from abm.model import CountyModel
+
+    model = CountyModel(load_config(None, [], households=1500, months=4, seed=5))
+    hh = model.households
+    rng = np.random.default_rng(1)
+    n = hh.n
+    for month in range(6):
+        model.step()
+        if month >= 2:
+            hh.monitored[:] = rng.random(n) < (0.3, 1.0, 0.0, 0.5)[month - 2]
+            hh.registered[:] = rng.random(n) < (0.3, 0.0, 0.0, 0.6)[month - 2]
+            hh.coop[:] = rng.integers(-1, 3, n)
+            hh.size[:] = rng.integers(0, 7, n)
+            hh.n_labour[:] = rng.integers(0, 3, n)
+            for col in ("at_risk", "health_literate"):
+                getattr(hh, col)[:] = rng.random(n) < 0.4
+            for col, lo, hi in (("inc_farm_m", -500.0, 3000.0), ("inc_wage_m", 0.0, 4000.0),
+                                ("inc_public_m", 0.0, 900.0), ("help_m", 0.0, 900.0),
+                                ("sp_medical_m", 0.0, 5000.0),
+                                ("psych_distress", 0.0, 1.0)):
+                getattr(hh, col)[:] = _edgy(rng, n, lo, hi)
+        want = smith_reference(model)
+        got = smith.measure(model)
+        for k, v in want.items():
+            assert type(got[k]) is type(v), (month, k)
+            assert np.float64(got[k]).tobytes() == np.float64(v).tobytes(), (month, k)
