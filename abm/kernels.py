@@ -442,8 +442,8 @@ def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour
     n = farm.size
     per_worker = np.empty(n)
     rel = np.empty(n)
-    # Short loops (the first and last vectorise); ``rel`` holds the chance to retire
-    # until the last loop.
+    # Short loops (the first vectorises); ``rel`` holds the rate and then the chance to
+    # retire until the last loop.
     for i in range(n):
         nl = n_labour[i]
         per_worker[i] = (farm[i] + wage[i] + remit[i]) / np.float64(nl if nl > 1 else 1)
@@ -451,8 +451,12 @@ def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour
         age_head[i] = age
         rel[i] = np.float64(nl) * (p_retire * _clip((age - retire_from) / retire_span,
                                                     retire_min, retire_max))
+    # The chance to retire, -expm1(-rate / 12), is at most rate / 12: a draw above that
+    # (most of them) is not below the chance, whatever its last bits, so its expm1 (a
+    # library call) is skipped and 0.0 stands in (no draw is below it either).
     for i in range(n):
-        rel[i] = -np.expm1(-rel[i] / 12.0)
+        y = -rel[i] / 12.0
+        rel[i] = 0.0 if np.float64(ud[2, i]) >= -y * 1.000001 else -np.expm1(y)
     for i in range(n):
         pw = per_worker[i]
         nl = n_labour[i]
@@ -682,3 +686,41 @@ def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, 
     counts = np.array([n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop,
                        n_literate, n_able, n_reliant, k])
     return counts, help_sel, gap_sel, psych
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def self_applications(at_risk, monitored, flag_due, no_month, draw, trust, motivation,
+                      p_self, base, not_stigma):
+    """Households at risk, not monitored, with no pending flag, whose draw is below their
+    chance to apply, ``p_self * trust * (base + motivation) * not_stigma`` (in numpy's
+    order), in ascending order."""
+    n = at_risk.size
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        p = p_self * trust[i] * (base + motivation[i]) * not_stigma
+        out[k] = i
+        k += np.int64(at_risk[i] & (not monitored[i]) & (flag_due[i] == no_month)
+                      & (np.float64(draw[i]) < p))
+    return out[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
+                p_false_alarm):
+    """The data screen's flags: households not monitored and with no pending flag, at
+    risk with a trace in the data and ``draw < p_detect``, or not at risk and
+    ``draw < p_false_alarm`` (the thresholds in the dtype numpy compares in), in
+    ascending order."""
+    n = at_risk.size
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        u = draw[i]
+        r = at_risk[i]
+        free = (not monitored[i]) & (flag_due[i] == no_month)
+        hit = free & r & trace[i] & (u < p_detect)
+        false = free & (not r) & (u < p_false_alarm)
+        out[k] = i
+        k += np.int64(hit | false)
+    return out[:k].copy()

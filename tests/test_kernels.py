@@ -926,3 +926,62 @@ def test_smith_matches_numpy():
         for k, v in want.items():
             assert type(got[k]) is type(v), (month, k)
             assert np.float64(got[k]).tobytes() == np.float64(v).tobytes(), (month, k)
+
+
+def test_applications_and_screen_match_numpy():
+    """Self-applications and the data screen (``kernels.self_applications``,
+    ``screen_hits``) against their numpy expressions, with draws exactly at the float32
+    rounding of thresholds float32 cannot hold (a comparison in the wrong precision would
+    flag them differently) and thresholds given as Python and numpy floats."""
+    from types import SimpleNamespace
+
+    from abm.agents import implementer
+    from abm.households.state import NO_MONTH
+
+    class Flags:
+        def __init__(self):
+            self.calls = []
+
+        def flag(self, s, idx, channel, lag):
+            self.calls.append((idx.copy(), int(channel), lag))
+
+    for seed in range(4):
+        n = 5000
+        rng = np.random.default_rng(seed)
+        hh = random_households(n, rng)
+        hh.at_risk[:] = rng.random(n) < 0.5
+        hh.monitored[:] = rng.random(n) < 0.2
+        hh.flag_due[:] = np.where(rng.random(n) < 0.8, NO_MONTH, 3)
+        hh.trust[:] = _edgy(rng, n, 0.0, 1.0)
+        hh.rigid_12m[:] = rng.uniform(0, 9000, n)
+        hh.net_sum[:] = rng.uniform(-100, 40000, n)
+        hh.dibao[:] = rng.random(n) < 0.1
+        # just above a float32 value: float32 rounds them down
+        p_detect = float(np.float32(0.3)) + 1e-9
+        p_detect = p_detect if seed % 2 else np.float64(p_detect)
+        p_false = float(np.float32(0.05)) + 1e-10
+        mon = CFG.policy.monitoring.model_copy(update=dict(
+            screen_p_detect=p_detect, screen_false_alarm=p_false, p_self_apply=0.7))
+        cfg = CFG.model_copy(update=dict(policy=CFG.policy.model_copy(
+            update=dict(monitoring=mon))))
+        screen = rng.random(n, dtype=np.float32)
+        screen[rng.random(n) < 0.2] = np.float32(p_detect)
+        screen[rng.random(n) < 0.2] = np.float32(p_false)
+        apply = rng.random(n, dtype=np.float32)
+        draws = SimpleNamespace(screen=screen, apply=apply)
+        got = Flags()
+        s = SimpleNamespace(households=hh, config=cfg, draws=draws, monitoring=got)
+        implementer.self_applications(s)
+        implementer.CountyBureau.screen(None, s)
+        p = mon.p_self_apply * hh.trust * (mon.self_apply_motivation_base + hh.motivation) * (
+            1.0 - mon.stigma)
+        want_apply = np.flatnonzero(hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH)
+                                    & (apply < p))
+        trace = rules.data_trace(hh, mon.screen_trace_share)
+        free = ~hh.monitored & (hh.flag_due == NO_MONTH)
+        hit = free & hh.at_risk & trace & (screen < mon.screen_p_detect)
+        false = free & ~hh.at_risk & (screen < mon.screen_false_alarm)
+        want_screen = np.flatnonzero(hit | false)
+        assert np.array_equal(got.calls[0][0], want_apply) and got.calls[0][0].dtype == np.intp
+        assert np.array_equal(got.calls[1][0], want_screen), seed
+        assert [c[1:] for c in got.calls] == [(1, 0), (3, mon.screen_lag_months)]

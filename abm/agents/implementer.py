@@ -337,12 +337,17 @@ class CountyBureau(mesa.Agent):
         """Sector departments' data (insurance, civil affairs) flag households."""
         hh = s.households
         mon = s.config.policy.monitoring
+        from abm import kernels  # (not at import: the config needs no numba)
+
         trace = rules.data_trace(hh, mon.screen_trace_share)
-        free = ~hh.monitored & (hh.flag_due == NO_MONTH)
-        hit = free & hh.at_risk & trace & (s.draws.screen < mon.screen_p_detect)
-        false = free & ~hh.at_risk & (s.draws.screen < mon.screen_false_alarm)
-        s.monitoring.flag(s, np.flatnonzero(hit | false), channel=Channel.DATA_SCREEN,
-                          lag=mon.screen_lag_months)
+        # free = ~monitored & (flag_due == NO_MONTH); hit = free & at_risk & trace &
+        # (screen < p_detect); false = free & ~at_risk & (screen < false_alarm): one pass,
+        # comparing the float32 draws as numpy does.
+        u = s.draws.screen
+        found = kernels.screen_hits(
+            hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, trace, u,
+            _as_compared(u, mon.screen_p_detect), _as_compared(u, mon.screen_false_alarm))
+        s.monitoring.flag(s, found, channel=Channel.DATA_SCREEN, lag=mon.screen_lag_months)
 
     def annual_review(self, s: StepContext, teams: list[VillageTeam]) -> None:
         """Score last year's teams, then post extra cadres where caseloads are heaviest."""
@@ -507,9 +512,19 @@ def township_multiples(cfg: Config, n_townships: int, rng: np.random.Generator) 
 def self_applications(s: StepContext) -> None:
     """Households at risk decide whether to apply themselves: more likely with trust
     in cadres and motivation, less with the stigma of being labelled."""
+    from abm import kernels  # (not at import: the config needs no numba)
+
     hh = s.households
     mon = s.config.policy.monitoring
-    p = mon.p_self_apply * hh.trust * (mon.self_apply_motivation_base + hh.motivation) * (
-        1.0 - mon.stigma)
-    apply = hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH) & (s.draws.apply < p)
-    s.monitoring.flag(s, np.flatnonzero(apply), channel=Channel.SELF_APPLICATION, lag=0)
+    # p = p_self_apply * trust * (self_apply_motivation_base + motivation) * (1 - stigma);
+    # at risk, not monitored, no pending flag and apply < p: one pass.
+    apply = kernels.self_applications(
+        hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, s.draws.apply, hh.trust,
+        hh.motivation, mon.p_self_apply, mon.self_apply_motivation_base, 1.0 - mon.stigma)
+    s.monitoring.flag(s, apply, channel=Channel.SELF_APPLICATION, lag=0)
+
+
+def _as_compared(draws: np.ndarray, p: float) -> np.floating:
+    """``p`` in the dtype numpy compares ``draws < p`` in (float32 draws against a Python
+    float: float32; against a numpy float64: float64)."""
+    return np.result_type(draws, p).type(p)
