@@ -724,3 +724,57 @@ def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
         out[k] = i
         k += np.int64(hit | false)
     return out[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_skill):
+    """The village teams' triage visits and what they find, all teams in one call.
+
+    Team ``t`` visits the ``team_k[t]`` households of its village's candidates
+    ``cand[cand_start[v]:cand_start[v + 1]]`` (``v = team_v[t]``) that look most at
+    risk (numpy's ``argpartition(-looks, k - 1)[:k]``; all of them when ``k`` covers
+    the list) and finds those at risk whose ``detect`` draw is below ``team_skill[t]``
+    (float64; a float32 threshold given exactly compares as float32). Returns the
+    households found (by team, then in household order) and, per team, whether its
+    visits were determined: False when ties at the k-th look (or NaN looks) leave the
+    choice to ``argpartition``'s algorithm; such a team's finds are left out, for numpy
+    to make."""
+    found = np.empty(cand.size, dtype=np.int64)
+    exact = np.ones(team_v.size, dtype=np.bool_)
+    m = 0
+    for t in range(team_v.size):
+        v = team_v[t]
+        a = cand_start[v]
+        size = cand_start[v + 1] - a
+        k = team_k[t]
+        skill = team_skill[t]
+        if k < size:
+            neg = np.empty(size)
+            bad = False
+            for j in range(size):
+                x = -looks[a + j]
+                neg[j] = x
+                bad |= x != x
+            if bad:
+                exact[t] = False
+                continue
+            p = np.partition(neg, k - 1)[k - 1]  # the k-th smallest of -looks
+            below = 0
+            at = 0
+            for j in range(size):
+                below += np.int64(neg[j] < p)
+                at += np.int64(neg[j] == p)
+            if below + at != k:
+                exact[t] = False
+                continue
+            for j in range(size):
+                if neg[j] <= p:
+                    i = cand[a + j]
+                    found[m] = i
+                    m += np.int64(at_risk[i] & (np.float64(detect[i]) < skill))
+        else:
+            for j in range(size):
+                i = cand[a + j]
+                found[m] = i
+                m += np.int64(at_risk[i] & (np.float64(detect[i]) < skill))
+    return found[:m].copy(), exact

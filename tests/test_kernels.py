@@ -985,3 +985,46 @@ def test_applications_and_screen_match_numpy():
         assert np.array_equal(got.calls[0][0], want_apply) and got.calls[0][0].dtype == np.intp
         assert np.array_equal(got.calls[1][0], want_screen), seed
         assert [c[1:] for c in got.calls] == [(1, 0), (3, mon.screen_lag_months)]
+
+
+def test_triage_visits_match_numpy():
+    """The teams' triage visits in one compiled pass (``kernels.visits_found``, through
+    ``Monitoring.triage_visits``) find the same households as each team's numpy
+    selection (``argpartition`` of the looks, then at risk and detected), with looks
+    that tie at the k-th place (left to numpy), NaN looks, teams that visit everyone,
+    and skills as Python and numpy floats just above a float32 value."""
+    from types import SimpleNamespace
+
+    from abm.agents.implementer import Monitoring
+
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        n = 6000
+        hh = random_households(n, rng)
+        hh.at_risk[:] = rng.random(n) < 0.6
+        cand = np.sort(rng.choice(n, 4000, replace=False))
+        cuts = np.sort(rng.choice(np.arange(1, cand.size), 30, replace=False))
+        cand_start = np.concatenate([[0], cuts, [cand.size]]).astype(np.int64)
+        looks = rng.random(cand.size).round(2 if seed % 2 else 9)  # ties when rounded
+        looks[rng.random(cand.size) < (0.01 if seed == 4 else 0.0)] = np.nan
+        detect = rng.random(n, dtype=np.float32)
+        skill32 = float(np.float32(0.6)) + 1e-9
+        detect[rng.random(n) < 0.2] = np.float32(skill32)
+        q = SimpleNamespace(cand=cand, cand_start=cand_start, looks=looks)
+        mon = Monitoring()
+        want = []
+        for v in range(cand_start.size - 1):
+            size = cand_start[v + 1] - cand_start[v]
+            k = int(rng.integers(1, size + 3)) if size else 0
+            k = min(k, size)
+            if k == 0:
+                continue
+            skill = (skill32, np.float64(skill32), 1.0, min(1.0, np.float64(0.7)))[v % 4]
+            mon.visits.append((q, v, k, skill))
+            a, b = cand_start[v], cand_start[v + 1]
+            c = cand[a:b]
+            visited = c[np.argpartition(-looks[a:b], k - 1)[:k]] if k < c.size else c
+            want.append(visited[hh.at_risk[visited] & (detect[visited] < skill)])
+        s = SimpleNamespace(households=hh, draws=SimpleNamespace(detect=detect))
+        got = mon.triage_visits(s)
+        assert np.array_equal(np.sort(np.concatenate(want)), np.sort(np.concatenate(got)))

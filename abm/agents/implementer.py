@@ -187,7 +187,6 @@ class VillageTeam(mesa.Agent):
         self.visits = int((self.hours - self.paper_hours) / imp.hours_per_visit)
         if self.visits <= 0 or self.n_households == 0:
             return
-        hh = s.households
         # 1. Bring the assistance bundle to monitored households still waiting for it
         # (longest monitored first).
         waiting = q.waiting[q.waiting_start[v]:q.waiting_start[v + 1]]
@@ -202,10 +201,9 @@ class VillageTeam(mesa.Agent):
         cand = q.cand[a:b]
         if cand.size == 0:
             return
-        k = min(left, cand.size)
-        visited = cand[np.argpartition(-q.looks[a:b], k - 1)[:k]] if k < cand.size else cand
-        found = visited[hh.at_risk[visited] & (s.draws.detect[visited] < self.detection_skill)]
-        s.monitoring.found.append(found)
+        # What the visits find is worked out for all teams at once after their steps
+        # (``Monitoring.after_visits``): nothing else reads it before.
+        s.monitoring.visits.append((q, v, min(left, cand.size), self.detection_skill))
 
 
 def triage_looks(s: StepContext, cand: np.ndarray) -> np.ndarray:
@@ -398,18 +396,55 @@ class Monitoring:
         self.n_diagnosed = 0  # of which the team identified the cause of the risk
         self.to_help: list[np.ndarray] = []  # this month's visits that bring the bundle
         self.found: list[np.ndarray] = []  # this month's visits that found a risk
+        # this month's triage visits still to make: (queues, village's index in them,
+        # households to visit, the team's detection skill), in team order
+        self.visits: list[tuple[VillageQueues, int, int, float]] = []
 
     def new_month(self) -> None:
         self.events = []
         self.to_help = []
         self.found = []
+        self.visits = []
 
     def after_visits(self, s: StepContext) -> None:
         """Act on the village teams' visits of the month, in team order."""
+        if self.visits:
+            self.found.extend(self.triage_visits(s))
+            self.visits = []
         if self.to_help:
             self.deliver_bundle(s, np.concatenate(self.to_help))
         if self.found:
             self.flag(s, np.concatenate(self.found), channel=Channel.CADRE_VISIT, lag=0)
+
+    def triage_visits(self, s: StepContext) -> list[np.ndarray]:
+        """The teams' triage visits (``visits``): each visits the ``k`` candidates of its
+        village that look most at risk and finds those at risk whose detection draw is
+        below its skill. One compiled pass for all teams (``kernels.visits_found``); a
+        team whose choice ties at the k-th look is chosen by numpy's ``argpartition``,
+        as before. (Only the set found matters: it is flagged.)"""
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        hh = s.households
+        detect = s.draws.detect
+        out = []
+        pending = self.visits
+        while pending:
+            q = pending[0][0]
+            group = [p for p in pending if p[0] is q]
+            pending = [p for p in pending if p[0] is not q]
+            found, exact = kernels.visits_found(
+                q.cand, q.cand_start, q.looks, hh.at_risk, detect,
+                np.array([p[1] for p in group], np.int64),
+                np.array([p[2] for p in group], np.int64),
+                np.array([float(_as_compared(detect, p[3])) for p in group]))
+            out.append(found)
+            for (_, v, k, skill), ok in zip(group, exact, strict=True):
+                if not ok:
+                    a, b = q.cand_start[v], q.cand_start[v + 1]
+                    cand = q.cand[a:b]
+                    visited = cand[np.argpartition(-q.looks[a:b], k - 1)[:k]]
+                    out.append(visited[hh.at_risk[visited] & (detect[visited] < skill)])
+        return out
 
     def flag(self, s: StepContext, idx: np.ndarray, channel: int, lag: int) -> None:
         """A household's hardship reaches the township through a channel."""
