@@ -54,7 +54,7 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
                   disposition, support_gain, working, training_gain, has_peers,
                   indptr, indices, data,
@@ -107,7 +107,7 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
     return new_m, new_s
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per, idle):
     """Job loss among migrants (``u`` float32 draws), in place on ``n_migrants``,
     ``n_jobless`` and ``lost_job_now``; returns (the jobless' lost remittances, the
@@ -133,7 +133,7 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
     return job_loss, remit_full, remit
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
                   employer, in_post, business, size, noise, noise2, local_workers,
                   mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
@@ -197,7 +197,7 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     return farm, wage, prop, priced, market, disaster, local_all, has_job_all
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _choice(words, at, shift, n):
     """``random.choice`` of n nodes from ``words`` at ``at``: one word per try, its top
     bits, tried again while >= n. Returns (node, next position), node -1 when ``words``
@@ -210,7 +210,7 @@ def _choice(words, at, shift, n):
     return np.int64(-1), at
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def watts_strogatz_rewire(n, k, p, words):
     """networkx's ``watts_strogatz_graph(n, k, p)`` ties (k < n) from the 32-bit outputs
     ``words`` of the Mersenne Twister that ``random.Random(seed)`` holds: ``random()``
@@ -264,7 +264,7 @@ def watts_strogatz_rewire(n, k, p, words):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def savings_pass(savings, debt, income, spending, repay_share):
     """This month's income less spending into savings; a shortfall is borrowed; a share
     of savings repays debt. In place on ``savings`` and ``debt``."""
@@ -278,7 +278,7 @@ def savings_pass(savings, debt, income, spending, repay_share):
         debt[i] = d - repay
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop_sum,
                 size, scale, rigid_decay, rigid_12m, income_recent_m, income_pc_year,
                 income_pc_gross_year):
@@ -306,7 +306,7 @@ def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop
         income_recent_m[i] = r + (net + med - r) / 3.0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
                  poverty_line, poor):
     """The status phase's flags, in place: when each household became at risk
@@ -348,7 +348,7 @@ def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
     return into, out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
     """Whole-number member totals of the monthly measures in one pass (integers: any
     order gives the same sums; no branches, so the loop is vectorised): persons, persons
@@ -375,7 +375,7 @@ def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
     return persons, persons_poor, persons_reg, labour, migrants, migrants_reg, jobless
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def where_product(mask, x, c):
     """``np.where(mask, x * c, 0.0)`` in one pass (``c`` a float)."""
     out = np.empty(x.size)
@@ -384,7 +384,7 @@ def where_product(mask, x, c):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_rel(rel, health_literate, covered, adherence_illiterate, fall, drive):
     """Health management's acute risk: ``rel * np.where(covered, 1.0 - cut, 1.0)`` with
     ``cut = fall * (np.where(health_literate, 1.0, adherence_illiterate) * drive)``."""
@@ -395,7 +395,7 @@ def acute_rel(rel, health_literate, covered, adherence_illiterate, fall, drive):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oop_sum,
               deduct_medical):
     """The minimum living guarantee's gap: for enrolled households the line
@@ -413,7 +413,7 @@ def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oo
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def add_both(a, b, x):
     """``(a + x, b + x)`` in one pass (new arrays)."""
     n = x.size
@@ -424,3 +424,360 @@ def add_both(a, b, x):
         out_a[i] = a[i] + xi
         out_b[i] = b[i] + xi
     return out_a, out_b
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour,
+                  n_elderly, n_children, size, n_migrants, lost_aging_m, lost_disability_m,
+                  p_chronic, p_disability, p_retire, retire_from, retire_span, retire_min,
+                  retire_max, child_table, child_lo, elderly_table, elderly_lo,
+                  chronic_extra, kept, per_elderly):
+    """The health phase's people, in place: ageing, chronic onset, disability, retiring,
+    children coming of age, elderly deaths (``ud``: the five rows of uniform draws), the
+    earnings lost with workers. Returns last month's earnings per worker and the acute
+    risk before the instruments' hooks (new arrays); ``kept`` is the share of a chronic
+    patient's extra risk its household's self-care leaves.
+
+    Thresholds compare as numpy's (``p_chronic`` and ``p_disability`` are the float64
+    scalars ``monthly`` gives); a member count ``c``'s monthly chance is
+    ``table[c - lo]`` (``monthly_from_rate`` of the counts ``lo``, ``lo + 1``, ...)."""
+    n = farm.size
+    per_worker = np.empty(n)
+    rel = np.empty(n)
+    # Short loops (the first vectorises); ``rel`` holds the rate and then the chance to
+    # retire until the last loop.
+    for i in range(n):
+        nl = n_labour[i]
+        per_worker[i] = (farm[i] + wage[i] + remit[i]) / np.float64(nl if nl > 1 else 1)
+        age = age_head[i] + 1.0 / 12.0
+        age_head[i] = age
+        rel[i] = np.float64(nl) * (p_retire * _clip((age - retire_from) / retire_span,
+                                                    retire_min, retire_max))
+    # The chance to retire, -expm1(-rate / 12), is at most rate / 12: a draw above that
+    # (most of them) is not below the chance, whatever its last bits, so its expm1 (a
+    # library call) is skipped and 0.0 stands in (no draw is below it either).
+    for i in range(n):
+        y = -rel[i] / 12.0
+        rel[i] = 0.0 if np.float64(ud[2, i]) >= -y * 1.000001 else -np.expm1(y)
+    for i in range(n):
+        pw = per_worker[i]
+        nl = n_labour[i]
+        c = chronic[i] | (np.float64(ud[0, i]) < p_chronic)
+        chronic[i] = c
+        dis = disability[i]
+        new_dis = (np.float64(ud[1, i]) < p_disability) & (not dis)
+        retire = (nl > 0) & (np.float64(ud[2, i]) < rel[i])
+        nc = n_children[i]
+        grow = (nc > 0) & (np.float64(ud[3, i]) < child_table[nc - child_lo])
+        ne = n_elderly[i]
+        sz = size[i]
+        die = (ne > 0) & (sz > 1) & (np.float64(ud[4, i]) < elderly_table[ne - elderly_lo])
+        lost_aging_m[i] = lost_aging_m[i] + (pw if retire else 0.0)
+        nl = nl - np.int16(retire) + np.int16(grow)
+        ne = ne + np.int16(retire) - np.int16(die)
+        n_children[i] = nc - np.int16(grow)
+        n_elderly[i] = ne
+        size[i] = sz - np.int16(die)
+        # As disable(): the household loses a worker, and a migrant it cannot send.
+        disability[i] = dis | new_dis
+        lose = new_dis & (nl > 0)
+        lost_disability_m[i] = lost_disability_m[i] + (pw if lose else 0.0)
+        nl = nl - np.int16(lose)
+        n_labour[i] = nl
+        nm = n_migrants[i]
+        n_migrants[i] = nm if nm <= nl else nl
+        rel[i] = (1.0 + chronic_extra * np.float64(c) * kept[i]) * (
+            1.0 + per_elderly * np.float64(ne))
+    return per_worker, rel
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def acute_onset(acute_left, u, p_acute, rel):
+    """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start."""
+    out = np.empty(acute_left.size, dtype=np.bool_)
+    for i in range(acute_left.size):
+        out[i] = (acute_left[i] == 0) & (np.float64(u[i]) < p_acute * rel[i])
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_migrants,
+                 lost_disability_m, acute_left, acute_cost_m, sick_worker, size, n_elderly,
+                 chronic, outpatient_person_month, outpatient_elderly_extra,
+                 cost_chronic_month, outpatient_cost_m, medical_cost_m, sick_now):
+    """The health phase after the episodes start, in place: disabilities some episodes
+    leave (``u < p_to_disability`` in ``p_to_disability``'s dtype, as numpy compares a
+    float32 draw with a Python float), this month's outpatient and medical costs, who is
+    too sick to work (``sick_now``), and one month less of each episode."""
+    for i in range(onset.size):
+        dis = disability[i]
+        leaves = onset[i] & (u[i] < p_to_disability) & (not dis)
+        disability[i] = dis | leaves
+        nl = n_labour[i]
+        lose = leaves & (nl > 0)
+        lost_disability_m[i] = lost_disability_m[i] + (per_worker[i] if lose else 0.0)
+        nl = nl - np.int16(lose)
+        n_labour[i] = nl
+        nm = n_migrants[i]
+        n_migrants[i] = nm if nm <= nl else nl
+        left = acute_left[i]
+        episode = left > 0
+        out = outpatient_person_month * (np.float64(size[i]) + outpatient_elderly_extra
+                                         * np.float64(n_elderly[i]))
+        outpatient_cost_m[i] = out
+        medical_cost_m[i] = ((acute_cost_m[i] if episode else 0.0)
+                             + cost_chronic_month * np.float64(chronic[i])) + out
+        sick_now[i] = episode & sick_worker[i]
+        acute_left[i] = left - 1 if left > 1 else 0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def triage_looks(cand, registered, chronic, disability, n_elderly, size, income_pc_year,
+                 triage, w_registered, w_chronic, w_disability, w_elderly_share,
+                 w_low_income, line):
+    """How much at risk households ``cand`` look to the cadres, in numpy's order:
+    registered, chronic and disability weights, the elderly share of members, low income
+    against the line, then the draw ``triage``. Computed for every household (a loop
+    that vectorises), then gathered: cheaper than gathering each column."""
+    n = size.size
+    looks = np.empty(n)
+    for i in range(n):
+        sz = size[i]
+        looks[i] = (np.float64(registered[i]) * w_registered
+                    + np.float64(chronic[i]) * w_chronic
+                    + np.float64(disability[i]) * w_disability
+                    + np.float64(n_elderly[i]) / np.float64(sz if sz > 1 else 1)
+                    * w_elderly_share
+                    + w_low_income / (1.0 + income_pc_year[i] / line)
+                    + np.float64(triage[i]))
+    out = np.empty(cand.size)
+    for k in range(cand.size):
+        out[k] = looks[cand[k]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def loss_years(losses, idx, order):
+    """The ledger's losses by cause over the months ``order[:12]`` and ``order[12:24]``
+    for households ``idx`` (causes x len(idx), float64): each added in ``order``'s
+    order from its first month, as numpy's sum over that axis of the gathered rows."""
+    n_causes = losses.shape[0]
+    now = np.empty((n_causes, idx.size))
+    before = np.empty((n_causes, idx.size))
+    for c in range(n_causes):
+        for k in range(idx.size):
+            j = idx[k]
+            s = np.float64(losses[c, order[0], j])
+            for m in range(1, 12):
+                s += np.float64(losses[c, order[m], j])
+            now[c, k] = s
+            s = np.float64(losses[c, order[12], j])
+            for m in range(13, 24):
+                s += np.float64(losses[c, order[m], j])
+            before[c, k] = s
+    return now, before
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def book_all(row, amount):
+    """``row += amount`` of the float32 ledger row by a float64 amount per household
+    (added in float64, rounded to float32, as numpy does)."""
+    for i in range(row.size):
+        row[i] = np.float32(np.float64(row[i]) + amount[i])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def book_where(row, amount, where):
+    """``add = amount[where]; row[where] += add`` in one pass; returns ``add``."""
+    count = 0
+    for i in range(where.size):
+        count += np.int64(where[i])
+    add = np.empty(count)
+    k = 0
+    for i in range(where.size):
+        if where[i]:
+            a = amount[i]
+            add[k] = a
+            row[i] = np.float32(np.float64(row[i]) + a)
+            k += 1
+    return add
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_recent_m,
+                 size, low_line, rigid_share, drop_factor, line_pc):
+    """``abm.rules.at_risk`` in one pass: for all households (``every``) or those in
+    ``idx``, with the income per person of the rule's test read from ``income`` (by
+    household, or by position when ``given``). Returns (at risk, sudden hardship)."""
+    n = net_sum.size if every else idx.size
+    risk = np.empty(n, dtype=np.bool_)
+    sudden = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        j = k if every else idx[k]
+        low = (income[k] if given else income[j]) < low_line
+        sz = size[j]
+        members = np.float64(sz if sz > 1 else 1)
+        rigid = rigid_12m[j]
+        total = net_sum[j] + oop_sum[j]
+        income_12 = _maximum(total, 1.0)
+        high = (rigid > rigid_share * income_12) & (income_12 - rigid < line_pc * members)
+        recent = income_recent_m[j]
+        drop = (recent < drop_factor * _maximum(total / 12.0, 0.0)) & (
+            recent * 12.0 < line_pc * members)
+        s = high | drop
+        risk[k] = low | s
+        sudden[k] = s
+    return risk, sudden
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, reliant,
+               farm, wage, remit, prop, public, sp_medical, help_m, size, line_month,
+               psych_distress):
+    """The household counts and selections of Smith's indicators in one pass.
+
+    Returns (counts, help, gap, psych): counts are households at risk, monitored, both,
+    at risk not monitored, monitored not at risk, in the target group (registered or
+    monitored), of which in a cooperative, health literate, able to work, reliant on
+    transfers (``reliant`` is ``rules.reliant_on_transfers``), and the lengths of the
+    arrays: for monitored households whose income without help and medical bills
+    (``Households.income_m()`` less ``sp_medical``, less ``help_m``) leaves a gap
+    below the line, ``min(help, gap)`` and the gap; the target group's distress. Each
+    array lists households in order (numpy's masked selections), for numpy to add up."""
+    n = size.size
+    help_sel = np.empty(n)
+    gap_sel = np.empty(n)
+    psych = np.empty(n)
+    n_risk = 0
+    n_mon = 0
+    n_both = 0
+    n_risk_only = 0
+    n_mon_only = 0
+    n_elig = 0
+    n_coop = 0
+    n_literate = 0
+    n_able = 0
+    n_reliant = 0
+    k = 0
+    for i in range(n):
+        r = at_risk[i]
+        m = monitored[i]
+        n_risk += np.int64(r)
+        n_mon += np.int64(m)
+        n_both += np.int64(r & m)
+        n_risk_only += np.int64(r & (not m))
+        n_mon_only += np.int64(m & (not r))
+        income = farm[i] + 0.0
+        income = income + wage[i]
+        income = income + remit[i]
+        income = income + prop[i]
+        income = income + public[i]
+        without = income - sp_medical[i] - help_m[i]
+        gap = _maximum(line_month * np.float64(size[i]) - without, 0.0)
+        if m & (gap > 0):
+            help_sel[k] = _minimum(help_m[i], gap)
+            gap_sel[k] = gap
+            k += 1
+        e = registered[i] | m
+        if e:
+            psych[n_elig] = psych_distress[i]
+            n_elig += 1
+            n_coop += np.int64(coop[i] >= 0)
+            n_literate += np.int64(health_literate[i])
+            n_able += np.int64(n_labour[i] > 0)
+            n_reliant += np.int64(reliant[i])
+    counts = np.array([n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop,
+                       n_literate, n_able, n_reliant, k])
+    return counts, help_sel, gap_sel, psych
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def self_applications(at_risk, monitored, flag_due, no_month, draw, trust, motivation,
+                      p_self, base, not_stigma):
+    """Households at risk, not monitored, with no pending flag, whose draw is below their
+    chance to apply, ``p_self * trust * (base + motivation) * not_stigma`` (in numpy's
+    order), in ascending order."""
+    n = at_risk.size
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        p = p_self * trust[i] * (base + motivation[i]) * not_stigma
+        out[k] = i
+        k += np.int64(at_risk[i] & (not monitored[i]) & (flag_due[i] == no_month)
+                      & (np.float64(draw[i]) < p))
+    return out[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
+                p_false_alarm):
+    """The data screen's flags: households not monitored and with no pending flag, at
+    risk with a trace in the data and ``draw < p_detect``, or not at risk and
+    ``draw < p_false_alarm`` (the thresholds in the dtype numpy compares in), in
+    ascending order."""
+    n = at_risk.size
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        u = draw[i]
+        r = at_risk[i]
+        free = (not monitored[i]) & (flag_due[i] == no_month)
+        hit = free & r & trace[i] & (u < p_detect)
+        false = free & (not r) & (u < p_false_alarm)
+        out[k] = i
+        k += np.int64(hit | false)
+    return out[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_skill):
+    """The village teams' triage visits and what they find, all teams in one call.
+
+    Team ``t`` visits the ``team_k[t]`` households of its village's candidates
+    ``cand[cand_start[v]:cand_start[v + 1]]`` (``v = team_v[t]``) that look most at
+    risk (numpy's ``argpartition(-looks, k - 1)[:k]``; all of them when ``k`` covers
+    the list) and finds those at risk whose ``detect`` draw is below ``team_skill[t]``
+    (float64; a float32 threshold given exactly compares as float32). Returns the
+    households found (by team, then in household order) and, per team, whether its
+    visits were determined: False when ties at the k-th look (or NaN looks) leave the
+    choice to ``argpartition``'s algorithm; such a team's finds are left out, for numpy
+    to make."""
+    found = np.empty(cand.size, dtype=np.int64)
+    exact = np.ones(team_v.size, dtype=np.bool_)
+    m = 0
+    for t in range(team_v.size):
+        v = team_v[t]
+        a = cand_start[v]
+        size = cand_start[v + 1] - a
+        k = team_k[t]
+        skill = team_skill[t]
+        if k < size:
+            neg = np.empty(size)
+            bad = False
+            for j in range(size):
+                x = -looks[a + j]
+                neg[j] = x
+                bad |= x != x
+            if bad:
+                exact[t] = False
+                continue
+            p = np.partition(neg, k - 1)[k - 1]  # the k-th smallest of -looks
+            below = 0
+            at = 0
+            for j in range(size):
+                below += np.int64(neg[j] < p)
+                at += np.int64(neg[j] == p)
+            if below + at != k:
+                exact[t] = False
+                continue
+            for j in range(size):
+                if neg[j] <= p:
+                    i = cand[a + j]
+                    found[m] = i
+                    m += np.int64(at_risk[i] & (np.float64(detect[i]) < skill))
+        else:
+            for j in range(size):
+                i = cand[a + j]
+                found[m] = i
+                m += np.int64(at_risk[i] & (np.float64(detect[i]) < skill))
+    return found[:m].copy(), exact

@@ -83,13 +83,39 @@ def at_risk(hh: Households, mon, poverty_line: float, idx=None,
     it measured (``income_pc``) and the multiple it applies. Returns (at risk, at risk
     through rigid spending or a sharp drop: a sudden hardship).
     """
-    income = _sel(hh.income_pc_gross_year, idx) if income_pc is None else income_pc
     mult = mon.inclusion_multiple if multiple is None else multiple
+    if _compiled(hh, idx, income_pc):  # one pass, the same results as the lines below
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        every = idx is None
+        return kernels.at_risk_pass(
+            np.empty(0, np.int64) if every else idx, every,
+            hh.income_pc_gross_year if income_pc is None else income_pc,
+            income_pc is not None, hh.net_sum, hh.oop_sum, hh.rigid_12m,
+            hh.income_recent_m, hh.size, mult * poverty_line, mon.rigid_spending_share,
+            1.0 - mon.sharp_drop_share, mult * poverty_line)
+    income = _sel(hh.income_pc_gross_year, idx) if income_pc is None else income_pc
     low = income < mult * poverty_line
     sudden = rigid_spending_high(hh, mon.rigid_spending_share, idx,
                                  line_pc=mult * poverty_line) | sharp_drop(
         hh, mon.sharp_drop_share, idx, line_pc=mult * poverty_line)
     return low | sudden, sudden
+
+
+def _compiled(hh: Households, idx, income_pc) -> bool:
+    """Whether ``at_risk`` can take its compiled pass: float64 columns and income, and
+    ``idx`` None or an array of household numbers (anything else takes numpy's path)."""
+    cols = (hh.income_pc_gross_year, hh.net_sum, hh.oop_sum, hh.rigid_12m,
+            hh.income_recent_m)
+    if any(not isinstance(c, np.ndarray) or c.dtype != np.float64 for c in cols):
+        return False
+    if idx is not None and not (isinstance(idx, np.ndarray) and idx.ndim == 1
+                                and idx.dtype.kind in "iu"):
+        return False
+    n = hh.n if idx is None else idx.size
+    return income_pc is None or (isinstance(income_pc, np.ndarray)
+                                 and income_pc.dtype == np.float64
+                                 and income_pc.shape == (n,))
 
 
 def data_trace(hh: Households, trace_share: float) -> np.ndarray:

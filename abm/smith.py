@@ -48,21 +48,24 @@ def measure(model: CountyModel) -> dict[str, float]:
     cfg = model.config
     window = cfg.measures.delay_window_cases
     out: dict[str, float] = {}
-    risk = hh.at_risk
-    mon = hh.monitored
-    n_risk = int(risk.sum())
-    n_mon = int(mon.sum())
+    # The household counts and selections, in one compiled pass (``counts``: see
+    # ``abm.kernels.smith_pass``); the sums and means stay numpy's, over the same arrays.
+    from abm import kernels  # (not at import: the config needs no numba)
+
+    reliant = rules.reliant_on_transfers(hh, cfg.behaviour.reliance_help_share)
+    counts, help_sel, gap_sel, psych = kernels.smith_pass(
+        hh.at_risk, hh.monitored, hh.registered, hh.coop, hh.health_literate, hh.n_labour,
+        reliant, hh.inc_farm_m, hh.inc_wage_m, hh.inc_remit_m, hh.inc_property_m,
+        hh.inc_public_m, hh.sp_medical_m, hh.help_m, hh.size, model.ctx.poverty_line / 12.0,
+        hh.psych_distress)
+    (n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop, n_literate, n_able,
+     n_reliant, n_gap) = (int(c) for c in counts)
 
     # -- idealized policy: does the rule as applied reach the right households?
-    out["smith_policy_coverage"] = _ratio((risk & mon).sum(), n_risk)
-    out["smith_policy_exclusion_error"] = _ratio((risk & ~mon).sum(), n_risk)
-    out["smith_policy_inclusion_error"] = _ratio((mon & ~risk).sum(), n_mon)
-    line_m = model.ctx.poverty_line / 12.0 * hh.size
-    without = hh.income_m() - hh.sp_medical_m - hh.help_m
-    gap = np.maximum(line_m - without, 0.0)
-    sel = mon & (gap > 0)
-    out["smith_policy_adequacy"] = _ratio(np.minimum(hh.help_m[sel], gap[sel]).sum(),
-                                          gap[sel].sum())
+    out["smith_policy_coverage"] = _ratio(n_both, n_risk)
+    out["smith_policy_exclusion_error"] = _ratio(n_risk_only, n_risk)
+    out["smith_policy_inclusion_error"] = _ratio(n_mon_only, n_mon)
+    out["smith_policy_adequacy"] = _ratio(help_sel[:n_gap].sum(), gap_sel[:n_gap].sum())
     mult = np.array([t.inclusion_multiple for t in model.township_offices])
     out["smith_policy_threshold_spread"] = float(mult.std() / mult.mean()) if (
         mult.size and mult.mean() > 0) else 0.0
@@ -93,21 +96,15 @@ def measure(model: CountyModel) -> dict[str, float]:
     out["smith_target_self_report_share"] = _ratio(
         imp.n_included_by[Channel.SELF_APPLICATION], imp.n_included)
     out["smith_target_training_takeup"] = _ratio(training.trained, training.invited)
-    eligible = target_group(hh)
-    out["smith_target_coop_participation"] = _ratio((eligible & (hh.coop >= 0)).sum(),
-                                                    eligible.sum())
+    out["smith_target_coop_participation"] = _ratio(n_coop, n_elig)
     mot = tally.motivation[-1] if tally.motivation else target_motivation(hh)
     out["smith_target_motivation"] = mot
     past = tally.motivation[-13] if len(tally.motivation) > 12 else (
         tally.motivation[0] if tally.motivation else mot)
     out["smith_target_motivation_trend"] = mot - past
-    out["smith_target_health_literacy"] = _ratio((eligible & hh.health_literate).sum(),
-                                                 eligible.sum())
-    out["smith_target_psych_distress"] = (float(hh.psych_distress[eligible].mean())
-                                          if eligible.any() else 0.0)
-    able = eligible & (hh.n_labour > 0)
-    reliant = eligible & rules.reliant_on_transfers(hh, cfg.behaviour.reliance_help_share)
-    out["smith_target_transfer_reliance"] = _ratio(reliant.sum(), able.sum())
+    out["smith_target_health_literacy"] = _ratio(n_literate, n_elig)
+    out["smith_target_psych_distress"] = float(psych[:n_elig].mean()) if n_elig else 0.0
+    out["smith_target_transfer_reliance"] = _ratio(n_reliant, n_able)
 
     # -- environment: shocks, concentration, social sector, clinics
     booked = hh.booked_month

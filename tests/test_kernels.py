@@ -95,6 +95,14 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
+def same_bits_but_nan_sign(a: np.ndarray, b: np.ndarray) -> bool:
+    """``same_bits``, except that a NaN matches any NaN: an infinite loss of either sign
+    (which the model never books) added in another order gives a NaN of the other
+    sign."""
+    nan = np.isnan(a)
+    return bool((nan == np.isnan(b)).all()) and same_bits(a[~nan], b[~nan])
+
+
 def test_learning_pass_matches_numpy():
     for seed in range(5):
         rng = np.random.default_rng(seed)
@@ -647,3 +655,397 @@ def test_income_add_matches_numpy():
             assert getattr(inc, source) is not before
             for s, v in want.items():
                 assert same_bits(getattr(inc, s), v), (source, s)
+
+
+def health_reference(hh: Households, cfg: Config, rng: np.random.Generator,
+                     ctx: MonthContext) -> None:
+    """The health phase as numpy expressions (before ``abm.kernels.health_people``,
+    ``acute_onset`` and ``health_costs``)."""
+    from abm.households.health import monthly, monthly_from_rate
+
+    def monthly_from_count(count, rate_year):
+        if count.size == 0 or count.min() < 0 or count.max() > 255:
+            return monthly_from_rate(count * rate_year)
+        table = monthly_from_rate(np.arange(int(count.max()) + 1, dtype=count.dtype)
+                                  * rate_year)
+        return table[count]
+
+    def disable(who, per_worker):
+        hh.disability |= who
+        lose = who & (hh.n_labour > 0)
+        hh.lost_disability_m += np.where(lose, per_worker, 0.0)
+        hh.n_labour -= lose
+        hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour)
+
+    h = cfg.health
+    n = hh.n
+    u = rng.random((5, n), dtype=np.float32)
+    z_cost = rng.standard_normal(n, dtype=np.float32)
+    ud = rng.random((5, n), dtype=np.float32)
+    per_worker = (hh.inc_farm_m + hh.inc_wage_m + hh.inc_remit_m) / np.maximum(hh.n_labour, 1)
+    hh.age_head += 1.0 / 12.0
+    hh.chronic |= ud[0] < monthly(h.p_chronic_onset_year)
+    new_dis = (ud[1] < monthly(h.p_disability_year)) & ~hh.disability
+    p_ret = h.p_retire_year * np.clip((hh.age_head - h.retire_age_from) / h.retire_age_span,
+                                      h.retire_rel_min, h.retire_rel_max)
+    retire = (hh.n_labour > 0) & (ud[2] < monthly_from_rate(hh.n_labour * p_ret))
+    grow = (hh.n_children > 0) & (
+        ud[3] < monthly_from_count(hh.n_children, h.p_child_to_labour_year))
+    die = (hh.n_elderly > 0) & (hh.size > 1) & (
+        ud[4] < monthly_from_count(hh.n_elderly, h.p_elderly_death_year))
+    hh.lost_aging_m += np.where(retire, per_worker, 0.0)
+    hh.n_labour -= retire
+    hh.n_elderly += retire
+    hh.n_children -= grow
+    hh.n_labour += grow
+    hh.n_elderly -= die
+    hh.size -= die
+    disable(new_dis, per_worker)
+    rel = (1.0 + (h.rel_acute_chronic - 1.0) * hh.chronic
+           * rules.chronic_excess_kept(hh, cfg.behaviour)) * (
+        1.0 + h.rel_acute_per_elderly * hh.n_elderly)
+    for inst in ctx.instruments.hooked("acute_risk"):
+        rel = inst.acute_risk(hh, ctx, rel)
+    onset = (hh.acute_left == 0) & (u[0] < h.p_acute * rel)
+    on = np.flatnonzero(onset)
+    dur = np.maximum(1, np.rint(-np.log1p(-u[1][on]) * h.dur_acute)).astype(np.int16)
+    sig = h.cost_acute_sigma
+    cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
+    prompt = hh.clinic_access[on] * np.where(
+        hh.health_literate[on], 1.0, cfg.behaviour.care_seeking_illiterate
+    ) * rules.health_drive(hh.motivation[on], cfg.behaviour)
+    cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
+    hh.acute_left[on] = dur
+    hh.acute_cost_m[on] = cost / dur
+    hh.sick_worker[on] = (u[2][on] < h.p_sick_is_worker) & (hh.n_labour[on] > 0)
+    leaves = onset & (u[3] < h.p_acute_to_disability) & ~hh.disability
+    disable(leaves, per_worker)
+    in_episode = hh.acute_left > 0
+    hh.outpatient_cost_m[:] = h.cost_outpatient_person_year / 12.0 * (
+        hh.size + (h.rel_outpatient_elderly - 1.0) * hh.n_elderly)
+    hh.medical_cost_m[:] = np.where(in_episode, hh.acute_cost_m, 0.0) + (
+        h.cost_chronic_month * hh.chronic) + hh.outpatient_cost_m
+    hh.book("illness", per_worker, in_episode & hh.sick_worker)
+    hh.book("disability", hh.lost_disability_m)
+    hh.book("aging", hh.lost_aging_m)
+    hh.acute_left[:] = np.maximum(hh.acute_left - 1, 0)
+    hh.sick_now[:] = in_episode & hh.sick_worker
+
+
+HEALTH_COLUMNS = ("age_head", "chronic", "disability", "n_labour", "n_elderly", "n_children",
+                  "size", "n_migrants", "lost_aging_m", "lost_disability_m", "acute_left",
+                  "acute_cost_m", "sick_worker", "outpatient_cost_m", "medical_cost_m",
+                  "sick_now", "losses", "booked_month")
+
+
+def test_health_matches_numpy():
+    """The health phase's compiled passes against its numpy code over several months
+    (the counts change and feed back), with high event chances so that every branch is
+    taken often, health management on and off, member counts 0 to 300 (beyond the
+    kernel's table), ages across the retirement span and clip bounds, and thresholds
+    that float32 cannot hold (a comparison made in the wrong precision would show)."""
+    from abm.households.health import health
+
+    configs = [CFG, CFG.model_copy(update=dict(health=CFG.health.model_copy(update=dict(
+        p_acute=0.3, p_chronic_onset_year=0.37, p_disability_year=0.29,
+        p_acute_to_disability=0.4 + 1e-9, p_retire_year=0.61, p_child_to_labour_year=0.47,
+        p_elderly_death_year=0.33, p_sick_is_worker=0.7, rel_acute_chronic=0.5,
+        retire_rel_min=-0.2))))]
+    for seed in range(6):
+        cfg = configs[seed % 2]
+        n = 3000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        cols = dict(size=rng.integers(0, 8, n), n_labour=rng.integers(0, 5, n),
+                    n_elderly=rng.integers(0, 4, n), n_children=rng.integers(0, 4, n),
+                    age_head=rng.uniform(20, 95, n), chronic=rng.random(n) < 0.3,
+                    disability=rng.random(n) < 0.1, acute_left=rng.integers(0, 3, n),
+                    doctor_contract=rng.random(n) < 0.5, health_literate=rng.random(n) < 0.6,
+                    clinic_access=rng.random(n), acute_cost_m=rng.uniform(0, 900, n),
+                    lost_aging_m=rng.uniform(0, 50, n) * (rng.random(n) < 0.2),
+                    lost_disability_m=-0.0 * (rng.random(n) < 0.5))
+        cols["n_children"][:7] = [255, 256, 300, 0, 254, 1000, 2]
+        cols["n_elderly"][:7] = [300, 255, 256, 2000, 0, 1, 7]
+        cols["size"][:7] = 3000
+        for hh in (a, b):
+            for col, v in cols.items():
+                getattr(hh, col)[:] = v
+        levels = {"prevention": float(seed % 3 != 0)}
+        for month in range(4):
+            for hh, phase in ((a, health_reference), (b, health)):
+                hh.new_ledger_month(month)
+                ctx = make_ctx(n, month=month, cfg=cfg, levels=levels)
+                phase(hh, cfg, Streams(seed + 10 * month)["health"], ctx)
+            for col in HEALTH_COLUMNS:
+                assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
+def test_at_risk_matches_numpy():
+    """``rules.at_risk``'s compiled pass against its numpy expressions (the path taken
+    for other inputs): all households, some by index (with repeats), a measured income
+    and multiple given, with edge values (zeros, negative and infinite incomes, NaN,
+    sizes 0 to 6) in the columns it reads."""
+    mon = CFG.policy.monitoring
+    for seed in range(4):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        hh = random_households(n, rng)
+        hh.size[:] = rng.integers(0, 7, n)
+        for col, lo, hi in (("income_pc_gross_year", -2000.0, 20000.0),
+                            ("oop_sum", 0.0, 30000.0), ("rigid_12m", 0.0, 40000.0),
+                            ("income_recent_m", -500.0, 8000.0)):
+            getattr(hh, col)[:] = _edgy(rng, n, lo, hi)
+        hh.net_sum[:] = _edgy(rng, n, -8000.0, 150000.0)
+        idx = np.sort(rng.integers(0, n, 700))
+        measured = _edgy(rng, idx.size, -1000.0, 15000.0)
+        for kw in (dict(), dict(idx=idx), dict(idx=idx.astype(np.int32), multiple=1.37),
+                   dict(idx=idx, income_pc=measured, multiple=np.float64(0.93)),
+                   dict(idx=idx[:1]), dict(idx=idx[:0])):
+            got = rules.at_risk(hh, mon, 4321.5, **kw)
+            # numpy's path: the index as a list (all households listed for None)
+            ref_kw = dict(kw, idx=list(kw.get("idx", range(n))))
+            assert rules._compiled(hh, kw.get("idx"), kw.get("income_pc"))
+            assert not rules._compiled(hh, ref_kw["idx"], kw.get("income_pc"))
+            want = rules.at_risk(hh, mon, 4321.5, **ref_kw)
+            for x, y in zip(want, got, strict=True):
+                assert same_bits(np.asarray(x), y), (seed, tuple(kw))
+
+
+def test_ledger_passes_match_numpy():
+    """The ledger's compiled bookings (``kernels.book_all``, ``book_where``) and its
+    12-month sums (``kernels.loss_years``) against numpy's ``row += amount``,
+    ``row[where] += amount[where]`` and the gathered sums over months, with -0.0,
+    tiny, huge and infinite amounts, one household and many."""
+    from abm import kernels
+    from abm.households.state import CAUSES, LEDGER_MONTHS
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        shape = (len(CAUSES), LEDGER_MONTHS, n)
+        losses = (_edgy(rng, int(np.prod(shape)), -50.0, 3000.0).reshape(shape)
+                  * rng.choice([1e-6, 1.0, 1e4], shape)).astype(np.float32)
+        losses[rng.random(shape) < 0.05] = -0.0
+        amount = _edgy(rng, n, -100.0, 1e7) * rng.choice([1e-9, 1.0, 3.3], n)
+        amount[rng.random(n) < 0.05] = -0.0
+        where = rng.random(n) < 0.3
+        a, b = losses[0, seed].copy(), losses[0, seed].copy()
+        a += amount
+        kernels.book_all(b, amount)
+        assert same_bits(a, b), seed
+        add_a = amount[where]
+        a[where] += add_a
+        add_b = kernels.book_where(b, amount, where)
+        assert same_bits(a, b) and same_bits(add_a, add_b), seed
+        for pos in (0, 7, 23):
+            order = (pos - np.arange(LEDGER_MONTHS)) % LEDGER_MONTHS
+            for idx in (np.arange(n), np.array([5]), np.array([9, 2]),
+                        np.sort(rng.choice(n, 400, replace=False))):
+                sub = losses[:, :, idx].astype(np.float64)
+                now, before = kernels.loss_years(losses, idx, order)
+                assert same_bits_but_nan_sign(sub[:, order[:12]].sum(axis=1), now), (seed, pos)
+                assert same_bits_but_nan_sign(sub[:, order[12:]].sum(axis=1), before), (
+                    seed, pos)
+
+
+def test_triage_looks_matches_numpy():
+    """The cadres' triage (``kernels.triage_looks``) against its numpy expression."""
+    from types import SimpleNamespace
+
+    from abm.agents.implementer import triage_looks
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        hh = random_households(n, rng)
+        hh.size[:] = rng.integers(0, 7, n)
+        hh.n_elderly[:] = rng.integers(0, 4, n)
+        hh.registered[:] = rng.random(n) < 0.3
+        hh.chronic[:] = rng.random(n) < 0.3
+        hh.disability[:] = rng.random(n) < 0.1
+        hh.income_pc_year[:] = _edgy(rng, n, -3000.0, 30000.0)
+        draws = SimpleNamespace(triage=rng.random(n, dtype=np.float32))
+        s = SimpleNamespace(households=hh, config=CFG, draws=draws,
+                            ctx=SimpleNamespace(poverty_line=4123.25))
+        cand = np.sort(rng.choice(n, 2000, replace=False))
+        w = CFG.implementers.triage
+        want = (hh.registered[cand] * w.registered + hh.chronic[cand] * w.chronic
+                + hh.disability[cand] * w.disability + hh.n_elderly[cand] / np.maximum(
+                    hh.size[cand], 1) * w.elderly_share
+                + w.low_income / (1.0 + hh.income_pc_year[cand] / 4123.25)
+                + draws.triage[cand])
+        assert same_bits(want, triage_looks(s, cand)), seed
+
+
+def smith_reference(model) -> dict[str, float]:
+    """The household part of ``abm.smith.measure`` as numpy expressions (before
+    ``kernels.smith_pass``): masks, counts, masked sums and means."""
+    from abm.smith import _ratio, target_group
+
+    hh = model.households
+    cfg = model.config
+    out: dict[str, float] = {}
+    risk = hh.at_risk
+    mon = hh.monitored
+    n_risk = int(risk.sum())
+    n_mon = int(mon.sum())
+    out["smith_policy_coverage"] = _ratio((risk & mon).sum(), n_risk)
+    out["smith_policy_exclusion_error"] = _ratio((risk & ~mon).sum(), n_risk)
+    out["smith_policy_inclusion_error"] = _ratio((mon & ~risk).sum(), n_mon)
+    line_m = model.ctx.poverty_line / 12.0 * hh.size
+    without = hh.income_m() - hh.sp_medical_m - hh.help_m
+    gap = np.maximum(line_m - without, 0.0)
+    sel = mon & (gap > 0)
+    out["smith_policy_adequacy"] = _ratio(np.minimum(hh.help_m[sel], gap[sel]).sum(),
+                                          gap[sel].sum())
+    out["smith_org_caseload_per_cadre"] = _ratio(
+        n_mon, sum(t.n_cadres for t in model.village_teams))
+    eligible = target_group(hh)
+    out["smith_target_coop_participation"] = _ratio((eligible & (hh.coop >= 0)).sum(),
+                                                    eligible.sum())
+    out["smith_target_health_literacy"] = _ratio((eligible & hh.health_literate).sum(),
+                                                 eligible.sum())
+    out["smith_target_psych_distress"] = (float(hh.psych_distress[eligible].mean())
+                                          if eligible.any() else 0.0)
+    able = eligible & (hh.n_labour > 0)
+    reliant = eligible & rules.reliant_on_transfers(hh, cfg.behaviour.reliance_help_share)
+    out["smith_target_transfer_reliance"] = _ratio(reliant.sum(), able.sum())
+    return out
+
+
+def test_smith_matches_numpy():
+    """Smith's indicators with their compiled counts and selections
+    (``abm.kernels.smith_pass``) against the numpy expressions, value and type, on a
+    small county over a few months, then with its columns scrambled (edge incomes,
+    sizes 0 to 6, help, everyone or no one monitored)."""
+    from abm import smith
+    from abm.config import load_config
+    from abm.model import CountyModel
+
+    model = CountyModel(load_config(None, [], households=1500, months=4, seed=5))
+    hh = model.households
+    rng = np.random.default_rng(1)
+    n = hh.n
+    for month in range(6):
+        model.step()
+        if month >= 2:
+            hh.monitored[:] = rng.random(n) < (0.3, 1.0, 0.0, 0.5)[month - 2]
+            hh.registered[:] = rng.random(n) < (0.3, 0.0, 0.0, 0.6)[month - 2]
+            hh.coop[:] = rng.integers(-1, 3, n)
+            hh.size[:] = rng.integers(0, 7, n)
+            hh.n_labour[:] = rng.integers(0, 3, n)
+            for col in ("at_risk", "health_literate"):
+                getattr(hh, col)[:] = rng.random(n) < 0.4
+            for col, lo, hi in (("inc_farm_m", -500.0, 3000.0), ("inc_wage_m", 0.0, 4000.0),
+                                ("inc_public_m", 0.0, 900.0), ("help_m", 0.0, 900.0),
+                                ("sp_medical_m", 0.0, 5000.0),
+                                ("psych_distress", 0.0, 1.0)):
+                getattr(hh, col)[:] = _edgy(rng, n, lo, hi)
+        want = smith_reference(model)
+        got = smith.measure(model)
+        for k, v in want.items():
+            assert type(got[k]) is type(v), (month, k)
+            assert np.float64(got[k]).tobytes() == np.float64(v).tobytes(), (month, k)
+
+
+def test_applications_and_screen_match_numpy():
+    """Self-applications and the data screen (``kernels.self_applications``,
+    ``screen_hits``) against their numpy expressions, with draws exactly at the float32
+    rounding of thresholds float32 cannot hold (a comparison in the wrong precision would
+    flag them differently) and thresholds given as Python and numpy floats."""
+    from types import SimpleNamespace
+
+    from abm.agents import implementer
+    from abm.households.state import NO_MONTH
+
+    class Flags:
+        def __init__(self):
+            self.calls = []
+
+        def flag(self, s, idx, channel, lag):
+            self.calls.append((idx.copy(), int(channel), lag))
+
+    for seed in range(4):
+        n = 5000
+        rng = np.random.default_rng(seed)
+        hh = random_households(n, rng)
+        hh.at_risk[:] = rng.random(n) < 0.5
+        hh.monitored[:] = rng.random(n) < 0.2
+        hh.flag_due[:] = np.where(rng.random(n) < 0.8, NO_MONTH, 3)
+        hh.trust[:] = _edgy(rng, n, 0.0, 1.0)
+        hh.rigid_12m[:] = rng.uniform(0, 9000, n)
+        hh.net_sum[:] = rng.uniform(-100, 40000, n)
+        hh.dibao[:] = rng.random(n) < 0.1
+        # just above a float32 value: float32 rounds them down
+        p_detect = float(np.float32(0.3)) + 1e-9
+        p_detect = p_detect if seed % 2 else np.float64(p_detect)
+        p_false = float(np.float32(0.05)) + 1e-10
+        mon = CFG.policy.monitoring.model_copy(update=dict(
+            screen_p_detect=p_detect, screen_false_alarm=p_false, p_self_apply=0.7))
+        cfg = CFG.model_copy(update=dict(policy=CFG.policy.model_copy(
+            update=dict(monitoring=mon))))
+        screen = rng.random(n, dtype=np.float32)
+        screen[rng.random(n) < 0.2] = np.float32(p_detect)
+        screen[rng.random(n) < 0.2] = np.float32(p_false)
+        apply = rng.random(n, dtype=np.float32)
+        draws = SimpleNamespace(screen=screen, apply=apply)
+        got = Flags()
+        s = SimpleNamespace(households=hh, config=cfg, draws=draws, monitoring=got)
+        implementer.self_applications(s)
+        implementer.CountyBureau.screen(None, s)
+        p = mon.p_self_apply * hh.trust * (mon.self_apply_motivation_base + hh.motivation) * (
+            1.0 - mon.stigma)
+        want_apply = np.flatnonzero(hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH)
+                                    & (apply < p))
+        trace = rules.data_trace(hh, mon.screen_trace_share)
+        free = ~hh.monitored & (hh.flag_due == NO_MONTH)
+        hit = free & hh.at_risk & trace & (screen < mon.screen_p_detect)
+        false = free & ~hh.at_risk & (screen < mon.screen_false_alarm)
+        want_screen = np.flatnonzero(hit | false)
+        assert np.array_equal(got.calls[0][0], want_apply) and got.calls[0][0].dtype == np.intp
+        assert np.array_equal(got.calls[1][0], want_screen), seed
+        assert [c[1:] for c in got.calls] == [(1, 0), (3, mon.screen_lag_months)]
+
+
+def test_triage_visits_match_numpy():
+    """The teams' triage visits in one compiled pass (``kernels.visits_found``, through
+    ``Monitoring.triage_visits``) find the same households as each team's numpy
+    selection (``argpartition`` of the looks, then at risk and detected), with looks
+    that tie at the k-th place (left to numpy), NaN looks, teams that visit everyone,
+    and skills as Python and numpy floats just above a float32 value."""
+    from types import SimpleNamespace
+
+    from abm.agents.implementer import Monitoring
+
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        n = 6000
+        hh = random_households(n, rng)
+        hh.at_risk[:] = rng.random(n) < 0.6
+        cand = np.sort(rng.choice(n, 4000, replace=False))
+        cuts = np.sort(rng.choice(np.arange(1, cand.size), 30, replace=False))
+        cand_start = np.concatenate([[0], cuts, [cand.size]]).astype(np.int64)
+        looks = rng.random(cand.size).round(2 if seed % 2 else 9)  # ties when rounded
+        looks[rng.random(cand.size) < (0.01 if seed == 4 else 0.0)] = np.nan
+        detect = rng.random(n, dtype=np.float32)
+        skill32 = float(np.float32(0.6)) + 1e-9
+        detect[rng.random(n) < 0.2] = np.float32(skill32)
+        q = SimpleNamespace(cand=cand, cand_start=cand_start, looks=looks)
+        mon = Monitoring()
+        want = []
+        for v in range(cand_start.size - 1):
+            size = cand_start[v + 1] - cand_start[v]
+            k = int(rng.integers(1, size + 3)) if size else 0
+            k = min(k, size)
+            if k == 0:
+                continue
+            skill = (skill32, np.float64(skill32), 1.0, min(1.0, np.float64(0.7)))[v % 4]
+            mon.visits.append((q, v, k, skill))
+            a, b = cand_start[v], cand_start[v + 1]
+            c = cand[a:b]
+            visited = c[np.argpartition(-looks[a:b], k - 1)[:k]] if k < c.size else c
+            want.append(visited[hh.at_risk[visited] & (detect[visited] < skill)])
+        s = SimpleNamespace(households=hh, draws=SimpleNamespace(detect=detect))
+        got = mon.triage_visits(s)
+        assert np.array_equal(np.sort(np.concatenate(want)), np.sort(np.concatenate(got)))

@@ -187,7 +187,6 @@ class VillageTeam(mesa.Agent):
         self.visits = int((self.hours - self.paper_hours) / imp.hours_per_visit)
         if self.visits <= 0 or self.n_households == 0:
             return
-        hh = s.households
         # 1. Bring the assistance bundle to monitored households still waiting for it
         # (longest monitored first).
         waiting = q.waiting[q.waiting_start[v]:q.waiting_start[v + 1]]
@@ -202,10 +201,9 @@ class VillageTeam(mesa.Agent):
         cand = q.cand[a:b]
         if cand.size == 0:
             return
-        k = min(left, cand.size)
-        visited = cand[np.argpartition(-q.looks[a:b], k - 1)[:k]] if k < cand.size else cand
-        found = visited[hh.at_risk[visited] & (s.draws.detect[visited] < self.detection_skill)]
-        s.monitoring.found.append(found)
+        # What the visits find is worked out for all teams at once after their steps
+        # (``Monitoring.after_visits``): nothing else reads it before.
+        s.monitoring.visits.append((q, v, min(left, cand.size), self.detection_skill))
 
 
 def triage_looks(s: StepContext, cand: np.ndarray) -> np.ndarray:
@@ -213,6 +211,15 @@ def triage_looks(s: StepContext, cand: np.ndarray) -> np.ndarray:
     hh = s.households
     w = s.config.implementers.triage
     line = s.ctx.poverty_line
+    if isinstance(cand, np.ndarray) and cand.dtype.kind in "iu" and (
+            hh.income_pc_year.dtype == np.float64):
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        # One pass: the same numbers as the numpy expression below.
+        return kernels.triage_looks(cand, hh.registered, hh.chronic, hh.disability,
+                                    hh.n_elderly, hh.size, hh.income_pc_year,
+                                    s.draws.triage, w.registered, w.chronic, w.disability,
+                                    w.elderly_share, w.low_income, line)
     return (hh.registered[cand] * w.registered + hh.chronic[cand] * w.chronic
             + hh.disability[cand] * w.disability + hh.n_elderly[cand] / np.maximum(
                 hh.size[cand], 1) * w.elderly_share
@@ -328,12 +335,17 @@ class CountyBureau(mesa.Agent):
         """Sector departments' data (insurance, civil affairs) flag households."""
         hh = s.households
         mon = s.config.policy.monitoring
+        from abm import kernels  # (not at import: the config needs no numba)
+
         trace = rules.data_trace(hh, mon.screen_trace_share)
-        free = ~hh.monitored & (hh.flag_due == NO_MONTH)
-        hit = free & hh.at_risk & trace & (s.draws.screen < mon.screen_p_detect)
-        false = free & ~hh.at_risk & (s.draws.screen < mon.screen_false_alarm)
-        s.monitoring.flag(s, np.flatnonzero(hit | false), channel=Channel.DATA_SCREEN,
-                          lag=mon.screen_lag_months)
+        # free = ~monitored & (flag_due == NO_MONTH); hit = free & at_risk & trace &
+        # (screen < p_detect); false = free & ~at_risk & (screen < false_alarm): one pass,
+        # comparing the float32 draws as numpy does.
+        u = s.draws.screen
+        found = kernels.screen_hits(
+            hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, trace, u,
+            _as_compared(u, mon.screen_p_detect), _as_compared(u, mon.screen_false_alarm))
+        s.monitoring.flag(s, found, channel=Channel.DATA_SCREEN, lag=mon.screen_lag_months)
 
     def annual_review(self, s: StepContext, teams: list[VillageTeam]) -> None:
         """Score last year's teams, then post extra cadres where caseloads are heaviest."""
@@ -384,18 +396,55 @@ class Monitoring:
         self.n_diagnosed = 0  # of which the team identified the cause of the risk
         self.to_help: list[np.ndarray] = []  # this month's visits that bring the bundle
         self.found: list[np.ndarray] = []  # this month's visits that found a risk
+        # this month's triage visits still to make: (queues, village's index in them,
+        # households to visit, the team's detection skill), in team order
+        self.visits: list[tuple[VillageQueues, int, int, float]] = []
 
     def new_month(self) -> None:
         self.events = []
         self.to_help = []
         self.found = []
+        self.visits = []
 
     def after_visits(self, s: StepContext) -> None:
         """Act on the village teams' visits of the month, in team order."""
+        if self.visits:
+            self.found.extend(self.triage_visits(s))
+            self.visits = []
         if self.to_help:
             self.deliver_bundle(s, np.concatenate(self.to_help))
         if self.found:
             self.flag(s, np.concatenate(self.found), channel=Channel.CADRE_VISIT, lag=0)
+
+    def triage_visits(self, s: StepContext) -> list[np.ndarray]:
+        """The teams' triage visits (``visits``): each visits the ``k`` candidates of its
+        village that look most at risk and finds those at risk whose detection draw is
+        below its skill. One compiled pass for all teams (``kernels.visits_found``); a
+        team whose choice ties at the k-th look is chosen by numpy's ``argpartition``,
+        as before. (Only the set found matters: it is flagged.)"""
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        hh = s.households
+        detect = s.draws.detect
+        out = []
+        pending = self.visits
+        while pending:
+            q = pending[0][0]
+            group = [p for p in pending if p[0] is q]
+            pending = [p for p in pending if p[0] is not q]
+            found, exact = kernels.visits_found(
+                q.cand, q.cand_start, q.looks, hh.at_risk, detect,
+                np.array([p[1] for p in group], np.int64),
+                np.array([p[2] for p in group], np.int64),
+                np.array([float(_as_compared(detect, p[3])) for p in group]))
+            out.append(found)
+            for (_, v, k, skill), ok in zip(group, exact, strict=True):
+                if not ok:
+                    a, b = q.cand_start[v], q.cand_start[v + 1]
+                    cand = q.cand[a:b]
+                    visited = cand[np.argpartition(-q.looks[a:b], k - 1)[:k]]
+                    out.append(visited[hh.at_risk[visited] & (detect[visited] < skill)])
+        return out
 
     def flag(self, s: StepContext, idx: np.ndarray, channel: int, lag: int) -> None:
         """A household's hardship reaches the township through a channel."""
@@ -498,9 +547,19 @@ def township_multiples(cfg: Config, n_townships: int, rng: np.random.Generator) 
 def self_applications(s: StepContext) -> None:
     """Households at risk decide whether to apply themselves: more likely with trust
     in cadres and motivation, less with the stigma of being labelled."""
+    from abm import kernels  # (not at import: the config needs no numba)
+
     hh = s.households
     mon = s.config.policy.monitoring
-    p = mon.p_self_apply * hh.trust * (mon.self_apply_motivation_base + hh.motivation) * (
-        1.0 - mon.stigma)
-    apply = hh.at_risk & ~hh.monitored & (hh.flag_due == NO_MONTH) & (s.draws.apply < p)
-    s.monitoring.flag(s, np.flatnonzero(apply), channel=Channel.SELF_APPLICATION, lag=0)
+    # p = p_self_apply * trust * (self_apply_motivation_base + motivation) * (1 - stigma);
+    # at risk, not monitored, no pending flag and apply < p: one pass.
+    apply = kernels.self_applications(
+        hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, s.draws.apply, hh.trust,
+        hh.motivation, mon.p_self_apply, mon.self_apply_motivation_base, 1.0 - mon.stigma)
+    s.monitoring.flag(s, apply, channel=Channel.SELF_APPLICATION, lag=0)
+
+
+def _as_compared(draws: np.ndarray, p: float) -> np.floating:
+    """``p`` in the dtype numpy compares ``draws < p`` in (float32 draws against a Python
+    float: float32; against a numpy float64: float64)."""
+    return np.result_type(draws, p).type(p)

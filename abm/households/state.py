@@ -270,13 +270,28 @@ class Households:
         lasts), for all households or those in the mask ``where``."""
         k = CAUSE_INDEX[cause]
         row = self.losses[k, self.ledger_pos]
+        # One compiled pass for a float64 amount per household (the same bits as numpy's
+        # ``row += amount`` and ``row[where] += amount[where]``), numpy's otherwise.
+        per_hh = (isinstance(amount, np.ndarray) and amount.dtype == np.float64
+                  and amount.shape == row.shape and row.dtype == np.float32)
         if where is None:
-            row += amount
+            if per_hh:
+                from abm import kernels  # (not at import: the config needs no numba)
+
+                kernels.book_all(row, amount)
+            else:
+                row += amount
             self.booked_month[k] += float(np.sum(amount)) if not np.isscalar(amount) else (
                 amount * self.n)
         else:
-            add = amount if np.isscalar(amount) else amount[where]
-            row[where] += add
+            if per_hh and isinstance(where, np.ndarray) and where.dtype == np.bool_ and (
+                    where.shape == row.shape):
+                from abm import kernels
+
+                add = kernels.book_where(row, amount, where)
+            else:
+                add = amount if np.isscalar(amount) else amount[where]
+                row[where] += add
             self.booked_month[k] += float(np.sum(add)) if not np.isscalar(add) else (
                 add * int(np.count_nonzero(where)))
 
@@ -284,6 +299,12 @@ class Households:
         """Losses by cause over the last 12 months and the 12 before, for households
         ``idx`` (each of shape causes x len(idx), yuan)."""
         order = (self.ledger_pos - np.arange(LEDGER_MONTHS)) % LEDGER_MONTHS
+        if isinstance(idx, np.ndarray) and idx.ndim == 1 and idx.dtype.kind in "iu" and (
+                idx.size and self.losses.dtype == np.float32):
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # One pass: the same sums, in the same order, as the numpy lines below.
+            return kernels.loss_years(self.losses, idx, order)
         sub = self.losses[:, :, idx].astype(np.float64)
         return sub[:, order[:12]].sum(axis=1), sub[:, order[12:]].sum(axis=1)
 
