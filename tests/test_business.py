@@ -46,8 +46,11 @@ def test_a_start_needs_savings_and_a_free_member_and_invests_the_savings():
     hh.n_migrants[:] = [0, 0, 0, 0, 1, 0]
     for month in range(24):  # chance 1 - (1 - 1)^(1/12) = 1 a month at full drive
         H.businesses(hh, cfg, stream(month, "business"), make_ctx(n, month=month))
+        if month == 0:  # all starts in the first month, recorded as invested
+            assert hh.business_invested_m.tolist() == [10_000, 0, 0, 0, 0, 10_000]
     assert hh.business.tolist() == [True, False, False, False, False, True]
     assert hh.savings[0] == 10_000 and hh.savings[1] == 9_000
+    assert (hh.business_invested_m == 0).all()  # nothing started since
     # the member running it is no longer free to leave for work away
     assert rules.free_to_leave(hh)[0] == 1 and rules.free_to_leave(hh)[1] == 2
 

@@ -53,9 +53,11 @@ def test_invariants_hold_every_month(p, seed, n):
         wealth = hh.savings - hh.debt
         model.step()
         # each household's money is accounted for: income - spending = change in wealth,
-        # but for the principal of a failed venture's loan (capital lost, repaid or owed)
-        # and the proceeds of assets sold in distress (land turned into money)
-        flow = hh.income_m() - hh.spending_m() - hh.loan_repaid_m + hh.asset_proceeds_m
+        # but for the principal of a failed venture's loan (capital lost, repaid or owed),
+        # the proceeds of assets sold in distress (land turned into money) and savings
+        # invested in starting a household business (money turned into a business)
+        flow = (hh.income_m() - hh.spending_m() - hh.loan_repaid_m + hh.asset_proceeds_m
+                - hh.business_invested_m)
         np.testing.assert_allclose(hh.savings - hh.debt - wealth, flow, rtol=1e-9, atol=1e-6)
         assert (hh.savings >= 0).all() and (hh.debt >= 0).all()
         for name in COLUMNS:

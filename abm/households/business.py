@@ -52,6 +52,7 @@ def businesses(hh: Households, cfg: Config, rng: np.random.Generator,
     monthly(p_start_year) x min(motivation / motivation_reference, 1.5) x (0.5 + skills)."""
     bc = cfg.business
     u = rng.random((2, hh.n), dtype=np.float32)
+    hh.business_invested_m[:] = 0.0
     fail = hh.business & (u[0] < monthly(bc.p_fail_year))
     if fail.any():
         hh.business[fail] = False
@@ -63,4 +64,5 @@ def businesses(hh: Households, cfg: Config, rng: np.random.Generator,
     if start.any():
         hh.business[start] = True
         hh.savings[start] -= bc.start_cost
+        hh.business_invested_m[start] = bc.start_cost
         hh.lost_business_m[start] = 0.0

@@ -134,6 +134,9 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "inc_business_m": (np.float64, ("work_income",), "the household business's net income "
                        "this month (part of inc_farm_m: NBS counts it as net business "
                        "income)"),
+    "business_invested_m": (np.float64, ("decisions",), "savings invested this month in "
+                            "starting a household business, yuan (money turned into a "
+                            "business: not spending)"),
     "lost_business_m": (np.float64, ("decisions",), "income of a household business that "
                         "failed, until the household starts another (booked as "
                         "business_failure every month)"),
