@@ -1,11 +1,11 @@
 """Small household businesses (a shop, transport, processing, a homestay): a livelihood
 of its own beside farming, local wage work and migrant work. A household with drive, a
 member at home and the savings starts one; it earns while someone is at home to run it,
-more when the village's farmers earn more, closes for the months an epidemic stops the
-local economy, and fails now and then, when
-its income becomes a loss the household carries until it starts another. Started and
-ended in the decisions phase (``businesses``, on its own ``business`` stream); its income
-is earned in the work phase (``income``)."""
+more when the village's farmers earn more; it closes for the months an epidemic stops
+the local economy, and fails now and then, when its income becomes a loss the
+household carries until it starts another. Started and ended in the decisions phase
+(``businesses``, on its own ``business`` stream); its income is earned in the work
+phase (``income``)."""
 
 from __future__ import annotations
 
