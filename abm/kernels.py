@@ -781,3 +781,58 @@ def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_
                 found[m] = i
                 m += np.int64(at_risk[i] & (np.float64(detect[i]) < skill))
     return found[:m].copy(), exact
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def migration_choices(u0, u1, u2, n_labour, n_migrants, n_jobless, sick_now, employer,
+                      in_post, business, motivation, skills, drive_scale, skill_base,
+                      p_start, epidemic, p_return, p_again_scale):
+    """The decisions phase's draws against its chances (``u*`` float32, compared in
+    float64 as numpy does): who sends a member away (``go``), who has one come home
+    (``back``), the jobless' chance to leave again (``p_again``) and who does without
+    help (``again_plain``). The numpy expressions' operation order:
+    ``(p_start * ((drive_scale * motivation) * (skill_base + skills))) * epidemic`` and
+    ``(p_again_scale * motivation) * epidemic``."""
+    n = u0.size
+    go = np.empty(n, np.bool_)
+    back = np.empty(n, np.bool_)
+    p_again = np.empty(n)
+    again_plain = np.empty(n, np.bool_)
+    for i in range(n):
+        nm = np.int64(n_migrants[i])
+        free = (np.int64(n_labour[i]) - nm - np.int64(n_jobless[i]) - np.int64(sick_now[i])
+                - np.int64(employer[i] >= 0) - np.int64(in_post[i]) - np.int64(business[i]))
+        drive = drive_scale * motivation[i] * (skill_base + skills[i])
+        go[i] = (free > 0) & (np.float64(u0[i]) < _minimum(1.0, p_start * drive * epidemic))
+        back[i] = (nm > 0) & (np.float64(u1[i]) < _minimum(1.0, np.float64(nm) * p_return))
+        pa = p_again_scale * motivation[i] * epidemic
+        p_again[i] = pa
+        again_plain[i] = np.float64(u2[i]) < _minimum(1.0, pa)
+    return go, back, p_again, again_plain
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def migration_moves(go, back, again_plain, extra, u3, p_give_up, n_migrants, n_jobless,
+                    n_labour):
+    """Apply the decisions phase's choices: ``n_migrants += go - back + again`` and
+    ``n_jobless -= again + give_up`` in place (``give_up``: jobless, not leaving again,
+    ``u3 < p_give_up`` compared in ``p_give_up``'s dtype); returns the new ``n_jobless``
+    (at most the able members at home) and ``n_migrants`` (at most the able members)."""
+    n = go.size
+    new_j = np.empty(n, n_jobless.dtype)
+    new_m = np.empty(n, n_migrants.dtype)
+    for i in range(n):
+        jobless = n_jobless[i] > 0
+        again = jobless & (again_plain[i] | extra[i])
+        give_up = jobless & (not again) & (u3[i] < p_give_up)
+        nm = n_migrants.dtype.type(n_migrants[i] + (np.int64(go[i]) - np.int64(back[i])
+                                                    + np.int64(again)))
+        nj = n_jobless.dtype.type(n_jobless[i] - (np.int64(again) + np.int64(give_up)))
+        n_migrants[i] = nm
+        n_jobless[i] = nj
+        nl = n_labour[i]
+        room = n_labour.dtype.type(np.int64(nl) - np.int64(nm))  # int16 - int16 in numpy
+        room = room if room > 0 else n_labour.dtype.type(0)
+        new_j[i] = min(np.int64(nj), room)
+        new_m[i] = min(np.int64(nm), np.int64(nl))
+    return new_j, new_m
