@@ -1153,3 +1153,34 @@ def test_decisions_match_numpy():
                                         mot, sk, ds, base, ps, epidemic, pr, pas)
         for x, y in zip((go, back, p_again, plain), got, strict=True):
             assert same_bits(x, y), seed
+
+
+def test_spending_passes_match_numpy_on_edge_values():
+    from abm import kernels
+
+    for seed in range(4):
+        rng = np.random.default_rng(200 + seed)
+        n = 5000
+        size = rng.integers(0, 9, n).astype(np.int16)
+        kids = rng.integers(0, 12, n).astype(np.int16)
+        net_sum = _edgy(rng, n, -5e3, 2e5)
+        spm, mpc, rate = 3000.0 / 12.0 * (1 + seed), 0.3 + 0.1 * seed, 0.07
+        per_child = float(rng.uniform(100.0, 5000.0))
+        insured, assisted, oop, withheld, outpatient, out_ins, debt, loan = (
+            _edgy(rng, n, 0.0, 9e3) for _ in range(8))
+        cols = [_edgy(rng, n, 0.0, 1e4) for _ in range(7)]  # reimbursed .. sp_interest_m
+        with np.errstate(invalid="ignore", over="ignore"):
+            subsist = spm * size
+            usual = net_sum / 12.0
+            cons = subsist + mpc * np.maximum(usual - subsist, 0.0)
+            ref = [insured + assisted, oop.copy(), cols[2] + oop, cols[3] + assisted, cons,
+                   kids * per_child / 12.0, debt * rate / 12.0 + loan]
+            left = np.minimum(withheld, oop)
+            illness = np.maximum(oop - left - (outpatient - out_ins), 0.0)
+        got_cons = kernels.consumption(size, net_sum, spm, mpc)
+        assert same_bits(cons, got_cons), seed
+        got = kernels.spending_pass(insured, assisted, oop, withheld, outpatient, out_ins,
+                                    got_cons, kids, per_child, debt, rate, loan, *cols)
+        assert same_bits(left, got[0]) and same_bits(illness, got[1]), seed
+        for k, (x, y) in enumerate(zip(ref, cols, strict=True)):
+            assert same_bits(x, y), (seed, k)
