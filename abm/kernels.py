@@ -781,3 +781,121 @@ def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_
                 found[m] = i
                 m += np.int64(at_risk[i] & (np.float64(detect[i]) < skill))
     return found[:m].copy(), exact
+
+
+@numba.njit(cache=True, inline="always")
+def _np_maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats to the sign of zero: NaN wins (``a``'s first), and
+    of two equal values numpy's loops give the second (``np.maximum(-0.0, 0.0)`` is
+    ``0.0``; ``_maximum`` gives ``-0.0``)."""
+    r = a if a > b else b
+    r = b if b != b else r
+    return a if a != a else r
+
+
+@numba.njit(cache=True, inline="always")
+def _np_minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats to the sign of zero (see ``_np_maximum``)."""
+    r = a if a < b else b
+    r = b if b != b else r
+    return a if a != a else r
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def migration_choices(u0, u1, u2, n_labour, n_migrants, n_jobless, sick_now, employer,
+                      in_post, business, motivation, skills, drive_scale, skill_base,
+                      p_start, epidemic, p_return, p_again_scale):
+    """The decisions phase's draws against its chances (``u*`` float32, compared in
+    float64 as numpy does): who sends a member away (``go``), who has one come home
+    (``back``), the jobless' chance to leave again (``p_again``) and who does without
+    help (``again_plain``). The numpy expressions' operation order:
+    ``(p_start * ((drive_scale * motivation) * (skill_base + skills))) * epidemic`` and
+    ``(p_again_scale * motivation) * epidemic``."""
+    n = u0.size
+    go = np.empty(n, np.bool_)
+    back = np.empty(n, np.bool_)
+    p_again = np.empty(n)
+    again_plain = np.empty(n, np.bool_)
+    for i in range(n):
+        nm = np.int64(n_migrants[i])
+        free = (np.int64(n_labour[i]) - nm - np.int64(n_jobless[i]) - np.int64(sick_now[i])
+                - np.int64(employer[i] >= 0) - np.int64(in_post[i]) - np.int64(business[i]))
+        drive = drive_scale * motivation[i] * (skill_base + skills[i])
+        go[i] = (free > 0) & (np.float64(u0[i]) < _np_minimum(1.0, p_start * drive * epidemic))
+        back[i] = (nm > 0) & (np.float64(u1[i]) < _np_minimum(1.0, np.float64(nm) * p_return))
+        pa = p_again_scale * motivation[i] * epidemic
+        p_again[i] = pa
+        again_plain[i] = np.float64(u2[i]) < _np_minimum(1.0, pa)
+    return go, back, p_again, again_plain
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def migration_moves(go, back, again_plain, extra, u3, p_give_up, n_migrants, n_jobless,
+                    n_labour):
+    """Apply the decisions phase's choices: ``n_migrants += go - back + again`` and
+    ``n_jobless -= again + give_up`` in place (``give_up``: jobless, not leaving again,
+    ``u3 < p_give_up`` compared in ``p_give_up``'s dtype); returns the new ``n_jobless``
+    (at most the able members at home) and ``n_migrants`` (at most the able members)."""
+    n = go.size
+    new_j = np.empty(n, n_jobless.dtype)
+    new_m = np.empty(n, n_migrants.dtype)
+    for i in range(n):
+        jobless = n_jobless[i] > 0
+        again = jobless & (again_plain[i] | extra[i])
+        give_up = jobless & (not again) & (u3[i] < p_give_up)
+        nm = n_migrants.dtype.type(n_migrants[i] + (np.int64(go[i]) - np.int64(back[i])
+                                                    + np.int64(again)))
+        nj = n_jobless.dtype.type(n_jobless[i] - (np.int64(again) + np.int64(give_up)))
+        n_migrants[i] = nm
+        n_jobless[i] = nj
+        nl = n_labour[i]
+        room = n_labour.dtype.type(np.int64(nl) - np.int64(nm))  # int16 - int16 in numpy
+        room = room if room > 0 else n_labour.dtype.type(0)
+        new_j[i] = min(np.int64(nj), room)
+        new_m[i] = min(np.int64(nm), np.int64(nl))
+    return new_j, new_m
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def consumption(size, net_sum, subsist_per_member, mpc):
+    """The spending phase's consumption, in the numpy expressions' order: ``subsist =
+    subsist_per_member * size``, ``usual = net_sum / 12``, ``subsist + mpc *
+    max(usual - subsist, 0)``."""
+    n = size.size
+    cons = np.empty(n)
+    for i in range(n):
+        subsist = subsist_per_member * np.float64(size[i])
+        usual = net_sum[i] / 12.0
+        cons[i] = subsist + mpc * _np_maximum(usual - subsist, 0.0)
+    return cons
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insured, cons,
+                  n_children, schooling_per_child, debt, interest_year, loan_interest_m,
+                  reimbursed_m, sp_medical_m, oop_year, help_m, sp_consumption_m,
+                  sp_schooling_m, sp_interest_m):
+    """The spending phase after the medical bills are paid, in place on the columns
+    (numpy's order: ``reimbursed = insured + assisted``, ``oop_year += oop``, ``help_m +=
+    assisted``, ``schooling = n_children * per_child / 12``, ``interest = debt * rate /
+    12 + loan_interest``); returns (what a withdrawn policy left to pay: ``min(withheld,
+    oop)``, the illness loss: ``max(oop - that - (outpatient - outpatient_insured),
+    0)``)."""
+    n = oop.size
+    left = np.empty(n)
+    illness = np.empty(n)
+    for i in range(n):
+        o = oop[i]
+        a = assisted[i]
+        reimbursed_m[i] = insured[i] + a
+        sp_medical_m[i] = o
+        oop_year[i] = oop_year[i] + o
+        help_m[i] = help_m[i] + a
+        w = _np_minimum(withheld[i], o)
+        left[i] = w
+        routine = outpatient[i] - outpatient_insured[i]
+        illness[i] = _np_maximum(o - w - routine, 0.0)
+        sp_consumption_m[i] = cons[i]
+        sp_schooling_m[i] = np.float64(n_children[i]) * schooling_per_child / 12.0
+        sp_interest_m[i] = debt[i] * interest_year / 12.0 + loan_interest_m[i]
+    return left, illness

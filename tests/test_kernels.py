@@ -1049,3 +1049,138 @@ def test_triage_visits_match_numpy():
         s = SimpleNamespace(households=hh, draws=SimpleNamespace(detect=detect))
         got = mon.triage_visits(s)
         assert np.array_equal(np.sort(np.concatenate(want)), np.sort(np.concatenate(got)))
+
+
+def decisions_reference(hh: Households, cfg: Config, rng: np.random.Generator,
+                        ctx: MonthContext) -> None:
+    """The decisions phase as numpy expressions (before ``abm.kernels.migration_choices``
+    and ``migration_moves``)."""
+    from abm.households.decisions import distress_sales
+
+    e = cfg.economy
+    u = rng.random((4, hh.n), dtype=np.float32)
+    free = rules.free_to_leave(hh)
+    drive = e.migration_drive * hh.motivation * (e.migration_skill_base + hh.skills)
+    epidemic = 1.0 - ctx.epidemic_idle
+    go = (free > 0) & (u[0] < np.minimum(1.0, e.p_start_migrating * drive * epidemic))
+    back = (hh.n_migrants > 0) & (u[1] < np.minimum(1.0, hh.n_migrants * e.p_return_migrant))
+    p_again = e.p_remigrate * e.remigrate_drive * hh.motivation * epidemic
+    again_plain = u[2] < np.minimum(1.0, p_again)
+    extra = np.zeros(hh.n, bool)
+    for inst in ctx.instruments.hooked("job_placements"):
+        got = inst.job_placements(hh, ctx, p_again, u[2], again_plain)
+        if got is not None:
+            extra |= got
+    again = (hh.n_jobless > 0) & (again_plain | extra)
+    give_up = (hh.n_jobless > 0) & ~again & (u[3] < e.p_give_up)
+    hh.n_migrants += go.astype(np.int16) - back + again
+    hh.n_jobless -= again.astype(np.int16) + give_up
+    hh.n_jobless = np.minimum(hh.n_jobless, np.maximum(hh.n_labour - hh.n_migrants, 0)
+                              ).astype(np.int16)
+    hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour).astype(np.int16)
+    for inst in ctx.instruments.hooked("decide"):
+        inst.decide(hh, ctx)
+    distress_sales(hh, cfg, rng.random(hh.n, dtype=np.float32), ctx)
+
+
+def test_decisions_match_numpy():
+    from abm import kernels
+    from abm.budget import Budget
+    from abm.households.decisions import decisions
+    from abm.households.state import COLUMNS
+
+    for seed, idle in enumerate((0.0, 0.3, 1.0, 0.05)):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        a = random_households(n, np.random.default_rng(seed))
+        b = random_households(n, np.random.default_rng(seed))
+        extra = dict(n_jobless=rng.integers(0, 3, n), employer=rng.integers(-1, 5, n),
+                     in_post=rng.random(n) < 0.1, business=rng.random(n) < 0.1,
+                     monitored=rng.random(n) < 0.3, size=rng.integers(1, 7, n),
+                     debt=np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0, 9e4, n)),
+                     land=np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0, 15, n)),
+                     income_pc_year=rng.uniform(0, 9000, n))
+        for hh in (a, b):
+            for col, v in extra.items():
+                getattr(hh, col)[:] = v
+            hh.new_ledger_month(seed)
+        for month in range(3):
+            for hh, phase in ((a, decisions_reference), (b, decisions)):
+                budget = Budget()  # finite: placements are bought in whole units
+                budget.new_year({k: 1e12 for k, line in budget.lines.items() if line.bounded})
+                ctx = make_ctx(n, month=month, epidemic_idle=idle, budget=budget)
+                phase(hh, CFG, Streams(seed * 10 + month)["decisions"], ctx)
+            for col in COLUMNS:
+                assert same_bits(np.asarray(getattr(a, col)), np.asarray(getattr(b, col))), (
+                    seed, month, col)
+    # The first pass's float results on edge values (NaN, infinities, signed zeros).
+    e = CFG.economy
+    for seed in range(3):
+        rng = np.random.default_rng(100 + seed)
+        n = 5000
+        u = rng.random((4, n), dtype=np.float32)
+        u[:, :50] = rng.choice(np.array([0.0, 1.0, 0.5], np.float32), (4, 50))
+        nl = rng.integers(0, 4, n).astype(np.int16)
+        nm = rng.integers(0, 3, n).astype(np.int16)
+        nj = rng.integers(0, 3, n).astype(np.int16)
+        sick, post, bus = (rng.random(n) < 0.2 for _ in range(3))
+        emp = rng.integers(-1, 4, n).astype(np.int32)
+        mot, sk = _edgy(rng, n, 0.0, 1.0), _edgy(rng, n, -1.0, 1.0)
+        epidemic = float(rng.choice([1.0, 0.7, 0.0, -0.0]))
+        ds, base, ps, pr = 2.0 + seed * 1e7, 0.5, 0.008 * 10**seed, 0.006 * 10**seed
+        pas = e.p_remigrate * e.remigrate_drive * (1 + seed)
+        free = (nl - nm) - nj - sick - (emp >= 0) - post - bus  # rules.free_to_leave
+        with np.errstate(invalid="ignore"):
+            go = (free > 0) & (u[0] < np.minimum(1.0, ps * (ds * mot * (base + sk)) * epidemic))
+            back = (nm > 0) & (u[1] < np.minimum(1.0, nm * pr))
+            p_again = pas * mot * epidemic
+        plain = u[2] < np.minimum(1.0, p_again)
+        got = kernels.migration_choices(u[0], u[1], u[2], nl, nm, nj, sick, emp, post, bus,
+                                        mot, sk, ds, base, ps, epidemic, pr, pas)
+        for x, y in zip((go, back, p_again, plain), got, strict=True):
+            assert same_bits(x, y), seed
+        # Draws (float64 here) at the chances themselves and one step below: a chance
+        # computed in another order (one bit off) compares differently.
+        with np.errstate(invalid="ignore"):
+            thr = [np.minimum(1.0, ps * (ds * mot * (base + sk)) * epidemic),
+                   np.minimum(1.0, nm * pr), np.minimum(1.0, pas * mot * epidemic)]
+        step = rng.random(n) < 0.5
+        v = [np.where(step, np.nextafter(t, -np.inf), t) for t in thr]
+        go = (free > 0) & (v[0] < thr[0])
+        back = (nm > 0) & (v[1] < thr[1])
+        plain = v[2] < thr[2]
+        got = kernels.migration_choices(v[0], v[1], v[2], nl, nm, nj, sick, emp, post, bus,
+                                        mot, sk, ds, base, ps, epidemic, pr, pas)
+        for x, y in zip((go, back, p_again, plain), got, strict=True):
+            assert same_bits(x, y), seed
+
+
+def test_spending_passes_match_numpy_on_edge_values():
+    from abm import kernels
+
+    for seed in range(4):
+        rng = np.random.default_rng(200 + seed)
+        n = 5000
+        size = rng.integers(0, 9, n).astype(np.int16)
+        kids = rng.integers(0, 12, n).astype(np.int16)
+        net_sum = _edgy(rng, n, -5e3, 2e5)
+        spm, mpc, rate = 3000.0 / 12.0 * (1 + seed), 0.3 + 0.1 * seed, 0.07
+        per_child = float(rng.uniform(100.0, 5000.0))
+        insured, assisted, oop, withheld, outpatient, out_ins, debt, loan = (
+            _edgy(rng, n, 0.0, 9e3) for _ in range(8))
+        cols = [_edgy(rng, n, 0.0, 1e4) for _ in range(7)]  # reimbursed .. sp_interest_m
+        with np.errstate(invalid="ignore", over="ignore"):
+            subsist = spm * size
+            usual = net_sum / 12.0
+            cons = subsist + mpc * np.maximum(usual - subsist, 0.0)
+            ref = [insured + assisted, oop.copy(), cols[2] + oop, cols[3] + assisted, cons,
+                   kids * per_child / 12.0, debt * rate / 12.0 + loan]
+            left = np.minimum(withheld, oop)
+            illness = np.maximum(oop - left - (outpatient - out_ins), 0.0)
+        got_cons = kernels.consumption(size, net_sum, spm, mpc)
+        assert same_bits(cons, got_cons), seed
+        got = kernels.spending_pass(insured, assisted, oop, withheld, outpatient, out_ins,
+                                    got_cons, kids, per_child, debt, rate, loan, *cols)
+        assert same_bits(left, got[0]) and same_bits(illness, got[1]), seed
+        for k, (x, y) in enumerate(zip(ref, cols, strict=True)):
+            assert same_bits(x, y), (seed, k)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import rules
+from abm import kernels, rules
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -22,26 +22,32 @@ def decisions(hh: Households, cfg: Config, rng: np.random.Generator,
     back more likely. Then each instrument's ``decide`` hook."""
     e = cfg.economy
     u = rng.random((4, hh.n), dtype=np.float32)
-    free = rules.free_to_leave(hh)
-    drive = e.migration_drive * hh.motivation * (e.migration_skill_base + hh.skills)
     epidemic = 1.0 - ctx.epidemic_idle
-    go = (free > 0) & (u[0] < np.minimum(1.0, e.p_start_migrating * drive * epidemic))
-    back = (hh.n_migrants > 0) & (u[1] < np.minimum(1.0, hh.n_migrants * e.p_return_migrant))
-    p_again = e.p_remigrate * e.remigrate_drive * hh.motivation * epidemic
-    again_plain = u[2] < np.minimum(1.0, p_again)
+    # One compiled pass each side of the placements hook, in the numpy expressions'
+    # order (``tests/test_kernels.py`` keeps them as the reference):
+    # free = rules.free_to_leave(hh); drive = migration_drive * motivation *
+    # (migration_skill_base + skills); go = (free > 0) & (u[0] < min(1, p_start_migrating
+    # * drive * epidemic)); back = (n_migrants > 0) & (u[1] < min(1, n_migrants *
+    # p_return_migrant)); p_again = p_remigrate * remigrate_drive * motivation *
+    # epidemic; again_plain = u[2] < min(1, p_again).
+    go, back, p_again, again_plain = kernels.migration_choices(
+        u[0], u[1], u[2], hh.n_labour, hh.n_migrants, hh.n_jobless, hh.sick_now,
+        hh.employer, hh.in_post, hh.business, hh.motivation, hh.skills,
+        e.migration_drive, e.migration_skill_base, e.p_start_migrating, epidemic,
+        e.p_return_migrant, e.p_remigrate * e.remigrate_drive)
     extra = np.zeros(hh.n, bool)
     for inst in ctx.instruments.hooked("job_placements"):
         got = inst.job_placements(hh, ctx, p_again, u[2], again_plain)
         if got is not None:
             extra |= got
-    again = (hh.n_jobless > 0) & (again_plain | extra)
-    give_up = (hh.n_jobless > 0) & ~again & (u[3] < e.p_give_up)
-    hh.n_migrants += go.astype(np.int16) - back + again
-    hh.n_jobless -= again.astype(np.int16) + give_up
-    # Members who became unable to work leave the migrant pool.
-    hh.n_jobless = np.minimum(hh.n_jobless, np.maximum(hh.n_labour - hh.n_migrants, 0)
-                              ).astype(np.int16)
-    hh.n_migrants = np.minimum(hh.n_migrants, hh.n_labour).astype(np.int16)
+    # again = (n_jobless > 0) & (again_plain | extra); give_up = (n_jobless > 0) & ~again
+    # & (u[3] < p_give_up); n_migrants += go - back + again; n_jobless -= again +
+    # give_up (in place); then members who became unable to work leave the migrant
+    # pool: n_jobless = min(n_jobless, max(n_labour - n_migrants, 0)), n_migrants =
+    # min(n_migrants, n_labour) (new arrays).
+    hh.n_jobless, hh.n_migrants = kernels.migration_moves(
+        go, back, again_plain, extra, u[3], np.result_type(u, e.p_give_up).type(e.p_give_up),
+        hh.n_migrants, hh.n_jobless, hh.n_labour)
     for inst in ctx.instruments.hooked("decide"):
         inst.decide(hh, ctx)
     distress_sales(hh, cfg, rng.random(hh.n, dtype=np.float32), ctx)

@@ -27,26 +27,27 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext) -> None:
     s = cfg.spending
     if ctx.january:
         hh.oop_year[:] = 0.0
-    subsist = s.subsistence_per_capita / 12.0 * hh.size
-    usual = hh.net_sum / 12.0  # usual monthly disposable income (last 12 months)
-    cons = subsist + s.mpc * np.maximum(usual - subsist, 0.0)
+    # cons = subsist + mpc * max(usual - subsist, 0): subsist =
+    # subsistence_per_capita / 12 * size; usual = net_sum / 12, the usual monthly
+    # disposable income (last 12 months). One compiled pass (numpy's order).
+    cons = kernels.consumption(hh.size, hh.net_sum, s.subsistence_per_capita / 12.0, s.mpc)
     bill = MedicalBill(hh.medical_cost_m, hh.outpatient_cost_m)
     for inst in ctx.instruments.hooked("medical"):
         inst.medical(hh, ctx, bill)
-    oop = bill.oop
-    hh.reimbursed_m[:] = bill.insured + bill.assisted
-    hh.sp_medical_m[:] = oop
-    hh.oop_year += oop
-    hh.help_m += bill.assisted
-    withheld = np.minimum(bill.withheld, oop)  # what a withdrawn policy left to pay
-    # Routine outpatient care is a steady expense, not a loss: the ledger books what the
-    # household pays beyond it (insurance reimburses routine care at its outpatient rate).
-    routine = bill.outpatient - bill.outpatient_insured
-    hh.book("illness", np.maximum(oop - withheld - routine, 0.0))
+    # One compiled pass: reimbursed_m = insured + assisted; sp_medical_m = oop; oop_year
+    # += oop; help_m += assisted; withheld = min(bill.withheld, oop) (what a withdrawn
+    # policy left to pay); routine outpatient care is a steady expense, not a loss: the
+    # ledger books what the household pays beyond it, max(oop - withheld - (outpatient -
+    # outpatient_insured), 0) (insurance reimburses routine care at its outpatient rate);
+    # sp_consumption_m = cons; sp_schooling_m = n_children * schooling_per_child / 12;
+    # sp_interest_m = debt * debt_interest_year / 12 + loan_interest_m.
+    withheld, illness = kernels.spending_pass(
+        bill.insured, bill.assisted, bill.oop, bill.withheld, bill.outpatient,
+        bill.outpatient_insured, cons, hh.n_children, s.schooling_per_child, hh.debt,
+        s.debt_interest_year, hh.loan_interest_m, hh.reimbursed_m, hh.sp_medical_m,
+        hh.oop_year, hh.help_m, hh.sp_consumption_m, hh.sp_schooling_m, hh.sp_interest_m)
+    hh.book("illness", illness)
     hh.book("policy_withdrawal", withheld)
-    hh.sp_consumption_m[:] = cons
-    hh.sp_schooling_m[:] = hh.n_children * s.schooling_per_child / 12.0
-    hh.sp_interest_m[:] = hh.debt * s.debt_interest_year / 12.0 + hh.loan_interest_m
     hh.sp_repairs_m[:] = ctx.damage_m
     if np.any(ctx.damage_m):
         hh.book("disaster", hh.sp_repairs_m)
