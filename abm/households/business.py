@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from abm.households.state import Households
 
 
-def usual_income(hh: Households, cfg: Config, wage_index: float) -> np.ndarray:
-    """What each household's business earns in a normal month at its drive: net_month x
+def usual_income(motivation: np.ndarray, cfg: Config, wage_index: float) -> np.ndarray:
+    """What a business earns in a normal month at its household's drive: net_month x
     wage index x effort (``abm.rules.effort``, the farm's)."""
-    return cfg.business.net_month * wage_index * rules.effort(hh.motivation, cfg.behaviour)
+    return cfg.business.net_month * wage_index * rules.effort(motivation, cfg.behaviour)
 
 
 def income(hh: Households, cfg: Config, ctx: MonthContext, home: np.ndarray,
@@ -35,13 +35,17 @@ def income(hh: Households, cfg: Config, ctx: MonthContext, home: np.ndarray,
     are the village's farmers: ``demand_share`` of its sales move with the village
     sector's price) and what an epidemic took (it closes with the local economy:
     ``epidemic_local``)."""
-    running = hh.business & (home >= 1)
-    usual = np.where(running, usual_income(hh, cfg, ctx.wage_index) * noise, 0.0)
-    demand = np.maximum(0.0, 1.0 + cfg.business.demand_share * (ctx.farm_price - 1.0))
-    market = usual * np.maximum(0.0, 1.0 - demand)
+    # Only the few households running one (the rest earn and lose nothing).
+    run = np.flatnonzero(hh.business & (home >= 1))
+    usual = usual_income(hh.motivation[run], cfg, ctx.wage_index) * noise[run]
+    price = np.broadcast_to(ctx.farm_price, (hh.n,))[run]
+    demand = np.maximum(0.0, 1.0 + cfg.business.demand_share * (price - 1.0))
     full = usual * demand
-    epidemic = full * ctx.epidemic_local
-    return full - epidemic, market, epidemic
+    out = np.zeros((3, hh.n))
+    out[1, run] = usual * np.maximum(0.0, 1.0 - demand)
+    out[2, run] = full * ctx.epidemic_local
+    out[0, run] = full - out[2, run]
+    return out[0], out[1], out[2]
 
 
 def businesses(hh: Households, cfg: Config, rng: np.random.Generator,
@@ -56,7 +60,7 @@ def businesses(hh: Households, cfg: Config, rng: np.random.Generator,
     fail = hh.business & (u[0] < monthly(bc.p_fail_year))
     if fail.any():
         hh.business[fail] = False
-        hh.lost_business_m[fail] = usual_income(hh, cfg, ctx.wage_index)[fail]
+        hh.lost_business_m[fail] = usual_income(hh.motivation[fail], cfg, ctx.wage_index)
     drive = np.minimum(hh.motivation / cfg.behaviour.motivation_reference, 1.5) * (
         0.5 + hh.skills)
     start = (~hh.business & ~fail & (rules.free_to_leave(hh) >= 1)
