@@ -403,6 +403,13 @@ class BehaviourConfig(Section):
                                        "basic health literacy seeks care promptly when it can "
                                        "reach a clinic (late care costs more)", ge=0, le=1,
                                        source=ASSUMPTION)
+    care_seeking_unaffordable: float = P(0.5, unit="share", doc="Chance, relative to a "
+                                         "household that can pay, that a household whose "
+                                         "savings do not cover its expected share of an "
+                                         "acute episode's bill (after insurance, and medical "
+                                         "assistance and the cap if it is registered or "
+                                         "monitored) seeks care promptly (late care costs "
+                                         "more)", ge=0, le=1, source=ASSUMPTION)
     psych_onset: float = P(0.15, unit="per month", doc="Psychological distress (P County: "
                            "'psychological poverty') rises this share of the way to 1 in "
                            "each month of stress: an illness episode in the household, a "

@@ -43,6 +43,7 @@ def test_households_with_little_drive_seek_care_later_and_pay_more():
         hh = make_households(n, motivation=mot)
         hh.clinic_access[:] = 1.0
         hh.health_literate[:] = True
+        hh.savings[:] = 1e9  # every bill affordable: drive alone delays care here
         H.health(hh, cfg, stream(3, "health"), make_ctx(n, delay_cost=0.5))
         costs[mot] = hh.acute_cost_m.copy()
     ref = costs[cfg.behaviour.motivation_reference]

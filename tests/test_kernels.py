@@ -661,7 +661,7 @@ def health_reference(hh: Households, cfg: Config, rng: np.random.Generator,
                      ctx: MonthContext) -> None:
     """The health phase as numpy expressions (before ``abm.kernels.health_people``,
     ``acute_onset`` and ``health_costs``)."""
-    from abm.households.health import monthly, monthly_from_rate
+    from abm.households.health import affordability, monthly, monthly_from_rate
 
     def monthly_from_count(count, rate_year):
         if count.size == 0 or count.min() < 0 or count.max() > 255:
@@ -713,7 +713,8 @@ def health_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
     prompt = hh.clinic_access[on] * np.where(
         hh.health_literate[on], 1.0, cfg.behaviour.care_seeking_illiterate
-    ) * rules.health_drive(hh.motivation[on], cfg.behaviour)
+    ) * rules.health_drive(hh.motivation[on], cfg.behaviour) * affordability(
+        hh, ctx, on, cost, cfg.behaviour.care_seeking_unaffordable)
     cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
     hh.acute_left[on] = dur
     hh.acute_cost_m[on] = cost / dur
@@ -764,7 +765,8 @@ def test_health_matches_numpy():
                     doctor_contract=rng.random(n) < 0.5, health_literate=rng.random(n) < 0.6,
                     clinic_access=rng.random(n), acute_cost_m=rng.uniform(0, 900, n),
                     lost_aging_m=rng.uniform(0, 50, n) * (rng.random(n) < 0.2),
-                    lost_disability_m=-0.0 * (rng.random(n) < 0.5))
+                    lost_disability_m=-0.0 * (rng.random(n) < 0.5),
+                    savings=rng.uniform(0, 8000, n), registered=rng.random(n) < 0.3)
         cols["n_children"][:7] = [255, 256, 300, 0, 254, 1000, 2]
         cols["n_elderly"][:7] = [300, 255, 256, 2000, 0, 1, 7]
         cols["size"][:7] = 3000
@@ -775,7 +777,7 @@ def test_health_matches_numpy():
         for month in range(4):
             for hh, phase in ((a, health_reference), (b, health)):
                 hh.new_ledger_month(month)
-                ctx = make_ctx(n, month=month, cfg=cfg, levels=levels)
+                ctx = make_ctx(n, month=month, cfg=cfg, levels=levels, delay_cost=0.3)
                 phase(hh, cfg, Streams(seed + 10 * month)["health"], ctx)
             for col in HEALTH_COLUMNS:
                 assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import kernels, rules
+from abm.instruments.base import MedicalBill
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -32,6 +33,26 @@ def count_table(count: np.ndarray, rate_year: float) -> tuple[np.ndarray, int]:
     ``c`` is ``table[c - least]``, the same number as computed for it alone."""
     lo, hi = (int(count.min()), int(count.max())) if count.size else (0, 0)
     return monthly_from_rate(np.arange(lo, hi + 1, dtype=count.dtype) * rate_year), lo
+
+
+def expected_oop(hh: Households, ctx: MonthContext, idx: np.ndarray,
+                 cost: np.ndarray) -> np.ndarray:
+    """What households ``idx`` expect to pay themselves of new episodes costing ``cost``:
+    the bill less what the medical instruments would pay by their entitlement (basic
+    insurance for everyone; medical assistance and the cap for the registered and the
+    monitored: being found at risk is what brings a household the larger share)."""
+    bill = MedicalBill(np.asarray(cost, dtype=np.float64))
+    for inst in ctx.instruments.hooked("anticipate"):
+        inst.anticipate(hh, ctx, idx, bill)
+    return bill.oop
+
+
+def affordability(hh: Households, ctx: MonthContext, idx: np.ndarray, cost: np.ndarray,
+                  unaffordable: float) -> np.ndarray:
+    """Chance of prompt care relative to a household that can pay: 1 if the savings of
+    household ``idx`` cover what it expects to pay of the episode (:func:`expected_oop`),
+    ``unaffordable`` if not (it waits, hoping to get by, and the delay costs more)."""
+    return np.where(hh.savings[idx] >= expected_oop(hh, ctx, idx, cost), 1.0, unaffordable)
 
 
 def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthContext) -> None:
@@ -75,11 +96,13 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     dur = np.maximum(1, np.rint(-np.log1p(-u[1][on]) * h.dur_acute)).astype(np.int16)
     sig = h.cost_acute_sigma
     cost = h.cost_acute_yuan * np.exp(sig * z_cost[on] - sig * sig / 2)
-    # Care delayed for lack of access to a clinic, or by a household that does not seek
-    # it promptly (without basic health literacy, or with little drive), costs more.
+    # Care delayed for lack of access to a clinic, by a household that does not seek it
+    # promptly (without basic health literacy, or with little drive), or by one that
+    # cannot pay its share of the bill, costs more.
     prompt = hh.clinic_access[on] * np.where(
         hh.health_literate[on], 1.0, cfg.behaviour.care_seeking_illiterate
-    ) * rules.health_drive(hh.motivation[on], cfg.behaviour)
+    ) * rules.health_drive(hh.motivation[on], cfg.behaviour) * affordability(
+        hh, ctx, on, cost, cfg.behaviour.care_seeking_unaffordable)
     cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
     hh.acute_left[on] = dur
     hh.acute_cost_m[on] = cost / dur

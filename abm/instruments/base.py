@@ -17,6 +17,8 @@ Hooks, by the phase that calls them (docs/extending.md has an example):
 - ``top_up(hh, ctx, inc)``           work_income, after every other income is known
 - ``medical(hh, ctx, bill)``         spending: pay part of this month's medical bills,
                                      in ``covers_at`` order
+- ``anticipate(hh, ctx, idx, bill)`` health: what households expect ``medical`` to pay
+                                     of a new episode's bill (nothing is paid)
 - ``job_placements(hh, ctx, ...)``   decisions: placements bought for jobless migrants
 - ``decide(hh, ctx)``                decisions: households' own choices about the
                                      instrument (e.g. taking a loan)
@@ -234,6 +236,13 @@ class Instrument:
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
         return None
 
+    def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
+        """What households ``idx`` expect this instrument to pay of a new episode's bill
+        (``bill``, one entry per household of ``idx``): as ``medical`` would by the
+        household's entitlement, without paying anything (they do not know whether the
+        money will last). The health phase compares what is left with their savings."""
+        return None
+
     def job_placements(self, hh, ctx, p_again: np.ndarray, u: np.ndarray,
                        again_plain: np.ndarray) -> np.ndarray | None:
         return None
@@ -252,4 +261,4 @@ class Instrument:
 
 
 HOOKS = ("roster_2020", "allocate", "acute_risk", "income", "top_up", "medical",
-         "job_placements", "decide", "deliver", "on_exit", "monthly", "measure")
+         "anticipate", "job_placements", "decide", "deliver", "on_exit", "monthly", "measure")

@@ -53,6 +53,11 @@ class MedicalInsurance(Instrument):
                                            + routine))
         bill.outpatient_insured = routine
 
+    def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
+        if self.p.enabled:
+            bill.pay("insured", bill.inpatient * (self.p.reimbursement_general
+                                                  * ctx.levels[self.name]))
+
 
 class MedicalAssistance(Instrument):
     name = "medical_extra"
@@ -75,3 +80,8 @@ class MedicalAssistance(Instrument):
         bill.pay("assisted", ctx.budget.pay("medical_assistance",
                                             full * ctx.levels[self.name]))
         bill.withheld = bill.withheld + full * ctx.withdrawn.get(self.name, 0.0)
+
+    def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
+        extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
+        bill.pay("assisted", np.where(self.eligible(hh)[idx], bill.inpatient * extra, 0.0)
+                 * ctx.levels[self.name])

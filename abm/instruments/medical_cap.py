@@ -63,3 +63,11 @@ class MedicalCap(Instrument):
         if lv > 0:
             bill.pay("assisted", ctx.budget.pay("medical_cap", full * lv))
         bill.withheld = bill.withheld + full * withdrawn
+
+    def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
+        lv = ctx.levels[self.name]
+        if lv <= 0:
+            return
+        over = np.maximum(hh.oop_year[idx] + bill.oop - self.p.cap_yuan, 0.0)
+        bill.pay("assisted", np.where(self.eligible(hh)[idx], np.minimum(over, bill.oop), 0.0)
+                 * lv)
