@@ -57,6 +57,32 @@ def test_grant_covers_a_share_of_medical_spending_up_to_the_cap():
     assert np.allclose(hh.pending_transfer_m, [p.share_of_oop * 2_000.0, cap])
 
 
+def test_a_disaster_grant_covers_a_share_of_the_years_disaster_losses():
+    """Sudden hardship (急难型): a household whose risk came from a disaster gets a share of
+    what the disaster cost it over the last year (from the loss ledger), not of its
+    medical bills; an illness case still gets a share of its medical bills."""
+    cfg = Config()
+    p = cfg.policy.temporary_assistance
+    hh = make_households(3, size=2)
+    hh.risk_cause[:] = [CAUSE_INDEX["disaster"], CAUSE_INDEX["disaster"], CAUSE_INDEX["illness"]]
+    hh.oop_sum[:] = [5_000.0, 5_000.0, 2_000.0]
+    for month in range(3):
+        hh.new_ledger_month(month)
+        hh.book("disaster", np.array([1_000.0, 100_000.0, 0.0]))
+    ctx = make_ctx(3, cfg=cfg)
+    ta = ctx.instruments["temporary_assistance"]
+
+    class S:  # the parts of a step context deliver reads
+        pass
+    s = S()
+    s.ctx, s.budget = ctx, ctx.budget
+    ta.deliver(hh, np.arange(3), np.ones(3, bool), s)
+    cap = p.cap_months_of_dibao * ctx.dibao_line / 12.0 * 2
+    assert "disaster" in ta.fits_causes
+    assert np.allclose(hh.pending_transfer_m, [p.share_of_disaster_loss * 3_000.0, cap,
+                                               p.share_of_oop * 2_000.0])
+
+
 def test_dibao_top_up_deducts_medical_spending():
     for deduct, expected_gap in ((True, True), (False, False)):
         cfg = load_config(None, [f"policy.dibao.deduct_medical={str(deduct).lower()}"])

@@ -1,10 +1,12 @@
 """Temporary assistance (临时救助) from civil affairs: a one-off grant to a monitored
-household whose risk came from illness or disability, sized by the medical spending it
-paid out of pocket over the last year, up to some months of the minimum-living line for
-each member; it reaches the household next month.
+household whose risk came from illness or disability (hardship from spending, 支出型),
+sized by the medical spending it paid out of pocket over the last year, or from a
+disaster (sudden hardship, 急难型), sized by what the disaster cost it over the last year
+(repairs and the harvest lost, from the loss ledger); up to some months of the
+minimum-living line for each member; it reaches the household next month.
 
 It is help fitted to the cause (``fits_causes``): the village team brings it only when it
-has identified that the household's risk came from illness or disability
+has identified that the household's risk came from illness, disability or a disaster
 (``implementers.diagnosis_skill``); a team that brings the uniform bundle does not.
 """
 
@@ -26,6 +28,10 @@ class TemporaryAssistanceConfig(InstrumentConfig):
                                    "minimum-living line for each member (counties set the "
                                    "amounts under the 2014 interim measures on temporary "
                                    "assistance)", ge=0, le=120, source=ASSUMPTION)
+    share_of_disaster_loss: float = P(0.5, unit="share", doc="Share of the last 12 months' "
+                                      "disaster losses (repairs, harvest lost) the grant "
+                                      "covers when a disaster was the cause", ge=0, le=1,
+                                      source=ASSUMPTION)
     budget_per_household: float = P(30.0, unit="yuan/household/year", doc="Money civil "
                                     "affairs sets aside for temporary assistance, per "
                                     "household of the county", ge=0, le=100_000,
@@ -38,7 +44,7 @@ class TemporaryAssistance(Instrument):
     label = "temporary assistance / 临时救助"
     Config = TemporaryAssistanceConfig
     lines = (BudgetLine("temporary_assistance", "civil_affairs", "credit"),)
-    fits_causes = ILLNESS_CAUSES
+    fits_causes = (*ILLNESS_CAUSES, "disaster")
     ideal = {"budget_per_household": 500.0}
 
     def __init__(self, cfg, streams=None):
@@ -58,7 +64,14 @@ class TemporaryAssistance(Instrument):
             return
         p = self.p
         cap = p.cap_months_of_dibao * s.ctx.dibao_line / 12.0 * np.maximum(hh.size[idx], 1)
-        grant = np.minimum(p.share_of_oop * hh.oop_sum[idx], cap) * lv
+        need = p.share_of_oop * hh.oop_sum[idx]
+        from abm.households.state import CAUSE_INDEX  # (state imports the registry)
+
+        k = CAUSE_INDEX["disaster"]
+        hit = np.flatnonzero(hh.risk_cause[idx] == k)
+        if hit.size:  # a disaster's cost instead of medical bills
+            need[hit] = p.share_of_disaster_loss * hh.loss_years(idx[hit])[0][k]
+        grant = np.minimum(need, cap) * lv
         paid = s.budget.pay("temporary_assistance", grant)
         ok = paid > 0
         hh.credit(paid[ok], idx[ok])
