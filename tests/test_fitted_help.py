@@ -5,6 +5,8 @@ only the uniform bundle."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from abm.config import Config, load_config
@@ -40,6 +42,11 @@ def test_only_diagnosed_illness_cases_get_temporary_assistance():
     assert seeing.timeseries()["smith_org_help_fitted"].iloc[-1] == 1.0
 
 
+def _step(ctx):
+    """The parts of a step context ``deliver`` reads."""
+    return SimpleNamespace(ctx=ctx, budget=ctx.budget)
+
+
 def test_grant_covers_a_share_of_medical_spending_up_to_the_cap():
     cfg = Config()
     p = cfg.policy.temporary_assistance
@@ -47,12 +54,7 @@ def test_grant_covers_a_share_of_medical_spending_up_to_the_cap():
     hh.oop_sum[:] = [2_000.0, 200_000.0]
     ctx = make_ctx(2, cfg=cfg)
     ta = ctx.instruments["temporary_assistance"]
-
-    class S:  # the parts of a step context deliver reads
-        pass
-    s = S()
-    s.ctx, s.budget = ctx, ctx.budget
-    ta.deliver(hh, np.array([0, 1]), np.array([True, True]), s)
+    ta.deliver(hh, np.array([0, 1]), np.array([True, True]), _step(ctx))
     cap = p.cap_months_of_dibao * ctx.dibao_line / 12.0 * 2
     assert np.allclose(hh.pending_transfer_m, [p.share_of_oop * 2_000.0, cap])
 
@@ -71,12 +73,7 @@ def test_a_disaster_grant_covers_a_share_of_the_years_disaster_losses():
         hh.book("disaster", np.array([1_000.0, 100_000.0, 0.0]))
     ctx = make_ctx(3, cfg=cfg)
     ta = ctx.instruments["temporary_assistance"]
-
-    class S:  # the parts of a step context deliver reads
-        pass
-    s = S()
-    s.ctx, s.budget = ctx, ctx.budget
-    ta.deliver(hh, np.arange(3), np.ones(3, bool), s)
+    ta.deliver(hh, np.arange(3), np.ones(3, bool), _step(ctx))
     cap = p.cap_months_of_dibao * ctx.dibao_line / 12.0 * 2
     assert "disaster" in ta.fits_causes
     assert np.allclose(hh.pending_transfer_m, [p.share_of_disaster_loss * 3_000.0, cap,
