@@ -195,11 +195,15 @@ def attribute(results: pd.DataFrame, outcome: str, level: float = 0.95) -> pd.Da
 
 # --------------------------------------------------------------- the command
 def experiment_text(config_path: Path, out_dir: Path, seeds: int, households: int | None,
-                    months: int | None, root_seed: int) -> str:
-    """The generated experiment: 16 scenarios (one per combination) x ``seeds``."""
+                    months: int | None, root_seed: int, sets: list[str] | None = None) -> str:
+    """The generated experiment: 16 scenarios (one per combination) x ``seeds``, with the
+    ``--set`` overrides (``dotted.key=VALUE``) in every run; a factor made ideal
+    overrides them where both name a key."""
     import os
 
     import yaml
+
+    from abm.config import parse_sets
 
     base = os.path.relpath(config_path.resolve(), out_dir.resolve())
     exp = {
@@ -209,6 +213,7 @@ def experiment_text(config_path: Path, out_dir: Path, seeds: int, households: in
         "base": base,
         "seed": root_seed,
         "replicates": seeds,
+        **({"set": parse_sets(sets)} if sets else {}),
         "scenarios": {combo_name(c): combo_overrides(c) for c in all_combos()},
         "outputs": {"final": True, "series": True, "every": 1,
                     "metrics": [*OUTCOMES, *(i for f in FACTORS for i in INDICATORS[f])]},
@@ -291,17 +296,20 @@ def indicators(series: pd.DataFrame) -> pd.DataFrame:
 
 def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path: Path,
                          seeds: int, households: int | None, months: int | None,
-                         lang: str, ind: pd.DataFrame | None = None) -> str:
+                         lang: str, ind: pd.DataFrame | None = None,
+                         sets: list[str] | None = None) -> str:
     """The report: scale, one quotable paragraph per outcome, warnings, what ideal means."""
     from abm import i18n
     from abm.config import load_config
     from abm.experiments.report import MIN_SEEDS, markdown_table, metric_label
 
-    cfg = load_config(config_path, households=households, months=months)
-    lines = [i18n.t("attribution.title", lang) + "\n",
-             i18n.t("attribution.scale", lang, config=config_path, county=cfg.county.name,
-                    households=f"{cfg.run.households:,}", months=cfg.run.months,
-                    seeds=seeds) + "\n",
+    cfg = load_config(config_path, sets, households=households, months=months)
+    scale = i18n.t("attribution.scale", lang, config=config_path, county=cfg.county.name,
+                   households=f"{cfg.run.households:,}", months=cfg.run.months, seeds=seeds)
+    if sets:
+        scale += " " + i18n.t("attribution.sets", lang,
+                              sets=", ".join(f"`{x}`" for x in sets))
+    lines = [i18n.t("attribution.title", lang) + "\n", scale + "\n",
              i18n.t("attribution.method", lang) + "\n",
              i18n.t("attribution.answer", lang) + "\n"]
     warnings: list[str] = []
@@ -372,22 +380,25 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
 
 def run_attribution(config: str, *, seeds: int, households: int | None, months: int | None,
                     workers: int | None, scheduler: str | None, out: str | None,
-                    root_seed: int = 1) -> Path:
+                    root_seed: int = 1, sets: list[str] | None = None) -> Path:
     """Validate, run the 16 x seeds runs through the batch engine (resumable), then
-    write attribution.csv, attribution.md and attribution.png into the folder."""
+    write attribution.csv, attribution.md and attribution.png into the folder. ``sets``
+    (``dotted.key=VALUE``) change the county in all 16 worlds, e.g. to see how much
+    the split rests on one assumption."""
     from abm.config import ConfigError, load_config
     from abm.experiments.design import load_plan
     from abm.experiments.engine import run_batch
     from abm.experiments.store import EXPERIMENT_COPY, LOCK_NAME, ExperimentDir
 
     config_path = Path(config)
-    load_config(config_path, households=households, months=months)  # bad input: exit 2
+    sets = list(sets or [])
+    load_config(config_path, sets, households=households, months=months)  # bad input: exit 2
     for c in all_combos():  # every combination must validate too
-        sets = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
-                for k, v in combo_overrides(c).items() if not isinstance(v, list)]
-        load_config(config_path, sets, households=households, months=months)
+        ideal = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+                 for k, v in combo_overrides(c).items() if not isinstance(v, list)]
+        load_config(config_path, sets + ideal, households=households, months=months)
     out_dir = Path(out) if out else Path("experiments_out") / f"attribution-{config_path.stem}"
-    text = experiment_text(config_path, out_dir, seeds, households, months, root_seed)
+    text = experiment_text(config_path, out_dir, seeds, households, months, root_seed, sets)
     # The generated experiment is the folder's own experiment.yaml (what a batch freezes).
     exp_file = out_dir / EXPERIMENT_COPY
     store = ExperimentDir(out_dir)
@@ -423,7 +434,7 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
     ind.to_csv(out_dir / "indicators.csv", index=False)
     (out_dir / "attribution.md").write_text(
         attribution_markdown(table, results, config_path, seeds, households, months, lang,
-                             ind), encoding="utf-8")
+                             ind, sets), encoding="utf-8")
     plot_attribution(table, out_dir / "attribution.png", lang)
     print(i18n.t("attribution.done", lang, done=outcome.done, skipped=outcome.skipped,
                  failed=outcome.failed, path=out_dir / "attribution.md"), flush=True)

@@ -160,6 +160,9 @@ def attribute(
         help="Use an existing Dask cluster: tcp://HOST:PORT")] = None,
     out: Annotated[str | None, typer.Option(
         help="Folder (default experiments_out/attribution-<config>)")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a parameter in all 16 worlds: dotted.key=VALUE "
+        "(repeatable; an ideal factor overrides it where both name a key)")] = None,
 ) -> None:
     """Split the implementation gap among Smith's four factors (Shapley, 16 x seeds runs)."""
     if workers is not None and scheduler is not None:
@@ -176,7 +179,7 @@ def attribute(
 
     run_attribution(config, seeds=seeds, households=_int_or_none(households, "--households"),
                     months=_int_or_none(months, "--months"), workers=workers,
-                    scheduler=scheduler, out=out)
+                    scheduler=scheduler, out=out, sets=set_)
 
 
 def _int_or_none(value: str | None, flag: str) -> int | None:

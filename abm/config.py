@@ -933,19 +933,19 @@ def _known_key(path: list[str]) -> bool:
     return True
 
 
-def apply_overrides(data: dict[str, Any], sets: list[str], source: str = "--set") -> dict:
-    """Apply ``dotted.key=value`` strings; values are read as YAML 1.2 core scalars
-    (``abm.yamlio.parse_value``: ``yes``, ``1:00`` or ``0x10`` stay text)."""
+def parse_sets(sets: list[str], source: str = "--set") -> dict[str, Any]:
+    """``dotted.key=value`` strings as {dotted key: value}, in order; values are read as
+    YAML 1.2 core scalars (``abm.yamlio.parse_value``: ``yes``, ``1:00`` or ``0x10`` stay
+    text). An unknown key or a malformed item is a ``ConfigError`` naming it."""
     from abm.yamlio import YamlInputError, parse_value, short
 
-    out = copy.deepcopy(data)
+    out: dict[str, Any] = {}
     for item in sets:
         if "=" not in item:
             raise ConfigError(source, short(item)[1:-1], "expected dotted.key=VALUE")
         key, raw = item.split("=", 1)
         key = key.strip()
-        parts = key.split(".")
-        if not _known_key(parts):
+        if not _known_key(key.split(".")):
             raise ConfigError(source, short(key)[1:-1], "no such parameter; see "
                               "docs/parameters.md for the keys")
         try:
@@ -954,6 +954,16 @@ def apply_overrides(data: dict[str, Any], sets: list[str], source: str = "--set"
             raise ConfigError(source, key, exc.message) from None
         except yaml.YAMLError:
             value = raw
+        out.pop(key, None)  # a key given twice: the last one, in the last place
+        out[key] = value
+    return out
+
+
+def apply_overrides(data: dict[str, Any], sets: list[str], source: str = "--set") -> dict:
+    """Apply ``dotted.key=value`` strings (read by :func:`parse_sets`)."""
+    out = copy.deepcopy(data)
+    for key, value in parse_sets(sets, source).items():
+        parts = key.split(".")
         node = out
         for p in parts[:-1]:
             if not isinstance(node.get(p), dict):

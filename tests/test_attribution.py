@@ -108,6 +108,38 @@ def test_attribute_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
     assert not bad.exists()
 
 
+def test_set_changes_the_county_in_every_world_and_bad_keys_are_refused(tmp_path, capsys):
+    """``abm attribute --set KEY=VALUE`` (how much a split rests on one assumption): the
+    override reaches all 16 worlds, except where an ideal factor names the same key; a
+    bad key or value is exit 2 with nothing written."""
+    from abm.cli import main
+
+    out = tmp_path / "attr"
+    args = ["attribute", "configs/baseline.yaml", "--seeds", "1", "--households", "200",
+            "--months", "2", "--workers", "1", "--out", str(out),
+            "--set", "behaviour.self_care_chronic=0.2",
+            "--set", "population.motivation_mean=0.3"]
+    assert main(args) == 0, capsys.readouterr().err
+    from abm.experiments.design import load_plan
+
+    runs = load_plan(out / "experiment.yaml").runs  # each run's resolved config
+    assert len(runs) == 16
+    for run in runs:
+        assert run.config["behaviour"]["self_care_chronic"] == 0.2
+        ideal_target = "target" in run.scenario
+        assert run.config["population"]["motivation_mean"] == (0.95 if ideal_target else 0.3)
+    md = (out / "attribution.md").read_text(encoding="utf-8")
+    assert "`behaviour.self_care_chronic=0.2`" in md
+    capsys.readouterr()
+    for bad_set in ("behaviour.no_such_key=1", "behaviour.self_care_chronic=2"):
+        bad = tmp_path / "bad"
+        assert main(["attribute", "configs/baseline.yaml", "--set", bad_set, "--out",
+                     str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and bad_set.split("=")[0] in err
+        assert not bad.exists()
+
+
 def test_a_lock_left_by_a_killed_attribution_does_not_block_the_folder(tmp_path):
     """A driver killed while its cluster started leaves only its lock file beside the
     experiment: rerunning the same attribution goes on (here it is only planned)."""
