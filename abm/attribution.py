@@ -97,7 +97,7 @@ OUTCOMES = ("cum_returned_census", "cum_returned_to_poverty", "poverty_rate")
 # changed in what agents did, beside what it changed in the outcome.
 INDICATORS: dict[str, tuple[str, ...]] = {
     "policy": ("smith_policy_coverage", "smith_policy_exclusion_error",
-               "smith_policy_adequacy"),
+               "smith_policy_adequacy", "smith_policy_care_unaffordable"),
     "org": ("smith_policy_threshold_spread", "smith_org_months_to_monitoring",
             "smith_org_months_to_help",
             "smith_org_paperwork_share", "smith_org_help_fitted",

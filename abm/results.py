@@ -151,6 +151,9 @@ def _smith() -> list[Result]:
           "lower"),
         s("smith_policy_adequacy", "share", "share of monitored households' shortfall "
           "that help closes", "higher"),
+        s("smith_policy_care_unaffordable", "share", "acute episodes of the last 12 months "
+          "whose household could not pay its expected share of the bill from savings",
+          "lower"),
         s("smith_policy_threshold_spread", "coefficient of variation", "spread of the "
           "inclusion lines townships apply", "lower"),
         s("smith_org_months_to_monitoring", "months", "months from falling into risk to "

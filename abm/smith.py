@@ -66,6 +66,11 @@ def measure(model: CountyModel) -> dict[str, float]:
     out["smith_policy_exclusion_error"] = _ratio(n_risk_only, n_risk)
     out["smith_policy_inclusion_error"] = _ratio(n_mon_only, n_mon)
     out["smith_policy_adequacy"] = _ratio(help_sel[:n_gap].sum(), gap_sel[:n_gap].sum())
+    # of the last 12 months' acute episodes, those whose household could not pay its
+    # expected share from savings (and so put care off more often)
+    recent = hh.care_log[-12:]
+    out["smith_policy_care_unaffordable"] = _ratio(sum(u for _, u in recent),
+                                                   sum(e for e, _ in recent))
     mult = np.array([t.inclusion_multiple for t in model.township_offices])
     out["smith_policy_threshold_spread"] = float(mult.std() / mult.mean()) if (
         mult.size and mult.mean() > 0) else 0.0

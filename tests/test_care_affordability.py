@@ -68,3 +68,21 @@ def test_households_that_cannot_pay_put_care_off_and_the_monitored_less_often():
     # found at risk, a household expects to pay less, so fewer put care off
     assert np.mean(short["monitored"]) < np.mean(short["not"]) - 0.2
     assert np.mean(delayed["monitored"]) < np.mean(delayed["not"]) - 0.1
+
+
+def test_the_share_of_episodes_households_cannot_pay_is_measured():
+    """``smith_policy_care_unaffordable``: some of a county's acute episodes come to
+    households that cannot pay their share; with every bill capped at nothing, none."""
+    from abm.model import CountyModel
+
+    def run(*sets):
+        m = CountyModel(load_config(None, list(sets), households=3000, months=24, seed=5))
+        for _ in range(24):
+            m.step()
+        return m.timeseries()["smith_policy_care_unaffordable"]
+
+    as_is = run()
+    assert 0.0 < as_is.iloc[-1] < 1.0
+    free = run("policy.medical_cap.enabled=true", "policy.medical_cap.cap_yuan=0",
+               "policy.medical_cap.eligible=all")
+    assert (free == 0.0).all()

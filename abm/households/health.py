@@ -99,10 +99,11 @@ def health(hh: Households, cfg: Config, rng: np.random.Generator, ctx: MonthCont
     # Care delayed for lack of access to a clinic, by a household that does not seek it
     # promptly (without basic health literacy, or with little drive), or by one that
     # cannot pay its share of the bill, costs more.
+    afford = affordability(hh, ctx, on, cost, cfg.behaviour.care_seeking_unaffordable)
+    hh.care_log.append((int(on.size), int(np.count_nonzero(afford < 1.0))))
     prompt = hh.clinic_access[on] * np.where(
         hh.health_literate[on], 1.0, cfg.behaviour.care_seeking_illiterate
-    ) * rules.health_drive(hh.motivation[on], cfg.behaviour) * affordability(
-        hh, ctx, on, cost, cfg.behaviour.care_seeking_unaffordable)
+    ) * rules.health_drive(hh.motivation[on], cfg.behaviour) * afford
     cost = cost * (1.0 + ctx.delay_cost * (u[4][on] > prompt))
     hh.acute_left[on] = dur
     hh.acute_cost_m[on] = cost / dur

@@ -260,6 +260,9 @@ class Households:
         self.oop_sum = np.zeros(n)  # sum of oop_hist rows
         self.hist_pos = 0
         self.hist_filled = 0  # months of history so far (up to 12)
+        # Acute episodes started each month, and of them those whose household could not
+        # pay its expected share of the bill from its savings (the health phase appends).
+        self.care_log: list[tuple[int, int]] = []
 
     # -- the loss ledger: the one declared hook through which phases report losses
     def new_ledger_month(self, month: int) -> None:
