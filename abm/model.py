@@ -102,9 +102,13 @@ def populate_in_background(*arrays: np.ndarray) -> None:
             ranges.append((start, end - start))
 
     def populate(keep=arrays) -> None:  # (keep: the arrays stay alive meanwhile)
+        # In pieces of 8 MB, so that the model's own allocations (which need the
+        # process's memory map) are not held up behind one long call.
+        piece = 8 * 1024 * 1024
         for start, length in ranges:
-            if madvise(start, length, madv_populate_write) != 0:
-                return  # not supported here: the pages come when written, as before
+            for at in range(start, start + length, piece):
+                if madvise(at, min(piece, start + length - at), madv_populate_write):
+                    return  # not supported here: the pages come when written, as before
 
     if ranges:
         threading.Thread(target=populate, name="abm-populate", daemon=True).start()
