@@ -70,7 +70,7 @@ def keep_freed_memory() -> None:
     libc.mallopt(m_top_pad, 64 * 1024 * 1024)
 
 
-def populate_in_background(*arrays: np.ndarray) -> None:
+def populate_in_background(*arrays: np.ndarray) -> threading.Thread | None:
     """Have the kernel map the memory of ``arrays`` now, on a helper thread, instead of
     page by page when the month that first writes there comes (Linux 5.14+'s
     ``madvise(MADV_POPULATE_WRITE)``: the pages are made present and writable, their
@@ -82,13 +82,14 @@ def populate_in_background(*arrays: np.ndarray) -> None:
     histories. On a virtual machine whose fresh memory is slow to fault in (up to about
     10 ms per MB here, with huge pages), those first writes held up the spin-up and the
     first months by one to two seconds at 200,000 households; on the helper thread the
-    wait overlaps the build (``ctypes`` releases the GIL during the call)."""
+    wait overlaps the build (``ctypes`` releases the GIL during the call). Returns the
+    helper thread (None when there is nothing to do)."""
     if not sys.platform.startswith("linux"):
-        return
+        return None
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
-        return
+        return None
     madvise = libc.madvise
     madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
     madvise.restype = ctypes.c_int
@@ -110,8 +111,11 @@ def populate_in_background(*arrays: np.ndarray) -> None:
                 if madvise(at, min(piece, start + length - at), madv_populate_write):
                     return  # not supported here: the pages come when written, as before
 
-    if ranges:
-        threading.Thread(target=populate, name="abm-populate", daemon=True).start()
+    if not ranges:
+        return None
+    thread = threading.Thread(target=populate, name="abm-populate", daemon=True)
+    thread.start()
+    return thread
 
 
 class CountyModel(mesa.Model):

@@ -1184,3 +1184,22 @@ def test_spending_passes_match_numpy_on_edge_values():
         assert same_bits(left, got[0]) and same_bits(illness, got[1]), seed
         for k, (x, y) in enumerate(zip(ref, cols, strict=True)):
             assert same_bits(x, y), (seed, k)
+
+
+def test_populate_in_background_leaves_the_arrays_as_they_are():
+    """``abm.model.populate_in_background`` maps memory only: what the arrays hold, and
+    what is written to them while it works, stays (it changes no number of a run)."""
+    from abm.model import populate_in_background
+
+    rng = np.random.default_rng(3)
+    ledger = np.zeros((3, 24, 200_003), dtype=np.float32)
+    ledger[1, 5, 7:1000] = rng.random(993, dtype=np.float32)
+    hist = rng.random((12, 1000))
+    want_ledger, want_hist = ledger.copy(), hist.copy()
+    thread = populate_in_background(ledger, hist, np.zeros(0))
+    ledger[2, 23, -5:] = 7.0  # written meanwhile
+    want_ledger[2, 23, -5:] = 7.0
+    if thread is not None:
+        thread.join(30)
+        assert not thread.is_alive()
+    assert same_bits(ledger, want_ledger) and same_bits(hist, want_hist)
