@@ -730,6 +730,40 @@ def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _kth_smallest(x, k):
+    """The ``k``-th smallest value (``k`` from 1 to ``x.size``) of ``x``, which has no
+    NaN: ``np.partition(x, k - 1)[k - 1]``, by a selection over fewer values. A
+    threshold ``t`` is read from a sorted sample of ``x``, above where the ``k``-th
+    value should be; when at least ``k`` values are ``<= t``, the ``k`` smallest are
+    all among them (any other value is above ``t``), so the ``k``-th smallest of those
+    is the answer; otherwise (a sample far off) all of ``x`` is partitioned. Either way
+    the same value (equal values can differ only in the sign of a zero, and the callers
+    only compare with it)."""
+    n = x.size
+    if n <= 256:
+        return np.partition(x, k - 1)[k - 1]
+    step = n // 128
+    sample = x[::step].copy()
+    sample.sort()
+    s = sample.size
+    # where the k-th value falls in the sample, plus about three standard deviations
+    q = k / n
+    at = int(q * s + 3.0 * np.sqrt(s * q * (1.0 - q)) + 2.0)
+    if at >= s:
+        return np.partition(x, k - 1)[k - 1]
+    t = sample[at]
+    below = np.empty(n)
+    m = 0
+    for i in range(n):
+        v = x[i]
+        below[m] = v
+        m += np.int64(v <= t)
+    if m < k:
+        return np.partition(x, k - 1)[k - 1]
+    return np.partition(below[:m], k - 1)[k - 1]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_skill):
     """The village teams' triage visits and what they find, all teams in one call.
 
@@ -761,7 +795,7 @@ def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_
             if bad:
                 exact[t] = False
                 continue
-            p = np.partition(neg, k - 1)[k - 1]  # the k-th smallest of -looks
+            p = _kth_smallest(neg, k)  # the k-th smallest of -looks
             below = 0
             at = 0
             for j in range(size):

@@ -15,8 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from abm.households.state import RETURN_CAUSES
-
 CAUSE_COLOURS = {
     "illness": "#d62728", "disability": "#9467bd", "job_loss": "#1f77b4",
     "market": "#ff7f0e", "epidemic": "#8c564b", "disaster": "#7f7f7f",
@@ -33,6 +31,21 @@ SOURCE_COLUMNS = [
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
+
+
+# The causes of a return to poverty, in the ledger's order (``abm.households.state.
+# RETURN_CAUSES``); the PNG helper is told them by its parent, so that it need not import
+# the households' modules (numba, scipy and the phases: about a second of its CPU).
+_return_causes: tuple[str, ...] | None = None
+
+
+def return_causes() -> tuple[str, ...]:
+    global _return_causes
+    if _return_causes is None:
+        from abm.households.state import RETURN_CAUSES
+
+        _return_causes = tuple(RETURN_CAUSES)
+    return _return_causes
 
 
 def cjk_font_path() -> Path:
@@ -113,9 +126,10 @@ def plot_main_series(ts: pd.DataFrame, path: Path | None, title: str = "",
     ax.legend(fontsize=8)
 
     ax = axes[0, 1]
-    yearly = ts.groupby("year")[[f"new_returned_{c}" for c in RETURN_CAUSES]].sum()
+    causes = return_causes()
+    yearly = ts.groupby("year")[[f"new_returned_{c}" for c in causes]].sum()
     bottom = None
-    for c in RETURN_CAUSES:
+    for c in causes:
         vals = yearly[f"new_returned_{c}"]
         if vals.sum() == 0:
             continue
@@ -175,7 +189,8 @@ class PlotHelper:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
         try:
             proc = subprocess.Popen([sys.executable, "-c", "import sys; from abm.plots "
-                                     "import _serve; _serve(sys.argv[1])", lang],
+                                     "import _serve; _serve(*sys.argv[1:])", lang,
+                                     ",".join(return_causes())],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, env=env, text=True)
         except OSError:
@@ -224,18 +239,23 @@ def _warm_up_series(months: int = 24) -> pd.DataFrame:
                             "poverty_line": 4000.0 + 10.0 * k,
                             "mean_motivation": 0.6 + 0.0 * k, "mean_skills": 0.4 + 0.0 * k,
                             "share_workers_migrant": 0.3 + 0.0 * k}
-    for c in RETURN_CAUSES:
+    for c in return_causes():
         cols[f"new_returned_{c}"] = k % 3
     for c, _ in SOURCE_COLUMNS:
         cols[c] = 3000.0 + 5.0 * k
     return pd.DataFrame(cols)
 
 
-def _serve(lang: str) -> None:
-    """The helper process of :class:`PlotHelper`: get ready, then draw one figure."""
+def _serve(lang: str, causes: str | None = None) -> None:
+    """The helper process of :class:`PlotHelper`: get ready, then draw one figure.
+    ``causes``: :func:`return_causes` of the parent, comma-separated."""
     import json
     import select
     import sys
+
+    global _return_causes
+    if causes is not None:
+        _return_causes = tuple(causes.split(","))
 
     # The slow part, done while the model runs: matplotlib and the fonts, then (unless
     # the figure is already asked for) a first figure for the text layout caches, drawn

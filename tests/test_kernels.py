@@ -1186,3 +1186,51 @@ def test_spending_passes_match_numpy_on_edge_values():
         assert same_bits(left, got[0]) and same_bits(illness, got[1]), seed
         for k, (x, y) in enumerate(zip(ref, cols, strict=True)):
             assert same_bits(x, y), (seed, k)
+
+
+def test_populate_in_background_leaves_the_arrays_as_they_are():
+    """``abm.model.populate_in_background`` maps memory only: what the arrays hold, and
+    what is written to them while it works, stays (it changes no number of a run)."""
+    from abm.model import populate_in_background
+
+    rng = np.random.default_rng(3)
+    ledger = np.zeros((3, 24, 200_003), dtype=np.float32)
+    ledger[1, 5, 7:1000] = rng.random(993, dtype=np.float32)
+    hist = rng.random((12, 1000))
+    want_ledger, want_hist = ledger.copy(), hist.copy()
+    thread = populate_in_background(ledger, hist, np.zeros(0))
+    ledger[2, 23, -5:] = 7.0  # written meanwhile
+    want_ledger[2, 23, -5:] = 7.0
+    if thread is not None:
+        thread.join(30)
+        assert not thread.is_alive()
+    assert same_bits(ledger, want_ledger) and same_bits(hist, want_hist)
+
+
+def test_kth_smallest_matches_numpy_partition():
+    """``kernels._kth_smallest`` (a selection among the values under a threshold read
+    from a sample, as ``visits_found`` uses it) gives ``np.partition``'s k-th value, on
+    lists long and short, with ties, zeros of both signs, infinities, sorted and
+    reversed lists and lists of one or two values (where the sample misleads), and k
+    from 1 to the length."""
+    from abm import kernels
+
+    rng = np.random.default_rng(11)
+    lists = []
+    for n in (1, 2, 5, 256, 257, 300, 1227, 1500, 5000):
+        x = rng.normal(size=n)
+        lists += [x, np.round(x, 1), np.sort(x), np.sort(x)[::-1].copy(),
+                  np.where(rng.random(n) < 0.5, 0.0, -0.0), np.full(n, 3.0),
+                  np.where(rng.random(n) < 0.9, 1.0, -np.inf),
+                  np.where(rng.random(n) < 0.05, -5.0, np.inf)]
+        if n > 256:  # the sample (every (n // 128)-th value) all far below the rest
+            y = 10.0 + rng.random(n)
+            y[::n // 128] = -10.0 + rng.random(y[::n // 128].size)
+            lists.append(y)
+    for x in lists:
+        n = x.size
+        ks = {1, 2, n // 2, n - 1, n, *rng.integers(1, n + 1, 6).tolist()}
+        for k in sorted(k for k in ks if 1 <= k <= n):
+            want = np.partition(x, k - 1)[k - 1]
+            got = kernels._kth_smallest(x.copy(), k)
+            assert got == want or (got == 0.0 and want == 0.0), (n, k)
