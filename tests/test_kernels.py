@@ -468,18 +468,23 @@ def measure_reference(model, codes: np.ndarray, causes: np.ndarray) -> dict[str,
     return m
 
 
+def _small_county(seed: int, scramble_seed: int):
+    """A 1,500-household county to step, its households, a generator to scramble its
+    columns with, and its size."""
+    from abm.config import load_config
+    from abm.model import CountyModel
+
+    model = CountyModel(load_config(None, [], households=1500, months=4, seed=seed))
+    return model, model.households, np.random.default_rng(scramble_seed), model.households.n
+
+
 def test_measures_match_numpy():
     """The monthly measures with their compiled counts (``abm.kernels.member_totals``)
     against the same measures as numpy expressions, value and type, on a small county
     over a few months and with its columns scrambled (all categories, debts, jobs)."""
     from abm import metrics
-    from abm.config import load_config
-    from abm.model import CountyModel
 
-    model = CountyModel(load_config(None, [], households=1500, months=4, seed=3))
-    hh = model.households
-    rng = np.random.default_rng(0)
-    n = hh.n
+    model, hh, rng, n = _small_county(seed=3, scramble_seed=0)
     for month in range(4):
         model.step()
         codes, causes = model._events[-1][2], model._events[-1][3]
@@ -922,13 +927,8 @@ def test_smith_matches_numpy():
     small county over a few months, then with its columns scrambled (edge incomes,
     sizes 0 to 6, help, everyone or no one monitored)."""
     from abm import smith
-    from abm.config import load_config
-    from abm.model import CountyModel
 
-    model = CountyModel(load_config(None, [], households=1500, months=4, seed=5))
-    hh = model.households
-    rng = np.random.default_rng(1)
-    n = hh.n
+    model, hh, rng, n = _small_county(seed=5, scramble_seed=1)
     for month in range(6):
         model.step()
         if month >= 2:
