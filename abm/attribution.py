@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from abm.households.state import RETURN_CAUSES
 from abm.instruments import registry
 
 FACTORS = ("policy", "org", "target", "env")
@@ -216,7 +217,8 @@ def experiment_text(config_path: Path, out_dir: Path, seeds: int, households: in
         **({"set": parse_sets(sets)} if sets else {}),
         "scenarios": {combo_name(c): combo_overrides(c) for c in all_combos()},
         "outputs": {"final": True, "series": True, "every": 1,
-                    "metrics": [*OUTCOMES, *(i for f in FACTORS for i in INDICATORS[f])]},
+                    "metrics": [*OUTCOMES, *(i for f in FACTORS for i in INDICATORS[f]),
+                                *CAUSE_SERIES]},
     }
     if households is not None:
         exp["households"] = households
@@ -294,11 +296,51 @@ def indicators(series: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Every month's returns to poverty (``cum_returned_to_poverty``) split by the cause
+# measured at the return (``Households.causes_of``): the series each run keeps for
+# :func:`by_cause`.
+CAUSE_SERIES = tuple(f"new_returned_{c}" for c in RETURN_CAUSES)
+
+
+def by_cause(series: pd.DataFrame) -> pd.DataFrame:
+    """Which returns each factor removes: each factor's Shapley value for every month's
+    returns to poverty of each measured cause, with the returns as configured and with
+    all four factors ideal (each run's total over its months; 95% interval over seeds).
+
+    The Shapley value is linear in the outcome, so a factor's values over the causes add
+    up to its value for all of every month's returns. Causes with no return in any world
+    are left out."""
+    from abm.experiments.report import mean_ci
+
+    per_run = (series.groupby(["scenario", "replicate"], sort=True)[list(CAUSE_SERIES)]
+               .sum().reset_index())
+    rows = []
+    for cause, col in zip(RETURN_CAUSES, CAUSE_SERIES, strict=True):
+        if not per_run[col].any():
+            continue
+        t = attribute(per_run, col).set_index("factor")
+        row: dict[str, object] = {"cause": cause}
+        for name, combo in (("as_is", frozenset()), ("ideal", frozenset(FACTORS))):
+            x = per_run.loc[per_run["scenario"] == combo_name(combo), col].to_numpy(float)
+            mean, _, low, high = mean_ci(x)
+            row.update({name: mean, f"{name}_low": low, f"{name}_high": high})
+        for f in FACTORS:
+            row.update({f: t.loc[f, "mean"], f"{f}_low": t.loc[f, "ci_low"],
+                        f"{f}_high": t.loc[f, "ci_high"]})
+        rows.append(row)
+    columns = ["cause", *(f"{x}{end}" for x in ("as_is", "ideal", *FACTORS)
+                          for end in ("", "_low", "_high"))]
+    return pd.DataFrame(rows, columns=columns).sort_values(
+        "as_is", ascending=False, kind="stable", ignore_index=True)
+
+
 def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path: Path,
                          seeds: int, households: int | None, months: int | None,
                          lang: str, ind: pd.DataFrame | None = None,
-                         sets: list[str] | None = None) -> str:
-    """The report: scale, one quotable paragraph per outcome, warnings, what ideal means."""
+                         sets: list[str] | None = None,
+                         causes: pd.DataFrame | None = None) -> str:
+    """The report: scale, one quotable paragraph per outcome, warnings, what ideal means,
+    each factor's own measures and which returns (by cause) each factor removes."""
     from abm import i18n
     from abm.config import load_config
     from abm.experiments.report import MIN_SEEDS, markdown_table, metric_label
@@ -363,6 +405,21 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
             "indicator": i18n.t("attribution.col_indicator", lang),
             "as_is": i18n.t("attribution.col_as_is", lang),
             "ideal": i18n.t("attribution.col_ideal", lang)})
+        lines.append(markdown_table(t))
+    if causes is not None:
+        lines.append("\n" + i18n.t("attribution.causes_heading", lang) + "\n")
+    if causes is not None and causes.empty:
+        lines.append(i18n.t("attribution.causes_none", lang))
+    elif causes is not None:
+
+        def cell3(r, name: str) -> str:
+            return f"{r[name]:.3g} [{r[name + '_low']:.3g}, {r[name + '_high']:.3g}]"
+        t = pd.DataFrame([
+            {i18n.t("attribution.col_cause", lang): i18n.cause(r["cause"], lang),
+             i18n.t("attribution.col_as_is", lang): cell3(r, "as_is"),
+             **{_smith_term(f, lang): cell3(r, f) for f in FACTORS},
+             i18n.t("attribution.col_all_ideal", lang): cell3(r, "ideal")}
+            for _, r in causes.iterrows()])
         lines.append(markdown_table(t))
     shown = table.copy()
     shown["label"] = [(_smith_term(f, lang) if f in FACTORS else i18n.t("attribution.gap",
@@ -432,9 +489,11 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
     series = pd.read_parquet(out_dir / "series.parquet")
     ind = indicators(series[series["run_id"].isin(results["run_id"])])
     ind.to_csv(out_dir / "indicators.csv", index=False)
+    causes = by_cause(series[series["run_id"].isin(results["run_id"])])
+    causes.to_csv(out_dir / "attribution_causes.csv", index=False)
     (out_dir / "attribution.md").write_text(
         attribution_markdown(table, results, config_path, seeds, households, months, lang,
-                             ind, sets), encoding="utf-8")
+                             ind, sets, causes), encoding="utf-8")
     plot_attribution(table, out_dir / "attribution.png", lang)
     print(i18n.t("attribution.done", lang, done=outcome.done, skipped=outcome.skipped,
                  failed=outcome.failed, path=out_dir / "attribution.md"), flush=True)

@@ -9,12 +9,14 @@ import pandas as pd
 import pytest
 
 from abm.attribution import (
+    CAUSE_SERIES,
     FACTORS,
     IDEAL,
     INDICATORS,
     OUTCOMES,
     all_combos,
     attribute,
+    by_cause,
     combo_name,
     combo_overrides,
     shapley,
@@ -59,6 +61,37 @@ def test_attribute_summarises_over_replicates():
     assert table.loc["policy", "ci_low"] <= 0 <= table.loc["policy", "ci_high"]
 
 
+def test_by_cause_splits_each_factors_value_over_the_causes_of_return():
+    # Two seeds, three months: illness returns fall by 3 with the policy ideal, market
+    # returns by 2 with the environment ideal; the policy ideal also halves the market
+    # returns' environment effect (an interaction the Shapley values split).
+    rows = []
+    for rep in (0, 1):
+        for c in all_combos():
+            for month in range(3):
+                ill = 2.0 + rep - (1.0 if "policy" in c else 0.0)
+                market = 1.0 - (2 / 3 if "env" in c else 0.0) * (0.5 if "policy" in c
+                                                                  else 1.0)
+                row = {col: 0.0 for col in CAUSE_SERIES}
+                row.update({"scenario": combo_name(c), "replicate": rep,
+                            "new_returned_illness": ill, "new_returned_market": market})
+                rows.append(row)
+    t = by_cause(pd.DataFrame(rows)).set_index("cause")
+    assert list(t.index) == ["illness", "market"]  # causes that never occur left out
+    assert t.loc["illness", "as_is"] == pytest.approx(7.5)  # (6 + 9) / 2 over 3 months
+    assert t.loc["illness", "policy"] == pytest.approx(3.0)
+    assert t.loc["illness", ["org", "target", "env"]].tolist() == pytest.approx([0, 0, 0])
+    assert t.loc["market", "env"] == pytest.approx(1.5)  # 2 alone, 1 after the policy
+    assert t.loc["market", "policy"] == pytest.approx(-0.5)  # it weakens the env's effect
+    assert t.loc["market", "ideal"] == pytest.approx(3.0 - 1.0)
+    # the causes' values add up to the factor's value for all returns
+    total = pd.DataFrame(rows).assign(all=lambda d: d[list(CAUSE_SERIES)].sum(axis=1))
+    whole = attribute(total.groupby(["scenario", "replicate"])["all"].sum().reset_index(),
+                      "all").set_index("factor")
+    for f in FACTORS:
+        assert t[f].sum() == pytest.approx(whole.loc[f, "mean"])
+
+
 def test_every_ideal_override_is_a_valid_setting():
     for f in FACTORS:
         sets = [f"{k}={v}" if not isinstance(v, list) else f"{k}=[]"
@@ -91,6 +124,9 @@ def test_attribute_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
     assert paper["as_is"] > 0.0 and paper["ideal"] < paper["as_is"]  # no forms when ideal
     md = (out / "attribution.md").read_text(encoding="utf-8")
     assert "Each factor's own measures" in md and "Cadre time on paperwork" in md
+    assert "Which returns each factor removes" in md
+    assert list(pd.read_csv(out / "attribution_causes.csv").columns[:3]) == [
+        "cause", "as_is", "as_is_low"]
     # common random numbers: every combination of a replicate shares its seed
     assert results.groupby("replicate")["seed"].nunique().eq(1).all()
     mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()}
