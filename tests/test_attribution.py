@@ -68,7 +68,7 @@ def test_by_cause_splits_each_factors_value_over_the_causes_of_return():
     rows = []
     for rep in (0, 1):
         for c in all_combos():
-            for month in range(3):
+            for _month in range(3):
                 ill = 2.0 + rep - (1.0 if "policy" in c else 0.0)
                 market = 1.0 - (2 / 3 if "env" in c else 0.0) * (0.5 if "policy" in c
                                                                   else 1.0)
