@@ -264,6 +264,37 @@ def plot_attribution(table: pd.DataFrame, path: Path, lang: str = "en") -> None:
     save_png(fig, path)
 
 
+def plot_causes(causes: pd.DataFrame, path: Path, lang: str = "en") -> None:
+    """Which returns each factor removes: each factor's Shapley value for every month's
+    returns, stacked by the cause measured at the return (a cause whose returns a factor
+    raises is drawn left of zero)."""
+    from matplotlib import colormaps
+
+    from abm import i18n
+    from abm.plots import new_figure, save_png
+
+    fig, axes = new_figure(1, 1, (9.5, 3.6))
+    ax = axes[0][0]
+    colours = colormaps["tab10"].colors
+    y = np.arange(len(FACTORS))
+    right = np.zeros(len(FACTORS))
+    left = np.zeros(len(FACTORS))
+    for k, r in enumerate(causes.itertuples()):
+        v = np.array([getattr(r, f) for f in FACTORS], dtype=float)
+        start = np.where(v >= 0, right, left)
+        ax.barh(y, v, left=start, color=colours[k % len(colours)],
+                label=i18n.cause(r.cause, lang))
+        right += np.maximum(v, 0.0)
+        left += np.minimum(v, 0.0)
+    ax.set_yticks(y, [_smith_term(f, lang) for f in FACTORS])
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel(i18n.t("attribution.causes_axis", lang))
+    ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    fig.suptitle(i18n.t("attribution.causes_figure_title", lang), fontsize=10)
+    save_png(fig, path)
+
+
 def levels(results: pd.DataFrame, outcome: str) -> dict[str, tuple[float, float, float]]:
     """Mean and 95% interval over seeds, as configured and with all four factors ideal."""
     from abm.experiments.report import mean_ci
@@ -495,6 +526,8 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
         attribution_markdown(table, results, config_path, seeds, households, months, lang,
                              ind, sets, causes), encoding="utf-8")
     plot_attribution(table, out_dir / "attribution.png", lang)
+    if not causes.empty:
+        plot_causes(causes, out_dir / "attribution_causes.png", lang)
     print(i18n.t("attribution.done", lang, done=outcome.done, skipped=outcome.skipped,
                  failed=outcome.failed, path=out_dir / "attribution.md"), flush=True)
     return out_dir

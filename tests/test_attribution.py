@@ -19,6 +19,7 @@ from abm.attribution import (
     by_cause,
     combo_name,
     combo_overrides,
+    plot_causes,
     shapley,
 )
 from abm.config import load_config
@@ -90,6 +91,19 @@ def test_by_cause_splits_each_factors_value_over_the_causes_of_return():
                       "all").set_index("factor")
     for f in FACTORS:
         assert t[f].sum() == pytest.approx(whole.loc[f, "mean"])
+
+
+def test_by_cause_figure_draws_each_cause_and_a_factor_that_raises_returns(tmp_path):
+    from PIL import Image
+
+    causes = pd.DataFrame([
+        {"cause": "illness", "policy": 3.0, "org": 1.0, "target": 2.0, "env": 0.5},
+        {"cause": "market", "policy": -0.5, "org": 0.0, "target": 0.2, "env": 1.5}])
+    plot_causes(causes, tmp_path / "c.png")
+    img = np.asarray(Image.open(tmp_path / "c.png").convert("RGB")).astype(int)
+    tab10 = [(31, 119, 180), (255, 127, 14)]  # the first two causes' colours
+    for colour in tab10:
+        assert (np.abs(img - colour).sum(axis=2) < 10).sum() > 200
 
 
 def test_every_ideal_override_is_a_valid_setting():
