@@ -275,7 +275,8 @@ def plot_causes(causes: pd.DataFrame, path: Path, lang: str = "en") -> None:
 
     fig, axes = new_figure(1, 1, (9.5, 3.6))
     ax = axes[0][0]
-    colours = colormaps["tab10"].colors
+    pairs = colormaps["tab20"].colors  # the ten strong colours, then their light pairs
+    colours = pairs[::2] + pairs[1::2]
     y = np.arange(len(FACTORS))
     right = np.zeros(len(FACTORS))
     left = np.zeros(len(FACTORS))
