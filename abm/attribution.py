@@ -366,6 +366,22 @@ def by_cause(series: pd.DataFrame) -> pd.DataFrame:
         "as_is", ascending=False, kind="stable", ignore_index=True)
 
 
+def _causes_table(causes: pd.DataFrame, lang: str) -> str:
+    """:func:`by_cause` as a markdown table: each cause's returns as configured, each
+    factor's value and the returns with all four ideal, with their intervals."""
+    from abm import i18n
+    from abm.experiments.report import markdown_table
+
+    def cell(r, name: str) -> str:
+        return f"{r[name]:.3g} [{r[name + '_low']:.3g}, {r[name + '_high']:.3g}]"
+    return markdown_table(pd.DataFrame([
+        {i18n.t("attribution.col_cause", lang): i18n.cause(r["cause"], lang),
+         i18n.t("attribution.col_as_is", lang): cell(r, "as_is"),
+         **{_smith_term(f, lang): cell(r, f) for f in FACTORS},
+         i18n.t("attribution.col_all_ideal", lang): cell(r, "ideal")}
+        for _, r in causes.iterrows()]))
+
+
 def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path: Path,
                          seeds: int, households: int | None, months: int | None,
                          lang: str, ind: pd.DataFrame | None = None,
@@ -440,19 +456,8 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
         lines.append(markdown_table(t))
     if causes is not None:
         lines.append("\n" + i18n.t("attribution.causes_heading", lang) + "\n")
-    if causes is not None and causes.empty:
-        lines.append(i18n.t("attribution.causes_none", lang))
-    elif causes is not None:
-
-        def cell3(r, name: str) -> str:
-            return f"{r[name]:.3g} [{r[name + '_low']:.3g}, {r[name + '_high']:.3g}]"
-        t = pd.DataFrame([
-            {i18n.t("attribution.col_cause", lang): i18n.cause(r["cause"], lang),
-             i18n.t("attribution.col_as_is", lang): cell3(r, "as_is"),
-             **{_smith_term(f, lang): cell3(r, f) for f in FACTORS},
-             i18n.t("attribution.col_all_ideal", lang): cell3(r, "ideal")}
-            for _, r in causes.iterrows()])
-        lines.append(markdown_table(t))
+        lines.append(_causes_table(causes, lang) if not causes.empty
+                     else i18n.t("attribution.causes_none", lang))
     shown = table.copy()
     shown["label"] = [(_smith_term(f, lang) if f in FACTORS else i18n.t("attribution.gap",
                                                                           lang))
@@ -519,9 +524,10 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
     table = pd.concat([attribute(results, o) for o in OUTCOMES], ignore_index=True)
     table.to_csv(out_dir / "attribution.csv", index=False)
     series = pd.read_parquet(out_dir / "series.parquet")
-    ind = indicators(series[series["run_id"].isin(results["run_id"])])
+    series = series[series["run_id"].isin(results["run_id"])]
+    ind = indicators(series)
     ind.to_csv(out_dir / "indicators.csv", index=False)
-    causes = by_cause(series[series["run_id"].isin(results["run_id"])])
+    causes = by_cause(series)
     causes.to_csv(out_dir / "attribution_causes.csv", index=False)
     (out_dir / "attribution.md").write_text(
         attribution_markdown(table, results, config_path, seeds, households, months, lang,
