@@ -189,6 +189,7 @@ class CountyModel(mesa.Model):
         self.instruments = Instruments(cfg, self.streams)
         self.budget = Budget()
         self.referrals = Referrals()
+        self.income_now: np.ndarray | None = None  # this month's income (work_income)
         # Implementing organisation, industry and the social sector (Mesa agents).
         self.bureau = CountyBureau(self)
         mult = implementer.township_multiples(cfg, self.county.n_townships,
@@ -316,9 +317,12 @@ class CountyModel(mesa.Model):
 
     def work_income(self) -> None:
         H.work_income(self.households, self.config, self.streams["work"], self.ctx)
+        # This month's income by every source, summed once: only this phase writes the
+        # income columns, so spending, learning and status read the same sum.
+        self.income_now = self.households.income_m()
 
     def spending(self) -> None:
-        H.spending(self.households, self.config, self.ctx)
+        H.spending(self.households, self.config, self.ctx, self.income_now)
 
     def learning(self) -> None:
         hh = self.households
@@ -328,7 +332,7 @@ class CountyModel(mesa.Model):
                              + (hh.support_gain > 0), 1.0)
         H.psych(hh, self.config, treated)
         H.learning(self.households, self.config, self.county.peer_weights,
-                   self.county.has_peers)
+                   self.county.has_peers, self.income_now)
 
     def decisions(self) -> None:
         H.decisions(self.households, self.config, self.streams["decisions"], self.ctx)
@@ -387,7 +391,7 @@ class CountyModel(mesa.Model):
             t.n_arrivals += 0 if staggered else 1
 
     def status(self, record: bool) -> None:
-        income = self.households.income_m()  # read by the status phase and the measures
+        income = self.income_now  # read by the status phase and the measures
         who, codes, causes, causes2 = H.status(self.households, self.config, self.ctx,
                                                income=income)
         if not record:

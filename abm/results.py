@@ -275,7 +275,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     from abm import metrics, smith
 
     values = metrics.measure(model, codes, causes, income=income)
-    values.update(smith.measure(model))
+    values.update(smith.measure(model, income))
     for inst in model.instruments:
         values.update(inst.measure(model))
     declared = RESULTS()

@@ -135,10 +135,13 @@ def heavy_debt(hh: Households, debt_months: float, subsistence_per_capita: float
 
 
 # ---------------------------------------------------------------- reliance
-def reliant_on_transfers(hh: Households, share: float) -> np.ndarray:
+def reliant_on_transfers(hh: Households, share: float,
+                         income: np.ndarray | None = None) -> np.ndarray:
     """Able to work, yet living mostly on targeted help: this month's help above
-    ``share`` of income (help is already part of income)."""
-    return (hh.n_labour > 0) & (hh.help_m > share * np.maximum(hh.income_m(), 1.0))
+    ``share`` of income (help is already part of income; ``income`` is this month's
+    ``hh.income_m()`` when the caller has it)."""
+    income = hh.income_m() if income is None else income
+    return (hh.n_labour > 0) & (hh.help_m > share * np.maximum(income, 1.0))
 
 
 def effort(motivation: np.ndarray, behaviour) -> np.ndarray:

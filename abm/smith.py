@@ -41,7 +41,7 @@ def target_motivation(hh) -> float:
     return float(hh.motivation[eligible].mean()) if eligible.any() else 0.0
 
 
-def measure(model: CountyModel) -> dict[str, float]:
+def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, float]:
     hh = model.households
     imp = model.implementation
     tally = model.tally
@@ -52,7 +52,7 @@ def measure(model: CountyModel) -> dict[str, float]:
     # ``abm.kernels.smith_pass``); the sums and means stay numpy's, over the same arrays.
     from abm import kernels  # (not at import: the config needs no numba)
 
-    reliant = rules.reliant_on_transfers(hh, cfg.behaviour.reliance_help_share)
+    reliant = rules.reliant_on_transfers(hh, cfg.behaviour.reliance_help_share, income)
     counts, help_sel, gap_sel, psych = kernels.smith_pass(
         hh.at_risk, hh.monitored, hh.registered, hh.coop, hh.health_literate, hh.n_labour,
         reliant, hh.inc_farm_m, hh.inc_wage_m, hh.inc_remit_m, hh.inc_property_m,

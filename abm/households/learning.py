@@ -31,10 +31,11 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
     hh.motivation[:] = hh.motivation * (1.0 - b.psych_motivation * hh.psych_distress)
 
 
-def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray) -> None:
+def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
+             income: np.ndarray | None = None) -> None:
     """Motivation and skills move with the household's own experience, its neighbours',
     training and social work (the neighbours' averages through ``peers``, a row-normalised
-    CSR matrix).
+    CSR matrix; ``income``: this month's ``hh.income_m()`` when the caller has it).
 
     For each household, with m its motivation and s its skills (0-1):
 
@@ -51,10 +52,11 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray) -> None:
     """
     b = cfg.behaviour
     peers = sp.csr_matrix(peers)
-    reliant = rules.reliant_on_transfers(hh, b.reliance_help_share)
+    income = hh.income_m() if income is None else income
+    reliant = rules.reliant_on_transfers(hh, b.reliance_help_share, income)
     working = (hh.n_migrants > 0) | (hh.inc_wage_m > 0)
     m, sk = kernels.learning_pass(
-        hh.motivation, hh.skills, hh.net_sum, hh.income_m(), hh.sp_medical_m,
+        hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m,
         hh.sick_now | hh.lost_job_now, reliant, hh.disposition, hh.support_gain, working,
         hh.training_gain, np.asarray(has_peers, dtype=np.bool_),
         *kernels.csr_parts(peers),

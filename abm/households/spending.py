@@ -16,9 +16,11 @@ if TYPE_CHECKING:
     from abm.households.state import Households
 
 
-def spending(hh: Households, cfg: Config, ctx: MonthContext) -> None:
+def spending(hh: Households, cfg: Config, ctx: MonthContext,
+             income: np.ndarray | None = None) -> None:
     """Consumption, out-of-pocket medical costs, schooling, interest, disaster repairs;
-    savings and debt.
+    savings and debt. ``income`` is this month's ``hh.income_m()`` when the caller has
+    it already.
 
     Medical bills are paid by the instruments with a ``medical`` hook in ``covers_at``
     order (basic insurance, medical assistance, the personal cap); the household pays the
@@ -53,5 +55,6 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext) -> None:
         hh.book("disaster", hh.sp_repairs_m)
     # Savings += income - spending; a shortfall is borrowed (debt += max(-savings, 0),
     # savings floored at 0); repay min(debt, savings x repay_share_month). One pass.
-    kernels.savings_pass(hh.savings, hh.debt, hh.income_m(), hh.spending_m(),
+    income = hh.income_m() if income is None else income
+    kernels.savings_pass(hh.savings, hh.debt, income, hh.spending_m(),
                          float(s.repay_share_month))
