@@ -121,24 +121,23 @@ def run(
     from abm.config import load_config
 
     cfg = load_config(config, set_, seed=seed, months=months, households=households)
+
+    _import_for_run()
+    from abm.runner import (
+        check_out_dir,
+        default_out_dir,
+        simulate,
+        stderr_is_terminal,
+        write_outputs,
+    )
+
+    out_dir = Path(out) if out else default_out_dir(config, cfg.run.seed)
+    check_out_dir(out_dir, overwrite)  # before any work: exit 2, nothing written
+    t0 = time.perf_counter()
     from abm.plots import PlotHelper
 
-    # Readies matplotlib in its own process: started before this one's heavy imports,
-    # its own overlap them on the other core instead of the build's helper threads.
-    helper = PlotHelper.start(i18n.current_lang())
+    helper = PlotHelper.start(i18n.current_lang())  # readies matplotlib on another core
     try:
-        _import_for_run()
-        from abm.runner import (
-            check_out_dir,
-            default_out_dir,
-            simulate,
-            stderr_is_terminal,
-            write_outputs,
-        )
-
-        out_dir = Path(out) if out else default_out_dir(config, cfg.run.seed)
-        check_out_dir(out_dir, overwrite)  # before any work: exit 2, nothing written
-        t0 = time.perf_counter()
         result = _simulate_with_progress(cfg, simulate, stderr_is_terminal())
         write_outputs(result, out_dir, overwrite, plot_helper=helper)
     finally:

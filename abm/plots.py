@@ -11,10 +11,9 @@ import importlib.util
 import io
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pandas is imported where a frame is made: ``abm run`` imports this
-    import pandas as pd  # module to start the PNG helper before its heavier imports
+import pandas as pd
 
 CAUSE_COLOURS = {
     "illness": "#d62728", "disability": "#9467bd", "job_loss": "#1f77b4",
@@ -232,7 +231,6 @@ class PlotHelper:
 def _warm_up_series(months: int = 24) -> pd.DataFrame:
     """A made-up timeseries with every column :func:`plot_main_series` draws."""
     import numpy as np
-    import pandas as pd
 
     k = np.arange(months)
     cols: dict[str, Any] = {"year": 2021 + k // 12, "month": k,
@@ -264,7 +262,6 @@ def _serve(lang: str, causes: str | None = None) -> None:
     # the figure is already asked for) a first figure for the text layout caches, drawn
     # to memory and thrown away.
     import matplotlib.pyplot  # noqa: F401
-    import pandas as pd
 
     use_cjk_font()
     if not select.select([sys.stdin], [], [], 0)[0]:
