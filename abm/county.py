@@ -7,15 +7,13 @@ village queries to slices.
 
 from __future__ import annotations
 
-import math
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-from abm import kernels
+from abm import build_kernels, kernels
 from abm.config import Config
 
 if TYPE_CHECKING:
@@ -89,60 +87,34 @@ def _watts_strogatz_edges(n: int, k: int, p: float, seed: int) -> np.ndarray:
     """The edges of ``networkx.watts_strogatz_graph(n, k, p, seed)`` for k < n.
 
     The same algorithm over the same random numbers: networkx turns ``seed`` into
-    ``random.Random(seed)``, whose Mersenne Twister state is copied into numpy's MT19937
-    to read its 32-bit outputs in bulk; ``abm.kernels.watts_strogatz_rewire`` then makes
-    networkx's ``random()`` and ``choice`` calls from them in networkx's order (a
-    ``random()`` per lattice tie, by distance then node; a ``choice`` per candidate).
-    The edge order differs from networkx's; the adjacency matrix does not depend on it.
+    ``random.Random(seed)``, whose 32-bit outputs ``abm.build_kernels.mt_words`` makes in
+    bulk; ``abm.kernels.watts_strogatz_rewire`` then makes networkx's ``random()`` and
+    ``choice`` calls from them in networkx's order (a ``random()`` per lattice tie, by
+    distance then node; a ``choice`` per candidate). The edge order differs from
+    networkx's; the adjacency matrix does not depend on it.
     """
-    state = random.Random(seed).getstate()[1]
-    bits = np.random.MT19937()
-    bits.state = {"bit_generator": "MT19937",
-                  "state": {"key": np.array(state[:624], dtype=np.uint32), "pos": state[624]}}
-    start = bits.state
     ties = n * (k // 2)
     size = 2 * ties + int(4 * p * ties) + 64  # two words a tie, about two a rewiring
     while True:
-        edges = kernels.watts_strogatz_rewire(n, k, float(p), bits.random_raw(size))
+        edges = kernels.watts_strogatz_rewire(n, k, float(p), build_kernels.mt_words(seed, size))
         if edges is not None:
             return edges
-        bits.state = start  # ran out of numbers: again from the start with more
-        size *= 2
+        size *= 2  # ran out of numbers: again from the start with more
 
 
 def _gnp_edges(n: int, p: float, seed: int) -> np.ndarray:
-    """The edges of ``networkx.fast_gnp_random_graph(n, p, seed)``.
-
-    Batagelj and Brandes' skips as networkx draws them (``random.Random(seed)``, one
-    ``random()`` per skip, ``math.log`` for each), walked over the lower triangle at once:
-    the k-th pair (v, w), w < v, in row order is tie number v (v - 1) / 2 + w.
-    """
+    """The edges of ``networkx.fast_gnp_random_graph(n, p, seed)`` (Batagelj and Brandes'
+    skips as networkx draws them: ``abm.build_kernels.gnp_ties``), in row order."""
     if p >= 1:
         return _complete_edges(n)
-    rand = random.Random(seed).random
-    lp = math.log(1.0 - p)
-    total = n * (n - 1) // 2
-    expect = p * total
-    pos, found = -1, []
-    while pos < total:
-        size = int(expect + 4.0 * math.sqrt(expect)) + 16
-        one_minus_u = 1.0 - np.array([rand() for _ in range(size)])
-        lr = np.fromiter(map(math.log, one_minus_u.tolist()), dtype=np.float64, count=size)
-        at = pos + np.cumsum(1 + np.trunc(lr / lp).astype(np.int64))
-        found.append(at[at < total])
-        pos = int(at[-1])
-    tie = np.concatenate(found)
-    v = np.floor((1.0 + np.sqrt(1.0 + 8.0 * tie)) / 2.0).astype(np.int64)
-    v -= v * (v - 1) // 2 > tie
-    v += (v + 1) * v // 2 <= tie
-    return np.stack([v, tie - v * (v - 1) // 2], axis=1)
+    return build_kernels.gnp_ties(n, float(p), seed)
 
 
 def _village_edges(n: int, cfg: Config, seed_nb: int, seed_kin: int) -> list[np.ndarray]:
     """Neighbour (Watts-Strogatz) and kin (G(n,p)) ties inside one village of n households.
 
     The ties networkx's ``watts_strogatz_graph`` (``complete_graph`` when n <= k) and
-    ``fast_gnp_random_graph`` would make from the same seeds (tests/test_county.py
+    ``fast_gnp_random_graph`` would make from the same seeds (tests/test_county_edges.py
     compares them), built without graph objects.
     """
     net = cfg.county.network

@@ -6,11 +6,11 @@ and a plain-Mesa reference measured side by side.
 
 For each size, three fresh processes (so each peak memory is that process's own):
 
-1. the steps of ``abm run`` timed one by one: import (``abm.cli`` and the run path),
-   build (the county, the population and the 18-month spin-up), run (``--months``
-   months, with the draws made a month ahead on a helper thread as ``abm run`` does),
-   write (the output files: parquet, config, summary and the PNG, drawn here in the
-   process; ``abm run`` draws it in a helper process started before the run);
+1. the steps of ``abm run`` timed one by one, each as ``abm run`` does it: import
+   (``abm.cli`` and the run path), build (the county, the population and the 18-month
+   spin-up), run (``--months`` months, with the draws made a month ahead on a helper
+   thread), write (the output files: parquet, config, summary, and the PNG, which the
+   helper process started before the build draws; write ends when it is done);
 2. the whole ``abm run configs/baseline.yaml`` command, from process start to all files
    written (the number the targets are about), with its peak resident memory;
 3. the plain Mesa idiom at the same size: one ``mesa.Agent`` per household, stepped with
@@ -41,11 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PHASES = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-import abm.cli  # noqa: F401  (what the command line imports first)
+import abm.cli
+abm.cli._import_for_run()  # as `abm run` imports Mesa, the model and the writers
+from abm import i18n
 from abm.config import load_config
+from abm.plots import PlotHelper
 from abm.runner import RunResult, build_model, summarise, write_outputs
 t_import = time.perf_counter() - t0
 cfg = load_config("configs/baseline.yaml", households=sys.argv[1], months=sys.argv[2])
+helper = PlotHelper.start(i18n.current_lang())  # as `abm run`: before the build
 t1 = time.perf_counter()
 model = build_model(cfg, prefetch_draws=True)  # as `abm run` does
 t_build = time.perf_counter() - t1
@@ -55,7 +59,7 @@ for _ in range(cfg.run.months):
 t_run = time.perf_counter() - t2
 t3 = time.perf_counter()
 ts, ev = model.timeseries(), model.events()
-write_outputs(RunResult(cfg, ts, ev, summarise(cfg, ts, ev)), sys.argv[3])
+write_outputs(RunResult(cfg, ts, ev, summarise(cfg, ts, ev)), sys.argv[3], plot_helper=helper)
 t_write = time.perf_counter() - t3
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(dict(import_s=t_import, build_s=t_build, run_s=t_run, write_s=t_write,
