@@ -68,9 +68,8 @@ def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, f
     out["smith_policy_adequacy"] = _ratio(help_sel[:n_gap].sum(), gap_sel[:n_gap].sum())
     # of the last 12 months' acute episodes, those whose household could not pay its
     # expected share from savings (and so put care off more often)
-    recent = hh.care_log[-12:]
-    out["smith_policy_care_unaffordable"] = _ratio(sum(u for _, u in recent),
-                                                   sum(e for e, _ in recent))
+    out["smith_policy_care_unaffordable"] = _ratio(sum(u for _, u in hh.care_log),
+                                                   sum(e for e, _ in hh.care_log))
     mult = np.array([t.inclusion_multiple for t in model.township_offices])
     out["smith_policy_threshold_spread"] = float(mult.std() / mult.mean()) if (
         mult.size and mult.mean() > 0) else 0.0

@@ -11,6 +11,7 @@ Money columns ending in ``_m`` are yuan in the current month.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -260,9 +261,10 @@ class Households:
         self.oop_sum = np.zeros(n)  # sum of oop_hist rows
         self.hist_pos = 0
         self.hist_filled = 0  # months of history so far (up to 12)
-        # Acute episodes started each month, and of them those whose household could not
-        # pay its expected share of the bill from its savings (the health phase appends).
-        self.care_log: list[tuple[int, int]] = []
+        # Acute episodes started in each of the last 12 months, and of them those whose
+        # household could not pay its expected share of the bill from its savings (the
+        # health phase appends; the Smith measures read the year).
+        self.care_log: deque[tuple[int, int]] = deque(maxlen=12)
 
     # -- the loss ledger: the one declared hook through which phases report losses
     def new_ledger_month(self, month: int) -> None:

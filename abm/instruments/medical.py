@@ -67,13 +67,17 @@ class MedicalAssistance(Instrument):
     lines = (BudgetLine("medical_assistance", "county_medical_assistance", bounded=False),)
     covers_at = 2
 
-    def eligible(self, hh) -> np.ndarray:
+    def eligible(self, hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Registered and monitored households, and minimum-living-guarantee recipients
-        (medical assistance's first target group in civil affairs rules)."""
-        return hh.registered | hh.monitored | hh.dibao
+        (medical assistance's first target group in civil affairs rules), of ``idx``."""
+        return hh.registered[idx] | hh.monitored[idx] | hh.dibao[idx]
+
+    def extra(self) -> float:
+        """The share of an inpatient bill it pays on top of basic insurance."""
+        return max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
-        extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
+        extra = self.extra()
         from abm import kernels  # (not at import: the config needs no numba)
 
         full = kernels.where_product(self.eligible(hh), bill.inpatient, float(extra))
@@ -82,6 +86,5 @@ class MedicalAssistance(Instrument):
         bill.withheld = bill.withheld + full * ctx.withdrawn.get(self.name, 0.0)
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
-        extra = max(0.0, self.p.reimbursement_registered - self.p.reimbursement_general)
-        bill.pay("assisted", np.where(self.eligible(hh)[idx], bill.inpatient * extra, 0.0)
-                 * ctx.levels[self.name])
+        bill.pay("assisted", np.where(self.eligible(hh, idx), bill.inpatient * self.extra(),
+                                      0.0) * ctx.levels[self.name])

@@ -48,10 +48,11 @@ class MedicalCap(Instrument):
         level = ctx.levels[self.name]
         return {"medical_cap": self.p.budget_per_household * hh.n * level}
 
-    def eligible(self, hh) -> np.ndarray:
+    def eligible(self, hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Who the cap covers, of ``idx``."""
         if self.p.eligible == "all":
-            return np.ones(hh.n, bool)
-        return hh.registered | hh.monitored
+            return np.ones(hh.registered[idx].size, bool)
+        return hh.registered[idx] | hh.monitored[idx]
 
     def medical(self, hh, ctx, bill: MedicalBill) -> None:
         lv = ctx.levels[self.name]
@@ -69,5 +70,5 @@ class MedicalCap(Instrument):
         if lv <= 0:
             return
         over = np.maximum(hh.oop_year[idx] + bill.oop - self.p.cap_yuan, 0.0)
-        bill.pay("assisted", np.where(self.eligible(hh)[idx], np.minimum(over, bill.oop), 0.0)
+        bill.pay("assisted", np.where(self.eligible(hh, idx), np.minimum(over, bill.oop), 0.0)
                  * lv)
