@@ -150,13 +150,13 @@ def shapley(values: dict[frozenset[str], float]) -> dict[str, float]:
     return phi
 
 
-def attribute(results: pd.DataFrame, outcome: str, level: float = 0.95) -> pd.DataFrame:
-    """Shapley shares with intervals over replicates.
+def per_seed(results: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Each complete replicate's Shapley values and gap: one row per replicate, with
+    columns ``replicate``, one per factor and ``gap``.
 
     ``results`` has one row per run with columns ``scenario`` (a :func:`combo_name`),
-    ``replicate`` and the outcome. Returns one row per factor: mean, interval, share of
-    the gap, and the per-seed values' count.
-    """
+    ``replicate`` and the outcome. A replicate missing any of the 16 combinations (a
+    failed run) is left out."""
     names = {combo_name(c): c for c in all_combos()}
     rows = []
     for rep, grp in results.groupby("replicate", sort=True):
@@ -170,17 +170,27 @@ def attribute(results: pd.DataFrame, outcome: str, level: float = 0.95) -> pd.Da
         rows.append(phi)
     if not rows:
         raise ValueError(f"no complete replicate of all 16 combinations for {outcome!r}")
-    per_seed = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def attribute(results: pd.DataFrame, outcome: str, level: float = 0.95) -> pd.DataFrame:
+    """Shapley shares with intervals over replicates.
+
+    ``results`` has one row per run with columns ``scenario`` (a :func:`combo_name`),
+    ``replicate`` and the outcome. Returns one row per factor: mean, interval, share of
+    the gap, and the per-seed values' count.
+    """
+    seeds = per_seed(results, outcome)
     out = []
     for f in (*FACTORS, "gap"):
-        x = per_seed[f].to_numpy(float)
+        x = seeds[f].to_numpy(float)
         mean = float(x.mean())
         if x.size > 1 and x.std(ddof=1) > 0:
             half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1)
                          / np.sqrt(x.size))
         else:
             half = 0.0
-        gap = float(per_seed["gap"].mean())
+        gap = float(seeds["gap"].mean())
         out.append({
             "outcome": outcome,
             "factor": f,
@@ -192,6 +202,181 @@ def attribute(results: pd.DataFrame, outcome: str, level: float = 0.95) -> pd.Da
             "n_seeds": int(x.size),
         })
     return pd.DataFrame(out)
+
+
+# ------------------------------------------------------ against another county
+def _welch_half(a: np.ndarray, b: np.ndarray, level: float) -> float:
+    """Half-width of the Welch interval for a difference of two independent estimates
+    whose variances are ``var(a) / len(a)`` and ``var(b) / len(b)`` (NaN with fewer
+    than two values on either side)."""
+    if a.size < 2 or b.size < 2:
+        return float("nan")
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se2 = va + vb
+    if se2 <= 0:
+        return 0.0
+    df = se2 ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    return float(stats.t.ppf(0.5 + level / 2, df) * np.sqrt(se2))
+
+
+def _share_terms(seeds: pd.DataFrame, f: str) -> tuple[float, np.ndarray]:
+    """A factor's share of the gap, mean(value) / mean(gap), and each seed's term of its
+    linearisation (value - share x gap) / mean(gap): the share's variance is about
+    var(terms) / seeds (the delta method for a ratio of means)."""
+    x, g = seeds[f].to_numpy(float), seeds["gap"].to_numpy(float)
+    gap = g.mean()
+    if gap == 0:
+        return 0.0, np.zeros_like(x)
+    share = x.mean() / gap
+    return float(share), (x - share * g) / gap
+
+
+def compare(here: pd.DataFrame, there: pd.DataFrame, outcome: str,
+            level: float = 0.95) -> pd.DataFrame:
+    """Each factor's share of the gap and its value here minus there, with intervals.
+
+    ``here`` and ``there`` are two attributions' runs (as for :func:`attribute`), e.g. a
+    study's preset and the baseline. Their seeds are taken as independent (Welch
+    intervals; when the two share seeds this is conservative). A share's interval uses
+    the delta method for a ratio of means. One row per factor, then the gap (no share).
+    """
+    a, b = per_seed(here, outcome), per_seed(there, outcome)
+    rows = []
+    for f in (*FACTORS, "gap"):
+        xa, xb = a[f].to_numpy(float), b[f].to_numpy(float)
+        diff = float(xa.mean() - xb.mean())
+        half = _welch_half(xa, xb, level)
+        row = {"outcome": outcome, "factor": f, "value": float(xa.mean()),
+               "value_there": float(xb.mean()), "value_diff": diff,
+               "value_diff_low": diff - half, "value_diff_high": diff + half}
+        if f == "gap":
+            row.update(share=np.nan, share_there=np.nan, share_diff=np.nan,
+                       share_diff_low=np.nan, share_diff_high=np.nan)
+        else:
+            sa, za = _share_terms(a, f)
+            sb, zb = _share_terms(b, f)
+            half = _welch_half(za, zb, level)
+            row.update(share=sa, share_there=sb, share_diff=sa - sb,
+                       share_diff_low=sa - sb - half, share_diff_high=sa - sb + half)
+        row.update(n_seeds=len(a), n_seeds_there=len(b))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _complete(results: pd.DataFrame, outcome: str) -> bool:
+    """Whether ``results`` has the outcome and at least one complete replicate of it."""
+    if outcome not in results.columns:
+        return False
+    try:
+        per_seed(results, outcome)
+    except ValueError:
+        return False
+    return True
+
+
+def load_against(folder: Path) -> tuple[pd.DataFrame, dict]:
+    """A finished attribution folder to compare with: its successful runs and its
+    settings (``experiment.yaml``). Bad input raises ConfigError naming ``--against``."""
+    import yaml
+
+    from abm.config import ConfigError
+    from abm.experiments.store import EXPERIMENT_COPY
+
+    def bad(what: str) -> ConfigError:
+        return ConfigError("--against", str(folder), what + "; give a folder written by "
+                           "abm attribute (its --out)")
+    if not folder.is_dir():
+        raise bad("is not a folder")
+    exp_file, res_file = folder / EXPERIMENT_COPY, folder / "results.parquet"
+    if not exp_file.is_file() or not res_file.is_file():
+        raise bad("holds no finished attribution (no experiment.yaml or results.parquet)")
+    try:
+        exp = yaml.safe_load(exp_file.read_text(encoding="utf-8"))
+        results = pd.read_parquet(res_file)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same bad input
+        raise bad(f"cannot be read ({type(exc).__name__})") from None
+    if not isinstance(exp, dict) or exp.get("name") != "attribution":
+        raise bad("holds an experiment that is not an attribution")
+    results = results[results["status"] == "ok"]
+    if not any(_complete(results, o) for o in OUTCOMES):
+        raise bad("holds no complete replicate of the 16 combinations")
+    return results, exp
+def against_markdown(cmp: pd.DataFrame, other: str, lang: str,
+                     scale_note: str | None = None, missing: tuple[str, ...] = ()) -> str:
+    """The report's section comparing this attribution with another (``cmp`` from
+    :func:`compare` for each outcome): a sentence per outcome naming the factors whose
+    share is clearly larger or smaller here, then the table."""
+    from abm import i18n
+    from abm.experiments.report import markdown_table, metric_label
+
+    lines = ["\n" + i18n.t("attribution.against_heading", lang, other=other) + "\n"]
+    if scale_note:
+        lines.append(scale_note + "\n")
+    sep = ", " if lang == "en" else "、"
+    rows = []
+    for outcome in dict.fromkeys(cmp["outcome"]):
+        t = cmp[cmp["outcome"] == outcome]
+        f_rows = t[t["factor"] != "gap"]
+        clauses = []
+        for key, keep in (("against_larger", lambda r: r.share_diff_low > 0),
+                          ("against_smaller", lambda r: r.share_diff_high < 0),
+                          ("against_unclear", lambda r: not (r.share_diff_low > 0
+                                                              or r.share_diff_high < 0))):
+            which = [_smith_term(r.factor, lang) for r in f_rows.itertuples() if keep(r)]
+            if which:
+                clauses.append(i18n.t(f"attribution.{key}", lang, which=sep.join(which)))
+        lines.append("- " + i18n.t("attribution.against_sentence", lang,
+                                   label=metric_label(outcome, lang),
+                                   clauses=("; " if lang == "en" else "；").join(clauses)))
+        for r in t.itertuples():
+            gap = r.factor == "gap"
+            rows.append({
+                i18n.t("attribution.col_outcome", lang): metric_label(outcome, lang),
+                i18n.t("attribution.col_factor", lang): (
+                    i18n.t("attribution.gap", lang) if gap else _smith_term(r.factor, lang)),
+                i18n.t("attribution.col_share_here", lang): (
+                    "" if gap else f"{100 * r.share:.1f}%"),
+                i18n.t("attribution.col_share_there", lang): (
+                    "" if gap else f"{100 * r.share_there:.1f}%"),
+                i18n.t("attribution.col_share_diff", lang): (
+                    "" if gap else f"{100 * r.share_diff:+.1f} [{100 * r.share_diff_low:+.1f}, "
+                                   f"{100 * r.share_diff_high:+.1f}]"),
+                i18n.t("attribution.col_value_here", lang): f"{r.value:.4g}",
+                i18n.t("attribution.col_value_there", lang): f"{r.value_there:.4g}",
+                i18n.t("attribution.col_value_diff", lang): (
+                    f"{r.value_diff:+.4g} [{r.value_diff_low:+.4g}, {r.value_diff_high:+.4g}]"),
+            })
+    for outcome in missing:
+        lines.append("- " + i18n.t("attribution.against_missing", lang,
+                                   label=metric_label(outcome, lang), other=other))
+    lines.append("\n" + markdown_table(pd.DataFrame(rows)))
+    return "\n".join(lines)
+
+
+def plot_against(cmp: pd.DataFrame, other: str, path: Path, lang: str = "en") -> None:
+    """Each factor's share of the gap here minus there, in percentage points with its
+    95% interval, one panel per outcome."""
+    from abm import i18n
+    from abm.experiments.report import metric_label
+    from abm.plots import new_figure, save_png
+
+    outcomes = list(dict.fromkeys(cmp["outcome"]))
+    fig, axes = new_figure(1, len(outcomes), (4.6 * len(outcomes), 3.4))
+    for ax, outcome in zip(axes[0], outcomes, strict=True):
+        t = cmp[(cmp["outcome"] == outcome) & (cmp["factor"] != "gap")]
+        y = np.arange(len(t))
+        d = 100 * t["share_diff"].to_numpy(float)
+        err = 100 * np.vstack([t["share_diff"] - t["share_diff_low"],
+                               t["share_diff_high"] - t["share_diff"]])
+        ax.barh(y, d, xerr=np.nan_to_num(err), color=["#4c72b0", "#dd8452", "#55a868",
+                                                      "#c44e52"][:len(t)])
+        ax.set_yticks(y, [_smith_term(f, lang) for f in t["factor"]])
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_title(metric_label(outcome, lang), fontsize=9)
+        ax.set_xlabel(i18n.t("attribution.against_axis", lang))
+        ax.invert_yaxis()
+    fig.suptitle(i18n.t("attribution.against_figure_title", lang, other=other), fontsize=10)
+    save_png(fig, path)
 
 
 # --------------------------------------------------------------- the command
@@ -386,9 +571,11 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
                          seeds: int, households: int | None, months: int | None,
                          lang: str, ind: pd.DataFrame | None = None,
                          sets: list[str] | None = None,
-                         causes: pd.DataFrame | None = None) -> str:
+                         causes: pd.DataFrame | None = None,
+                         against: str | None = None) -> str:
     """The report: scale, one quotable paragraph per outcome, warnings, what ideal means,
-    each factor's own measures and which returns (by cause) each factor removes."""
+    each factor's own measures, which returns (by cause) each factor removes and, when
+    given, ``against`` (:func:`against_markdown`: the comparison with another county)."""
     from abm import i18n
     from abm.config import load_config
     from abm.experiments.report import MIN_SEEDS, markdown_table, metric_label
@@ -458,6 +645,8 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
         lines.append("\n" + i18n.t("attribution.causes_heading", lang) + "\n")
         lines.append(_causes_table(causes, lang) if not causes.empty
                      else i18n.t("attribution.causes_none", lang))
+    if against is not None:
+        lines.append(against)
     shown = table.copy()
     shown["label"] = [(_smith_term(f, lang) if f in FACTORS else i18n.t("attribution.gap",
                                                                           lang))
@@ -472,13 +661,39 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
     return "\n".join(lines) + "\n"
 
 
+def _write_against(results: pd.DataFrame, other: tuple[pd.DataFrame, dict], folder: Path,
+                   out_dir: Path, households: int | None, months: int | None,
+                   lang: str) -> str:
+    """attribution_against.csv and .png; returns the report's section."""
+    from abm import i18n
+
+    theirs, exp = other
+    usable = [o for o in OUTCOMES if _complete(theirs, o)]
+    cmp = pd.concat([compare(results, theirs, o) for o in usable], ignore_index=True)
+    cmp.to_csv(out_dir / "attribution_against.csv", index=False)
+    label = f"`{folder}` ({Path(str(exp.get('base', ''))).name})"
+    note = None
+    if (exp.get("households"), exp.get("months")) != (households, months):
+        def scale(h: int | None, m: int | None) -> str:
+            return (f"--households {h if h is not None else '(config)'} "
+                    f"--months {m if m is not None else '(config)'}")
+        note = i18n.t("attribution.against_scale", lang, here=scale(households, months),
+                      there=scale(exp.get("households"), exp.get("months")))
+    plot_against(cmp, folder.name, out_dir / "attribution_against.png", lang)
+    return against_markdown(cmp, label, lang, note,
+                            tuple(o for o in OUTCOMES if o not in usable))
+
+
 def run_attribution(config: str, *, seeds: int, households: int | None, months: int | None,
                     workers: int | None, scheduler: str | None, out: str | None,
-                    root_seed: int = 1, sets: list[str] | None = None) -> Path:
+                    root_seed: int = 1, sets: list[str] | None = None,
+                    against: str | None = None) -> Path:
     """Validate, run the 16 x seeds runs through the batch engine (resumable), then
     write attribution.csv, attribution.md and attribution.png into the folder. ``sets``
     (``dotted.key=VALUE``) change the county in all 16 worlds, e.g. to see how much
-    the split rests on one assumption."""
+    the split rests on one assumption. ``against`` (a finished attribution folder, e.g.
+    the baseline's) adds each factor's share and value here minus there, with
+    intervals: attribution_against.csv and .png and a section of attribution.md."""
     from abm.config import ConfigError, load_config
     from abm.experiments.design import load_plan
     from abm.experiments.engine import run_batch
@@ -491,6 +706,7 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
         ideal = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
                  for k, v in combo_overrides(c).items() if not isinstance(v, list)]
         load_config(config_path, sets + ideal, households=households, months=months)
+    other = load_against(Path(against)) if against is not None else None
     out_dir = Path(out) if out else Path("experiments_out") / f"attribution-{config_path.stem}"
     text = experiment_text(config_path, out_dir, seeds, households, months, root_seed, sets)
     # The generated experiment is the folder's own experiment.yaml (what a batch freezes).
@@ -529,9 +745,16 @@ def run_attribution(config: str, *, seeds: int, households: int | None, months: 
     ind.to_csv(out_dir / "indicators.csv", index=False)
     causes = by_cause(series)
     causes.to_csv(out_dir / "attribution_causes.csv", index=False)
+    against_md = None
+    if other is not None:
+        against_md = _write_against(results, other, Path(against), out_dir,
+                                    households, months, lang)
+    else:  # a comparison left by an earlier command with --against is not this answer
+        for name in ("attribution_against.csv", "attribution_against.png"):
+            (out_dir / name).unlink(missing_ok=True)
     (out_dir / "attribution.md").write_text(
         attribution_markdown(table, results, config_path, seeds, households, months, lang,
-                             ind, sets, causes), encoding="utf-8")
+                             ind, sets, causes, against_md), encoding="utf-8")
     plot_attribution(table, out_dir / "attribution.png", lang)
     if not causes.empty:
         plot_causes(causes, out_dir / "attribution_causes.png", lang)

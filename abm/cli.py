@@ -236,6 +236,9 @@ def attribute(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a parameter in all 16 worlds: dotted.key=VALUE "
         "(repeatable; an ideal factor overrides it where both name a key)")] = None,
+    against: Annotated[str | None, typer.Option(
+        help="A finished attribution folder to compare with (e.g. the baseline's): each "
+        "factor's share and value here minus there, with 95% intervals")] = None,
 ) -> None:
     """Split the implementation gap among Smith's four factors (Shapley, 16 x seeds runs)."""
     if workers is not None and scheduler is not None:
@@ -252,7 +255,7 @@ def attribute(
 
     run_attribution(config, seeds=seeds, households=_int_or_none(households, "--households"),
                     months=_int_or_none(months, "--months"), workers=workers,
-                    scheduler=scheduler, out=out, sets=set_)
+                    scheduler=scheduler, out=out, sets=set_, against=against)
 
 
 def _int_or_none(value: str | None, flag: str) -> int | None:

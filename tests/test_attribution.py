@@ -14,11 +14,13 @@ from abm.attribution import (
     IDEAL,
     INDICATORS,
     OUTCOMES,
+    _write_against,
     all_combos,
     attribute,
     by_cause,
     combo_name,
     combo_overrides,
+    compare,
     plot_causes,
     shapley,
 )
@@ -60,6 +62,62 @@ def test_attribute_summarises_over_replicates():
     assert table.loc["gap", "mean"] == pytest.approx(12.0)
     assert table.loc["org", "share_of_gap"] == pytest.approx(10 / 12)
     assert table.loc["policy", "ci_low"] <= 0 <= table.loc["policy", "ci_high"]
+
+
+def _additive_runs(rng, effects, sd, seeds, base=100.0):
+    """Runs of a game in which making a factor ideal removes its effect: each seed draws
+    each factor's effect around ``effects`` (so its Shapley value is that draw)."""
+    rows = []
+    for rep in range(seeds):
+        e = {f: effects[f] + sd * rng.standard_normal() for f in FACTORS}
+        for c in all_combos():
+            rows.append({"scenario": combo_name(c), "replicate": rep,
+                         "y": base - sum(e[f] for f in c)})
+    return pd.DataFrame(rows)
+
+
+def test_compare_intervals_cover_the_true_share_difference():
+    """Against another county, each factor's share of the gap here minus there: over
+    many synthetic pairs of attributions with known shares the 95% interval covers the
+    true difference about 95% of the time, and the point estimate is unbiased."""
+    rng = np.random.default_rng(7)
+    here = {"policy": 10.0, "org": 12.0, "target": 4.0, "env": 6.0}    # org 37.5%
+    there = {"policy": 10.0, "org": 4.0, "target": 8.0, "env": 6.0}   # org 14.3%
+    true = here["org"] / sum(here.values()) - there["org"] / sum(there.values())
+    covered, est = [], []
+    for _ in range(300):
+        t = compare(_additive_runs(rng, here, 2.0, 10), _additive_runs(rng, there, 2.0, 8),
+                    "y").set_index("factor")
+        covered.append(t.loc["org", "share_diff_low"] <= true <= t.loc["org", "share_diff_high"])
+        est.append(t.loc["org", "share_diff"])
+    assert 0.90 <= np.mean(covered) <= 0.99
+    assert np.mean(est) == pytest.approx(true, abs=0.01)
+    # one pair: the org share is clearly larger here, and values differ by about 8
+    t = compare(_additive_runs(rng, here, 2.0, 10), _additive_runs(rng, there, 2.0, 10),
+                "y").set_index("factor")
+    assert t.loc["org", "share_diff_low"] > 0
+    assert t.loc["org", "value_diff_low"] < 8.0 < t.loc["org", "value_diff_high"]
+    assert np.isnan(t.loc["gap", "share"])
+
+
+def test_compare_with_itself_finds_no_difference_and_notes_another_scale(tmp_path):
+    runs = _additive_runs(np.random.default_rng(3), {f: 5.0 for f in FACTORS}, 1.0, 5)
+    t = compare(runs, runs, "y")
+    assert (t["value_diff"] == 0).all()
+    f_rows = t[t["factor"] != "gap"]
+    assert (f_rows["share_diff_low"] < 0).all() and (f_rows["share_diff_high"] > 0).all()
+    runs = runs.rename(columns={"y": "cum_returned_census"}).assign(status="ok")
+    md = _write_against(runs, (runs, {"base": "../x/lankao.yaml", "households": 999,
+                                      "months": 12}),
+                        Path("some/attribution-lankao"), tmp_path, 200, 12, "en")
+    assert "`some/attribution-lankao` (lankao.yaml)" in md
+    assert "different scales (--households 200 --months 12 here, --households 999" in md
+    assert "no difference in share these seeds can tell for idealized policy" in md
+    assert "clearly" not in md  # the same runs on both sides
+    assert "Returns to poverty (running total): `some" in md and "no complete replicate" in md
+    assert (tmp_path / "attribution_against.png").stat().st_size > 10_000
+    assert set(pd.read_csv(tmp_path / "attribution_against.csv")["outcome"]) == {
+        "cum_returned_census"}
 
 
 def test_by_cause_splits_each_factors_value_over_the_causes_of_return():
@@ -145,9 +203,25 @@ def test_attribute_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
     assert results.groupby("replicate")["seed"].nunique().eq(1).all()
     mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()}
     capsys.readouterr()
-    assert main(args) == 0  # the same command again: nothing recomputed
+    # the same command again: nothing recomputed; here compared with itself
+    assert main([*args, "--against", str(out)]) == 0
     assert "0 runs done, 32 already on disk" in capsys.readouterr().out
     assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()} == mtimes
+    cmp = pd.read_csv(out / "attribution_against.csv")
+    assert set(cmp["outcome"]) == set(OUTCOMES) and (cmp["value_diff"] == 0).all()
+    md = (out / "attribution.md").read_text(encoding="utf-8")
+    assert f"## Against `{out}`" in md and "different scales" not in md
+    assert (out / "attribution_against.png").exists()
+    assert main(args) == 0  # without --against the comparison is no longer the answer
+    assert not (out / "attribution_against.csv").exists()
+    assert "## Against" not in (out / "attribution.md").read_text(encoding="utf-8")
+    # --against a folder that holds no attribution: exit 2, one line, nothing written
+    capsys.readouterr()
+    fresh = tmp_path / "fresh"
+    assert main([*args[:-1], str(fresh), "--against", str(out / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--against" in err and "abm attribute" in err
+    assert not fresh.exists()
     # other settings into the same folder: refused, folder untouched
     assert main([*args[:-2], "--out", str(out), "--seeds", "3"]) == 2
     assert (out / "experiment.yaml").read_text().count("replicates: 2") == 1
