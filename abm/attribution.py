@@ -328,6 +328,13 @@ def against_markdown(cmp: pd.DataFrame, other: str, lang: str,
         lines.append("- " + i18n.t("attribution.against_sentence", lang,
                                    label=metric_label(outcome, lang),
                                    clauses=("; " if lang == "en" else "；").join(clauses)))
+        m = i18n.metric(outcome, lang) if i18n.has_metric(outcome) else None
+        pct = m is not None and m.percent
+        unit = (" pp" if lang == "en" else " 个百分点") if pct else ""
+
+        def num(x: float, signed: bool = False, pct=pct) -> str:
+            v = 100 * x if pct else x
+            return f"{v:+.3g}" if signed else f"{v:.3g}"
         for r in t.itertuples():
             gap = r.factor == "gap"
             rows.append({
@@ -341,10 +348,11 @@ def against_markdown(cmp: pd.DataFrame, other: str, lang: str,
                 i18n.t("attribution.col_share_diff", lang): (
                     "" if gap else f"{100 * r.share_diff:+.1f} [{100 * r.share_diff_low:+.1f}, "
                                    f"{100 * r.share_diff_high:+.1f}]"),
-                i18n.t("attribution.col_value_here", lang): f"{r.value:.4g}",
-                i18n.t("attribution.col_value_there", lang): f"{r.value_there:.4g}",
+                i18n.t("attribution.col_value_here", lang): num(r.value) + unit,
+                i18n.t("attribution.col_value_there", lang): num(r.value_there) + unit,
                 i18n.t("attribution.col_value_diff", lang): (
-                    f"{r.value_diff:+.4g} [{r.value_diff_low:+.4g}, {r.value_diff_high:+.4g}]"),
+                    f"{num(r.value_diff, True)} [{num(r.value_diff_low, True)}, "
+                    f"{num(r.value_diff_high, True)}]{unit}"),
             })
     for outcome in missing:
         lines.append("- " + i18n.t("attribution.against_missing", lang,
@@ -361,7 +369,7 @@ def plot_against(cmp: pd.DataFrame, other: str, path: Path, lang: str = "en") ->
     from abm.plots import new_figure, save_png
 
     outcomes = list(dict.fromkeys(cmp["outcome"]))
-    fig, axes = new_figure(1, len(outcomes), (4.6 * len(outcomes), 3.4))
+    fig, axes = new_figure(1, len(outcomes), (5.2 * len(outcomes), 3.4))
     for ax, outcome in zip(axes[0], outcomes, strict=True):
         t = cmp[(cmp["outcome"] == outcome) & (cmp["factor"] != "gap")]
         y = np.arange(len(t))
@@ -373,7 +381,7 @@ def plot_against(cmp: pd.DataFrame, other: str, path: Path, lang: str = "en") ->
         ax.set_yticks(y, [_smith_term(f, lang) for f in t["factor"]])
         ax.axvline(0, color="k", lw=0.8)
         ax.set_title(metric_label(outcome, lang), fontsize=9)
-        ax.set_xlabel(i18n.t("attribution.against_axis", lang))
+        ax.set_xlabel(i18n.t("attribution.against_axis", lang), fontsize=8)
         ax.invert_yaxis()
     fig.suptitle(i18n.t("attribution.against_figure_title", lang, other=other), fontsize=10)
     save_png(fig, path)
