@@ -301,6 +301,8 @@ def load_against(folder: Path) -> tuple[pd.DataFrame, dict]:
     if not any(_complete(results, o) for o in OUTCOMES):
         raise bad("holds no complete replicate of the 16 combinations")
     return results, exp
+
+
 def against_markdown(cmp: pd.DataFrame, other: str, lang: str,
                      scale_note: str | None = None, missing: tuple[str, ...] = ()) -> str:
     """The report's section comparing this attribution with another (``cmp`` from
