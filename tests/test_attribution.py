@@ -120,6 +120,31 @@ def test_compare_with_itself_finds_no_difference_and_notes_another_scale(tmp_pat
         "cum_returned_census"}
 
 
+def test_against_refuses_what_is_not_a_finished_attribution(tmp_path):
+    """``--against`` names the folder and what is wrong with it: not a folder, no
+    results, another kind of experiment, or no complete replicate."""
+    from abm.attribution import load_against
+    from abm.config import ConfigError
+
+    runs = _additive_runs(np.random.default_rng(1), {f: 5.0 for f in FACTORS}, 1.0, 2)
+    runs = runs.rename(columns={"y": "cum_returned_census"}).assign(status="ok")
+    folder = tmp_path / "other"
+    with pytest.raises(ConfigError, match="is not a folder"):
+        load_against(folder)
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="no finished attribution"):
+        load_against(folder)
+    runs.to_parquet(folder / "results.parquet")
+    (folder / "experiment.yaml").write_text("name: smoke\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not an attribution"):
+        load_against(folder)
+    (folder / "experiment.yaml").write_text("name: attribution\n", encoding="utf-8")
+    assert len(load_against(folder)[0]) == len(runs)
+    runs[runs["scenario"] != "as_is"].to_parquet(folder / "results.parquet")
+    with pytest.raises(ConfigError, match="--against: .*other: holds no complete replicate"):
+        load_against(folder)
+
+
 def test_by_cause_splits_each_factors_value_over_the_causes_of_return():
     # Two seeds, three months: illness returns fall by 3 with the policy ideal, market
     # returns by 2 with the environment ideal; the policy ideal also halves the market
