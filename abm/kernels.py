@@ -933,3 +933,89 @@ def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insur
         sp_schooling_m[i] = np.float64(n_children[i]) * schooling_per_child / 12.0
         sp_interest_m[i] = debt[i] * interest_year / 12.0 + loan_interest_m[i]
     return left, illness
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _heavy_debt(debt, size, debt_months, subsist_per_member):
+    """``abm.rules.heavy_debt`` of one household: ``debt > debt_months *
+    (subsist_per_member * max(size, 1))`` (numpy's order; ``subsist_per_member`` is the
+    rule's ``subsistence_per_capita / 12.0``)."""
+    members = np.float64(size if size > 1 else 1)
+    return debt > debt_months * (subsist_per_member * members)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def psych_pass(acute_left, sick_now, lost_job_now, debt, size, treated, distress,
+               motivation, debt_months, subsist_per_member, onset, recovery,
+               treatment_gain, psych_motivation):
+    """The learning phase's distress, in place on ``distress`` and ``motivation``; the
+    numpy lines of ``abm.households.learning.psych`` in their order, the same bits:
+    ``stress = (acute_left > 0) | sick_now | lost_job_now | heavy_debt``, ``d = d +
+    onset * stress * (1 - d)``, ``d = d - recovery * (1 + treatment_gain * treated) *
+    d``, ``distress = clip(d, 0, 1)``, ``motivation *= 1 - psych_motivation *
+    distress`` (``treated``: one chance per household, float64). The same bits, but for
+    the sign of a NaN that only NaN inputs give."""
+    for i in range(distress.size):
+        stress = (acute_left[i] > 0) | sick_now[i] | lost_job_now[i] | _heavy_debt(
+            debt[i], size[i], debt_months, subsist_per_member)
+        d = distress[i]
+        d = d + onset * (1.0 if stress else 0.0) * (1.0 - d)
+        d = d - recovery * (1.0 + treatment_gain * treated[i]) * d
+        d = _clip(d, 0.0, 1.0)
+        distress[i] = d
+        motivation[i] = motivation[i] * (1.0 - psych_motivation * d)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def distress_sellers(income_pc_year, hard_line, debt, size, debt_months,
+                     subsist_per_member, land, u, p_sale):
+    """Who sells assets in distress this month, as ``abm.households.decisions.
+    distress_sales`` wrote it: ``(income_pc_year < hard_line) & heavy_debt & (land > 0)
+    & (u < p_sale)``, ``u`` compared in ``p_sale``'s dtype (numpy compares a float32
+    draw with a Python float in float32). The same booleans."""
+    n = debt.size
+    sell = np.empty(n, np.bool_)
+    for i in range(n):
+        sell[i] = ((income_pc_year[i] < hard_line)
+                   & _heavy_debt(debt[i], size[i], debt_months, subsist_per_member)
+                   & (land[i] > 0) & (u[i] < p_sale))
+    return sell
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def business_starts(business, fail, u, p_start, motivation, motivation_reference, skills,
+                    n_labour, n_migrants, n_jobless, sick_now, employer, in_post, savings,
+                    start_cost):
+    """Who starts a business this month, as ``abm.households.business.businesses`` wrote
+    it: ``~business & ~fail & (free_to_leave >= 1) & (savings >= start_cost) & (u <
+    p_start * drive)`` with ``drive = min(motivation / motivation_reference, 1.5) * (0.5 +
+    skills)``; ``u`` (float32) compared in float64 as numpy does with a float64 chance,
+    and ``abm.rules.free_to_leave`` in ``n_labour``'s integer type (numpy's int16
+    arithmetic). The same booleans."""
+    n = business.size
+    start = np.empty(n, np.bool_)
+    for i in range(n):
+        free = n_labour.dtype.type(
+            np.int64(n_labour[i]) - np.int64(n_migrants[i]) - np.int64(n_jobless[i])
+            - np.int64(sick_now[i]) - np.int64(employer[i] >= 0) - np.int64(in_post[i])
+            - np.int64(business[i]))
+        drive = _np_minimum(motivation[i] / motivation_reference, 1.5) * (0.5 + skills[i])
+        start[i] = ((not business[i]) & (not fail[i]) & (free >= 1)
+                    & (savings[i] >= start_cost) & (np.float64(u[i]) < p_start * drive))
+    return start
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def chronic_excess_kept(health_literate, motivation, adherence_illiterate, drive_slope,
+                        motivation_reference, self_care):
+    """``abm.rules.chronic_excess_kept`` for every household, the numpy lines' order:
+    ``drive = clip(1 + drive_slope * (motivation - motivation_reference), 0, 1)``,
+    ``adherence = where(health_literate, 1, adherence_illiterate) * drive``, ``1 -
+    self_care * adherence``. The same bits."""
+    n = motivation.size
+    kept = np.empty(n)
+    for i in range(n):
+        drive = _clip(1.0 + drive_slope * (motivation[i] - motivation_reference), 0.0, 1.0)
+        adherence = (1.0 if health_literate[i] else adherence_illiterate) * drive
+        kept[i] = 1.0 - self_care * adherence
+    return kept

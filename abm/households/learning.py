@@ -20,8 +20,21 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
     household, a lost job, debt above ``distress_debt_months`` of subsistence), fades
     by ``psych_recovery`` a month, faster when treated (``treated``: the chance this
     month, 0-1, that a clinic's counselling or social work reaches the household), and
-    saps motivation (``psych_motivation`` a month at full distress)."""
+    saps motivation (``psych_motivation`` a month at full distress).
+
+    With ``treated`` one float64 per household (as the model passes it), one compiled
+    pass (``abm.kernels.psych_pass``); otherwise the numpy lines it replaces."""
     b = cfg.behaviour
+    if isinstance(treated, np.ndarray) and treated.dtype == np.float64 and (
+            treated.shape == hh.psych_distress.shape):
+        # One compiled pass, the same bits as the numpy lines below.
+        kernels.psych_pass(
+            hh.acute_left, hh.sick_now, hh.lost_job_now, hh.debt, hh.size, treated,
+            hh.psych_distress, hh.motivation, float(b.distress_debt_months),
+            cfg.spending.subsistence_per_capita / 12.0, float(b.psych_onset),
+            float(b.psych_recovery), float(b.psych_treatment_gain),
+            float(b.psych_motivation))
+        return
     stress = (hh.acute_left > 0) | hh.sick_now | hh.lost_job_now | rules.heavy_debt(
         hh, b.distress_debt_months, cfg.spending.subsistence_per_capita)
     d = hh.psych_distress
