@@ -414,16 +414,14 @@ def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oo
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def add_both(a, b, x):
-    """``(a + x, b + x)`` in one pass (new arrays)."""
-    n = x.size
-    out_a = np.empty(n)
-    out_b = np.empty(n)
-    for i in range(n):
+def add_both_into(a, b, x):
+    """``a += x`` and ``b += x`` in one pass, in place (numpy's ``a + x``, ``b + x``,
+    bit for bit; ``x`` may be ``a`` or ``b`` itself: each element is read before it is
+    written)."""
+    for i in range(x.size):
         xi = x[i]
-        out_a[i] = a[i] + xi
-        out_b[i] = b[i] + xi
-    return out_a, out_b
+        a[i] = a[i] + xi
+        b[i] = b[i] + xi
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
