@@ -55,15 +55,18 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
-                  disposition, support_gain, working, training_gain, has_peers,
+def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
+                  lost_job_now, n_labour, help_m, reliance_share, disposition,
+                  support_gain, n_migrants, inc_wage_m, training_gain, has_peers,
                   indptr, indices, data,
                   m_exp, m_peer, m_shock, m_recovery, m_dependence,
                   s_learning, s_decay, s_peer):
     """The learning phase's motivation and skills of every household (new arrays).
 
-    ``hit``, ``reliant``, ``working`` and ``has_peers`` are booleans; the neighbours'
-    averages use the values before this month's update (``peers @ m``)."""
+    Hit: ``sick_now | lost_job_now``; reliant on transfers (``abm.rules.
+    reliant_on_transfers``): ``(n_labour > 0) & (help_m > reliance_share * max(income,
+    1))``; working: ``(n_migrants > 0) | (inc_wage_m > 0)``. ``has_peers`` is boolean;
+    the neighbours' averages use the values before this month's update (``peers @ m``)."""
     n = motivation.size
     # The neighbours' sums first (both in one walk over each row), into the arrays that
     # then receive the new values; the updates follow in short loops over few arrays,
@@ -91,15 +94,17 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
     for i in range(n):
         m0 = motivation[i]
         g = gain[i]
+        hit = sick_now[i] | lost_job_now[i]
+        reliant = (n_labour[i] > 0) & (help_m[i] > reliance_share * _maximum(income[i], 1.0))
         m = m0 + m_exp * g * ((1.0 - m0) if g > 0 else m0)
-        m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit[i] else 0.0) * m
+        m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit else 0.0) * m
         m = m + m_recovery * (disposition[i] - m)
-        m = m - m_dependence * (1.0 if reliant[i] else 0.0) * m
+        m = m - m_dependence * (1.0 if reliant else 0.0) * m
         m = m + support_gain[i] * (1.0 - m)
         new_m[i] = _clip(m, 0.0, 1.0)
     for i in range(n):
         s0 = skills[i]
-        w = 1.0 if working[i] else 0.0
+        w = 1.0 if (n_migrants[i] > 0) | (inc_wage_m[i] > 0) else 0.0
         sk = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
         sk = sk + s_peer * _maximum(new_s[i] - sk, 0.0)
         sk = sk + training_gain[i] * (1.0 - sk)
@@ -1017,3 +1022,29 @@ def chronic_excess_kept(health_literate, motivation, adherence_illiterate, drive
         adherence = (1.0 if health_literate[i] else adherence_illiterate) * drive
         kept[i] = 1.0 - self_care * adherence
     return kept
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
+                 inc_remit_m, inc_property_m, inc_public_m, help_m):
+    """The work-and-income phase's last lines in one pass: the month's income by source
+    and its help into the household columns (``inc_farm_m[:] = farm``, ...), and their
+    sum as ``Households.income_m()`` adds them (``farm + 0.0``, then the wage,
+    remittances, property and public transfers, in that order; a new array). The same
+    bits."""
+    n = farm.size
+    total = np.empty(n)
+    for i in range(n):
+        f = farm[i]
+        w = wage[i]
+        r = remit[i]
+        p = prop[i]
+        pub = public[i]
+        inc_farm_m[i] = f
+        inc_wage_m[i] = w
+        inc_remit_m[i] = r
+        inc_property_m[i] = p
+        inc_public_m[i] = pub
+        help_m[i] = help_[i]
+        total[i] = ((((f + 0.0) + w) + r) + p) + pub
+    return total

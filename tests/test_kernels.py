@@ -111,6 +111,18 @@ def test_learning_pass_matches_numpy():
         has_peers[rng.random(n) < 0.05] = False  # some rows left to their own values
         a = random_households(n, np.random.default_rng(seed))
         b = random_households(n, np.random.default_rng(seed))
+        # incomes at and around the reliance rule's floor of 1 yuan, help at the rule's
+        # threshold and one step either side
+        low = rng.choice([0.0, -0.0, 0.5, 1.0, 1.5, 1.9, -3.0], 300)
+        share = CFG.behaviour.reliance_help_share
+        help_ = share * np.maximum(low, 1.0)
+        help_ = np.where(rng.random(300) < 0.5, help_, np.nextafter(help_, np.inf))
+        for hh in (a, b):
+            for col in ("inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m"):
+                getattr(hh, col)[:300] = 0.0
+            hh.inc_farm_m[:300] = low
+            hh.help_m[:300] = help_
+            hh.n_labour[:300] = 1
         for month in range(3):  # the values feed back, as in a run
             learning_reference(a, CFG, peers, has_peers)
             learning(b, CFG, peers, has_peers)
@@ -247,9 +259,33 @@ def test_work_income_matches_numpy():
         for month in range(2):
             for hh, phase in ((a, work_income_reference), (b, work_income)):
                 ctx = make_ctx(n, month=month, wage_index=1.07, farm_price=price, **kw)
-                phase(hh, CFG, Streams(seed)["work"], ctx)
+                total = phase(hh, CFG, Streams(seed)["work"], ctx)
             for col in WORK_COLUMNS:
                 assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+            assert same_bits(total, a.income_m()), (seed, month)  # the phase's sum
+
+
+def test_store_income_matches_numpy():
+    """``kernels.store_income`` (the work-and-income phase's columns and their sum)
+    against the column copies and ``Households.income_m()``, with edge values (zeros of
+    both signs, infinities, NaN) in every source."""
+    from abm import kernels
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        parts = [_edgy(rng, n, -300.0, 5000.0) for _ in range(6)]
+        a, b = make_households(n), make_households(n)
+        cols = ("inc_farm_m", "inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m",
+                "help_m")
+        for col, v in zip(cols, parts, strict=True):
+            getattr(a, col)[:] = v
+        with np.errstate(invalid="ignore"):
+            want = a.income_m()
+            got = kernels.store_income(*parts, *(getattr(b, c) for c in cols))
+        for col in cols:
+            assert same_bits(getattr(a, col), getattr(b, col)), (seed, col)
+        assert same_bits_but_nan_sign(want, got), seed  # (inf - inf: either NaN)
 
 
 def spending_reference(hh: Households, cfg: Config, ctx: MonthContext) -> None:

@@ -61,16 +61,16 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
     - s += learning * [working] * (1 - s) - decay * [not working] * s;
       s += peer * max(neighbours' s - s, 0); s += training gained * (1 - s); clipped.
 
-    One compiled pass (``abm.kernels.learning_pass``) over all households.
+    One compiled pass (``abm.kernels.learning_pass``, which reads the reliance rule,
+    ``abm.rules.reliant_on_transfers``, household by household) over all households.
     """
     b = cfg.behaviour
     peers = sp.csr_matrix(peers)
     income = hh.income_m() if income is None else income
-    reliant = rules.reliant_on_transfers(hh, b.reliance_help_share, income)
-    working = (hh.n_migrants > 0) | (hh.inc_wage_m > 0)
     m, sk = kernels.learning_pass(
-        hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m,
-        hh.sick_now | hh.lost_job_now, reliant, hh.disposition, hh.support_gain, working,
+        hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m, hh.sick_now,
+        hh.lost_job_now, hh.n_labour, hh.help_m, float(b.reliance_help_share),
+        hh.disposition, hh.support_gain, hh.n_migrants, hh.inc_wage_m,
         hh.training_gain, np.asarray(has_peers, dtype=np.bool_),
         *kernels.csr_parts(peers),
         float(b.motivation_experience), float(b.motivation_peer),
