@@ -634,19 +634,20 @@ def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, reliant,
-               farm, wage, remit, prop, public, sp_medical, help_m, size, line_month,
+def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour,
+               reliance_share, income_m, sp_medical, help_m, size, line_month,
                psych_distress):
     """The household counts and selections of Smith's indicators in one pass.
 
     Returns (counts, help, gap, psych): counts are households at risk, monitored, both,
     at risk not monitored, monitored not at risk, in the target group (registered or
     monitored), of which in a cooperative, health literate, able to work, reliant on
-    transfers (``reliant`` is ``rules.reliant_on_transfers``), and the lengths of the
-    arrays: for monitored households whose income without help and medical bills
-    (``Households.income_m()`` less ``sp_medical``, less ``help_m``) leaves a gap
-    below the line, ``min(help, gap)`` and the gap; the target group's distress. Each
-    array lists households in order (numpy's masked selections), for numpy to add up."""
+    transfers (``rules.reliant_on_transfers``: ``(n_labour > 0) & (help_m >
+    reliance_share * max(income_m, 1))``), and the lengths of the arrays: for monitored
+    households whose income without help and medical bills (``income_m``, this month's
+    ``Households.income_m()``, less ``sp_medical``, less ``help_m``) leaves a gap below
+    the line, ``min(help, gap)`` and the gap; the target group's distress. Each array
+    lists households in order (numpy's masked selections), for numpy to add up."""
     n = size.size
     help_sel = np.empty(n)
     gap_sel = np.empty(n)
@@ -670,11 +671,7 @@ def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, 
         n_both += np.int64(r & m)
         n_risk_only += np.int64(r & (not m))
         n_mon_only += np.int64(m & (not r))
-        income = farm[i] + 0.0
-        income = income + wage[i]
-        income = income + remit[i]
-        income = income + prop[i]
-        income = income + public[i]
+        income = income_m[i]
         without = income - sp_medical[i] - help_m[i]
         gap = _maximum(line_month * np.float64(size[i]) - without, 0.0)
         if m & (gap > 0):
@@ -687,8 +684,10 @@ def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, 
             n_elig += 1
             n_coop += np.int64(coop[i] >= 0)
             n_literate += np.int64(health_literate[i])
-            n_able += np.int64(n_labour[i] > 0)
-            n_reliant += np.int64(reliant[i])
+            able = n_labour[i] > 0
+            n_able += np.int64(able)
+            n_reliant += np.int64(able & (help_m[i] > reliance_share
+                                          * _maximum(income, 1.0)))
     counts = np.array([n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop,
                        n_literate, n_able, n_reliant, k])
     return counts, help_sel, gap_sel, psych
@@ -712,11 +711,12 @@ def self_applications(at_risk, monitored, flag_due, no_month, draw, trust, motiv
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
-                p_false_alarm):
+def screen_hits(at_risk, monitored, flag_due, no_month, rigid_12m, net_sum, dibao,
+                disability, trace_share, draw, p_detect, p_false_alarm):
     """The data screen's flags: households not monitored and with no pending flag, at
-    risk with a trace in the data and ``draw < p_detect``, or not at risk and
-    ``draw < p_false_alarm`` (the thresholds in the dtype numpy compares in), in
+    risk with a trace in the data (``abm.rules.data_trace``: ``(rigid_12m > trace_share
+    * max(net_sum, 1)) | dibao | disability``) and ``draw < p_detect``, or not at risk
+    and ``draw < p_false_alarm`` (the thresholds in the dtype numpy compares in), in
     ascending order."""
     n = at_risk.size
     out = np.empty(n, dtype=np.int64)
@@ -725,7 +725,9 @@ def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
         u = draw[i]
         r = at_risk[i]
         free = (not monitored[i]) & (flag_due[i] == no_month)
-        hit = free & r & trace[i] & (u < p_detect)
+        trace = ((rigid_12m[i] > trace_share * _maximum(net_sum[i], 1.0)) | dibao[i]
+                 | disability[i])
+        hit = free & r & trace & (u < p_detect)
         false = free & (not r) & (u < p_false_alarm)
         out[k] = i
         k += np.int64(hit | false)

@@ -1019,6 +1019,11 @@ def test_applications_and_screen_match_numpy():
         hh.trust[:] = _edgy(rng, n, 0.0, 1.0)
         hh.rigid_12m[:] = rng.uniform(0, 9000, n)
         hh.net_sum[:] = rng.uniform(-100, 40000, n)
+        # incomes at and below the trace's floor of 1 yuan, rigid spending about there
+        low = rng.random(n) < 0.2
+        hh.net_sum[low] = rng.uniform(-100, 2, int(low.sum()))
+        hh.rigid_12m[low] = CFG.policy.monitoring.screen_trace_share * rng.choice(
+            [0.5, 1.0, 1.5], int(low.sum()))
         hh.dibao[:] = rng.random(n) < 0.1
         # just above a float32 value: float32 rounds them down
         p_detect = float(np.float32(0.3)) + 1e-9
