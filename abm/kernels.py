@@ -54,11 +54,25 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
 
 
+def csr_weights(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """Each row's stored value when every stored value of the row has the same bits
+    (as in a row-normalised adjacency matrix: 1 / degree; 0.0 for an empty row), else
+    an empty array (the kernels then read the values one by one)."""
+    n = indptr.size - 1
+    deg = np.diff(indptr)
+    w = np.zeros(n)
+    if data.size:
+        w[deg > 0] = data[indptr[:-1][deg > 0]]
+    if not np.array_equal(np.repeat(w, deg).view(np.int64), data.view(np.int64)):
+        return np.zeros(0)
+    return w
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
                   lost_job_now, n_labour, help_m, reliance_share, disposition,
                   support_gain, n_migrants, inc_wage_m, training_gain, has_peers,
-                  indptr, indices, data,
+                  indptr, indices, data, row_weight,
                   m_exp, m_peer, m_shock, m_recovery, m_dependence,
                   s_learning, s_decay, s_peer):
     """The learning phase's motivation and skills of every household (new arrays).
@@ -66,27 +80,45 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
     Hit: ``sick_now | lost_job_now``; reliant on transfers (``abm.rules.
     reliant_on_transfers``): ``(n_labour > 0) & (help_m > reliance_share * max(income,
     1))``; working: ``(n_migrants > 0) | (inc_wage_m > 0)``. ``has_peers`` is boolean;
-    the neighbours' averages use the values before this month's update (``peers @ m``)."""
+    the neighbours' averages use the values before this month's update (``peers @ m``).
+    ``row_weight``, when not empty, is every stored value of each row (``csr_weights``:
+    a row-normalised network's 1 / degree), read once a row instead of once a tie."""
     n = motivation.size
     # The neighbours' sums first (both in one walk over each row), into the arrays that
     # then receive the new values; the updates follow in short loops over few arrays,
     # which the compiler vectorises (one long loop over every column does not).
     new_m = np.empty(n)
     new_s = np.empty(n)
-    for i in range(n):
-        if has_peers[i]:
-            pm = 0.0
-            ps = 0.0
-            for jj in range(indptr[i], indptr[i + 1]):
-                d = data[jj]
-                k = indices[jj]
-                pm += d * motivation[k]
-                ps += d * skills[k]
-            new_m[i] = pm
-            new_s[i] = ps
-        else:
-            new_m[i] = motivation[i]
-            new_s[i] = skills[i]
+    if row_weight.size:
+        for i in range(n):
+            if has_peers[i]:
+                pm = 0.0
+                ps = 0.0
+                d = row_weight[i]
+                for jj in range(indptr[i], indptr[i + 1]):
+                    k = indices[jj]
+                    pm += d * motivation[k]
+                    ps += d * skills[k]
+                new_m[i] = pm
+                new_s[i] = ps
+            else:
+                new_m[i] = motivation[i]
+                new_s[i] = skills[i]
+    else:
+        for i in range(n):
+            if has_peers[i]:
+                pm = 0.0
+                ps = 0.0
+                for jj in range(indptr[i], indptr[i + 1]):
+                    d = data[jj]
+                    k = indices[jj]
+                    pm += d * motivation[k]
+                    ps += d * skills[k]
+                new_m[i] = pm
+                new_s[i] = ps
+            else:
+                new_m[i] = motivation[i]
+                new_s[i] = skills[i]
     gain = np.empty(n)
     for i in range(n):
         usual = _maximum(net_sum[i] / 12.0, 1.0)

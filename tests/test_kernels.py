@@ -703,6 +703,35 @@ def test_income_add_matches_numpy():
             assert same_bits(getattr(inc, s), v), ("help as amount", s)
 
 
+def test_learning_pass_reads_weights_by_row_or_by_tie():
+    """A row-normalised network's weights are read once a row (``kernels.csr_weights``
+    finds each row's one value); a network whose rows hold different values (or a -0.0
+    among 0.0s) is read tie by tie; both give the numpy learning phase's bits."""
+    from abm import kernels
+
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        n = 2000
+        peers, has_peers = random_network(n, rng)
+        indptr, _, data = kernels.csr_parts(peers)
+        assert kernels.csr_weights(indptr, data).size == n
+        uneven = peers.copy()
+        uneven.data = uneven.data * rng.choice([1.0, 0.5, 2.0], uneven.data.size)
+        signed = peers.copy()
+        signed.data[:] = 0.0
+        signed.data[rng.random(signed.data.size) < 0.5] = -0.0
+        for net in (peers, uneven, signed):
+            ip, _, d = kernels.csr_parts(net)
+            assert kernels.csr_weights(ip, d).size == (n if net is peers else 0)
+            a = random_households(n, np.random.default_rng(seed))
+            b = random_households(n, np.random.default_rng(seed))
+            for month in range(2):
+                learning_reference(a, CFG, net, has_peers)
+                learning(b, CFG, net, has_peers)
+                for col in ("motivation", "skills"):
+                    assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+
+
 def health_reference(hh: Households, cfg: Config, rng: np.random.Generator,
                      ctx: MonthContext) -> None:
     """The health phase as numpy expressions (before ``abm.kernels.health_people``,
