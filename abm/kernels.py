@@ -54,36 +54,71 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
 
 
+def csr_weights(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """Each row's stored value when every stored value of the row has the same bits
+    (as in a row-normalised adjacency matrix: 1 / degree; 0.0 for an empty row), else
+    an empty array (the kernels then read the values one by one)."""
+    n = indptr.size - 1
+    deg = np.diff(indptr)
+    w = np.zeros(n)
+    if data.size:
+        w[deg > 0] = data[indptr[:-1][deg > 0]]
+    if not np.array_equal(np.repeat(w, deg).view(np.int64), data.view(np.int64)):
+        return np.zeros(0)
+    return w
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
-                  disposition, support_gain, working, training_gain, has_peers,
-                  indptr, indices, data,
+def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
+                  lost_job_now, n_labour, help_m, reliance_share, disposition,
+                  support_gain, n_migrants, inc_wage_m, training_gain, has_peers,
+                  indptr, indices, data, row_weight,
                   m_exp, m_peer, m_shock, m_recovery, m_dependence,
                   s_learning, s_decay, s_peer):
     """The learning phase's motivation and skills of every household (new arrays).
 
-    ``hit``, ``reliant``, ``working`` and ``has_peers`` are booleans; the neighbours'
-    averages use the values before this month's update (``peers @ m``)."""
+    Hit: ``sick_now | lost_job_now``; reliant on transfers (``abm.rules.
+    reliant_on_transfers``): ``(n_labour > 0) & (help_m > reliance_share * max(income,
+    1))``; working: ``(n_migrants > 0) | (inc_wage_m > 0)``. ``has_peers`` is boolean;
+    the neighbours' averages use the values before this month's update (``peers @ m``).
+    ``row_weight``, when not empty, is every stored value of each row (``csr_weights``:
+    a row-normalised network's 1 / degree), read once a row instead of once a tie."""
     n = motivation.size
     # The neighbours' sums first (both in one walk over each row), into the arrays that
     # then receive the new values; the updates follow in short loops over few arrays,
     # which the compiler vectorises (one long loop over every column does not).
     new_m = np.empty(n)
     new_s = np.empty(n)
-    for i in range(n):
-        if has_peers[i]:
-            pm = 0.0
-            ps = 0.0
-            for jj in range(indptr[i], indptr[i + 1]):
-                d = data[jj]
-                k = indices[jj]
-                pm += d * motivation[k]
-                ps += d * skills[k]
-            new_m[i] = pm
-            new_s[i] = ps
-        else:
-            new_m[i] = motivation[i]
-            new_s[i] = skills[i]
+    if row_weight.size:
+        for i in range(n):
+            if has_peers[i]:
+                pm = 0.0
+                ps = 0.0
+                d = row_weight[i]
+                for jj in range(indptr[i], indptr[i + 1]):
+                    k = indices[jj]
+                    pm += d * motivation[k]
+                    ps += d * skills[k]
+                new_m[i] = pm
+                new_s[i] = ps
+            else:
+                new_m[i] = motivation[i]
+                new_s[i] = skills[i]
+    else:
+        for i in range(n):
+            if has_peers[i]:
+                pm = 0.0
+                ps = 0.0
+                for jj in range(indptr[i], indptr[i + 1]):
+                    d = data[jj]
+                    k = indices[jj]
+                    pm += d * motivation[k]
+                    ps += d * skills[k]
+                new_m[i] = pm
+                new_s[i] = ps
+            else:
+                new_m[i] = motivation[i]
+                new_s[i] = skills[i]
     gain = np.empty(n)
     for i in range(n):
         usual = _maximum(net_sum[i] / 12.0, 1.0)
@@ -91,15 +126,17 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, hit, reliant,
     for i in range(n):
         m0 = motivation[i]
         g = gain[i]
+        hit = sick_now[i] | lost_job_now[i]
+        reliant = (n_labour[i] > 0) & (help_m[i] > reliance_share * _maximum(income[i], 1.0))
         m = m0 + m_exp * g * ((1.0 - m0) if g > 0 else m0)
-        m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit[i] else 0.0) * m
+        m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit else 0.0) * m
         m = m + m_recovery * (disposition[i] - m)
-        m = m - m_dependence * (1.0 if reliant[i] else 0.0) * m
+        m = m - m_dependence * (1.0 if reliant else 0.0) * m
         m = m + support_gain[i] * (1.0 - m)
         new_m[i] = _clip(m, 0.0, 1.0)
     for i in range(n):
         s0 = skills[i]
-        w = 1.0 if working[i] else 0.0
+        w = 1.0 if (n_migrants[i] > 0) | (inc_wage_m[i] > 0) else 0.0
         sk = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
         sk = sk + s_peer * _maximum(new_s[i] - sk, 0.0)
         sk = sk + training_gain[i] * (1.0 - sk)
@@ -414,16 +451,14 @@ def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oo
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def add_both(a, b, x):
-    """``(a + x, b + x)`` in one pass (new arrays)."""
-    n = x.size
-    out_a = np.empty(n)
-    out_b = np.empty(n)
-    for i in range(n):
+def add_both_into(a, b, x):
+    """``a += x`` and ``b += x`` in one pass, in place (numpy's ``a + x``, ``b + x``,
+    bit for bit; ``x`` may be ``a`` or ``b`` itself: each element is read before it is
+    written)."""
+    for i in range(x.size):
         xi = x[i]
-        out_a[i] = a[i] + xi
-        out_b[i] = b[i] + xi
-    return out_a, out_b
+        a[i] = a[i] + xi
+        b[i] = b[i] + xi
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -631,19 +666,20 @@ def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, reliant,
-               farm, wage, remit, prop, public, sp_medical, help_m, size, line_month,
+def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour,
+               reliance_share, income_m, sp_medical, help_m, size, line_month,
                psych_distress):
     """The household counts and selections of Smith's indicators in one pass.
 
     Returns (counts, help, gap, psych): counts are households at risk, monitored, both,
     at risk not monitored, monitored not at risk, in the target group (registered or
     monitored), of which in a cooperative, health literate, able to work, reliant on
-    transfers (``reliant`` is ``rules.reliant_on_transfers``), and the lengths of the
-    arrays: for monitored households whose income without help and medical bills
-    (``Households.income_m()`` less ``sp_medical``, less ``help_m``) leaves a gap
-    below the line, ``min(help, gap)`` and the gap; the target group's distress. Each
-    array lists households in order (numpy's masked selections), for numpy to add up."""
+    transfers (``rules.reliant_on_transfers``: ``(n_labour > 0) & (help_m >
+    reliance_share * max(income_m, 1))``), and the lengths of the arrays: for monitored
+    households whose income without help and medical bills (``income_m``, this month's
+    ``Households.income_m()``, less ``sp_medical``, less ``help_m``) leaves a gap below
+    the line, ``min(help, gap)`` and the gap; the target group's distress. Each array
+    lists households in order (numpy's masked selections), for numpy to add up."""
     n = size.size
     help_sel = np.empty(n)
     gap_sel = np.empty(n)
@@ -667,11 +703,7 @@ def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, 
         n_both += np.int64(r & m)
         n_risk_only += np.int64(r & (not m))
         n_mon_only += np.int64(m & (not r))
-        income = farm[i] + 0.0
-        income = income + wage[i]
-        income = income + remit[i]
-        income = income + prop[i]
-        income = income + public[i]
+        income = income_m[i]
         without = income - sp_medical[i] - help_m[i]
         gap = _maximum(line_month * np.float64(size[i]) - without, 0.0)
         if m & (gap > 0):
@@ -684,8 +716,10 @@ def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour, 
             n_elig += 1
             n_coop += np.int64(coop[i] >= 0)
             n_literate += np.int64(health_literate[i])
-            n_able += np.int64(n_labour[i] > 0)
-            n_reliant += np.int64(reliant[i])
+            able = n_labour[i] > 0
+            n_able += np.int64(able)
+            n_reliant += np.int64(able & (help_m[i] > reliance_share
+                                          * _maximum(income, 1.0)))
     counts = np.array([n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop,
                        n_literate, n_able, n_reliant, k])
     return counts, help_sel, gap_sel, psych
@@ -709,11 +743,12 @@ def self_applications(at_risk, monitored, flag_due, no_month, draw, trust, motiv
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
-                p_false_alarm):
+def screen_hits(at_risk, monitored, flag_due, no_month, rigid_12m, net_sum, dibao,
+                disability, trace_share, draw, p_detect, p_false_alarm):
     """The data screen's flags: households not monitored and with no pending flag, at
-    risk with a trace in the data and ``draw < p_detect``, or not at risk and
-    ``draw < p_false_alarm`` (the thresholds in the dtype numpy compares in), in
+    risk with a trace in the data (``abm.rules.data_trace``: ``(rigid_12m > trace_share
+    * max(net_sum, 1)) | dibao | disability``) and ``draw < p_detect``, or not at risk
+    and ``draw < p_false_alarm`` (the thresholds in the dtype numpy compares in), in
     ascending order."""
     n = at_risk.size
     out = np.empty(n, dtype=np.int64)
@@ -722,7 +757,9 @@ def screen_hits(at_risk, monitored, flag_due, no_month, trace, draw, p_detect,
         u = draw[i]
         r = at_risk[i]
         free = (not monitored[i]) & (flag_due[i] == no_month)
-        hit = free & r & trace[i] & (u < p_detect)
+        trace = ((rigid_12m[i] > trace_share * _maximum(net_sum[i], 1.0)) | dibao[i]
+                 | disability[i])
+        hit = free & r & trace & (u < p_detect)
         false = free & (not r) & (u < p_false_alarm)
         out[k] = i
         k += np.int64(hit | false)
@@ -933,3 +970,115 @@ def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insur
         sp_schooling_m[i] = np.float64(n_children[i]) * schooling_per_child / 12.0
         sp_interest_m[i] = debt[i] * interest_year / 12.0 + loan_interest_m[i]
     return left, illness
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _heavy_debt(debt, size, debt_months, subsist_per_member):
+    """``abm.rules.heavy_debt`` of one household: ``debt > debt_months *
+    (subsist_per_member * max(size, 1))`` (numpy's order; ``subsist_per_member`` is the
+    rule's ``subsistence_per_capita / 12.0``)."""
+    members = np.float64(size if size > 1 else 1)
+    return debt > debt_months * (subsist_per_member * members)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def psych_pass(acute_left, sick_now, lost_job_now, debt, size, treated, distress,
+               motivation, debt_months, subsist_per_member, onset, recovery,
+               treatment_gain, psych_motivation):
+    """The learning phase's distress, in place on ``distress`` and ``motivation``; the
+    numpy lines of ``abm.households.learning.psych`` in their order, the same bits:
+    ``stress = (acute_left > 0) | sick_now | lost_job_now | heavy_debt``, ``d = d +
+    onset * stress * (1 - d)``, ``d = d - recovery * (1 + treatment_gain * treated) *
+    d``, ``distress = clip(d, 0, 1)``, ``motivation *= 1 - psych_motivation *
+    distress`` (``treated``: one chance per household, float64). The same bits, but for
+    the sign of a NaN that only NaN inputs give."""
+    for i in range(distress.size):
+        stress = (acute_left[i] > 0) | sick_now[i] | lost_job_now[i] | _heavy_debt(
+            debt[i], size[i], debt_months, subsist_per_member)
+        d = distress[i]
+        d = d + onset * (1.0 if stress else 0.0) * (1.0 - d)
+        d = d - recovery * (1.0 + treatment_gain * treated[i]) * d
+        d = _clip(d, 0.0, 1.0)
+        distress[i] = d
+        motivation[i] = motivation[i] * (1.0 - psych_motivation * d)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def distress_sellers(income_pc_year, hard_line, debt, size, debt_months,
+                     subsist_per_member, land, u, p_sale):
+    """Who sells assets in distress this month, as ``abm.households.decisions.
+    distress_sales`` wrote it: ``(income_pc_year < hard_line) & heavy_debt & (land > 0)
+    & (u < p_sale)``, ``u`` compared in ``p_sale``'s dtype (numpy compares a float32
+    draw with a Python float in float32). The same booleans."""
+    n = debt.size
+    sell = np.empty(n, np.bool_)
+    for i in range(n):
+        sell[i] = ((income_pc_year[i] < hard_line)
+                   & _heavy_debt(debt[i], size[i], debt_months, subsist_per_member)
+                   & (land[i] > 0) & (u[i] < p_sale))
+    return sell
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def business_starts(business, fail, u, p_start, motivation, motivation_reference, skills,
+                    n_labour, n_migrants, n_jobless, sick_now, employer, in_post, savings,
+                    start_cost):
+    """Who starts a business this month, as ``abm.households.business.businesses`` wrote
+    it: ``~business & ~fail & (free_to_leave >= 1) & (savings >= start_cost) & (u <
+    p_start * drive)`` with ``drive = min(motivation / motivation_reference, 1.5) * (0.5 +
+    skills)``; ``u`` (float32) compared in float64 as numpy does with a float64 chance,
+    and ``abm.rules.free_to_leave`` in ``n_labour``'s integer type (numpy's int16
+    arithmetic). The same booleans."""
+    n = business.size
+    start = np.empty(n, np.bool_)
+    for i in range(n):
+        free = n_labour.dtype.type(
+            np.int64(n_labour[i]) - np.int64(n_migrants[i]) - np.int64(n_jobless[i])
+            - np.int64(sick_now[i]) - np.int64(employer[i] >= 0) - np.int64(in_post[i])
+            - np.int64(business[i]))
+        drive = _np_minimum(motivation[i] / motivation_reference, 1.5) * (0.5 + skills[i])
+        start[i] = ((not business[i]) & (not fail[i]) & (free >= 1)
+                    & (savings[i] >= start_cost) & (np.float64(u[i]) < p_start * drive))
+    return start
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def chronic_excess_kept(health_literate, motivation, adherence_illiterate, drive_slope,
+                        motivation_reference, self_care):
+    """``abm.rules.chronic_excess_kept`` for every household, the numpy lines' order:
+    ``drive = clip(1 + drive_slope * (motivation - motivation_reference), 0, 1)``,
+    ``adherence = where(health_literate, 1, adherence_illiterate) * drive``, ``1 -
+    self_care * adherence``. The same bits."""
+    n = motivation.size
+    kept = np.empty(n)
+    for i in range(n):
+        drive = _clip(1.0 + drive_slope * (motivation[i] - motivation_reference), 0.0, 1.0)
+        adherence = (1.0 if health_literate[i] else adherence_illiterate) * drive
+        kept[i] = 1.0 - self_care * adherence
+    return kept
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
+                 inc_remit_m, inc_property_m, inc_public_m, help_m):
+    """The work-and-income phase's last lines in one pass: the month's income by source
+    and its help into the household columns (``inc_farm_m[:] = farm``, ...), and their
+    sum as ``Households.income_m()`` adds them (``farm + 0.0``, then the wage,
+    remittances, property and public transfers, in that order; a new array). The same
+    bits."""
+    n = farm.size
+    total = np.empty(n)
+    for i in range(n):
+        f = farm[i]
+        w = wage[i]
+        r = remit[i]
+        p = prop[i]
+        pub = public[i]
+        inc_farm_m[i] = f
+        inc_wage_m[i] = w
+        inc_remit_m[i] = r
+        inc_property_m[i] = p
+        inc_public_m[i] = pub
+        help_m[i] = help_[i]
+        total[i] = ((((f + 0.0) + w) + r) + p) + pub
+    return total

@@ -55,7 +55,8 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     The members' totals come from one compiled pass (``abm.kernels.member_totals``:
     integers, exact in any order), counts of households from ``np.count_nonzero`` (a
     mean of booleans is numpy's count / n, bit for bit), and the registered households'
-    values are gathered by index, not by mask (the same array, faster); sums of money and
+    values and the monitored households' categories are gathered by index, not by mask
+    (the same array, faster); sums of money and
     means stay numpy's (their rounding depends on the order of the additions)."""
     hh = model.households
     n = hh.n
@@ -110,8 +111,9 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     mon = hh.monitored
     m["n_at_risk"] = int(np.count_nonzero(hh.at_risk))
     m["n_monitored"] = int(np.count_nonzero(mon))
+    mon_category = hh.category.take(np.flatnonzero(mon))  # the monitored households'
     for k, name in MONITORED_CATEGORIES:
-        m[f"n_monitored_{name}"] = int(np.count_nonzero(mon & (hh.category == k)))
+        m[f"n_monitored_{name}"] = int(np.count_nonzero(mon_category == k))
     m["n_in_posts"] = int(np.count_nonzero(hh.in_post))
     m["n_dibao"] = int(np.count_nonzero(hh.dibao))
     m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))

@@ -316,10 +316,11 @@ class CountyModel(mesa.Model):
         H.health(self.households, self.config, self.streams["health"], self.ctx)
 
     def work_income(self) -> None:
-        H.work_income(self.households, self.config, self.streams["work"], self.ctx)
-        # This month's income by every source, summed once: only this phase writes the
-        # income columns, so spending, learning and status read the same sum.
-        self.income_now = self.households.income_m()
+        # This month's income by every source, summed once (work_income returns
+        # hh.income_m()): only this phase writes the income columns, so spending,
+        # learning and status read the same sum.
+        self.income_now = H.work_income(self.households, self.config,
+                                        self.streams["work"], self.ctx)
 
     def spending(self) -> None:
         H.spending(self.households, self.config, self.ctx, self.income_now)

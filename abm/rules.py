@@ -170,7 +170,20 @@ def adherence(hh: Households, behaviour) -> np.ndarray:
 def chronic_excess_kept(hh: Households, behaviour) -> np.ndarray:
     """Share of a chronic patient's extra acute risk left after the household's own
     management of the illness (medicines taken, pressure checked, warning signs acted
-    on), with or without a family doctor: 1 - self_care_chronic x adherence."""
+    on), with or without a family doctor: 1 - self_care_chronic x adherence.
+
+    One compiled pass (``abm.kernels.chronic_excess_kept``, the same bits) when
+    motivation is float64 and literacy boolean, as in the model; numpy's lines otherwise."""
+    m, lit = hh.motivation, hh.health_literate
+    if (isinstance(m, np.ndarray) and m.dtype == np.float64 and m.ndim == 1
+            and isinstance(lit, np.ndarray) and lit.dtype == np.bool_
+            and lit.shape == m.shape):
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        return kernels.chronic_excess_kept(
+            lit, m, float(behaviour.adherence_illiterate),
+            float(behaviour.health_drive_motivation),
+            float(behaviour.motivation_reference), float(behaviour.self_care_chronic))
     return 1.0 - behaviour.self_care_chronic * adherence(hh, behaviour)
 
 

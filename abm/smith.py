@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import rules
 from abm.agents.implementer import Channel
 from abm.households.state import CAUSE_INDEX
 
@@ -52,12 +51,12 @@ def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, f
     # ``abm.kernels.smith_pass``); the sums and means stay numpy's, over the same arrays.
     from abm import kernels  # (not at import: the config needs no numba)
 
-    reliant = rules.reliant_on_transfers(hh, cfg.behaviour.reliance_help_share, income)
+    # (the reliance rule, abm.rules.reliant_on_transfers, read household by household)
     counts, help_sel, gap_sel, psych = kernels.smith_pass(
         hh.at_risk, hh.monitored, hh.registered, hh.coop, hh.health_literate, hh.n_labour,
-        reliant, hh.inc_farm_m, hh.inc_wage_m, hh.inc_remit_m, hh.inc_property_m,
-        hh.inc_public_m, hh.sp_medical_m, hh.help_m, hh.size, model.ctx.poverty_line / 12.0,
-        hh.psych_distress)
+        float(cfg.behaviour.reliance_help_share),
+        hh.income_m() if income is None else income, hh.sp_medical_m, hh.help_m, hh.size,
+        model.ctx.poverty_line / 12.0, hh.psych_distress)
     (n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop, n_literate, n_able,
      n_reliant, n_gap) = (int(c) for c in counts)
 

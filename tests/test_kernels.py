@@ -111,6 +111,18 @@ def test_learning_pass_matches_numpy():
         has_peers[rng.random(n) < 0.05] = False  # some rows left to their own values
         a = random_households(n, np.random.default_rng(seed))
         b = random_households(n, np.random.default_rng(seed))
+        # incomes at and around the reliance rule's floor of 1 yuan, help at the rule's
+        # threshold and one step either side
+        low = rng.choice([0.0, -0.0, 0.5, 1.0, 1.5, 1.9, -3.0], 300)
+        share = CFG.behaviour.reliance_help_share
+        help_ = share * np.maximum(low, 1.0)
+        help_ = np.where(rng.random(300) < 0.5, help_, np.nextafter(help_, np.inf))
+        for hh in (a, b):
+            for col in ("inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m"):
+                getattr(hh, col)[:300] = 0.0
+            hh.inc_farm_m[:300] = low
+            hh.help_m[:300] = help_
+            hh.n_labour[:300] = 1
         for month in range(3):  # the values feed back, as in a run
             learning_reference(a, CFG, peers, has_peers)
             learning(b, CFG, peers, has_peers)
@@ -247,9 +259,33 @@ def test_work_income_matches_numpy():
         for month in range(2):
             for hh, phase in ((a, work_income_reference), (b, work_income)):
                 ctx = make_ctx(n, month=month, wage_index=1.07, farm_price=price, **kw)
-                phase(hh, CFG, Streams(seed)["work"], ctx)
+                total = phase(hh, CFG, Streams(seed)["work"], ctx)
             for col in WORK_COLUMNS:
                 assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
+            assert same_bits(total, a.income_m()), (seed, month)  # the phase's sum
+
+
+def test_store_income_matches_numpy():
+    """``kernels.store_income`` (the work-and-income phase's columns and their sum)
+    against the column copies and ``Households.income_m()``, with edge values (zeros of
+    both signs, infinities, NaN) in every source."""
+    from abm import kernels
+
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(seed)
+        parts = [_edgy(rng, n, -300.0, 5000.0) for _ in range(6)]
+        a, b = make_households(n), make_households(n)
+        cols = ("inc_farm_m", "inc_wage_m", "inc_remit_m", "inc_property_m", "inc_public_m",
+                "help_m")
+        for col, v in zip(cols, parts, strict=True):
+            getattr(a, col)[:] = v
+        with np.errstate(invalid="ignore"):
+            want = a.income_m()
+            got = kernels.store_income(*parts, *(getattr(b, c) for c in cols))
+        for col in cols:
+            assert same_bits(getattr(a, col), getattr(b, col)), (seed, col)
+        assert same_bits_but_nan_sign(want, got), seed  # (inf - inf: either NaN)
 
 
 def spending_reference(hh: Households, cfg: Config, ctx: MonthContext) -> None:
@@ -639,8 +675,8 @@ def test_nan_aware_helpers_keep_their_results():
 
 
 def test_income_add_matches_numpy():
-    """``Income.add`` (both sums in one compiled pass, ``abm.kernels.add_both``) gives
-    numpy's ``source + amounts`` and ``help + amounts``, new arrays."""
+    """``Income.add`` (both sums in one compiled pass, ``abm.kernels.add_both_into``)
+    gives numpy's ``source + amounts`` and ``help + amounts``, in place."""
     rng = np.random.default_rng(4)
     n = 3000
     with np.errstate(all="ignore"):
@@ -657,9 +693,43 @@ def test_income_add_matches_numpy():
             want[source] = want[source] + x
             if help_:
                 want["help"] = want["help"] + x
-            assert getattr(inc, source) is not before
+            assert getattr(inc, source) is before
             for s, v in want.items():
                 assert same_bits(getattr(inc, s), v), (source, s)
+        # an amount that is the help column itself (read before it is written)
+        want["farm"], want["help"] = want["farm"] + want["help"], want["help"] + want["help"]
+        inc.add("farm", inc.help)
+        for s, v in want.items():
+            assert same_bits(getattr(inc, s), v), ("help as amount", s)
+
+
+def test_learning_pass_reads_weights_by_row_or_by_tie():
+    """A row-normalised network's weights are read once a row (``kernels.csr_weights``
+    finds each row's one value); a network whose rows hold different values (or a -0.0
+    among 0.0s) is read tie by tie; both give the numpy learning phase's bits."""
+    from abm import kernels
+
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        n = 2000
+        peers, has_peers = random_network(n, rng)
+        indptr, _, data = kernels.csr_parts(peers)
+        assert kernels.csr_weights(indptr, data).size == n
+        uneven = peers.copy()
+        uneven.data = uneven.data * rng.choice([1.0, 0.5, 2.0], uneven.data.size)
+        signed = peers.copy()
+        signed.data[:] = 0.0
+        signed.data[rng.random(signed.data.size) < 0.5] = -0.0
+        for net in (peers, uneven, signed):
+            ip, _, d = kernels.csr_parts(net)
+            assert kernels.csr_weights(ip, d).size == (n if net is peers else 0)
+            a = random_households(n, np.random.default_rng(seed))
+            b = random_households(n, np.random.default_rng(seed))
+            for month in range(2):
+                learning_reference(a, CFG, net, has_peers)
+                learning(b, CFG, net, has_peers)
+                for col in ("motivation", "skills"):
+                    assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
 
 
 def health_reference(hh: Households, cfg: Config, rng: np.random.Generator,
@@ -978,6 +1048,11 @@ def test_applications_and_screen_match_numpy():
         hh.trust[:] = _edgy(rng, n, 0.0, 1.0)
         hh.rigid_12m[:] = rng.uniform(0, 9000, n)
         hh.net_sum[:] = rng.uniform(-100, 40000, n)
+        # incomes at and below the trace's floor of 1 yuan, rigid spending about there
+        low = rng.random(n) < 0.2
+        hh.net_sum[low] = rng.uniform(-100, 2, int(low.sum()))
+        hh.rigid_12m[low] = CFG.policy.monitoring.screen_trace_share * rng.choice(
+            [0.5, 1.0, 1.5], int(low.sum()))
         hh.dibao[:] = rng.random(n) < 0.1
         # just above a float32 value: float32 rounds them down
         p_detect = float(np.float32(0.3)) + 1e-9
@@ -1234,3 +1309,192 @@ def test_kth_smallest_matches_numpy_partition():
             want = np.partition(x, k - 1)[k - 1]
             got = kernels._kth_smallest(x.copy(), k)
             assert got == want or (got == 0.0 and want == 0.0), (n, k)
+
+
+def _near(rng: np.random.Generator, threshold: np.ndarray, dtype) -> np.ndarray:
+    """Draws placed at ``threshold`` (rounded to ``dtype``) and one step either side of
+    it, so that a chance computed in another order or compared in another precision
+    gives other booleans."""
+    t = threshold.astype(dtype)
+    with np.errstate(invalid="ignore"):
+        step = rng.integers(-1, 2, t.size)
+        u = np.where(step < 0, np.nextafter(t, dtype(-np.inf)),
+                     np.where(step > 0, np.nextafter(t, dtype(np.inf)), t))
+    return np.where(np.isfinite(u), u, dtype(0.5)).astype(dtype)
+
+
+def psych_reference(hh: Households, cfg: Config, treated) -> None:
+    """The learning phase's distress as numpy expressions (before
+    ``abm.kernels.psych_pass``)."""
+    b = cfg.behaviour
+    stress = (hh.acute_left > 0) | hh.sick_now | hh.lost_job_now | rules.heavy_debt(
+        hh, b.distress_debt_months, cfg.spending.subsistence_per_capita)
+    d = hh.psych_distress
+    d = d + b.psych_onset * stress * (1.0 - d)
+    d = d - b.psych_recovery * (1.0 + b.psych_treatment_gain * treated) * d
+    hh.psych_distress[:] = np.clip(d, 0.0, 1.0)
+    hh.motivation[:] = hh.motivation * (1.0 - b.psych_motivation * hh.psych_distress)
+
+
+def distress_sales_reference(hh: Households, cfg: Config, u: np.ndarray, ctx) -> None:
+    """``abm.households.decisions.distress_sales`` as numpy expressions (before
+    ``abm.kernels.distress_sellers``)."""
+    b = cfg.behaviour
+    hard = hh.income_pc_year < cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
+    sell = hard & rules.heavy_debt(hh, b.distress_debt_months,
+                                   cfg.spending.subsistence_per_capita) & (hh.land > 0) & (
+        u < b.p_distress_sale)
+    hh.asset_proceeds_m[:] = 0.0
+    if not sell.any():
+        return
+    idx = np.flatnonzero(sell)
+    sold = hh.land[idx] * b.distress_sale_share
+    per_mu = hh.inc_farm_m[idx] / np.maximum(hh.land[idx], 1e-9)
+    lost_m = np.maximum(per_mu * sold, 0.0)
+    proceeds = lost_m * 12.0 * b.distress_price_years
+    hh.land[idx] -= sold
+    hh.lost_assets_m[idx] += lost_m
+    pay = np.minimum(proceeds, hh.debt[idx])
+    hh.debt[idx] -= pay
+    hh.savings[idx] += proceeds - pay
+    hh.asset_proceeds_m[idx] = proceeds
+    hh.n_distress_sales[idx] += 1
+
+
+def test_psych_pass_matches_numpy():
+    """``kernels.psych_pass`` (the learning phase's distress, one float64 chance per
+    household) against ``psych``'s numpy lines, with edge values in the distress,
+    the treatment chance and the debt (zeros of both signs, ones, infinities, NaN),
+    sizes 0 to 6 and debts placed at the heavy-debt limit itself."""
+    from abm.households.learning import psych
+
+    for seed in range(4):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        cfg = CFG if seed % 2 == 0 else CFG.model_copy(update=dict(
+            behaviour=CFG.behaviour.model_copy(update=dict(
+                psych_onset=0.37, psych_recovery=0.11, psych_treatment_gain=1.7,
+                psych_motivation=0.29, distress_debt_months=7.3)),
+            spending=CFG.spending.model_copy(update=dict(subsistence_per_capita=3977.7))))
+        b = cfg.behaviour
+        a = random_households(n, np.random.default_rng(seed))
+        c = random_households(n, np.random.default_rng(seed))
+        size = rng.integers(0, 7, n)
+        limit = b.distress_debt_months * (
+            cfg.spending.subsistence_per_capita / 12.0 * np.maximum(size, 1))
+        debt = np.where(rng.random(n) < 0.5, limit, _edgy(rng, n, 0.0, 90000.0))
+        debt = np.where(rng.random(n) < 0.3, np.nextafter(debt, np.inf), debt)
+        cols = dict(size=size, debt=debt,
+                    acute_left=rng.integers(0, 3, n) * (rng.random(n) < 0.2),
+                    sick_now=rng.random(n) < 0.1, lost_job_now=rng.random(n) < 0.1,
+                    psych_distress=_edgy(rng, n, -0.2, 1.2), motivation=_edgy(rng, n, 0, 1))
+        for hh in (a, c):
+            for col, v in cols.items():
+                getattr(hh, col)[:] = v
+        treated = _edgy(rng, n, 0.0, 1.0)
+        for month in range(3):
+            with np.errstate(invalid="ignore"):
+                psych_reference(a, cfg, treated)
+                psych(c, cfg, treated)
+            assert same_bits(a.psych_distress, c.psych_distress), (seed, month)
+            # NaN times NaN (a NaN motivation and an infinite distress, which a run never
+            # has) gives either operand's NaN, by the order the compiler chose
+            assert same_bits_but_nan_sign(a.motivation, c.motivation), (seed, month)
+
+
+def test_distress_sellers_and_business_starts_match_numpy():
+    """``kernels.distress_sellers`` and ``kernels.business_starts`` against the numpy
+    lines they replace, with draws at the chances and one step either side (float32
+    against a Python float compares in float32, against a float64 array in float64),
+    debts at the heavy-debt limit, member counts that make ``free_to_leave`` 0 or 1,
+    and edge values (signed zeros, infinities, NaN) in the floats."""
+    from abm import kernels
+    from abm.households.decisions import distress_sales
+    from abm.households.health import monthly
+
+    for seed in range(4):
+        n = 5000
+        rng = np.random.default_rng(seed)
+        cfg = CFG.model_copy(update=dict(
+            behaviour=CFG.behaviour.model_copy(update=dict(
+                distress_debt_months=[6.0, 7.3, 0.7, 11.9][seed])),
+            spending=CFG.spending.model_copy(update=dict(
+                subsistence_per_capita=[4100.0, 3977.7, 5123.1, 4444.4][seed]))))
+        b, bc = cfg.behaviour, cfg.business
+        hh = random_households(n, np.random.default_rng(seed))
+        hh.size[:] = rng.integers(0, 7, n)
+        spc12 = cfg.spending.subsistence_per_capita / 12.0
+        limit = b.distress_debt_months * (spc12 * np.maximum(hh.size, 1))
+        hh.debt[:] = np.where(rng.random(n) < 0.5, limit, _edgy(rng, n, 0.0, 90000.0))
+        hh.land[:] = np.where(rng.random(n) < 0.2, rng.choice([0.0, -0.0], n),
+                              _edgy(rng, n, 0.0, 12.0))
+        hh.income_pc_year[:] = _edgy(rng, n, 0.0, 9000.0)
+        hh.n_jobless[:] = rng.integers(0, 2, n)
+        hh.employer[:] = rng.integers(-1, 3, n)
+        hh.in_post[:] = rng.random(n) < 0.1
+        hh.business[:] = rng.random(n) < 0.3
+        hh.savings[:] = np.where(rng.random(n) < 0.3, bc.start_cost,
+                                 _edgy(rng, n, 0.0, 40000.0))
+        # a chance just above a float32 value: compared in float32 (as numpy does with a
+        # Python float), a draw equal to that value is not below it; in float64 it is
+        p = float(np.nextafter(np.float64(np.float32(b.p_distress_sale * (1 + seed))), 1.0))
+        cfg = cfg.model_copy(update=dict(behaviour=b.model_copy(update=dict(
+            p_distress_sale=p))))
+        u = _near(rng, np.full(n, p), np.float32)
+        hard_line = 1.3 * 4000.0
+        with np.errstate(invalid="ignore"):
+            want = (hh.income_pc_year < hard_line) & rules.heavy_debt(
+                hh, b.distress_debt_months, cfg.spending.subsistence_per_capita) & (
+                hh.land > 0) & (u < p)
+        got = kernels.distress_sellers(hh.income_pc_year, hard_line, hh.debt, hh.size,
+                                       float(b.distress_debt_months), spc12, hh.land, u,
+                                       np.result_type(u, p).type(p))
+        assert same_bits(want, got), seed
+        fail = hh.business & (rng.random(n) < 0.2)
+        p_start = np.float64(monthly(bc.p_start_year)) * (1 + 40 * seed)
+        with np.errstate(invalid="ignore"):
+            drive = np.minimum(hh.motivation / b.motivation_reference, 1.5) * (
+                0.5 + hh.skills)
+            u1 = _near(rng, p_start * drive, np.float32)
+            want = (~hh.business & ~fail & (rules.free_to_leave(hh) >= 1)
+                    & (hh.savings >= bc.start_cost) & (u1 < p_start * drive))
+        got = kernels.business_starts(hh.business, fail, u1, p_start, hh.motivation,
+                                      float(b.motivation_reference), hh.skills, hh.n_labour,
+                                      hh.n_migrants, hh.n_jobless, hh.sick_now, hh.employer,
+                                      hh.in_post, hh.savings, float(bc.start_cost))
+        assert same_bits(want, got), seed
+        assert 0 < int(want.sum()) < n
+        # The phase itself: the same columns as with the numpy lines.
+        ctx = make_ctx(n, poverty_line=4000.0)
+        a = random_households(n, np.random.default_rng(seed))
+        c = random_households(n, np.random.default_rng(seed))
+        for hh2 in (a, c):
+            for col in ("size", "debt", "land", "income_pc_year", "n_jobless", "employer",
+                        "in_post", "business", "savings"):
+                getattr(hh2, col)[:] = getattr(hh, col)
+            hh2.new_ledger_month(seed)
+        with np.errstate(invalid="ignore"):
+            distress_sales_reference(a, cfg, u, ctx)
+            distress_sales(c, cfg, u, ctx)
+        for col in ("land", "lost_assets_m", "debt", "savings", "asset_proceeds_m",
+                    "n_distress_sales"):
+            assert same_bits(getattr(a, col), getattr(c, col)), (seed, col)
+
+
+def test_chronic_excess_kept_matches_numpy():
+    """``rules.chronic_excess_kept``'s compiled pass against its numpy lines (1 -
+    self_care x adherence, adherence = literacy factor x health_drive), motivation with
+    edge values (signed zeros, infinities, NaN, the reference itself, the clip's
+    bounds)."""
+    for seed in range(4):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        b = CFG.behaviour if seed % 2 == 0 else CFG.behaviour.model_copy(update=dict(
+            adherence_illiterate=0.37, health_drive_motivation=3.1, self_care_chronic=0.61))
+        hh = random_households(n, rng)
+        hh.motivation[:] = _edgy(rng, n, -1.0, 2.0)
+        hh.motivation[:50] = b.motivation_reference
+        hh.motivation[50:100] = b.motivation_reference - 1.0 / b.health_drive_motivation
+        hh.health_literate[:] = rng.random(n) < 0.5
+        want = 1.0 - b.self_care_chronic * rules.adherence(hh, b)
+        assert same_bits(want, rules.chronic_excess_kept(hh, b)), seed

@@ -337,13 +337,13 @@ class CountyBureau(mesa.Agent):
         mon = s.config.policy.monitoring
         from abm import kernels  # (not at import: the config needs no numba)
 
-        trace = rules.data_trace(hh, mon.screen_trace_share)
         # free = ~monitored & (flag_due == NO_MONTH); hit = free & at_risk & trace &
-        # (screen < p_detect); false = free & ~at_risk & (screen < false_alarm): one pass,
-        # comparing the float32 draws as numpy does.
+        # (screen < p_detect), the trace being rules.data_trace; false = free & ~at_risk
+        # & (screen < false_alarm): one pass, comparing the float32 draws as numpy does.
         u = s.draws.screen
         found = kernels.screen_hits(
-            hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, trace, u,
+            hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, hh.rigid_12m, hh.net_sum,
+            hh.dibao, hh.disability, float(mon.screen_trace_share), u,
             _as_compared(u, mon.screen_p_detect), _as_compared(u, mon.screen_false_alarm))
         s.monitoring.flag(s, found, channel=Channel.DATA_SCREEN, lag=mon.screen_lag_months)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import rules
+from abm import kernels, rules
 from abm.households.health import monthly
 
 if TYPE_CHECKING:
@@ -61,10 +61,15 @@ def businesses(hh: Households, cfg: Config, rng: np.random.Generator,
     if fail.any():
         hh.business[fail] = False
         hh.lost_business_m[fail] = usual_income(hh.motivation[fail], cfg, ctx.wage_index)
-    drive = np.minimum(hh.motivation / cfg.behaviour.motivation_reference, 1.5) * (
-        0.5 + hh.skills)
-    start = (~hh.business & ~fail & (rules.free_to_leave(hh) >= 1)
-             & (hh.savings >= bc.start_cost) & (u[1] < monthly(bc.p_start_year) * drive))
+    # Who starts: one compiled pass (abm.kernels.business_starts), the same booleans as
+    # drive = min(motivation / motivation_reference, 1.5) * (0.5 + skills);
+    # start = ~business & ~fail & (rules.free_to_leave(hh) >= 1)
+    #         & (savings >= start_cost) & (u[1] < monthly(p_start_year) * drive).
+    start = kernels.business_starts(
+        hh.business, fail, u[1], np.float64(monthly(bc.p_start_year)), hh.motivation,
+        float(cfg.behaviour.motivation_reference), hh.skills, hh.n_labour, hh.n_migrants,
+        hh.n_jobless, hh.sick_now, hh.employer, hh.in_post, hh.savings,
+        float(bc.start_cost))
     if start.any():
         hh.business[start] = True
         hh.savings[start] -= bc.start_cost

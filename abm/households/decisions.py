@@ -62,10 +62,19 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     The farm income it no longer earns is booked as ``asset_sale`` every month from
     then on."""
     b = cfg.behaviour
-    hard = hh.income_pc_year < cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
-    sell = hard & rules.heavy_debt(hh, b.distress_debt_months,
-                                   cfg.spending.subsistence_per_capita) & (hh.land > 0) & (
-        u < b.p_distress_sale)
+    hard_line = cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
+    if isinstance(u, np.ndarray) and u.shape == (hh.n,):
+        # One compiled pass, the same booleans as the numpy lines below (``u`` compared
+        # in the dtype numpy compares it in).
+        sell = kernels.distress_sellers(
+            hh.income_pc_year, float(hard_line), hh.debt, hh.size,
+            float(b.distress_debt_months), cfg.spending.subsistence_per_capita / 12.0,
+            hh.land, u, np.result_type(u, b.p_distress_sale).type(b.p_distress_sale))
+    else:
+        hard = hh.income_pc_year < hard_line
+        sell = hard & rules.heavy_debt(hh, b.distress_debt_months,
+                                       cfg.spending.subsistence_per_capita) & (
+            hh.land > 0) & (u < b.p_distress_sale)
     hh.asset_proceeds_m[:] = 0.0
     if not sell.any():
         return

@@ -3,6 +3,7 @@ neighbours', training and social work. All households at once, no draws."""
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,8 +21,21 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
     household, a lost job, debt above ``distress_debt_months`` of subsistence), fades
     by ``psych_recovery`` a month, faster when treated (``treated``: the chance this
     month, 0-1, that a clinic's counselling or social work reaches the household), and
-    saps motivation (``psych_motivation`` a month at full distress)."""
+    saps motivation (``psych_motivation`` a month at full distress).
+
+    With ``treated`` one float64 per household (as the model passes it), one compiled
+    pass (``abm.kernels.psych_pass``); otherwise the numpy lines it replaces."""
     b = cfg.behaviour
+    if isinstance(treated, np.ndarray) and treated.dtype == np.float64 and (
+            treated.shape == hh.psych_distress.shape):
+        # One compiled pass, the same bits as the numpy lines below.
+        kernels.psych_pass(
+            hh.acute_left, hh.sick_now, hh.lost_job_now, hh.debt, hh.size, treated,
+            hh.psych_distress, hh.motivation, float(b.distress_debt_months),
+            cfg.spending.subsistence_per_capita / 12.0, float(b.psych_onset),
+            float(b.psych_recovery), float(b.psych_treatment_gain),
+            float(b.psych_motivation))
+        return
     stress = (hh.acute_left > 0) | hh.sick_now | hh.lost_job_now | rules.heavy_debt(
         hh, b.distress_debt_months, cfg.spending.subsistence_per_capita)
     d = hh.psych_distress
@@ -29,6 +43,25 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
     d = d - b.psych_recovery * (1.0 + b.psych_treatment_gain * treated) * d
     hh.psych_distress[:] = np.clip(d, 0.0, 1.0)
     hh.motivation[:] = hh.motivation * (1.0 - b.psych_motivation * hh.psych_distress)
+
+
+# The kernels' form of the peer matrix of the run (the county's network, the same object
+# every month and never changed in place): (the matrix, its arrays), made once.
+_PEERS: list[tuple[weakref.ref, tuple[np.ndarray, ...]]] = []
+
+
+def _peer_parts(peers) -> tuple[np.ndarray, ...]:
+    """(indptr, indices, data, row weights) of ``peers`` as ``kernels.learning_pass``
+    takes them (``kernels.csr_parts``, ``kernels.csr_weights``), kept for the last
+    matrix seen."""
+    if _PEERS and _PEERS[0][0]() is peers and _PEERS[0][1][2] is peers.data:
+        return _PEERS[0][1]
+    csr = peers if getattr(peers, "format", None) == "csr" else sp.csr_matrix(peers)
+    indptr, indices, data = kernels.csr_parts(csr)
+    parts = (indptr, indices, data, kernels.csr_weights(indptr, data))
+    if csr is peers:  # (a matrix converted here would be a new object every month)
+        _PEERS[:] = [(weakref.ref(peers), parts)]
+    return parts
 
 
 def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
@@ -48,18 +81,16 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
     - s += learning * [working] * (1 - s) - decay * [not working] * s;
       s += peer * max(neighbours' s - s, 0); s += training gained * (1 - s); clipped.
 
-    One compiled pass (``abm.kernels.learning_pass``) over all households.
+    One compiled pass (``abm.kernels.learning_pass``, which reads the reliance rule,
+    ``abm.rules.reliant_on_transfers``, household by household) over all households.
     """
     b = cfg.behaviour
-    peers = sp.csr_matrix(peers)
     income = hh.income_m() if income is None else income
-    reliant = rules.reliant_on_transfers(hh, b.reliance_help_share, income)
-    working = (hh.n_migrants > 0) | (hh.inc_wage_m > 0)
     m, sk = kernels.learning_pass(
-        hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m,
-        hh.sick_now | hh.lost_job_now, reliant, hh.disposition, hh.support_gain, working,
-        hh.training_gain, np.asarray(has_peers, dtype=np.bool_),
-        *kernels.csr_parts(peers),
+        hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m, hh.sick_now,
+        hh.lost_job_now, hh.n_labour, hh.help_m, float(b.reliance_help_share),
+        hh.disposition, hh.support_gain, hh.n_migrants, hh.inc_wage_m,
+        hh.training_gain, np.asarray(has_peers, dtype=np.bool_), *_peer_parts(peers),
         float(b.motivation_experience), float(b.motivation_peer),
         float(b.motivation_shock), float(b.motivation_recovery),
         float(b.motivation_dependence), float(b.skills_learning), float(b.skills_decay),

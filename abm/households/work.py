@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 
 def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
-                ctx: MonthContext) -> None:
+                ctx: MonthContext) -> np.ndarray:
     """Work and income by source, and every payment households receive this month.
+    Returns this month's income (``hh.income_m()``, a new array).
 
     Earned income first; then each instrument's ``income`` hook in ``pays_at`` order
     (every public yuan through a budget line, never beyond its allocation); then the
@@ -106,9 +107,17 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     inc.add("public", pending)
     for inst in ctx.instruments.hooked("top_up"):
         inst.top_up(hh, ctx, inc)
+    parts = (inc.farm, inc.wage, inc.remit, inc.property, inc.public, inc.help)
+    if all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.shape == (n,)
+           for a in parts):
+        # The columns and their sum in one compiled pass (the same bits as the lines
+        # below and hh.income_m(), whose INCOME_COLUMNS are these in this order).
+        return kernels.store_income(*parts, hh.inc_farm_m, hh.inc_wage_m, hh.inc_remit_m,
+                                    hh.inc_property_m, hh.inc_public_m, hh.help_m)
     hh.inc_farm_m[:] = inc.farm
     hh.inc_wage_m[:] = inc.wage
     hh.inc_remit_m[:] = inc.remit
     hh.inc_property_m[:] = inc.property
     hh.inc_public_m[:] = inc.public
     hh.help_m[:] = inc.help
+    return hh.income_m()

@@ -77,6 +77,8 @@ class Income:
 
     Earned income by source comes first; instruments then add what they pay, each to
     an NBS income source, and say whether it is targeted help (``help_m``).
+
+    The arrays handed to it become its own: ``add`` adds to them in place.
     """
 
     def __init__(self, farm: np.ndarray, wage: np.ndarray, remit: np.ndarray,
@@ -91,13 +93,17 @@ class Income:
         self.home = home  # members working at home this month (not away, not sick)
 
     def add(self, source: str, amounts: np.ndarray, help: bool = True) -> None:
+        """``source += amounts`` and, for targeted help, ``help += amounts`` (the same
+        numbers as numpy's ``source + amounts``; in place for one float64 amount per
+        household)."""
         cur = getattr(self, source)
-        if help and source != "help" and _same_columns(cur, self.help, amounts):
-            from abm import kernels  # (not at import: the config needs no numba)
+        if source != "help" and _same_columns(cur, self.help, amounts):
+            if help:
+                from abm import kernels  # (not at import: the config needs no numba)
 
-            # both sums in one compiled pass (new arrays, the same numbers)
-            new, self.help = kernels.add_both(cur, self.help, amounts)
-            setattr(self, source, new)
+                kernels.add_both_into(cur, self.help, amounts)  # both sums in one pass
+            else:
+                np.add(cur, amounts, out=cur)
             return
         setattr(self, source, cur + amounts)
         if help:
@@ -209,6 +215,15 @@ class Instrument:
     def indexed(amount: float, growth_year: float, ctx) -> float:
         """``amount`` (its 2021 level) raised each January by ``growth_year``."""
         return amount * (1.0 + growth_year) ** (ctx.year - 2021)
+
+    def at_level(self, full: np.ndarray, ctx) -> np.ndarray:
+        """``full * ctx.levels[name]``, the payment at this month's level: ``full``
+        itself at level 1 for float64 amounts (``x * 1.0`` is ``x``, bit for bit; a budget
+        line pays a copy)."""
+        level = ctx.levels[self.name]
+        if level == 1.0 and isinstance(full, np.ndarray) and full.dtype == np.float64:
+            return full
+        return full * level
 
     def withhold(self, hh, ctx, full: np.ndarray) -> None:
         """Book what the withdrawn share of ``full`` (the payment at full level) takes

@@ -38,6 +38,5 @@ class ConsumptionAssistance(Instrument):
         from abm import kernels  # (not at import: the config needs no numba)
 
         full = kernels.where_product(hh.ca_buyer, inc.farm, float(self.p.premium))
-        inc.add("farm", ctx.budget.pay("consumption_assistance",
-                                       full * ctx.levels[self.name]))
+        inc.add("farm", ctx.budget.pay("consumption_assistance", self.at_level(full, ctx)))
         self.withhold(hh, ctx, full)

@@ -81,8 +81,7 @@ class MedicalAssistance(Instrument):
         from abm import kernels  # (not at import: the config needs no numba)
 
         full = kernels.where_product(self.eligible(hh), bill.inpatient, float(extra))
-        bill.pay("assisted", ctx.budget.pay("medical_assistance",
-                                            full * ctx.levels[self.name]))
+        bill.pay("assisted", ctx.budget.pay("medical_assistance", self.at_level(full, ctx)))
         bill.withheld = bill.withheld + full * ctx.withdrawn.get(self.name, 0.0)
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:

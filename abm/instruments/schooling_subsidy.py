@@ -29,6 +29,6 @@ class SchoolingSubsidy(Instrument):
 
     def income(self, hh, ctx, inc: Income) -> None:
         full = self.eligible(hh) * hh.n_children * self.p.per_child / 12.0
-        paid = ctx.budget.pay("schooling_subsidy", full * ctx.levels[self.name])
+        paid = ctx.budget.pay("schooling_subsidy", self.at_level(full, ctx))
         self.withhold(hh, ctx, full)
         inc.add("public", paid)
