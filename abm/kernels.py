@@ -1082,3 +1082,32 @@ def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
         help_m[i] = help_[i]
         total[i] = ((((f + 0.0) + w) + r) + p) + pub
     return total
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def business_income(business, home, motivation, noise, price, usual_scale, effort_slope,
+                    motivation_reference, demand_share, epidemic_local):
+    """``abm.households.business.income`` for every household in one pass (new arrays;
+    0.0 where no one at home runs a business): ``usual = usual_scale * max(0, 1 +
+    effort_slope * (motivation - motivation_reference)) * noise`` (``usual_scale`` is
+    ``net_month * wage_index``; ``noise`` float32), ``demand = max(0, 1 + demand_share *
+    (price - 1))``, income ``full - full * epidemic_local`` with ``full = usual *
+    demand``, the market's part ``usual * max(0, 1 - demand)``, the epidemic's ``full *
+    epidemic_local``. numpy's order and its ``maximum`` (to the sign of zero): the same
+    bits."""
+    n = business.size
+    income = np.zeros(n)
+    market = np.zeros(n)
+    epidemic = np.zeros(n)
+    for i in range(n):
+        if business[i] & (home[i] >= 1):
+            effort = _np_maximum(0.0, 1.0 + effort_slope * (motivation[i]
+                                                             - motivation_reference))
+            usual = usual_scale * effort * np.float64(noise[i])
+            demand = _np_maximum(0.0, 1.0 + demand_share * (price[i] - 1.0))
+            full = usual * demand
+            market[i] = usual * _np_maximum(0.0, 1.0 - demand)
+            lost = full * epidemic_local
+            epidemic[i] = lost
+            income[i] = full - lost
+    return income, market, epidemic

@@ -732,6 +732,51 @@ def test_learning_pass_reads_weights_by_row_or_by_tie():
                     assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
 
 
+def business_income_reference(hh, cfg, ctx, home, noise):
+    """``abm.households.business.income`` as numpy expressions (before
+    ``abm.kernels.business_income``)."""
+    from abm.households.business import usual_income
+
+    run = np.flatnonzero(hh.business & (home >= 1))
+    usual = usual_income(hh.motivation[run], cfg, ctx.wage_index) * noise[run]
+    price = np.broadcast_to(ctx.farm_price, (hh.n,))[run]
+    demand = np.maximum(0.0, 1.0 + cfg.business.demand_share * (price - 1.0))
+    full = usual * demand
+    out = np.zeros((3, hh.n))
+    out[1, run] = usual * np.maximum(0.0, 1.0 - demand)
+    out[2, run] = full * ctx.epidemic_local
+    out[0, run] = full - out[2, run]
+    return out[0], out[1], out[2]
+
+
+def test_business_income_matches_numpy():
+    """``kernels.business_income`` against the business phase's numpy lines, with edge
+    values in motivation and prices (signed zeros, infinities, NaN; demand and effort at
+    their floor of 0), members at home from 0 to 3, float32 noise, epidemic months."""
+    from abm.households.business import income as business_income
+
+    for seed, local in enumerate((0.0, 0.4, 1.0, -0.0)):
+        n = 4000
+        rng = np.random.default_rng(seed)
+        hh = random_households(n, rng)
+        hh.business[:] = rng.random(n) < 0.5
+        hh.motivation[:] = _edgy(rng, n, -2.0, 2.0)
+        home = rng.integers(0, 4, n).astype(np.float64)
+        home[rng.random(n) < 0.1] = 0.5
+        noise = np.exp(0.3 * rng.standard_normal(n).astype(np.float32) - np.float32(0.045))
+        price = _edgy(rng, n, 0.0, 2.0)
+        price[:40] = 1.0 - 1.0 / CFG.business.demand_share  # demand exactly 0
+        cfg = CFG.model_copy(update=dict(behaviour=CFG.behaviour.model_copy(update=dict(
+            farm_effort_motivation=[0.6, 1.7, 0.0, 3.3][seed]))))
+        ctx = make_ctx(n, wage_index=1.0 + 0.07 * seed, farm_price=price,
+                       epidemic_local=local)
+        with np.errstate(invalid="ignore"):
+            want = business_income_reference(hh, cfg, ctx, home, noise)
+            got = business_income(hh, cfg, ctx, home, noise)
+        for w, g in zip(want, got, strict=True):
+            assert same_bits(w, g), seed
+
+
 def health_reference(hh: Households, cfg: Config, rng: np.random.Generator,
                      ctx: MonthContext) -> None:
     """The health phase as numpy expressions (before ``abm.kernels.health_people``,

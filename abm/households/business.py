@@ -34,7 +34,19 @@ def income(hh: Households, cfg: Config, ctx: MonthContext, home: np.ndarray,
     economy's lognormal factor), what the village's market took from it (its customers
     are the village's farmers: ``demand_share`` of its sales move with the village
     sector's price) and what an epidemic took (it closes with the local economy:
-    ``epidemic_local``)."""
+    ``epidemic_local``). One compiled pass (``abm.kernels.business_income``) when the
+    prices are one float64 per household, as the model's are."""
+    n = hh.n
+    price = ctx.farm_price
+    if (isinstance(price, np.ndarray) and price.dtype == np.float64 and price.shape == (n,)
+            and noise.shape == (n,) and home.shape == (n,)):
+        # One compiled pass, the same bits as the numpy lines below.
+        b = cfg.behaviour
+        return kernels.business_income(
+            hh.business, home, hh.motivation, noise,
+            price, float(cfg.business.net_month * ctx.wage_index),
+            float(b.farm_effort_motivation), float(b.motivation_reference),
+            float(cfg.business.demand_share), float(ctx.epidemic_local))
     # Only the few households running one (the rest earn and lose nothing).
     run = np.flatnonzero(hh.business & (home >= 1))
     usual = usual_income(hh.motivation[run], cfg, ctx.wage_index) * noise[run]
