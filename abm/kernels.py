@@ -89,36 +89,21 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
     # which the compiler vectorises (one long loop over every column does not).
     new_m = np.empty(n)
     new_s = np.empty(n)
-    if row_weight.size:
-        for i in range(n):
-            if has_peers[i]:
-                pm = 0.0
-                ps = 0.0
-                d = row_weight[i]
-                for jj in range(indptr[i], indptr[i + 1]):
-                    k = indices[jj]
-                    pm += d * motivation[k]
-                    ps += d * skills[k]
-                new_m[i] = pm
-                new_s[i] = ps
-            else:
-                new_m[i] = motivation[i]
-                new_s[i] = skills[i]
-    else:
-        for i in range(n):
-            if has_peers[i]:
-                pm = 0.0
-                ps = 0.0
-                for jj in range(indptr[i], indptr[i + 1]):
-                    d = data[jj]
-                    k = indices[jj]
-                    pm += d * motivation[k]
-                    ps += d * skills[k]
-                new_m[i] = pm
-                new_s[i] = ps
-            else:
-                new_m[i] = motivation[i]
-                new_s[i] = skills[i]
+    per_row = row_weight.size > 0  # (loop-invariant: the compiler splits the loop on it)
+    for i in range(n):
+        if has_peers[i]:
+            pm = 0.0
+            ps = 0.0
+            for jj in range(indptr[i], indptr[i + 1]):
+                d = row_weight[i] if per_row else data[jj]
+                k = indices[jj]
+                pm += d * motivation[k]
+                ps += d * skills[k]
+            new_m[i] = pm
+            new_s[i] = ps
+        else:
+            new_m[i] = motivation[i]
+            new_s[i] = skills[i]
     gain = np.empty(n)
     for i in range(n):
         usual = _maximum(net_sum[i] / 12.0, 1.0)

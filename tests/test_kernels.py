@@ -732,23 +732,6 @@ def test_learning_pass_reads_weights_by_row_or_by_tie():
                     assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
 
 
-def business_income_reference(hh, cfg, ctx, home, noise):
-    """``abm.households.business.income`` as numpy expressions (before
-    ``abm.kernels.business_income``)."""
-    from abm.households.business import usual_income
-
-    run = np.flatnonzero(hh.business & (home >= 1))
-    usual = usual_income(hh.motivation[run], cfg, ctx.wage_index) * noise[run]
-    price = np.broadcast_to(ctx.farm_price, (hh.n,))[run]
-    demand = np.maximum(0.0, 1.0 + cfg.business.demand_share * (price - 1.0))
-    full = usual * demand
-    out = np.zeros((3, hh.n))
-    out[1, run] = usual * np.maximum(0.0, 1.0 - demand)
-    out[2, run] = full * ctx.epidemic_local
-    out[0, run] = full - out[2, run]
-    return out[0], out[1], out[2]
-
-
 def test_business_income_matches_numpy():
     """``kernels.business_income`` against the business phase's numpy lines, with edge
     values in motivation and prices (signed zeros, infinities, NaN; demand and effort at
@@ -770,8 +753,12 @@ def test_business_income_matches_numpy():
             farm_effort_motivation=[0.6, 1.7, 0.0, 3.3][seed]))))
         ctx = make_ctx(n, wage_index=1.0 + 0.07 * seed, farm_price=price,
                        epidemic_local=local)
+        # the phase's own numpy lines, which it takes for prices not in one float64
+        # array (a list of the same numbers)
+        lists = make_ctx(n, wage_index=1.0 + 0.07 * seed, farm_price=price.tolist(),
+                         epidemic_local=local)
         with np.errstate(invalid="ignore"):
-            want = business_income_reference(hh, cfg, ctx, home, noise)
+            want = business_income(hh, cfg, lists, home, noise)
             got = business_income(hh, cfg, ctx, home, noise)
         for w, g in zip(want, got, strict=True):
             assert same_bits(w, g), seed
@@ -1368,44 +1355,6 @@ def _near(rng: np.random.Generator, threshold: np.ndarray, dtype) -> np.ndarray:
     return np.where(np.isfinite(u), u, dtype(0.5)).astype(dtype)
 
 
-def psych_reference(hh: Households, cfg: Config, treated) -> None:
-    """The learning phase's distress as numpy expressions (before
-    ``abm.kernels.psych_pass``)."""
-    b = cfg.behaviour
-    stress = (hh.acute_left > 0) | hh.sick_now | hh.lost_job_now | rules.heavy_debt(
-        hh, b.distress_debt_months, cfg.spending.subsistence_per_capita)
-    d = hh.psych_distress
-    d = d + b.psych_onset * stress * (1.0 - d)
-    d = d - b.psych_recovery * (1.0 + b.psych_treatment_gain * treated) * d
-    hh.psych_distress[:] = np.clip(d, 0.0, 1.0)
-    hh.motivation[:] = hh.motivation * (1.0 - b.psych_motivation * hh.psych_distress)
-
-
-def distress_sales_reference(hh: Households, cfg: Config, u: np.ndarray, ctx) -> None:
-    """``abm.households.decisions.distress_sales`` as numpy expressions (before
-    ``abm.kernels.distress_sellers``)."""
-    b = cfg.behaviour
-    hard = hh.income_pc_year < cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
-    sell = hard & rules.heavy_debt(hh, b.distress_debt_months,
-                                   cfg.spending.subsistence_per_capita) & (hh.land > 0) & (
-        u < b.p_distress_sale)
-    hh.asset_proceeds_m[:] = 0.0
-    if not sell.any():
-        return
-    idx = np.flatnonzero(sell)
-    sold = hh.land[idx] * b.distress_sale_share
-    per_mu = hh.inc_farm_m[idx] / np.maximum(hh.land[idx], 1e-9)
-    lost_m = np.maximum(per_mu * sold, 0.0)
-    proceeds = lost_m * 12.0 * b.distress_price_years
-    hh.land[idx] -= sold
-    hh.lost_assets_m[idx] += lost_m
-    pay = np.minimum(proceeds, hh.debt[idx])
-    hh.debt[idx] -= pay
-    hh.savings[idx] += proceeds - pay
-    hh.asset_proceeds_m[idx] = proceeds
-    hh.n_distress_sales[idx] += 1
-
-
 def test_psych_pass_matches_numpy():
     """``kernels.psych_pass`` (the learning phase's distress, one float64 chance per
     household) against ``psych``'s numpy lines, with edge values in the distress,
@@ -1439,7 +1388,9 @@ def test_psych_pass_matches_numpy():
         treated = _edgy(rng, n, 0.0, 1.0)
         for month in range(3):
             with np.errstate(invalid="ignore"):
-                psych_reference(a, cfg, treated)
+                # ``psych``'s own numpy lines: it takes them for a chance not shaped one
+                # per household (here the same numbers as one row)
+                psych(a, cfg, treated[None, :])
                 psych(c, cfg, treated)
             assert same_bits(a.psych_distress, c.psych_distress), (seed, month)
             # NaN times NaN (a NaN motivation and an infinite distress, which a run never
@@ -1519,7 +1470,9 @@ def test_distress_sellers_and_business_starts_match_numpy():
                 getattr(hh2, col)[:] = getattr(hh, col)
             hh2.new_ledger_month(seed)
         with np.errstate(invalid="ignore"):
-            distress_sales_reference(a, cfg, u, ctx)
+            # the phase's own numpy lines: it takes them for draws not shaped one per
+            # household (here the same draws as one row)
+            distress_sales(a, cfg, u[None, :], ctx)
             distress_sales(c, cfg, u, ctx)
         for col in ("land", "lost_assets_m", "debt", "savings", "asset_proceeds_m",
                     "n_distress_sales"):
