@@ -30,7 +30,8 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=20_000)
     ap.add_argument("--steps", type=int, default=24)
     ap.add_argument("--late", type=int, default=72)
-    ap.add_argument("--budget", type=float, default=0.3, help="seconds allowed per Step")
+    ap.add_argument("--budget", type=float, default=0.3,
+                    help="seconds allowed for the worst Step")
     ap.add_argument("--browser", action="store_true",
                     help="also time Step in Chromium: click to the new month on screen")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
@@ -134,8 +135,10 @@ def browser_steps(n: int, late: int, chromium: str) -> tuple[list[float], list[f
 def _report(what: str, times: list[float], budget: float) -> None:
     med = statistics.median(times)
     worst = max(times)
-    verdict = "OK" if med <= budget else "OVER BUDGET"
-    print(f"{what}: median {med:.3f} s, max {worst:.3f} s, budget {budget:.2f} s -> {verdict}")
+    # issue 12's target is the worst single Step, not the typical one
+    verdict = "OK" if worst <= budget else "WORST STEP OVER BUDGET"
+    print(f"{what}: median {med:.3f} s, max {worst:.3f} s, budget {budget:.2f} s for the "
+          f"worst -> {verdict}")
 
 
 if __name__ == "__main__":
