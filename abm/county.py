@@ -8,6 +8,7 @@ village queries to slices.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +40,12 @@ class County:
     adjacency: sp.csr_matrix  # (N, N) 0/1 symmetric ties
     peer_weights: sp.csr_matrix  # row-normalised adjacency (rows of isolates are 0)
     has_peers: np.ndarray  # (N,) bool
+
+    @cached_property
+    def peer_parts(self) -> tuple[np.ndarray, ...]:
+        """``peer_weights`` as the learning phase's kernel reads it (``kernels.
+        peer_parts``), made once: the network does not change during a run."""
+        return kernels.peer_parts(self.peer_weights)
 
     def village_slice(self, v: int) -> slice:
         return slice(int(self.village_start[v]), int(self.village_start[v + 1]))

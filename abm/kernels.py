@@ -54,6 +54,12 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.indptr.astype(np.int64), idx, np.asarray(a.data, dtype=np.float64)
 
 
+def peer_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A CSR matrix as ``learning_pass`` reads it: ``csr_parts`` and ``csr_weights``."""
+    indptr, indices, data = csr_parts(a)
+    return indptr, indices, data, csr_weights(indptr, data)
+
+
 def csr_weights(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     """Each row's stored value when every stored value of the row has the same bits
     (as in a row-normalised adjacency matrix: 1 / degree; 0.0 for an empty row), else
@@ -66,6 +72,13 @@ def csr_weights(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     if not np.array_equal(np.repeat(w, deg).view(np.int64), data.view(np.int64)):
         return np.zeros(0)
     return w
+
+
+@numba.njit(cache=True, inline="always")
+def _reliant(n_labour, help_m, income, share) -> bool:
+    """``abm.rules.reliant_on_transfers`` of one household: ``(n_labour > 0) & (help_m >
+    share * max(income, 1))``."""
+    return (n_labour > 0) & (help_m > share * _maximum(income, 1.0))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -112,7 +125,7 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
         m0 = motivation[i]
         g = gain[i]
         hit = sick_now[i] | lost_job_now[i]
-        reliant = (n_labour[i] > 0) & (help_m[i] > reliance_share * _maximum(income[i], 1.0))
+        reliant = _reliant(n_labour[i], help_m[i], income[i], reliance_share)
         m = m0 + m_exp * g * ((1.0 - m0) if g > 0 else m0)
         m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit else 0.0) * m
         m = m + m_recovery * (disposition[i] - m)
@@ -701,10 +714,8 @@ def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour,
             n_elig += 1
             n_coop += np.int64(coop[i] >= 0)
             n_literate += np.int64(health_literate[i])
-            able = n_labour[i] > 0
-            n_able += np.int64(able)
-            n_reliant += np.int64(able & (help_m[i] > reliance_share
-                                          * _maximum(income, 1.0)))
+            n_able += np.int64(n_labour[i] > 0)
+            n_reliant += np.int64(_reliant(n_labour[i], help_m[i], income, reliance_share))
     counts = np.array([n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop,
                        n_literate, n_able, n_reliant, k])
     return counts, help_sel, gap_sel, psych

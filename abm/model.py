@@ -332,7 +332,7 @@ class CountyModel(mesa.Model):
         treated = np.minimum(self.instruments["prevention"].counselling(hh, self.ctx)
                              + (hh.support_gain > 0), 1.0)
         H.psych(hh, self.config, treated)
-        H.learning(self.households, self.config, self.county.peer_weights,
+        H.learning(self.households, self.config, self.county.peer_parts,
                    self.county.has_peers, self.income_now)
 
     def decisions(self) -> None:

@@ -3,7 +3,6 @@ neighbours', training and social work. All households at once, no draws."""
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,30 +44,12 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
     hh.motivation[:] = hh.motivation * (1.0 - b.psych_motivation * hh.psych_distress)
 
 
-# The kernels' form of the peer matrix of the run (the county's network, the same object
-# every month and never changed in place): (the matrix, its arrays), made once.
-_PEERS: list[tuple[weakref.ref, tuple[np.ndarray, ...]]] = []
-
-
-def _peer_parts(peers) -> tuple[np.ndarray, ...]:
-    """(indptr, indices, data, row weights) of ``peers`` as ``kernels.learning_pass``
-    takes them (``kernels.csr_parts``, ``kernels.csr_weights``), kept for the last
-    matrix seen."""
-    if _PEERS and _PEERS[0][0]() is peers and _PEERS[0][1][2] is peers.data:
-        return _PEERS[0][1]
-    csr = peers if getattr(peers, "format", None) == "csr" else sp.csr_matrix(peers)
-    indptr, indices, data = kernels.csr_parts(csr)
-    parts = (indptr, indices, data, kernels.csr_weights(indptr, data))
-    if csr is peers:  # (a matrix converted here would be a new object every month)
-        _PEERS[:] = [(weakref.ref(peers), parts)]
-    return parts
-
-
 def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
              income: np.ndarray | None = None) -> None:
     """Motivation and skills move with the household's own experience, its neighbours',
     training and social work (the neighbours' averages through ``peers``, a row-normalised
-    CSR matrix; ``income``: this month's ``hh.income_m()`` when the caller has it).
+    CSR matrix or its ``kernels.peer_parts``, as the model passes ``County.peer_parts``,
+    made once a run; ``income``: this month's ``hh.income_m()`` when the caller has it).
 
     For each household, with m its motivation and s its skills (0-1):
 
@@ -86,11 +67,12 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
     """
     b = cfg.behaviour
     income = hh.income_m() if income is None else income
+    parts = peers if isinstance(peers, tuple) else kernels.peer_parts(sp.csr_matrix(peers))
     m, sk = kernels.learning_pass(
         hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m, hh.sick_now,
         hh.lost_job_now, hh.n_labour, hh.help_m, float(b.reliance_help_share),
         hh.disposition, hh.support_gain, hh.n_migrants, hh.inc_wage_m,
-        hh.training_gain, np.asarray(has_peers, dtype=np.bool_), *_peer_parts(peers),
+        hh.training_gain, np.asarray(has_peers, dtype=np.bool_), *parts,
         float(b.motivation_experience), float(b.motivation_peer),
         float(b.motivation_shock), float(b.motivation_recovery),
         float(b.motivation_dependence), float(b.skills_learning), float(b.skills_decay),
