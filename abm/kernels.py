@@ -638,16 +638,21 @@ def book_where(row, amount, where):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_recent_m,
-                 size, low_line, rigid_share, drop_factor, line_pc):
+                 size, low_line, rigid_share, drop_factor, line_pc, guaranteed):
     """``abm.rules.at_risk`` in one pass: for all households (``every``) or those in
     ``idx``, with the income per person of the rule's test read from ``income`` (by
-    household, or by position when ``given``). Returns (at risk, sudden hardship)."""
+    household, or by position when ``given``); low income does not count for a household
+    flagged in ``guaranteed`` (by household; empty: none). Returns (at risk, sudden
+    hardship)."""
     n = net_sum.size if every else idx.size
     risk = np.empty(n, dtype=np.bool_)
     sudden = np.empty(n, dtype=np.bool_)
+    floors = guaranteed.size > 0
     for k in range(n):
         j = k if every else idx[k]
         low = (income[k] if given else income[j]) < low_line
+        if floors:
+            low = low & (not guaranteed[j])
         sz = size[j]
         members = np.float64(sz if sz > 1 else 1)
         rigid = rigid_12m[j]

@@ -69,8 +69,8 @@ def sharp_drop(hh: Households, share: float, idx=None,
 
 
 def at_risk(hh: Households, mon, poverty_line: float, idx=None,
-            income_pc: np.ndarray | None = None, multiple: float | None = None
-            ) -> tuple[np.ndarray, np.ndarray]:
+            income_pc: np.ndarray | None = None, multiple: float | None = None,
+            guaranteed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The monitoring inclusion rule as written (national guidelines, 2020-2021): low
     income; large rigid spending (above its share of income) or a sharp fall in income,
     either leaving basic living hard (what is left, over a year, below the monitoring
@@ -79,12 +79,18 @@ def at_risk(hh: Households, mon, poverty_line: float, idx=None,
     The income test reads income before out-of-pocket medical spending (the rule's
     per-capita income); medical bills count through the rigid-spending test, not twice.
 
+    Low income is a risk of poverty only where nothing holds the household above the
+    poverty line: a household whose floor is ``guaranteed`` (one flag per household, from
+    ``guaranteed_floor``; None: no one's) is at risk only through a sudden hardship. The
+    categories monitored are households below the monitoring line "and with a risk of
+    returning to (or falling into) poverty" (national guidelines, 2021).
+
     ``mon`` is ``cfg.policy.monitoring``. A township verifying a flag passes the income
     it measured (``income_pc``) and the multiple it applies. Returns (at risk, at risk
     through rigid spending or a sharp drop: a sudden hardship).
     """
     mult = mon.inclusion_multiple if multiple is None else multiple
-    if _compiled(hh, idx, income_pc):  # one pass, the same results as the lines below
+    if _compiled(hh, idx, income_pc, guaranteed):  # one pass, the same results as the lines below
         from abm import kernels  # (not at import: the config needs no numba)
 
         every = idx is None
@@ -93,16 +99,19 @@ def at_risk(hh: Households, mon, poverty_line: float, idx=None,
             hh.income_pc_gross_year if income_pc is None else income_pc,
             income_pc is not None, hh.net_sum, hh.oop_sum, hh.rigid_12m,
             hh.income_recent_m, hh.size, mult * poverty_line, mon.rigid_spending_share,
-            1.0 - mon.sharp_drop_share, mult * poverty_line)
+            1.0 - mon.sharp_drop_share, mult * poverty_line,
+            np.zeros(0, np.bool_) if guaranteed is None else guaranteed)
     income = _sel(hh.income_pc_gross_year, idx) if income_pc is None else income_pc
     low = income < mult * poverty_line
+    if guaranteed is not None:
+        low = low & ~_sel(guaranteed, idx)
     sudden = rigid_spending_high(hh, mon.rigid_spending_share, idx,
                                  line_pc=mult * poverty_line) | sharp_drop(
         hh, mon.sharp_drop_share, idx, line_pc=mult * poverty_line)
     return low | sudden, sudden
 
 
-def _compiled(hh: Households, idx, income_pc) -> bool:
+def _compiled(hh: Households, idx, income_pc, guaranteed=None) -> bool:
     """Whether ``at_risk`` can take its compiled pass: float64 columns and income, and
     ``idx`` None or an array of household numbers (anything else takes numpy's path)."""
     cols = (hh.income_pc_gross_year, hh.net_sum, hh.oop_sum, hh.rigid_12m,
@@ -113,9 +122,23 @@ def _compiled(hh: Households, idx, income_pc) -> bool:
                                 and idx.dtype.kind in "iu"):
         return False
     n = hh.n if idx is None else idx.size
+    if guaranteed is not None and not (isinstance(guaranteed, np.ndarray)
+                                       and guaranteed.dtype == np.bool_
+                                       and guaranteed.shape == (hh.n,)):
+        return False
     return income_pc is None or (isinstance(income_pc, np.ndarray)
                                  and income_pc.dtype == np.float64
                                  and income_pc.shape == (n,))
+
+
+def guaranteed_floor(hh: Households, ctx) -> np.ndarray | None:
+    """Households whose income the minimum living guarantee holds at or above the poverty
+    line: those on the dibao, while it is fully in force and its line is not below the
+    poverty line (rural dibao lines may not fall below the national poverty standard).
+    None when it guarantees no one. ``ctx`` is the month's ``MonthContext``."""
+    if ctx.levels.get("dibao", 0.0) >= 1.0 and ctx.dibao_line >= ctx.poverty_line:
+        return hh.dibao
+    return None
 
 
 def data_trace(hh: Households, trace_share: float) -> np.ndarray:

@@ -908,14 +908,18 @@ def test_at_risk_matches_numpy():
         hh.net_sum[:] = _edgy(rng, n, -8000.0, 150000.0)
         idx = np.sort(rng.integers(0, n, 700))
         measured = _edgy(rng, idx.size, -1000.0, 15000.0)
+        floor = rng.random(n) < 0.3
         for kw in (dict(), dict(idx=idx), dict(idx=idx.astype(np.int32), multiple=1.37),
                    dict(idx=idx, income_pc=measured, multiple=np.float64(0.93)),
-                   dict(idx=idx[:1]), dict(idx=idx[:0])):
+                   dict(idx=idx[:1]), dict(idx=idx[:0]), dict(guaranteed=floor),
+                   dict(idx=idx, income_pc=measured, guaranteed=floor)):
             got = rules.at_risk(hh, mon, 4321.5, **kw)
             # numpy's path: the index as a list (all households listed for None)
             ref_kw = dict(kw, idx=list(kw.get("idx", range(n))))
-            assert rules._compiled(hh, kw.get("idx"), kw.get("income_pc"))
-            assert not rules._compiled(hh, ref_kw["idx"], kw.get("income_pc"))
+            assert rules._compiled(hh, kw.get("idx"), kw.get("income_pc"),
+                                   kw.get("guaranteed"))
+            assert not rules._compiled(hh, ref_kw["idx"], kw.get("income_pc"),
+                                       kw.get("guaranteed"))
             want = rules.at_risk(hh, mon, 4321.5, **ref_kw)
             for x, y in zip(want, got, strict=True):
                 assert same_bits(np.asarray(x), y), (seed, tuple(kw))

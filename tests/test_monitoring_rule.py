@@ -82,3 +82,29 @@ def test_medical_assistance_covers_dibao_recipients():
     med = cfg.policy.medical
     assert np.isclose(hh.sp_medical_m[0], 1000.0 * (1 - med.reimbursement_registered))
     assert np.isclose(hh.sp_medical_m[1], 1000.0 * (1 - med.reimbursement_general))
+
+
+def test_the_dibao_floor_removes_the_low_income_risk_only_while_it_holds():
+    """Low income is a risk of poverty only where nothing holds the household above the
+    poverty line: on the dibao (its line above the poverty line, fully in force) only a
+    sudden hardship counts; withdrawn in part, or with its line below the poverty line,
+    the dibao guarantees no one."""
+    mon = Config().policy.monitoring
+    hh = make_households(3)
+    # All three at 1.6x the line, under a monitoring line of 1.8x; the second also has
+    # medical bills above its year's income (a sudden hardship).
+    _with_year(hh, [1.6 * LINE] * 3, [0.0, 1.2 * 1.6 * LINE, 0.0])
+    hh.dibao[:] = [True, True, False]
+    full = make_ctx(3, poverty_line=LINE, dibao_line=1.4 * LINE)
+    floor = rules.guaranteed_floor(hh, full)
+    assert floor is not None and list(floor) == [True, True, False]
+    risk, sudden = rules.at_risk(hh, mon, LINE, multiple=1.8, guaranteed=floor)
+    assert list(risk) == [False, True, True] and list(sudden) == [False, True, False]
+    # Without the floor everyone below the line is at risk, as before.
+    assert rules.at_risk(hh, mon, LINE, multiple=1.8)[0].all()
+    for ctx in (make_ctx(3, poverty_line=LINE, dibao_line=1.4 * LINE,
+                         levels={"dibao": 0.5}),
+                make_ctx(3, poverty_line=LINE, dibao_line=0.9 * LINE)):
+        assert rules.guaranteed_floor(hh, ctx) is None
+        assert rules.at_risk(hh, mon, LINE, multiple=1.8,
+                             guaranteed=rules.guaranteed_floor(hh, ctx))[0].all()

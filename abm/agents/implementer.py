@@ -296,25 +296,29 @@ class TownshipOffice(mesa.Agent):
         month = s.month
         line = s.ctx.poverty_line
         sl = self.sl
+        floor = rules.guaranteed_floor(hh, s.ctx)
         due = hh.flag_due[sl]
         mine = np.flatnonzero((due != NO_MONTH) & (due <= month) & ~hh.monitored[sl]) + sl.start
         if mine.size:
             measured = hh.income_pc_gross_year[mine] * np.exp(
                 mon.verification_noise * s.draws.verify[mine])
             ok, sudden = rules.at_risk(hh, mon, line, idx=mine, income_pc=measured,
-                                       multiple=self.inclusion_multiple)
+                                       multiple=self.inclusion_multiple, guaranteed=floor)
             s.monitoring.include(s, mine[ok], sudden=sudden[ok],
                                  channel=hh.flag_channel[mine[ok]])
             self.included += int(ok.sum())
             self.rejected += int((~ok).sum())
             hh.flag_due[mine] = NO_MONTH
             hh.flag_channel[mine] = 0
-        # Exits: income above the exit line, and no rigid spending or sharp drop, for
-        # long enough (less under pressure).
+        # Exits: income above the exit line (or a floor the dibao guarantees), and no
+        # rigid spending or sharp drop, for long enough (less under pressure).
         mon_idx = np.flatnonzero(hh.monitored[sl]) + sl.start
         if mon_idx.size:
             _, sudden = rules.at_risk(hh, mon, line, idx=mon_idx)
-            above = (hh.income_pc_gross_year[mon_idx] >= self.exit_multiple * line) & ~sudden
+            above = hh.income_pc_gross_year[mon_idx] >= self.exit_multiple * line
+            if floor is not None:
+                above |= floor[mon_idx]
+            above &= ~sudden
             hh.stable_months[mon_idx] = np.where(above, hh.stable_months[mon_idx] + 1, 0)
             need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
             done = mon_idx[hh.stable_months[mon_idx] >= need]

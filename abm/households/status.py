@@ -40,7 +40,8 @@ def status(hh: Households, cfg: Config, ctx: MonthContext, income: np.ndarray | 
                         hh.oop_hist[pos], hh.net_sum, hh.oop_sum, hh.size, float(scale),
                         RIGID_DECAY, hh.rigid_12m, hh.income_recent_m, hh.income_pc_year,
                         hh.income_pc_gross_year)
-    risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line)
+    risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line,
+                            guaranteed=rules.guaranteed_floor(hh, ctx))
     into, out = kernels.status_flags(np.asarray(risk, dtype=np.bool_), hh.at_risk,
                                      hh.risk_since, int(ctx.month), NO_MONTH,
                                      hh.income_pc_year, float(ctx.poverty_line), hh.poor)
