@@ -90,7 +90,7 @@ def at_risk(hh: Households, mon, poverty_line: float, idx=None,
     through rigid spending or a sharp drop: a sudden hardship).
     """
     mult = mon.inclusion_multiple if multiple is None else multiple
-    if _compiled(hh, idx, income_pc, guaranteed):  # one pass, the same results as the lines below
+    if _compiled(hh, idx, income_pc, guaranteed):  # one pass, the lines below' results
         from abm import kernels  # (not at import: the config needs no numba)
 
         every = idx is None
@@ -112,8 +112,9 @@ def at_risk(hh: Households, mon, poverty_line: float, idx=None,
 
 
 def _compiled(hh: Households, idx, income_pc, guaranteed=None) -> bool:
-    """Whether ``at_risk`` can take its compiled pass: float64 columns and income, and
-    ``idx`` None or an array of household numbers (anything else takes numpy's path)."""
+    """Whether ``at_risk`` can take its compiled pass: float64 columns and income,
+    ``idx`` None or an array of household numbers, ``guaranteed`` None or one bool per
+    household (anything else takes numpy's path)."""
     cols = (hh.income_pc_gross_year, hh.net_sum, hh.oop_sum, hh.rigid_12m,
             hh.income_recent_m)
     if any(not isinstance(c, np.ndarray) or c.dtype != np.float64 for c in cols):
