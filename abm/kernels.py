@@ -1112,3 +1112,92 @@ def business_income(business, home, motivation, noise, price, usual_scale, effor
             epidemic[i] = lost
             income[i] = full - lost
     return income, market, epidemic
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def psych_counselled_pass(acute_left, sick_now, lost_job_now, debt, size, clinic_access,
+                          reach, support_gain, distress, motivation, debt_months,
+                          subsist_per_member, onset, recovery, treatment_gain,
+                          psych_motivation):
+    """``psych_pass`` with the treatment chance made household by household as the model
+    makes it: ``treated = min(clinic_access * reach + (support_gain > 0), 1)`` (the
+    clinics' counselling, ``reach`` being its reach x this month's level, and social work
+    served this month), instead of in two numpy passes and a new array first. In place on
+    ``distress`` and ``motivation``; the same bits as ``psych_pass`` of that array."""
+    for i in range(distress.size):
+        served = 1.0 if support_gain[i] > 0 else 0.0
+        treated = _minimum(clinic_access[i] * reach + served, 1.0)
+        stress = (acute_left[i] > 0) | sick_now[i] | lost_job_now[i] | _heavy_debt(
+            debt[i], size[i], debt_months, subsist_per_member)
+        d = distress[i]
+        d = d + onset * (1.0 if stress else 0.0) * (1.0 - d)
+        d = d - recovery * (1.0 + treatment_gain * treated) * d
+        d = _clip(d, 0.0, 1.0)
+        distress[i] = d
+        motivation[i] = motivation[i] * (1.0 - psych_motivation * d)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def livelihoods(idx, inc_farm_m, inc_business_m, inc_wage_m, inc_remit_m, inc_public_m,
+                transfers):
+    """``abm.rules.livelihood`` of households ``idx`` (int8 codes, a new array) in one
+    pass instead of a stack of four gathered rows: earned = (farm - business, business,
+    local wages, remittances); total = the earned values floored at 0, added in that
+    order (numpy's sum down the stack's first axis); the code is ``transfers`` where
+    public transfers are at least the total or the total is not above 0, else the
+    largest earned source (the first of equals; the first NaN, as ``argmax``)."""
+    k = idx.size
+    out = np.empty(k, dtype=np.int8)
+    for j in range(k):
+        i = idx[j]
+        biz = inc_business_m[i]
+        e0 = inc_farm_m[i] - biz
+        e1 = biz
+        e2 = inc_wage_m[i]
+        e3 = inc_remit_m[i]
+        total = ((_maximum(e0, 0.0) + _maximum(e1, 0.0)) + _maximum(e2, 0.0)) + _maximum(
+            e3, 0.0)
+        kind = 0
+        best = e0
+        if best == best:  # argmax: a NaN wins and stays
+            if (e1 > best) | (e1 != e1):
+                kind, best = 1, e1
+            if (best == best) & ((e2 > best) | (e2 != e2)):
+                kind, best = 2, e2
+            if (best == best) & ((e3 > best) | (e3 != e3)):
+                kind = 3
+        out[j] = transfers if (inc_public_m[i] >= total) | (total <= 0.0) else kind
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def savings_spent_pass(savings, debt, income, consumption, medical, schooling, interest,
+                       repairs, repay_share):
+    """``savings_pass`` with the month's spending added household by household as
+    ``Households.spending_m()`` adds its columns (``consumption + 0.0``, then medical,
+    schooling, interest and repairs, in that order) instead of into a new array first.
+    In place on ``savings`` and ``debt``; the same bits."""
+    for i in range(savings.size):
+        spent = ((((consumption[i] + 0.0) + medical[i]) + schooling[i]) + interest[i]
+                 ) + repairs[i]
+        sav = savings[i] + (income[i] - spent)
+        borrow = _maximum(-sav, 0.0)
+        sav = _maximum(sav, 0.0)
+        d = debt[i] + borrow
+        repay = _minimum(d, sav * repay_share)
+        savings[i] = sav - repay
+        debt[i] = d - repay
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def workers_at_home(n_labour, n_migrants, sick_now):
+    """``abm.rules.workers_at_home(hh).astype(np.float64)`` in one pass (a new array):
+    ``max(n_labour - n_migrants - sick_now, 0)`` in the counts' own integer type (int16
+    in the model, wrapping as numpy's does), as float64."""
+    n = n_labour.size
+    out = np.empty(n)
+    t = n_labour.dtype.type
+    for i in range(n):
+        d = t(t(n_labour[i] - n_migrants[i]) - t(sick_now[i]))
+        out[i] = np.float64(d if d > 0 else 0)
+    return out

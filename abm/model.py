@@ -328,10 +328,9 @@ class CountyModel(mesa.Model):
     def learning(self) -> None:
         hh = self.households
         # Distress first: social work served this month (support_gain, reset by
-        # learning) and the clinics' counselling treat it.
-        treated = np.minimum(self.instruments["prevention"].counselling(hh, self.ctx)
-                             + (hh.support_gain > 0), 1.0)
-        H.psych(hh, self.config, treated)
+        # learning) and the clinics' counselling treat it: the chance min(counselling +
+        # (support_gain > 0), 1), made household by household in psych's compiled pass.
+        H.psych_counselled(hh, self.config, self.instruments["prevention"], self.ctx)
         H.learning(self.households, self.config, self.county.peer_parts,
                    self.county.has_peers, self.income_now)
 
@@ -398,10 +397,10 @@ class CountyModel(mesa.Model):
         if not record:
             return
         hh = self.households
-        self._events.extend((self.month, *ev, rules.livelihood(hh, ev[0]))
+        self._events.extend((self.month, *ev, _livelihood(hh, ev[0]))
                             for ev in self.implementation.events)
         self._events.append((self.month, who, codes, causes, causes2,
-                             rules.livelihood(hh, who)))
+                             _livelihood(hh, who)))
         self.tally.update(self, codes)
         self.metrics = measure(self, codes, causes, income=income)
         if self.datacollector is None:
@@ -461,6 +460,20 @@ class CountyModel(mesa.Model):
                                           len(arr)) for arr in (e[3], e[4])))
         return (np.concatenate([d[0] for d in done]),
                 np.concatenate([d[1] for d in done]))
+
+
+def _livelihood(hh, idx: np.ndarray) -> np.ndarray:
+    """``rules.livelihood(hh, idx)``: one compiled pass (``kernels.livelihoods``, the
+    same codes) for an integer index and float64 income columns, as in the model; the
+    rule's numpy lines otherwise."""
+    cols = (hh.inc_farm_m, hh.inc_business_m, hh.inc_wage_m, hh.inc_remit_m,
+            hh.inc_public_m)
+    if (isinstance(idx, np.ndarray) and idx.ndim == 1 and idx.dtype.kind in "iu"
+            and all(c.dtype == np.float64 and c.ndim == 1 for c in cols)):
+        from abm import kernels
+
+        return kernels.livelihoods(idx, *cols, np.int8(rules.LIVELIHOODS.index("transfers")))
+    return rules.livelihood(hh, idx)
 
 
 def _reporter(key: str):

@@ -1500,3 +1500,145 @@ def test_chronic_excess_kept_matches_numpy():
         hh.health_literate[:] = rng.random(n) < 0.5
         want = 1.0 - b.self_care_chronic * rules.adherence(hh, b)
         assert same_bits(want, rules.chronic_excess_kept(hh, b)), seed
+
+
+def test_psych_counselled_pass_matches_numpy():
+    """``learning.psych_counselled`` (the chance ``min(counselling + (support_gain > 0),
+    1)`` made in ``kernels.psych_counselled_pass``) against the model's former numpy
+    lines (the chance as an array, then ``psych``'s numpy lines), with edge values in
+    clinic access, the social work served, the distress and the debt (signed zeros,
+    infinities, NaN), and access placed where the chance reaches 1."""
+    from abm.households.learning import psych, psych_counselled
+    from abm.instruments.prevention import Prevention
+
+    for seed in range(4):
+        n = 4000
+        rng = np.random.default_rng(40 + seed)
+        cfg = CFG if seed % 2 == 0 else CFG.model_copy(update=dict(
+            behaviour=CFG.behaviour.model_copy(update=dict(
+                psych_onset=0.37, psych_recovery=0.11, psych_treatment_gain=1.7,
+                psych_motivation=0.29, distress_debt_months=7.3)),
+            policy=CFG.policy.model_copy(update=dict(
+                prevention=CFG.policy.prevention.model_copy(update=dict(
+                    counselling_reach=0.73))))))
+        prev = Prevention(cfg)
+        ctx = make_ctx(n, cfg=cfg, levels={"prevention": 1.0 if seed < 2 else 0.6})
+        a = random_households(n, np.random.default_rng(seed))
+        c = random_households(n, np.random.default_rng(seed))
+        size = rng.integers(0, 7, n)
+        access = _edgy(rng, n, 0.0, 1.5)
+        reach = prev.counselling_reach(ctx)
+        access[:300] = 1.0 / reach  # the chance exactly 1, and either side of it
+        access[300:600] = np.nextafter(access[300:600], -np.inf)
+        access[600:900] = np.nextafter(1.0 / reach, np.inf)
+        cols = dict(size=size, debt=_edgy(rng, n, 0.0, 90000.0), clinic_access=access,
+                    support_gain=np.where(rng.random(n) < 0.7, 0.0, _edgy(rng, n, -0.1, 0.3)),
+                    acute_left=rng.integers(0, 3, n) * (rng.random(n) < 0.2),
+                    sick_now=rng.random(n) < 0.1, lost_job_now=rng.random(n) < 0.1,
+                    psych_distress=_edgy(rng, n, -0.2, 1.2), motivation=_edgy(rng, n, 0, 1))
+        for hh in (a, c):
+            for col, v in cols.items():
+                getattr(hh, col)[:] = v
+        for month in range(3):
+            with np.errstate(invalid="ignore"):
+                treated = np.minimum(prev.counselling(a, ctx) + (a.support_gain > 0), 1.0)
+                psych(a, cfg, treated[None, :])  # psych's numpy lines
+                psych_counselled(c, cfg, prev, ctx)
+            assert same_bits(a.psych_distress, c.psych_distress), (seed, month)
+            assert same_bits_but_nan_sign(a.motivation, c.motivation), (seed, month)
+
+
+def test_livelihoods_match_numpy():
+    """``kernels.livelihoods`` (the model's event livelihoods) against
+    ``rules.livelihood``'s numpy lines, with edge values in every income (signed zeros,
+    infinities, NaN), ties between sources, public transfers placed at the earned
+    total, and indices long, short, repeated and empty."""
+    from abm import kernels
+    from abm.model import _livelihood
+
+    transfers = np.int8(rules.LIVELIHOODS.index("transfers"))
+    for seed in range(4):
+        n = 5000
+        rng = np.random.default_rng(60 + seed)
+        hh = random_households(n, rng)
+        hh.inc_farm_m[:] = _edgy(rng, n, -500.0, 5000.0)
+        hh.inc_business_m[:] = np.where(rng.random(n) < 0.6, 0.0, _edgy(rng, n, -300, 3000))
+        hh.inc_wage_m[:] = _edgy(rng, n, -10.0, 4000.0)
+        hh.inc_remit_m[:] = _edgy(rng, n, 0.0, 3000.0)
+        hh.inc_public_m[:] = _edgy(rng, n, 0.0, 6000.0)
+        with np.errstate(invalid="ignore"):
+            tie = rng.random(n) < 0.1  # wages equal to the farm's net income
+            hh.inc_wage_m[tie] = hh.inc_farm_m[tie] - hh.inc_business_m[tie]
+            tie = rng.random(n) < 0.1  # the business's income equal to the farm's
+            hh.inc_farm_m[tie] = 2.0 * hh.inc_business_m[tie]
+            tie = rng.random(n) < 0.1  # remittances equal to the largest other source
+            hh.inc_remit_m[tie] = np.stack([hh.inc_farm_m - hh.inc_business_m,
+                                            hh.inc_business_m, hh.inc_wage_m])[:, tie].max(0)
+            at = rng.random(n) < 0.2  # transfers equal to the earned total
+            earned = np.stack([hh.inc_farm_m - hh.inc_business_m, hh.inc_business_m,
+                               hh.inc_wage_m, hh.inc_remit_m]).clip(min=0.0).sum(axis=0)
+            hh.inc_public_m[at] = earned[at]
+            for idx in (np.arange(n), rng.integers(0, n, 777), np.array([3]),
+                        np.array([], dtype=np.int64), rng.integers(0, n, 50).astype(np.int32)):
+                want = rules.livelihood(hh, idx)
+                got = kernels.livelihoods(idx, hh.inc_farm_m, hh.inc_business_m,
+                                          hh.inc_wage_m, hh.inc_remit_m, hh.inc_public_m,
+                                          transfers)
+                assert same_bits(want, got), (seed, idx.size)
+                assert same_bits(want, _livelihood(hh, idx)), (seed, idx.size)
+
+
+def test_savings_spent_pass_matches_numpy():
+    """``kernels.savings_spent_pass`` (spending added in the pass) against
+    ``savings_pass`` of ``Households.spending_m()``, with edge values in every column
+    (signed zeros, infinities, NaN) and spending placed at the income."""
+    from abm import kernels
+    from abm.households.state import SPENDING_COLUMNS
+
+    for seed in range(4):
+        n = 5000
+        rng = np.random.default_rng(80 + seed)
+        hh = random_households(n, rng)
+        for col in SPENDING_COLUMNS:
+            getattr(hh, col)[:] = _edgy(rng, n, -100.0, 9000.0)
+        hh.sp_medical_m[:200] = -0.0
+        hh.sp_consumption_m[:100] = -0.0
+        income = _edgy(rng, n, -2000.0, 20000.0)
+        zero = slice(n - 100, n)  # every value a negative zero (the sum's first + 0.0)
+        for col in SPENDING_COLUMNS:
+            getattr(hh, col)[zero] = -0.0
+        income[zero] = -0.0
+        with np.errstate(invalid="ignore", over="ignore"):
+            spent = hh.spending_m()
+            income[rng.random(n) < 0.05] = 0.0
+            at = rng.random(n) < 0.1
+            income[at] = spent[at]
+            savings = _edgy(rng, n, -10.0, 50000.0)
+            savings[zero] = -0.0
+            debt = _edgy(rng, n, 0.0, 50000.0)
+            s1, d1, s2, d2 = savings.copy(), debt.copy(), savings.copy(), debt.copy()
+            share = 0.05 + 0.1 * seed
+            kernels.savings_pass(s1, d1, income, spent, share)
+            kernels.savings_spent_pass(s2, d2, income,
+                                       *(getattr(hh, c) for c in SPENDING_COLUMNS), share)
+        assert same_bits(s1, s2) and same_bits(d1, d2), seed
+
+
+def test_workers_at_home_matches_numpy():
+    """``kernels.workers_at_home`` (as ``work_income`` reads it) against
+    ``rules.workers_at_home(hh).astype(np.float64)``: counts from 0 to 4, migrants above
+    the able members (negative differences), the sick flag either way."""
+    from abm import kernels
+    from abm.households.work import _workers_at_home
+
+    for seed in range(3):
+        n = 5000
+        rng = np.random.default_rng(90 + seed)
+        hh = random_households(n, rng)
+        hh.n_labour[:] = rng.integers(0, 5, n)
+        hh.n_migrants[:] = rng.integers(0, 5, n)
+        hh.sick_now[:] = rng.random(n) < 0.3
+        want = rules.workers_at_home(hh).astype(np.float64)
+        assert same_bits(want, kernels.workers_at_home(hh.n_labour, hh.n_migrants,
+                                                       hh.sick_now)), seed
+        assert same_bits(want, _workers_at_home(hh)), seed

@@ -5,7 +5,7 @@
 from abm.households.business import businesses
 from abm.households.decisions import decisions
 from abm.households.health import health
-from abm.households.learning import learning, psych
+from abm.households.learning import learning, psych, psych_counselled
 from abm.households.population import generate, start_of_run
 from abm.households.spending import spending
 from abm.households.state import (
@@ -29,5 +29,5 @@ __all__ = [
     "CAUSES", "CAUSE_INDEX", "COLUMNS", "EVENTS", "INCOME_COLUMNS", "NO_CAUSE", "NO_ID",
     "NO_MONTH", "RETURN_CAUSES", "Event", "Household", "Households", "businesses", "decisions",
     "generate",
-    "health", "learning", "psych", "spending", "start_of_run", "status", "work_income",
+    "health", "learning", "psych", "psych_counselled", "spending", "start_of_run", "status", "work_income",
 ]

@@ -44,6 +44,32 @@ def psych(hh: Households, cfg: Config, treated: np.ndarray | float) -> None:
     hh.motivation[:] = hh.motivation * (1.0 - b.psych_motivation * hh.psych_distress)
 
 
+def psych_counselled(hh: Households, cfg: Config, prevention, ctx) -> None:
+    """``psych`` with this month's treatment chance as the model reads it: ``min(
+    prevention.counselling(hh, ctx) + (hh.support_gain > 0), 1)`` (the clinics'
+    counselling, and social work served this month).
+
+    One compiled pass (``abm.kernels.psych_counselled_pass``, the chance made household
+    by household, the same bits) when the counselling is clinic access x one number
+    (``Prevention.counselling_reach``) and the columns are float64, as in the model;
+    otherwise the chance as numpy makes it, then ``psych``."""
+    b = cfg.behaviour
+    reach = getattr(prevention, "counselling_reach", None)
+    cols = (hh.clinic_access, hh.support_gain, hh.psych_distress, hh.motivation, hh.debt)
+    if reach is not None and all(isinstance(c, np.ndarray) and c.dtype == np.float64
+                                 and c.shape == (hh.n,) for c in cols):
+        kernels.psych_counselled_pass(
+            hh.acute_left, hh.sick_now, hh.lost_job_now, hh.debt, hh.size,
+            hh.clinic_access, float(reach(ctx)), hh.support_gain, hh.psych_distress,
+            hh.motivation, float(b.distress_debt_months),
+            cfg.spending.subsistence_per_capita / 12.0, float(b.psych_onset),
+            float(b.psych_recovery), float(b.psych_treatment_gain),
+            float(b.psych_motivation))
+        return
+    treated = np.minimum(prevention.counselling(hh, ctx) + (hh.support_gain > 0), 1.0)
+    psych(hh, cfg, treated)
+
+
 def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
              income: np.ndarray | None = None) -> None:
     """Motivation and skills move with the household's own experience, its neighbours',

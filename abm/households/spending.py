@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import kernels
+from abm.households.state import SPENDING_COLUMNS
 from abm.instruments.base import MedicalBill
 
 if TYPE_CHECKING:
@@ -56,5 +57,12 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext,
     # Savings += income - spending; a shortfall is borrowed (debt += max(-savings, 0),
     # savings floored at 0); repay min(debt, savings x repay_share_month). One pass.
     income = hh.income_m() if income is None else income
+    spent = tuple(getattr(hh, c) for c in SPENDING_COLUMNS)
+    if len(spent) == 5 and all(c.dtype == np.float64 and c.shape == (hh.n,) for c in spent):
+        # The month's spending (hh.spending_m(): its columns in their order) added
+        # household by household in the same pass.
+        kernels.savings_spent_pass(hh.savings, hh.debt, income, *spent,
+                                   float(s.repay_share_month))
+        return
     kernels.savings_pass(hh.savings, hh.debt, income, hh.spending_m(),
                          float(s.repay_share_month))

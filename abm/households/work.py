@@ -56,7 +56,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     #   enterprise wage for a member in an enterprise job; property income per person.
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
-    home = rules.workers_at_home(hh).astype(np.float64)
+    home = _workers_at_home(hh)
     sig = e.income_noise_sigma
     noise = np.exp(sig * z[0] - sig * sig / 2)
     noise2 = np.exp(sig * z[1] - sig * sig / 2)
@@ -121,3 +121,13 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     hh.inc_public_m[:] = inc.public
     hh.help_m[:] = inc.help
     return hh.income_m()
+
+
+def _workers_at_home(hh: Households) -> np.ndarray:
+    """``rules.workers_at_home(hh).astype(np.float64)``: one compiled pass
+    (``kernels.workers_at_home``) for int16 counts and a boolean sickness flag, as in
+    the model, instead of three integer temporaries and a conversion."""
+    if hh.n_labour.dtype == np.int16 and hh.n_migrants.dtype == np.int16 and (
+            hh.sick_now.dtype == np.bool_):
+        return kernels.workers_at_home(hh.n_labour, hh.n_migrants, hh.sick_now)
+    return rules.workers_at_home(hh).astype(np.float64)

@@ -56,7 +56,12 @@ class Prevention(Instrument):
     def counselling(self, hh, ctx) -> np.ndarray:
         """This month's chance that each household is reached by the clinics'
         counselling (its access to a clinic x the counselling's reach)."""
-        return hh.clinic_access * (self.p.counselling_reach * ctx.levels[self.name])
+        return hh.clinic_access * self.counselling_reach(ctx)
+
+    def counselling_reach(self, ctx) -> float:
+        """The factor ``counselling`` applies to each household's clinic access this
+        month: the counselling's reach x this month's level."""
+        return self.p.counselling_reach * ctx.levels[self.name]
 
     def acute_risk(self, hh, ctx, rel: np.ndarray) -> np.ndarray:
         """A covered chronic household's acute risk falls to ``rel_acute``; one without
