@@ -29,5 +29,6 @@ __all__ = [
     "CAUSES", "CAUSE_INDEX", "COLUMNS", "EVENTS", "INCOME_COLUMNS", "NO_CAUSE", "NO_ID",
     "NO_MONTH", "RETURN_CAUSES", "Event", "Household", "Households", "businesses", "decisions",
     "generate",
-    "health", "learning", "psych", "psych_counselled", "spending", "start_of_run", "status", "work_income",
+    "health", "learning", "psych", "psych_counselled", "spending", "start_of_run", "status",
+    "work_income",
 ]
