@@ -1201,3 +1201,47 @@ def workers_at_home(n_labour, n_migrants, sick_now):
         d = t(t(n_labour[i] - n_migrants[i]) - t(sick_now[i]))
         out[i] = np.float64(d if d > 0 else 0)
     return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def pay_into(paid_so_far, oop, oop_out, paid):
+    """``MedicalBill.pay`` in one pass: ``paid_so_far += paid`` in place and ``oop_out =
+    oop - paid`` (``oop_out`` may be ``oop`` itself, or a new array when ``oop`` is not
+    the bill's own); numpy's ``a + x`` and ``a - x``, bit for bit."""
+    for i in range(paid.size):
+        x = paid[i]
+        paid_so_far[i] = paid_so_far[i] + x
+        oop_out[i] = oop[i] - x
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def insurance_claims(inpatient, outpatient, inpatient_share, outpatient_share):
+    """Basic insurance's claims on a month's medical bills (new arrays): routine care
+    ``outpatient * outpatient_share`` and the whole claim ``inpatient * inpatient_share +
+    routine``, in numpy's order, the same bits."""
+    n = inpatient.size
+    claim = np.empty(n)
+    routine = np.empty(n)
+    for i in range(n):
+        r = outpatient[i] * outpatient_share
+        routine[i] = r
+        claim[i] = inpatient[i] * inpatient_share + r
+    return claim, routine
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def assistance_claims(registered, monitored, dibao, inpatient, extra):
+    """Medical assistance's claims at full level (a new array): ``np.where(registered |
+    monitored | dibao, inpatient * extra, 0.0)``, the same bits."""
+    out = np.empty(inpatient.size)
+    for i in range(inpatient.size):
+        out[i] = inpatient[i] * extra if registered[i] | monitored[i] | dibao[i] else 0.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def add_product_into(a, x, c):
+    """``a = a + x * c`` in place (``c`` a float), numpy's order, the same bits but for
+    the sign of a NaN that only NaN or infinite inputs give."""
+    for i in range(x.size):
+        a[i] = a[i] + x[i] * c

@@ -84,8 +84,10 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(m["n_registered"], 1)
     _events(m, model, codes, causes)
 
-    # Incomes, per person per year (this month annualised; NBS definitions).
-    _incomes(m, model, persons)
+    # Incomes, per person per year (this month annualised; NBS definitions). The month's
+    # public transfers are summed once, for the incomes and the money flows.
+    public_m = float(hh.inc_public_m.sum())
+    _incomes(m, model, persons, public_m)
     ri = np.flatnonzero(reg)  # x.take(ri) is x[reg]
     reg_persons = float(persons_reg)
     m["income_pc_registered"] = (float(income.take(ri).sum()) * 12.0 / reg_persons
@@ -119,7 +121,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
     m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
     m["n_businesses"] = int(np.count_nonzero(hh.business))
-    _money(m, model)
+    _money(m, model, public_m)
     return m
 
 
@@ -138,15 +140,18 @@ def _events(m: dict, model: CountyModel, codes: np.ndarray, causes: np.ndarray) 
     m["cum_returned_census"] = model.tally.cum_returned_census
 
 
-def _incomes(m: dict, model: CountyModel, persons: float) -> None:
-    """Incomes per person per year by source (this month annualised; NBS definitions)."""
+def _incomes(m: dict, model: CountyModel, persons: float,
+             public_m: float | None = None) -> None:
+    """Incomes per person per year by source (this month annualised; NBS definitions).
+    ``public_m``: this month's public transfers, ``float(hh.inc_public_m.sum())``, when
+    the caller has summed them."""
     hh = model.households
     scale = 12.0 / max(persons, 1.0)
     farm = float(hh.inc_farm_m.sum()) * scale
     wage = float(hh.inc_wage_m.sum()) * scale
     remit = float(hh.inc_remit_m.sum()) * scale
     prop = float(hh.inc_property_m.sum()) * scale
-    public = float(hh.inc_public_m.sum()) * scale
+    public = (float(hh.inc_public_m.sum()) if public_m is None else public_m) * scale
     total = farm + wage + remit + prop + public
     m["income_pc"] = total
     m["cpi"] = model.ctx.cpi
@@ -163,8 +168,8 @@ def _incomes(m: dict, model: CountyModel, persons: float) -> None:
     m["share_transfers"] = (remit + public) / total if total else 0.0
 
 
-def _money(m: dict, model: CountyModel) -> None:
-    """Money flows this month (county totals, yuan)."""
+def _money(m: dict, model: CountyModel, public_m: float | None = None) -> None:
+    """Money flows this month (county totals, yuan; ``public_m`` as in ``_incomes``)."""
     hh = model.households
     for line, spent in model.budget.month_by_line().items():
         m[f"spent_{line}_m"] = float(spent)
@@ -172,6 +177,6 @@ def _money(m: dict, model: CountyModel) -> None:
     m["medical_cost_m"] = float(hh.medical_cost_m.sum())
     m["medical_oop_m"] = float(hh.sp_medical_m.sum())
     m["medical_reimbursed_m"] = float(hh.reimbursed_m.sum())
-    m["public_transfers_m"] = float(hh.inc_public_m.sum())
+    m["public_transfers_m"] = float(hh.inc_public_m.sum()) if public_m is None else public_m
     m["consumption_m"] = float(hh.sp_consumption_m.sum())
     m["schooling_m"] = float(hh.sp_schooling_m.sum())

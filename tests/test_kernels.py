@@ -1642,3 +1642,116 @@ def test_workers_at_home_matches_numpy():
         assert same_bits(want, kernels.workers_at_home(hh.n_labour, hh.n_migrants,
                                                        hh.sick_now)), seed
         assert same_bits(want, _workers_at_home(hh)), seed
+
+
+class _OldBill:
+    """``MedicalBill`` as it was before its payments were made in place (new arrays)."""
+
+    def __init__(self, cost, outpatient=None):
+        self.cost = cost
+        self.outpatient = np.zeros(cost.size) if outpatient is None else outpatient
+        self.inpatient = cost - self.outpatient
+        self.outpatient_insured = np.zeros(cost.size)
+        self.insured = np.zeros(cost.size)
+        self.assisted = np.zeros(cost.size)
+        self.oop = cost
+        self.withheld = np.zeros(cost.size)
+
+    def pay(self, kind, paid):
+        setattr(self, kind, getattr(self, kind) + paid)
+        self.oop = self.oop - paid
+
+
+def _old_medical_hooks(insts, hh, ctx, bill) -> None:
+    """The medical hooks' numpy lines before their compiled passes (basic insurance,
+    medical assistance, the cap), in ``covers_at`` order."""
+    for inst in insts:
+        lv = ctx.levels[inst.name]
+        if inst.name == "medical":
+            if not inst.p.enabled:
+                continue
+            routine = bill.outpatient * (inst.p.reimbursement_outpatient * lv)
+            bill.pay("insured", ctx.budget.pay(
+                "medical_insurance", bill.inpatient * (inst.p.reimbursement_general * lv)
+                + routine))
+            bill.outpatient_insured = routine
+        elif inst.name == "medical_extra":
+            full = np.where(inst.eligible(hh), bill.inpatient * inst.extra(), 0.0)
+            bill.pay("assisted", ctx.budget.pay("medical_assistance", full * lv))
+            bill.withheld = bill.withheld + full * ctx.withdrawn.get(inst.name, 0.0)
+        elif inst.name == "medical_cap":
+            withdrawn = ctx.withdrawn.get(inst.name, 0.0)
+            if lv <= 0 and withdrawn <= 0:
+                continue
+            over = np.maximum(hh.oop_year + bill.oop - inst.p.cap_yuan, 0.0)
+            full = np.where(inst.eligible(hh), np.minimum(over, bill.oop), 0.0)
+            if lv > 0:
+                bill.pay("assisted", ctx.budget.pay("medical_cap", full * lv))
+            bill.withheld = bill.withheld + full * withdrawn
+
+
+def test_medical_bill_in_place_matches_numpy():
+    """The spending phase's medical bill (``MedicalBill.pay`` and ``add_withheld`` in
+    place, ``kernels.insurance_claims`` and ``assistance_claims``) against the bill and
+    hooks' former numpy lines (new arrays), every column compared: costs with edge
+    values (signed zeros, infinities, NaN), levels 1 and below, a withdrawn share, the
+    cap on and off; the costs handed in are left as they were. ``pay_into`` and
+    ``add_product_into`` alone against numpy, ``oop`` written over itself or into a new
+    array."""
+    from abm import kernels
+    from abm.instruments.medical import MedicalAssistance
+    from abm.instruments.registry import Instruments
+
+    for seed in range(4):
+        n = 4000
+        rng = np.random.default_rng(120 + seed)
+        cfg = CFG
+        if seed >= 2:
+            cfg = CFG.model_copy(update=dict(policy=CFG.policy.model_copy(update=dict(
+                medical_cap=CFG.policy.medical_cap.model_copy(update=dict(
+                    enabled=True, cap_yuan=2000.0 + 1000 * seed))))))
+        hh = random_households(n, rng)
+        hh.medical_cost_m[:] = np.where(rng.random(n) < 0.5, 0.0, _edgy(rng, n, 0.0, 3e4))
+        hh.outpatient_cost_m[:] = _edgy(rng, n, 0.0, 300.0)
+        hh.oop_year[:] = _edgy(rng, n, 0.0, 9000.0)
+        for col in ("registered", "monitored", "dibao"):
+            getattr(hh, col)[:] = rng.random(n) < 0.3
+        levels = {"medical": 1.0, "medical_extra": 1.0 if seed % 2 == 0 else 0.7,
+                  "medical_cap": 1.0 if seed < 3 else 0.6}
+        withdrawn = {"medical_extra": 0.0 if seed % 2 == 0 else 0.3,
+                     "medical_cap": 0.0 if seed < 3 else 0.4}
+        cost, outpatient = hh.medical_cost_m.copy(), hh.outpatient_cost_m.copy()
+        insts = Instruments(cfg).hooked("medical")
+        assert any(isinstance(i, MedicalAssistance) for i in insts)
+        with np.errstate(invalid="ignore", over="ignore"):
+            ctx = make_ctx(n, cfg=cfg, levels=levels, withdrawn=withdrawn)
+            old = _OldBill(hh.medical_cost_m, hh.outpatient_cost_m)
+            _old_medical_hooks(insts, hh, ctx, old)
+            ctx = make_ctx(n, cfg=cfg, levels=levels, withdrawn=withdrawn)
+            new = MedicalBill(hh.medical_cost_m, hh.outpatient_cost_m)
+            for inst in insts:
+                inst.medical(hh, ctx, new)
+        for col in ("inpatient", "outpatient_insured", "insured", "assisted", "oop"):
+            assert same_bits(getattr(old, col), getattr(new, col)), (seed, col)
+        # a NaN cost (which a run never has) gives a NaN withheld of either sign, by the
+        # order the compiler chose for the addition
+        assert same_bits_but_nan_sign(old.withheld, new.withheld), seed
+        finite = np.isfinite(old.withheld)
+        assert finite.sum() > n // 2 and same_bits(old.withheld[finite],
+                                                   new.withheld[finite]), seed
+        assert same_bits(cost, hh.medical_cost_m) and same_bits(outpatient,
+                                                                 hh.outpatient_cost_m)
+        # the passes alone
+        a, oop, paid = (_edgy(rng, n, -10.0, 1e4) for _ in range(3))
+        with np.errstate(invalid="ignore"):
+            want_a, want_oop = a + paid, oop - paid
+            want_w = a + paid * 0.37
+        got_a, out = a.copy(), np.empty(n)
+        kernels.pay_into(got_a, oop, out, paid)
+        assert same_bits(want_a, got_a) and same_bits(want_oop, out), seed
+        got_a, got_oop = a.copy(), oop.copy()
+        kernels.pay_into(got_a, got_oop, got_oop, paid)
+        assert same_bits(want_a, got_a) and same_bits(want_oop, got_oop), seed
+        got_w = a.copy()
+        kernels.add_product_into(got_w, paid, 0.37)
+        assert same_bits(want_w, got_w), seed

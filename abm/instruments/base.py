@@ -114,7 +114,12 @@ class Income:
 
 
 class MedicalBill:
-    """This month's medical costs, and who has paid how much of them so far."""
+    """This month's medical costs, and who has paid how much of them so far.
+
+    The arrays the bill made itself (its zeros, and what is left for the household once
+    something is paid) are added into in place by ``pay`` and ``add_withheld``, so an
+    array read from the bill before a payment is not kept; the costs handed in, and any
+    array an instrument sets, are never written."""
 
     def __init__(self, cost: np.ndarray, outpatient: np.ndarray | None = None):
         self.cost = cost
@@ -126,10 +131,35 @@ class MedicalBill:
         self.assisted = np.zeros(cost.size)  # medical assistance, the cap
         self.oop = cost  # what is left for the household
         self.withheld = np.zeros(cost.size)  # of which the withdrawn policy would have paid
+        self._own = {"insured": self.insured, "assisted": self.assisted,
+                     "withheld": self.withheld}  # (the bill's own arrays, by name)
 
     def pay(self, kind: str, paid: np.ndarray) -> None:
-        setattr(self, kind, getattr(self, kind) + paid)
+        """``kind += paid`` and ``oop -= paid`` (numpy's ``+`` and ``-``, the same bits):
+        one compiled pass, in place, for float64 amounts into the bill's own arrays;
+        new arrays otherwise."""
+        cur = getattr(self, kind)
+        if self._own.get(kind) is cur and _same_columns(cur, self.oop, paid):
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            own_oop = self._own.get("oop") is self.oop
+            out = self.oop if own_oop else np.empty_like(self.oop)
+            kernels.pay_into(cur, self.oop, out, paid)
+            self.oop = self._own["oop"] = out
+            return
+        setattr(self, kind, cur + paid)
         self.oop = self.oop - paid
+
+    def add_withheld(self, full: np.ndarray, share: float) -> None:
+        """``withheld = withheld + full * share`` (what a withdrawn ``share`` of a
+        payment of ``full`` would have paid), in place into the bill's own array for
+        float64 amounts (the same bits)."""
+        if self._own["withheld"] is self.withheld and _same_columns(self.withheld, full):
+            from abm import kernels
+
+            kernels.add_product_into(self.withheld, full, float(share))
+            return
+        self.withheld = self.withheld + full * share
 
 
 class Instrument:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.instruments.base import BudgetLine, Instrument, MedicalBill
+from abm.instruments.base import BudgetLine, Instrument, MedicalBill, _same_columns
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
@@ -32,6 +32,12 @@ class MedicalConfig(InstrumentConfig):
                                      "transition", ge=0, le=1, source=ASSUMPTION)
 
 
+def _float_columns(*arrays) -> bool:
+    """Float64 arrays of one shape, one value per household (the compiled passes'
+    bills)."""
+    return _same_columns(*arrays)
+
+
 class MedicalInsurance(Instrument):
     name = "medical"
     order = 3
@@ -47,10 +53,20 @@ class MedicalInsurance(Instrument):
         if not self.p.enabled:
             return
         lv = ctx.levels[self.name]
-        routine = bill.outpatient * (self.p.reimbursement_outpatient * lv)
-        bill.pay("insured", ctx.budget.pay("medical_insurance",
-                                           bill.inpatient * (self.p.reimbursement_general * lv)
-                                           + routine))
+        out_share = self.p.reimbursement_outpatient * lv
+        in_share = self.p.reimbursement_general * lv
+        if _float_columns(bill.inpatient, bill.outpatient) and isinstance(
+                in_share, float) and isinstance(out_share, float):
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # routine = outpatient * out_share; claim = inpatient * in_share + routine,
+            # in one pass (the same bits)
+            claim, routine = kernels.insurance_claims(bill.inpatient, bill.outpatient,
+                                                      in_share, out_share)
+        else:
+            routine = bill.outpatient * out_share
+            claim = bill.inpatient * in_share + routine
+        bill.pay("insured", ctx.budget.pay("medical_insurance", claim))
         bill.outpatient_insured = routine
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
@@ -80,9 +96,17 @@ class MedicalAssistance(Instrument):
         extra = self.extra()
         from abm import kernels  # (not at import: the config needs no numba)
 
-        full = kernels.where_product(self.eligible(hh), bill.inpatient, float(extra))
+        if type(self).eligible is MedicalAssistance.eligible and _float_columns(
+                bill.inpatient) and all(
+                getattr(hh, c).dtype == np.bool_ for c in ("registered", "monitored",
+                                                           "dibao")):
+            # np.where(self.eligible(hh), inpatient * extra, 0.0) in one pass
+            full = kernels.assistance_claims(hh.registered, hh.monitored, hh.dibao,
+                                             bill.inpatient, float(extra))
+        else:
+            full = kernels.where_product(self.eligible(hh), bill.inpatient, float(extra))
         bill.pay("assisted", ctx.budget.pay("medical_assistance", self.at_level(full, ctx)))
-        bill.withheld = bill.withheld + full * ctx.withdrawn.get(self.name, 0.0)
+        bill.add_withheld(full, ctx.withdrawn.get(self.name, 0.0))
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
         bill.pay("assisted", np.where(self.eligible(hh, idx), bill.inpatient * self.extra(),

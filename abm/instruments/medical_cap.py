@@ -63,7 +63,7 @@ class MedicalCap(Instrument):
         full = np.where(self.eligible(hh), np.minimum(over, bill.oop), 0.0)
         if lv > 0:
             bill.pay("assisted", ctx.budget.pay("medical_cap", full * lv))
-        bill.withheld = bill.withheld + full * withdrawn
+        bill.add_withheld(full, withdrawn)
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
         lv = ctx.levels[self.name]
