@@ -1245,3 +1245,105 @@ def add_product_into(a, x, c):
     the sign of a NaN that only NaN or infinite inputs give."""
     for i in range(x.size):
         a[i] = a[i] + x[i] * c
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _pairwise_block(a, lo, n):
+    """numpy's pairwise sum of ``a[lo:lo + n]`` for n up to 128 (``pairwise_sum`` in
+    numpy's loops: under 8 values one by one from 0.0; else eight running sums
+    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest one by
+    one)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0 = a[lo]
+    r1 = a[lo + 1]
+    r2 = a[lo + 2]
+    r3 = a[lo + 3]
+    r4 = a[lo + 4]
+    r5 = a[lo + 5]
+    r6 = a[lo + 6]
+    r7 = a[lo + 7]
+    m = n - n % 8
+    i = 8
+    while i < m:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _pairwise_sum(a, lo, n):
+    """numpy's sum of ``a[lo:lo + n]`` (float64), its pairwise summation: up to 128
+    values ``_pairwise_block``; above that the two halves, split at n // 2 less its
+    remainder by 8, summed apart and added (left + right). numpy recurses; this walks
+    the same tree with explicit stacks (numba's cache does not load a recursive
+    function)."""
+    los = np.empty(192, np.int64)  # pending work: (lo, n), or n = -1 to add the two
+    ns = np.empty(192, np.int64)  # last sums (the tree is under 64 levels deep)
+    vals = np.empty(96)
+    top = 0
+    nv = 0
+    los[0] = lo
+    ns[0] = n
+    top = 1
+    while top > 0:
+        top -= 1
+        lo_t = los[top]
+        n_t = ns[top]
+        if n_t < 0:
+            right = vals[nv - 1]
+            left = vals[nv - 2]
+            vals[nv - 2] = left + right
+            nv -= 1
+        elif n_t <= 128:
+            vals[nv] = _pairwise_block(a, lo_t, n_t)
+            nv += 1
+        else:
+            n2 = n_t // 2
+            n2 -= n2 % 8
+            ns[top] = -1  # add them, after both halves (the left one first)
+            los[top + 1] = lo_t + n2
+            ns[top + 1] = n_t - n2
+            los[top + 2] = lo_t
+            ns[top + 2] = n2
+            top += 3
+    return vals[0]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def pairwise_sum(a):
+    """``float(np.sum(a))`` of a contiguous float64 array, bit for bit (numpy's
+    pairwise summation, ``_pairwise_sum``)."""
+    return _pairwise_sum(a, 0, a.size)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def book_all_sum(row, amount):
+    """``book_all`` and ``float(np.sum(amount))`` (the county total booked) in one call:
+    the same bits (``amount`` contiguous float64)."""
+    for i in range(row.size):
+        row[i] = np.float32(np.float64(row[i]) + amount[i])
+    return _pairwise_sum(amount, 0, amount.size)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def book_where_sum(row, amount, where):
+    """``book_where`` and ``float(np.sum(add))`` of what it added in one call: the same
+    bits."""
+    add = book_where(row, amount, where)
+    return _pairwise_sum(add, 0, add.size)
