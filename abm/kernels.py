@@ -1347,3 +1347,18 @@ def book_where_sum(row, amount, where):
     bits."""
     add = book_where(row, amount, where)
     return _pairwise_sum(add, 0, add.size)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def placements_wanted(n_jobless, monitored, on, u, p_again, rel, again_plain):
+    """Employment help's candidates for a bought placement (a new boolean array), in one
+    pass: ``(n_jobless > 0) & monitored & on & (u < min(1, p_again * rel)) &
+    ~again_plain``, ``u`` compared in float64 as numpy compares a float32 draw with a
+    float64 chance (``on``: the instrument in force this month)."""
+    n = u.size
+    out = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        chance = _minimum(1.0, p_again[i] * rel)
+        out[i] = (n_jobless[i] > 0) & monitored[i] & on & (np.float64(u[i]) < chance) & (
+            not again_plain[i])
+    return out

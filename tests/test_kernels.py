@@ -1814,3 +1814,30 @@ def test_pairwise_sum_and_booked_totals_match_numpy():
             assert same_bits(a, b)
             want = np.sum(add)
             assert (np.isnan(want) and np.isnan(total)) or want == total, seed
+
+
+def test_placements_wanted_matches_numpy():
+    """``kernels.placements_wanted`` (employment help's candidates) against the hook's
+    numpy lines, the float32 draws placed at the chance ``p_again * rel`` and one step
+    either side (a chance compared in float32 would give other booleans), chances with
+    edge values (signed zeros, above 1, infinities, NaN), the instrument on and off."""
+    from abm import kernels
+
+    for seed in range(4):
+        n = 5000
+        rng = np.random.default_rng(500 + seed)
+        n_jobless = rng.integers(0, 3, n).astype(np.int16)
+        monitored = rng.random(n) < 0.5
+        again_plain = rng.random(n) < 0.3
+        p_again = _edgy(rng, n, 0.0, 1.3)
+        rel = 1.0 + 0.37 * seed
+        lv = 0.0 if seed == 3 else 1.0
+        with np.errstate(invalid="ignore", over="ignore"):
+            u = _near(rng, np.minimum(1.0, p_again * rel), np.float32)
+            u[:500] = rng.random(500, dtype=np.float32)
+            want = ((n_jobless > 0) & monitored & (lv > 0)) & (
+                u < np.minimum(1.0, p_again * rel)) & ~again_plain
+        got = kernels.placements_wanted(n_jobless, monitored, bool(lv > 0), u, p_again,
+                                        rel, again_plain)
+        assert same_bits(want, got), seed
+        assert seed == 3 or want.sum() > 100

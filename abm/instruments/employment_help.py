@@ -38,10 +38,20 @@ class EmploymentHelp(Instrument):
     def job_placements(self, hh, ctx, p_again: np.ndarray, u: np.ndarray,
                        again_plain: np.ndarray) -> np.ndarray:
         lv = ctx.levels[self.name]
-        helped = (hh.n_jobless > 0) & hh.monitored & (lv > 0)
         rel = 1.0 + (self.p.rel_remigrate - 1.0) * lv
-        again_helped = u < np.minimum(1.0, p_again * rel)
-        extra = helped & again_helped & ~again_plain
+        if (isinstance(p_again, np.ndarray) and p_again.dtype == np.float64
+                and isinstance(u, np.ndarray) and u.dtype in (np.float32, np.float64)
+                and p_again.shape == u.shape == again_plain.shape == hh.monitored.shape
+                and again_plain.dtype == np.bool_ and isinstance(rel, float)):
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # the lines below in one pass, the same booleans
+            extra = kernels.placements_wanted(hh.n_jobless, hh.monitored, bool(lv > 0), u,
+                                              p_again, rel, again_plain)
+        else:
+            helped = (hh.n_jobless > 0) & hh.monitored & (lv > 0)
+            again_helped = u < np.minimum(1.0, p_again * rel)
+            extra = helped & again_helped & ~again_plain
         if extra.any():
             who = np.flatnonzero(extra)
             bought = ctx.budget.pay_units("employment_help", who.size,
