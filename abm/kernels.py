@@ -1362,3 +1362,48 @@ def placements_wanted(n_jobless, monitored, on, u, p_again, rel, again_plain):
         out[i] = (n_jobless[i] > 0) & monitored[i] & on & (np.float64(u[i]) < chance) & (
             not again_plain[i])
     return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _sorts_before(a: float, b: float) -> bool:
+    """Whether ``a`` comes before ``b`` in numpy's ascending sort (NaN last; equal
+    values, zeros of either sign included, keep their order)."""
+    return (a < b) | ((b != b) & (a == a))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def cause_ranks(now, before, policy, line_rise, size, idx):
+    """``Households.causes_of``'s ranking of the causes of each listed household's fall
+    (rows of ``now`` and ``before``: the causes, columns: the households ``idx``), in one
+    pass: score = now - before (``now`` alone for a row flagged in ``policy``), and
+    ``line_rise * size`` as a last row (low income); the first and second rows of
+    ``np.argsort(-score, axis=0, kind="stable")`` (largest score first, equal scores in
+    row order, NaN last), then the primary cause the first row where its score is above
+    0, else the number of rows less one, and the secondary the second row where its score
+    and the first's are above 0, else the number of rows. Returns (primary, secondary)
+    row numbers (int64)."""
+    c, k = now.shape
+    primary = np.empty(k, np.int64)
+    secondary = np.empty(k, np.int64)
+    for j in range(k):
+        best = -1
+        nxt = -1
+        best_key = 0.0
+        nxt_key = 0.0
+        best_score = 0.0
+        nxt_score = 0.0
+        for r in range(c + 1):
+            if r < c:
+                s = now[r, j] if policy[r] else now[r, j] - before[r, j]
+            else:
+                s = line_rise * np.float64(size[idx[j]])
+            key = -s
+            if best < 0 or _sorts_before(key, best_key):
+                nxt, nxt_key, nxt_score = best, best_key, best_score
+                best, best_key, best_score = r, key, s
+            elif nxt < 0 or _sorts_before(key, nxt_key):
+                nxt, nxt_key, nxt_score = r, key, s
+        top = best_score > 0
+        primary[j] = best if top else c
+        secondary[j] = nxt if (nxt_score > 0) & top else c + 1
+    return primary, secondary

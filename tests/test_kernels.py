@@ -1841,3 +1841,59 @@ def test_placements_wanted_matches_numpy():
                                         rel, again_plain)
         assert same_bits(want, got), seed
         assert seed == 3 or want.sum() > 100
+
+
+def causes_of_reference(hh, idx, line_rise):
+    """``Households.causes_of`` as numpy lines (before ``kernels.cause_ranks``)."""
+    from abm.households.state import CAUSE_INDEX, CAUSES, POLICY_CAUSES, RETURN_CAUSES
+
+    idx = np.asarray(idx, dtype=np.int64)
+    names = np.array(RETURN_CAUSES + ("",), dtype=object)
+    if idx.size == 0:
+        return names[:0], names[:0]
+    now, before = hh.loss_years(idx)
+    score = now - before
+    for c in POLICY_CAUSES:
+        score[CAUSE_INDEX[c]] = now[CAUSE_INDEX[c]]
+    line = line_rise * hh.size[idx].astype(np.float64)
+    score = np.vstack([score, line[None, :]])
+    order = np.argsort(-score, axis=0, kind="stable")
+    first, second = order[0], order[1]
+    cols = np.arange(idx.size)
+    top = score[first, cols]
+    primary = np.where(top > 0, first, len(CAUSES))
+    secondary = np.where((score[second, cols] > 0) & (top > 0), second, len(CAUSES) + 1)
+    return names[primary], names[secondary]
+
+
+def test_cause_ranks_match_numpy():
+    """``Households.causes_of`` (``kernels.cause_ranks``) against its numpy lines (a
+    stable argsort of the scores): ledgers with equal losses in several causes (ties
+    broken by row order), losses equal this year and last (zero scores of either sign),
+    all scores at or below 0, the line's rise equal to the largest loss, infinite losses
+    (NaN scores), and lists long, short and empty."""
+    for seed in range(4):
+        n = 3000
+        rng = np.random.default_rng(700 + seed)
+        hh = make_households(n)
+        hh.size[:] = rng.integers(0, 7, n)
+        shape = hh.losses.shape
+        vals = np.array([0.0, -0.0, 50.0, 100.0, 250.0, 1000.0], dtype=np.float32)
+        hh.losses[:] = rng.choice(vals, shape) * (rng.random(shape) < 0.3)
+        some = rng.random(shape) < 0.01
+        hh.losses[some] = rng.uniform(-100, 5000, int(some.sum())).astype(np.float32)
+        hh.new_ledger_month(seed + 5)
+        hh.losses[:, hh.ledger_pos, :] = rng.choice(vals, shape[::2]) * (
+            rng.random(shape[::2]) < 0.3)
+        if seed >= 2:  # infinite losses: in both years of a cause, a NaN score
+            hh.losses[rng.random(shape) < 0.0005] = np.inf
+            for r in rng.integers(0, shape[0], 3):
+                hh.losses[r, :, rng.random(n) < 0.1] = np.inf
+        for line_rise in (0.0, 50.0 / 3.0, 100.0, -20.0):
+            with np.errstate(invalid="ignore"):
+                for idx in (np.arange(n), rng.integers(0, n, 300), np.array([4]),
+                            np.array([], dtype=np.int64)):
+                    want = causes_of_reference(hh, idx, line_rise)
+                    got = hh.causes_of(idx, line_rise)
+                    assert list(want[0]) == list(got[0]), (seed, line_rise, idx.size)
+                    assert list(want[1]) == list(got[1]), (seed, line_rise, idx.size)

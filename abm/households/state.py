@@ -339,6 +339,15 @@ class Households:
         if idx.size == 0:
             return names[:0], names[:0]
         now, before = self.loss_years(idx)
+        if now.dtype == np.float64 and before.dtype == np.float64 and now.ndim == 2:
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # The lines below in one compiled pass (the same causes).
+            policy = np.zeros(len(CAUSES), np.bool_)
+            policy[[CAUSE_INDEX[c] for c in POLICY_CAUSES]] = True
+            primary, secondary = kernels.cause_ranks(now, before, policy, float(line_rise),
+                                                     self.size, idx)
+            return names[primary], names[secondary]
         score = now - before
         for c in POLICY_CAUSES:
             score[CAUSE_INDEX[c]] = now[CAUSE_INDEX[c]]

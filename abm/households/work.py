@@ -102,9 +102,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     # that pay on farm produce (consumption assistance) and before the top-ups.
     inc.add("farm", biz, help=False)
     hh.inc_business_m[:] = biz
-    pending = hh.pending_transfer_m.copy()
+    inc.add("public", hh.pending_transfer_m)  # (adds the numbers; keeps no array)
     hh.pending_transfer_m[:] = 0.0
-    inc.add("public", pending)
     for inst in ctx.instruments.hooked("top_up"):
         inst.top_up(hh, ctx, inc)
     parts = (inc.farm, inc.wage, inc.remit, inc.property, inc.public, inc.help)
