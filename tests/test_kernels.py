@@ -1757,65 +1757,6 @@ def test_medical_bill_in_place_matches_numpy():
         assert same_bits(want_w, got_w), seed
 
 
-def test_pairwise_sum_and_booked_totals_match_numpy():
-    """``kernels.pairwise_sum`` (numpy's pairwise summation) against ``np.sum`` on every
-    length to 300, lengths about the steps of its splitting (128, 8192) and county sizes,
-    values of mixed sign and magnitude (where the order of the additions shows in the
-    last bits), signed zeros; and the ledger's bookings with their county totals
-    (``book_all_sum``, ``book_where_sum``, ``Households.book``) against numpy's."""
-    from abm import kernels
-    from abm.households.state import CAUSE_INDEX
-
-    rng = np.random.default_rng(7)
-    sizes = [*range(301), 383, 384, 385, 1000, 8191, 8192, 8193, 65537, 200_000, 200_003]
-    for n in sizes:
-        for _ in range(2):
-            x = rng.standard_normal(n) * 10.0 ** rng.uniform(-4, 7, n)
-            x[rng.random(n) < 0.05] = -0.0
-            want = float(np.sum(x))
-            got = kernels.pairwise_sum(x)
-            assert np.float64(want).tobytes() == np.float64(got).tobytes(), n
-    for seed in range(4):
-        n = 5000 + 37 * seed
-        rng = np.random.default_rng(300 + seed)
-        hh_a, hh_b = make_households(n), make_households(n)
-        for hh in (hh_a, hh_b):
-            hh.new_ledger_month(seed)
-        for k in range(6):
-            amount = rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 6, n)
-            amount[rng.random(n) < 0.3] = 0.0
-            where = rng.random(n) < 0.4 if k % 2 else None
-            cause = ("illness", "market", "job_loss")[k % 3]
-            # numpy's lines (the bookings before their totals were summed in the pass)
-            c = CAUSE_INDEX[cause]
-            row = hh_a.losses[c, hh_a.ledger_pos]
-            if where is None:
-                row += amount
-                hh_a.booked_month[c] += float(np.sum(amount))
-            else:
-                add = amount[where]
-                row[where] += add
-                hh_a.booked_month[c] += float(np.sum(add))
-            hh_b.book(cause, amount, where)
-            assert same_bits(hh_a.losses, hh_b.losses), (seed, k)
-            assert same_bits(hh_a.booked_month, hh_b.booked_month), (seed, k)
-        row = _edgy(rng, n, -50.0, 3000.0).astype(np.float32)
-        amount = _edgy(rng, n, -100.0, 1e7)
-        where = rng.random(n) < 0.3
-        a, b = row.copy(), row.copy()
-        with np.errstate(invalid="ignore"):
-            kernels.book_all(a, amount)
-            total = kernels.book_all_sum(b, amount)
-            assert same_bits(a, b)
-            want = np.sum(amount)  # (infinities and NaN: a NaN either way)
-            assert (np.isnan(want) and np.isnan(total)) or want == total, seed
-            add = kernels.book_where(a, amount, where)
-            total = kernels.book_where_sum(b, amount, where)
-            assert same_bits(a, b)
-            want = np.sum(add)
-            assert (np.isnan(want) and np.isnan(total)) or want == total, seed
-
-
 def test_placements_wanted_matches_numpy():
     """``kernels.placements_wanted`` (employment help's candidates) against the hook's
     numpy lines, the float32 draws placed at the chance ``p_again * rel`` and one step

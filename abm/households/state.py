@@ -282,16 +282,9 @@ class Households:
         # ``row += amount`` and ``row[where] += amount[where]``), numpy's otherwise.
         per_hh = (isinstance(amount, np.ndarray) and amount.dtype == np.float64
                   and amount.shape == row.shape and row.dtype == np.float32)
-        # (With a contiguous amount, the county total too: numpy's pairwise sum, the
-        # same bits, in the same call.)
         if where is None:
-            if per_hh and amount.flags.c_contiguous:
-                from abm import kernels  # (not at import: the config needs no numba)
-
-                self.booked_month[k] += kernels.book_all_sum(row, amount)
-                return
             if per_hh:
-                from abm import kernels
+                from abm import kernels  # (not at import: the config needs no numba)
 
                 kernels.book_all(row, amount)
             else:
@@ -303,10 +296,10 @@ class Households:
                     where.shape == row.shape):
                 from abm import kernels
 
-                self.booked_month[k] += kernels.book_where_sum(row, amount, where)
-                return
-            add = amount if np.isscalar(amount) else amount[where]
-            row[where] += add
+                add = kernels.book_where(row, amount, where)
+            else:
+                add = amount if np.isscalar(amount) else amount[where]
+                row[where] += add
             self.booked_month[k] += float(np.sum(add)) if not np.isscalar(add) else (
                 add * int(np.count_nonzero(where)))
 
