@@ -304,13 +304,20 @@ def savings_pass(savings, debt, income, spending, repay_share):
     """This month's income less spending into savings; a shortfall is borrowed; a share
     of savings repays debt. In place on ``savings`` and ``debt``."""
     for i in range(savings.size):
-        sav = savings[i] + (income[i] - spending[i])
-        borrow = _maximum(-sav, 0.0)
-        sav = _maximum(sav, 0.0)
-        d = debt[i] + borrow
-        repay = _minimum(d, sav * repay_share)
-        savings[i] = sav - repay
-        debt[i] = d - repay
+        _save(savings, debt, i, income[i] - spending[i], repay_share)
+
+
+@numba.njit(cache=True, inline="always")
+def _save(savings, debt, i, net, repay_share):
+    """Household ``i``'s month: ``net`` (income less spending) into savings, a shortfall
+    borrowed, a share of savings repaying debt."""
+    sav = savings[i] + net
+    borrow = _maximum(-sav, 0.0)
+    sav = _maximum(sav, 0.0)
+    d = debt[i] + borrow
+    repay = _minimum(d, sav * repay_share)
+    savings[i] = sav - repay
+    debt[i] = d - repay
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1180,13 +1187,7 @@ def savings_spent_pass(savings, debt, income, consumption, medical, schooling, i
     for i in range(savings.size):
         spent = ((((consumption[i] + 0.0) + medical[i]) + schooling[i]) + interest[i]
                  ) + repairs[i]
-        sav = savings[i] + (income[i] - spent)
-        borrow = _maximum(-sav, 0.0)
-        sav = _maximum(sav, 0.0)
-        d = debt[i] + borrow
-        repay = _minimum(d, sav * repay_share)
-        savings[i] = sav - repay
-        debt[i] = d - repay
+        _save(savings, debt, i, income[i] - spent, repay_share)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
