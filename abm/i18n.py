@@ -248,13 +248,19 @@ def format_metric(m: MetricText, value: float, lang: str, signed: bool = False) 
 
 def format_interval(m: MetricText, value: float, low: float, high: float, lang: str,
                     signed: bool = False) -> str:
-    """``39.0 [34.6, 43.4] households``, ``+0.6 [0.1, 1.1] pp``: the unit once."""
+    """``39.0 [34.6, 43.4] households``, ``+0.6 [0.1, 1.1] pp``: the unit once. Shares
+    get one decimal, more when the largest of the three is under 1 point (``-0.068
+    [-0.086, -0.051] pp``), so a small difference does not print as ``-0.0``."""
+    finite = [abs(100 * x) for x in (value, low, high) if x == x]
+    top = max(finite) if finite else 1.0
+    places = 1 if top >= 1 else 2 if top >= 0.1 else 3
+
     def num(x: float, sign: bool) -> str:
         if x != x:  # NaN: no interval from one value
             return "-"
         s = "+" if sign and x > 0 else ""
         if m.percent:
-            return f"{s}{100 * x:.1f}"
+            return f"{s}{100 * x:.{places}f}"
         return s + (f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}")
     unit = m.unit
     if m.percent:

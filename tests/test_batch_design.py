@@ -151,6 +151,13 @@ def test_seed_from_run_gives_each_run_its_own_seed(tmp_path: Path):
     ({"factors": {"health.p_acute": {"start": 0, "stop": 1}}}, "factors.health.p_acute",
      "exactly one of step or num"),
     ({"base": "nope.yaml"}, "", "file not found"),
+    ({"outputs": {"windows": {"w": [2, 5]}}}, "outputs.windows", "set series: true"),
+    ({"outputs": {"series": True, "windows": {"w": [5, 2]}}}, "outputs.windows.w",
+     "0 <= first <= last"),
+    ({"outputs": {"series": True, "windows": {"bad name": [1, 2]}}}, "outputs.windows",
+     "letters, digits and _"),
+    ({"outputs": {"series": True, "windows": {"w": [3, 12]}}}, "outputs.windows.w",
+     "month 12 is past the run's last month (11"),
 ])
 def test_bad_experiments_name_file_and_key(tmp_path: Path, fields, key, words):
     path = write_experiment(tmp_path, **fields)
@@ -231,3 +238,52 @@ def test_a_scenario_with_nothing_after_it_is_the_base_config(tmp_path: Path):
     plan = load_plan(path)
     assert [r.scenario for r in plan.runs] == ["baseline", "other"]
     assert plan.runs[0].config["policy"]["pension_month"] == 170.0
+
+
+def test_windows_leave_the_fingerprint_of_experiments_without_them(tmp_path: Path):
+    """Folders frozen before ``outputs.windows`` existed must still resume: an experiment
+    without windows has the fingerprint it had; one with windows has another."""
+    import hashlib
+    import json
+
+    from abm.experiments.design import _fingerprint
+    from abm.experiments.spec import Experiment
+
+    exp = Experiment.model_validate({"base": BASE, "months": 12, "households": 200})
+    spec = exp.model_dump(mode="json", exclude={"base"})
+    del spec["outputs"]["windows"]
+    blob = json.dumps({"experiment": spec, "base": {}}, sort_keys=True, separators=(",", ":"))
+    assert _fingerprint(exp, {}) == hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    windowed = Experiment.model_validate(
+        {"base": BASE, "months": 12, "households": 200,
+         "outputs": {"series": True, "windows": {"w": [1, 2]}}})
+    series_only = Experiment.model_validate(
+        {"base": BASE, "months": 12, "households": 200, "outputs": {"series": True}})
+    assert _fingerprint(windowed, {}) != _fingerprint(series_only, {})
+
+
+def test_report_compares_each_metric_over_a_window_of_months(tmp_path: Path):
+    """``outputs.windows``: the report adds METRIC@WINDOW, each run's mean over the
+    window's kept months, compared between scenarios like the final values."""
+    import pandas as pd
+
+    path = write_experiment(
+        tmp_path, replicates=2, months=10, households=300,
+        scenarios={"as_is": {}, "no_support": {"policy.support.per_capita": 0}},
+        outputs={"series": True, "every": 2, "metrics": ["poverty_rate", "income_pc"],
+                 "windows": {"early": [2, 5]}})
+    out = tmp_path / "out"
+    assert main(["batch", str(path), "--workers", "1", "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    series = pd.read_parquet(out / "series.parquet")
+    kept = series[series["month"].between(2, 5)]
+    assert sorted(kept["month"].unique()) == [2, 4]
+    mean = kept.groupby(["scenario", "replicate"])["income_pc"].mean().unstack(0)
+    diffs = pd.read_csv(out / "report" / "differences.csv")
+    row = diffs[diffs["metric"] == "income_pc@early"].iloc[0]
+    assert row["reference_mean"] == pytest.approx(mean["as_is"].mean())
+    assert row["difference"] == pytest.approx((mean["no_support"] - mean["as_is"]).mean())
+    assert row["difference"] != pytest.approx(
+        diffs[diffs["metric"] == "income_pc"].iloc[0]["difference"])
+    md = (out / "report" / "summary.md").read_text(encoding="utf-8")
+    assert "[early: mean of months 2-5]" in md

@@ -297,6 +297,8 @@ def _resolve(exp: Experiment, base_raw: dict[str, Any], scenario: str,
 def _fingerprint(exp: Experiment, base_config: dict[str, Any]) -> str:
     # The base file's contents count, not how its path is spelled.
     spec = exp.model_dump(mode="json", exclude={"base"})
+    if spec["outputs"].get("windows") is None:  # folders from before windows keep theirs
+        spec["outputs"].pop("windows", None)
     blob = json.dumps({"experiment": spec, "base": base_config},
                       sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -70,6 +70,42 @@ def outcome_columns(results: pd.DataFrame, exp: Experiment) -> list[str]:
             if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
 
 
+def add_windows(results: pd.DataFrame, series: pd.DataFrame | None, exp: Experiment,
+                metrics: list[str], source: str = "series.parquet"
+                ) -> tuple[pd.DataFrame, list[str]]:
+    """``results`` with a column ``METRIC@WINDOW`` for each metric and each of
+    ``outputs.windows``: the run's mean of the metric over the window's months (those the
+    series kept), and the list of those columns. ConfigError when a window holds none of
+    the kept months."""
+    windows = exp.outputs.windows or {}
+    if not windows or series is None or not metrics:
+        return results, []
+    out = results.copy()
+    added = []
+    for name, (first, last) in windows.items():
+        rows = series[(series["month"] >= first) & (series["month"] <= last)]
+        if rows.empty:
+            raise ConfigError(source, f"outputs.windows.{name}", f"no kept month in "
+                              f"months {first} to {last}; widen the window or keep more "
+                              f"months (outputs.every)")
+        means = rows.groupby("run_id")[[m for m in metrics if m in rows.columns]].mean()
+        for metric in means.columns:
+            col = f"{metric}@{name}"
+            out[col] = out["run_id"].map(means[metric]).astype(float)
+            added.append(col)
+    return out, added
+
+
+def _windows(exp: Any) -> dict[str, tuple[int, int]] | None:
+    """The experiment's ``outputs.windows`` (None for an object without outputs)."""
+    return getattr(getattr(exp, "outputs", None), "windows", None)
+
+
+def _base(metric: str) -> str:
+    """The timeseries column of an outcome (``poverty_rate@epidemic``: ``poverty_rate``)."""
+    return metric.split("@", 1)[0]
+
+
 def _group_keys(exp: Experiment) -> list[str]:
     """Scenario, plus the grid factors: design samples are pooled within a scenario."""
     return ["scenario", *exp.factors]
@@ -100,7 +136,7 @@ def summary_markdown(table: pd.DataFrame, exp: Experiment, lang: str = "en") -> 
     """Rows = scenario (and grid point), columns = outcomes as ``mean [low, high]``."""
     keys = _group_keys(exp)
     metrics = list(dict.fromkeys(table["metric"]))
-    heads = [metric_label(m, lang) for m in metrics]
+    heads = [metric_label(m, lang, _windows(exp)) for m in metrics]
     lines = ["| " + " | ".join([*keys, "n", *heads]) + " |",
              "|" + "---|" * (len(keys) + 1 + len(metrics))]
     for group, frame in table.groupby(keys, sort=False):
@@ -108,9 +144,9 @@ def summary_markdown(table: pd.DataFrame, exp: Experiment, lang: str = "en") -> 
         cells = [str(v) for v in ident] + [str(int(frame["n"].max()))]
         for metric in metrics:
             r = frame[frame["metric"] == metric].iloc[0]
-            if i18n.has_metric(metric):
-                cells.append(i18n.format_interval(i18n.metric(metric, lang), r["mean"],
-                                                  r["ci_low"], r["ci_high"], lang))
+            if i18n.has_metric(_base(metric)):
+                cells.append(i18n.format_interval(i18n.metric(_base(metric), lang),
+                                                  r["mean"], r["ci_low"], r["ci_high"], lang))
             else:
                 cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
         lines.append("| " + " | ".join(cells) + " |")
@@ -128,17 +164,26 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 # ------------------------------------------------------------ the answer
-def metric_label(metric: str, lang: str) -> str:
-    """Human label of an outcome column (the column name when the catalog lacks it)."""
-    return i18n.metric(metric, lang).label if i18n.has_metric(metric) else metric
+def metric_label(metric: str, lang: str,
+                 windows: dict[str, tuple[int, int]] | None = None) -> str:
+    """Human label of an outcome column (the column name when the catalog lacks it); a
+    window's column (``METRIC@WINDOW``) says the window and its months."""
+    base = _base(metric)
+    label = i18n.metric(base, lang).label if i18n.has_metric(base) else base
+    if base == metric:
+        return label
+    name = metric.split("@", 1)[1]
+    first, last = (windows or {}).get(name, ("?", "?"))
+    return i18n.t("report.window_label", lang, label=label, window=name, first=first,
+                  last=last)
 
 
 def format_value(metric: str, x: float, lang: str, signed: bool = False) -> str:
     """A value with its unit: shares as percentages, counts and money with units."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    if i18n.has_metric(metric):
-        return i18n.format_metric(i18n.metric(metric, lang), x, lang, signed=signed)
+    if i18n.has_metric(_base(metric)):
+        return i18n.format_metric(i18n.metric(_base(metric), lang), x, lang, signed=signed)
     return (f"{x:+.4g}" if signed else f"{x:.4g}") if abs(x) < 1000 else f"{x:,.0f}"
 
 
@@ -170,29 +215,34 @@ def differences_table(results: pd.DataFrame, exp: Experiment, metrics: list[str]
     return pd.DataFrame(rows)
 
 
-def answer_lines(diffs: pd.DataFrame, months: int | None, lang: str) -> list[str]:
-    """One quotable sentence per outcome and scenario, then the warnings."""
+def answer_lines(diffs: pd.DataFrame, months: int | None, lang: str,
+                 windows: dict[str, tuple[int, int]] | None = None) -> list[str]:
+    """One quotable sentence per outcome and scenario, then the warnings (``windows``:
+    the experiment's ``outputs.windows``, for the labels of their outcomes)."""
     lines = []
     warn_zero = []
     for _, r in diffs.iterrows():
         m = r["metric"]
 
         def ci(x: float, lo: float, hi: float, signed: bool = False, m: str = m) -> str:
-            if i18n.has_metric(m):
-                return i18n.format_interval(i18n.metric(m, lang), x, lo, hi, lang, signed)
+            if i18n.has_metric(_base(m)):
+                return i18n.format_interval(i18n.metric(_base(m), lang), x, lo, hi, lang,
+                                            signed)
             return f"{_fmt(x)} [{_fmt(lo)}, {_fmt(hi)}]"
         rel = "" if math.isnan(r["relative"]) else (
             f": {100 * r['relative']:+.0f}%" if lang == "en" else
             f"，即 {100 * r['relative']:+.0f}%")
         lines.append("- " + i18n.t(
-            "report.sentence", lang, label=metric_label(m, lang), months=months or "-",
+            "report.sentence" if _base(m) == m else "report.sentence_window", lang,
+            label=metric_label(m, lang, windows),
+            months=months or "-",
             reference=ci(r["reference_mean"], r["reference_low"], r["reference_high"]),
             ref_name=r["reference"], value=ci(r["mean"], r["low"], r["high"]),
             name=r["scenario"], relative=rel,
             diff=ci(r["difference"], r["diff_low"], r["diff_high"], signed=True),
             n=int(r["n"])))
         if not math.isnan(r["diff_low"]) and r["diff_low"] <= 0 <= r["diff_high"]:
-            warn_zero.append(f"{metric_label(m, lang)} ({r['scenario']})")
+            warn_zero.append(f"{metric_label(m, lang, windows)} ({r['scenario']})")
     if warn_zero:
         lines.append("\n" + i18n.t("report.warn_zero", lang, which="; ".join(warn_zero)))
     if len(diffs) and int(diffs["n"].min()) < MIN_SEEDS:
@@ -288,8 +338,8 @@ def _save(fig: Any, path: Path) -> Path:
 
 def _axis_scale(metric: str, lang: str) -> tuple[float, str]:
     """(multiplier, axis unit): shares drawn as percentages."""
-    if i18n.has_metric(metric):
-        m = i18n.metric(metric, lang)
+    if i18n.has_metric(_base(metric)):
+        m = i18n.metric(_base(metric), lang)
         return (100.0, "%") if m.percent else (1.0, m.unit)
     return 1.0, ""
 
@@ -308,7 +358,7 @@ def plot_outcomes(table: pd.DataFrame, exp: Experiment, path: Path, lang: str = 
         ax.errorbar(range(len(t)), t["mean"] * scale, yerr=np.nan_to_num(err), fmt="o",
                     capsize=4)
         ax.set_xticks(range(len(t)), labels, rotation=30, ha="right", fontsize=8)
-        ax.set_title(metric_label(metric, lang), fontsize=10)
+        ax.set_title(metric_label(metric, lang, _windows(exp)), fontsize=10)
         ax.set_ylabel(unit)
     fig.suptitle(i18n.t("report.outcomes_title", lang, level=f"{CONF_LEVEL:.0%}"), fontsize=11)
     return _save(fig, path)
@@ -364,6 +414,8 @@ def write_report(root: Path, lang: str | None = None) -> list[Path]:
     exp = Experiment.model_validate(record["experiment"])
     results = pd.read_parquet(root / RESULTS)
     metrics = outcome_columns(results, exp)
+    series = pd.read_parquet(root / SERIES) if (root / SERIES).exists() else None
+    results, windowed = add_windows(results, series, exp, metrics, str(root / SERIES))
     out = root / "report"
     out.mkdir(exist_ok=True)
     written: list[Path] = []
@@ -374,6 +426,8 @@ def write_report(root: Path, lang: str | None = None) -> list[Path]:
                  scenarios=len(exp.scenarios), replicates=exp.replicates,
                  households=exp.households if exp.households else "-",
                  months=exp.months if exp.months else "-") + "\n"]
+    series_metrics = metrics
+    metrics = metrics + windowed
     if metrics:
         table = summary_table(results, exp, metrics)
         table.to_csv(out / "summary.csv", index=False)
@@ -383,15 +437,15 @@ def write_report(root: Path, lang: str | None = None) -> list[Path]:
             diffs.to_csv(out / "differences.csv", index=False)
             written.append(out / "differences.csv")
             md += [i18n.t("report.answer", lang) + "\n",
-                   "\n".join(answer_lines(diffs, exp.months, lang)) + "\n"]
+                   "\n".join(answer_lines(diffs, exp.months, lang,
+                                          exp.outputs.windows)) + "\n"]
         md += [i18n.t("report.outcomes", lang) + "\n",
                i18n.t("report.outcomes_note", lang, level=f"{CONF_LEVEL:.0%}") + "\n",
                summary_markdown(table, exp, lang)]
         if len(table):
             written.append(plot_outcomes(table, exp, out / "outcomes_by_scenario.png", lang))
-    if (root / SERIES).exists() and metrics:
-        series = pd.read_parquet(root / SERIES)
-        written.append(plot_series(series, metrics, out / "series_bands.png", lang))
+    if series is not None and series_metrics:
+        written.append(plot_series(series, series_metrics, out / "series_bands.png", lang))
     seed = exp.design.seed if exp.design and exp.design.seed is not None else exp.seed
     sens, notes = sensitivity_table(results, exp, metrics, seed % 2**32)
     if len(sens):

@@ -98,6 +98,10 @@ class OutputsSpec(_Strict):
                        "(the last month is always kept) [months]")
     metrics: list[str] | None = Field(None, description="Timeseries columns to keep "
                                       "(default: every numeric column)")
+    windows: dict[str, tuple[int, int]] | None = Field(
+        None, description="name: [first, last]: abm report also compares each metric's "
+        "mean over months first..last of each run (the months the series keeps; needs "
+        "series: true) [months]")
 
     @model_validator(mode="after")
     def _something(self) -> OutputsSpec:
@@ -105,6 +109,15 @@ class OutputsSpec(_Strict):
             raise ValueError("keep at least one of final or series")
         if self.metrics is not None and not self.metrics:
             raise ValueError("metrics: give at least one column, or leave it out for all")
+        for name, (first, last) in (self.windows or {}).items():
+            if not NAME_RE.match(name):
+                raise ValueError(f"windows: name {name!r} must be letters, digits and _")
+            if not 0 <= first <= last:
+                raise ValueError(f"windows.{name}: need 0 <= first <= last months "
+                                 f"(got [{first}, {last}])")
+        if self.windows and not self.series:
+            raise ValueError("windows: a window's mean is taken over the kept series; "
+                             "set series: true")
         return self
 
 
@@ -173,6 +186,10 @@ class Experiment(_Strict):
             if not NAME_RE.match(name):
                 raise ValueError(f"scenarios: {name!r} is not a valid name; use letters, "
                                  "digits and _ (names become file names)")
+        for name, (_, last) in (self.outputs.windows or {}).items():
+            if self.months is not None and last >= self.months:
+                raise ValueError(f"outputs.windows.{name}: month {last} is past the run's "
+                                 f"last month ({self.months - 1}; months start at 0)")
         return self
 
     def varied_keys(self) -> list[str]:
