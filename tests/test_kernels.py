@@ -553,6 +553,20 @@ def _edgy(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray:
                         int(odd.sum()))
     return x
 
+def _stress_columns(rng, n: int) -> dict:
+    """The psych tests' columns of the month's stresses, drawn in this order."""
+    return dict(acute_left=rng.integers(0, 3, n) * (rng.random(n) < 0.2),
+                sick_now=rng.random(n) < 0.1, lost_job_now=rng.random(n) < 0.1,
+                psych_distress=_edgy(rng, n, -0.2, 1.2), motivation=_edgy(rng, n, 0, 1))
+
+
+def _assign(cols: dict, *households) -> None:
+    """Write the same columns into each of ``households``."""
+    for hh in households:
+        for col, v in cols.items():
+            getattr(hh, col)[:] = v
+
+
 
 def test_instrument_passes_match_numpy():
     """The compiled passes of the instruments' monthly hooks (``where_product``,
@@ -1383,12 +1397,8 @@ def test_psych_pass_matches_numpy():
         debt = np.where(rng.random(n) < 0.5, limit, _edgy(rng, n, 0.0, 90000.0))
         debt = np.where(rng.random(n) < 0.3, np.nextafter(debt, np.inf), debt)
         cols = dict(size=size, debt=debt,
-                    acute_left=rng.integers(0, 3, n) * (rng.random(n) < 0.2),
-                    sick_now=rng.random(n) < 0.1, lost_job_now=rng.random(n) < 0.1,
-                    psych_distress=_edgy(rng, n, -0.2, 1.2), motivation=_edgy(rng, n, 0, 1))
-        for hh in (a, c):
-            for col, v in cols.items():
-                getattr(hh, col)[:] = v
+                    **_stress_columns(rng, n))
+        _assign(cols, a, c)
         treated = _edgy(rng, n, 0.0, 1.0)
         for month in range(3):
             with np.errstate(invalid="ignore"):
@@ -1533,12 +1543,8 @@ def test_psych_counselled_pass_matches_numpy():
         access[600:900] = np.nextafter(1.0 / reach, np.inf)
         cols = dict(size=size, debt=_edgy(rng, n, 0.0, 90000.0), clinic_access=access,
                     support_gain=np.where(rng.random(n) < 0.7, 0.0, _edgy(rng, n, -0.1, 0.3)),
-                    acute_left=rng.integers(0, 3, n) * (rng.random(n) < 0.2),
-                    sick_now=rng.random(n) < 0.1, lost_job_now=rng.random(n) < 0.1,
-                    psych_distress=_edgy(rng, n, -0.2, 1.2), motivation=_edgy(rng, n, 0, 1))
-        for hh in (a, c):
-            for col, v in cols.items():
-                getattr(hh, col)[:] = v
+                    **_stress_columns(rng, n))
+        _assign(cols, a, c)
         for month in range(3):
             with np.errstate(invalid="ignore"):
                 treated = np.minimum(prev.counselling(a, ctx) + (a.support_gain > 0), 1.0)
