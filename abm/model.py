@@ -397,10 +397,10 @@ class CountyModel(mesa.Model):
         if not record:
             return
         hh = self.households
-        self._events.extend((self.month, *ev, _livelihood(hh, ev[0]))
+        self._events.extend((self.month, *ev, rules.livelihood(hh, ev[0]))
                             for ev in self.implementation.events)
         self._events.append((self.month, who, codes, causes, causes2,
-                             _livelihood(hh, who)))
+                             rules.livelihood(hh, who)))
         self.tally.update(self, codes)
         self.metrics = measure(self, codes, causes, income=income)
         if self.datacollector is None:
@@ -460,20 +460,6 @@ class CountyModel(mesa.Model):
                                           len(arr)) for arr in (e[3], e[4])))
         return (np.concatenate([d[0] for d in done]),
                 np.concatenate([d[1] for d in done]))
-
-
-def _livelihood(hh, idx: np.ndarray) -> np.ndarray:
-    """``rules.livelihood(hh, idx)``: one compiled pass (``kernels.livelihoods``, the
-    same codes) for an integer index and float64 income columns, as in the model; the
-    rule's numpy lines otherwise."""
-    cols = (hh.inc_farm_m, hh.inc_business_m, hh.inc_wage_m, hh.inc_remit_m,
-            hh.inc_public_m)
-    if (isinstance(idx, np.ndarray) and idx.ndim == 1 and idx.dtype.kind in "iu"
-            and all(c.dtype == np.float64 and c.ndim == 1 for c in cols)):
-        from abm import kernels
-
-        return kernels.livelihoods(idx, *cols, np.int8(rules.LIVELIHOODS.index("transfers")))
-    return rules.livelihood(hh, idx)
 
 
 def _reporter(key: str):

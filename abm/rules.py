@@ -219,7 +219,24 @@ LIVELIHOODS = ("farming", "business", "local_wage", "migrant", "transfers")
 
 
 def livelihood(hh: Households, idx: np.ndarray) -> np.ndarray:
-    """Livelihood codes (int8, index into ``LIVELIHOODS``) of households ``idx``."""
+    """Livelihood codes (int8, index into ``LIVELIHOODS``) of households ``idx``: the
+    largest earned source (farming net of the business, the business, local wages,
+    remittances), or ``transfers`` when public transfers are at least the earned total.
+
+    One compiled pass (``abm.kernels.livelihoods``, the same codes) for an integer index
+    and float64 income columns, as in the model; ``livelihood_numpy`` otherwise."""
+    cols = (hh.inc_farm_m, hh.inc_business_m, hh.inc_wage_m, hh.inc_remit_m,
+            hh.inc_public_m)
+    if (isinstance(idx, np.ndarray) and idx.ndim == 1 and idx.dtype.kind in "iu"
+            and all(c.dtype == np.float64 and c.ndim == 1 for c in cols)):
+        from abm import kernels  # (not at import: the config needs no numba)
+
+        return kernels.livelihoods(idx, *cols, np.int8(LIVELIHOODS.index("transfers")))
+    return livelihood_numpy(hh, idx)
+
+
+def livelihood_numpy(hh: Households, idx: np.ndarray) -> np.ndarray:
+    """``livelihood`` in numpy's lines (the compiled pass's reference)."""
     biz = hh.inc_business_m[idx]
     earned = np.stack([hh.inc_farm_m[idx] - biz, biz, hh.inc_wage_m[idx],
                        hh.inc_remit_m[idx]])

@@ -70,6 +70,7 @@ RETURN_CAUSES = CAUSES + (NO_CAUSE,)
 # Causes whose counterfactual is the policy as it was (the full transfer), not the
 # household's own previous year: a withdrawal counts for as long as the transfer is missing.
 POLICY_CAUSES = ("policy_withdrawal",)
+POLICY_MASK = np.isin(np.array(CAUSES), POLICY_CAUSES)  # POLICY_CAUSES, by cause row
 LEDGER_MONTHS = 24  # the ledger keeps two years of monthly losses: this year and the last
 RIGID_DECAY = 11.0 / 12.0  # rigid spending is remembered for about a year
 NO_MONTH = -1_000_000  # "never" in month columns (months are negative in the spin-up)
@@ -336,9 +337,8 @@ class Households:
             from abm import kernels  # (not at import: the config needs no numba)
 
             # The lines below in one compiled pass (the same causes).
-            policy = np.zeros(len(CAUSES), np.bool_)
-            policy[[CAUSE_INDEX[c] for c in POLICY_CAUSES]] = True
-            primary, secondary = kernels.cause_ranks(now, before, policy, float(line_rise),
+            primary, secondary = kernels.cause_ranks(now, before, POLICY_MASK,
+                                                     float(line_rise),
                                                      self.size, idx)
             return names[primary], names[secondary]
         score = now - before

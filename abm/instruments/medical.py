@@ -32,12 +32,6 @@ class MedicalConfig(InstrumentConfig):
                                      "transition", ge=0, le=1, source=ASSUMPTION)
 
 
-def _float_columns(*arrays) -> bool:
-    """Float64 arrays of one shape, one value per household (the compiled passes'
-    bills)."""
-    return _same_columns(*arrays)
-
-
 class MedicalInsurance(Instrument):
     name = "medical"
     order = 3
@@ -55,7 +49,7 @@ class MedicalInsurance(Instrument):
         lv = ctx.levels[self.name]
         out_share = self.p.reimbursement_outpatient * lv
         in_share = self.p.reimbursement_general * lv
-        if _float_columns(bill.inpatient, bill.outpatient) and isinstance(
+        if _same_columns(bill.inpatient, bill.outpatient) and isinstance(
                 in_share, float) and isinstance(out_share, float):
             from abm import kernels  # (not at import: the config needs no numba)
 
@@ -96,7 +90,7 @@ class MedicalAssistance(Instrument):
         extra = self.extra()
         from abm import kernels  # (not at import: the config needs no numba)
 
-        if type(self).eligible is MedicalAssistance.eligible and _float_columns(
+        if type(self).eligible is MedicalAssistance.eligible and _same_columns(
                 bill.inpatient) and all(
                 getattr(hh, c).dtype == np.bool_ for c in ("registered", "monitored",
                                                            "dibao")):
