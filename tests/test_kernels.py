@@ -1791,25 +1791,7 @@ def test_placements_wanted_matches_numpy():
 
 def causes_of_reference(hh, idx, line_rise):
     """``Households.causes_of`` as numpy lines (before ``kernels.cause_ranks``)."""
-    from abm.households.state import CAUSE_INDEX, CAUSES, POLICY_CAUSES, RETURN_CAUSES
-
-    idx = np.asarray(idx, dtype=np.int64)
-    names = np.array(RETURN_CAUSES + ("",), dtype=object)
-    if idx.size == 0:
-        return names[:0], names[:0]
-    now, before = hh.loss_years(idx)
-    score = now - before
-    for c in POLICY_CAUSES:
-        score[CAUSE_INDEX[c]] = now[CAUSE_INDEX[c]]
-    line = line_rise * hh.size[idx].astype(np.float64)
-    score = np.vstack([score, line[None, :]])
-    order = np.argsort(-score, axis=0, kind="stable")
-    first, second = order[0], order[1]
-    cols = np.arange(idx.size)
-    top = score[first, cols]
-    primary = np.where(top > 0, first, len(CAUSES))
-    secondary = np.where((score[second, cols] > 0) & (top > 0), second, len(CAUSES) + 1)
-    return names[primary], names[secondary]
+    return hh.causes_of_numpy(idx, line_rise)
 
 
 def test_cause_ranks_match_numpy():

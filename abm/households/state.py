@@ -341,6 +341,17 @@ class Households:
                                                      float(line_rise),
                                                      self.size, idx)
             return names[primary], names[secondary]
+        return self.causes_of_numpy(idx, line_rise)
+
+    def causes_of_numpy(self, idx: np.ndarray, line_rise: float = 0.0
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """``causes_of`` in numpy's lines (the compiled pass's reference): the scores
+        ranked by a stable argsort, of which the first two rows are used."""
+        idx = np.asarray(idx, dtype=np.int64)
+        names = np.array(RETURN_CAUSES + ("",), dtype=object)
+        if idx.size == 0:
+            return names[:0], names[:0]
+        now, before = self.loss_years(idx)
         score = now - before
         for c in POLICY_CAUSES:
             score[CAUSE_INDEX[c]] = now[CAUSE_INDEX[c]]
