@@ -121,6 +121,8 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
     m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
     m["n_businesses"] = int(np.count_nonzero(hh.business))
+    m["n_school_leavers"] = int(hh.n_school_leavers.sum())
+    m["cum_left_school"] = int(hh.n_left_school.sum())
     _money(m, model, public_m)
     return m
 

@@ -121,6 +121,10 @@ def _core() -> list[Result]:
         _count("n_coop_members", "households linked to an enterprise"),
         _count("n_enterprise_jobs", "households with an enterprise job"),
         _count("n_businesses", "households running a small business"),
+        _count("n_school_leavers", "children out of school working (they left under "
+               "debt before help came, and have not gone back)", "persons"),
+        _count("cum_left_school", "children taken out of school to work since month 0",
+               "persons"),
     ]
     r += [Result(f"spent_{line.name}_m", "yuan/month", f"spent this month on "
                  f"{line.name.replace('_', ' ')} (payer: {line.payer})")

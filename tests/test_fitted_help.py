@@ -110,3 +110,63 @@ def test_a_household_in_distress_sells_assets_and_books_the_lost_income():
     # half the land's 1,000 yuan a month, sold for two years of it: 12,000 off the debt
     assert np.isclose(hh.lost_assets_m[0], 500.0)
     assert np.isclose(hh.debt[0], 50_000.0 - 12_000.0)
+
+
+def test_a_household_in_distress_without_help_takes_a_child_out_of_school_to_work():
+    from abm.households.decisions import leaving_school
+
+    cfg = load_config(None, ["behaviour.p_leave_school=0.5"])
+    hh = make_households(5, size=4, land=10.0)
+    hh.n_children[:] = [2, 2, 2, 0, 2]
+    hh.n_labour[:] = 1
+    hh.skills[:] = 0.6
+    hh.income_pc_year[:] = [1000.0, 1000.0, 20_000.0, 1000.0, 1000.0]  # the third is well off
+    hh.debt[:] = 100_000.0
+    hh.monitored[1] = True  # the second's bundle has arrived
+    hh.helped_since[1] = 0
+    ctx = make_ctx(5, cfg=cfg)
+    u = np.zeros((2, 5), np.float32) + 0.9  # nobody goes back or comes of age
+    u[0] = [0.4, 0.4, 0.4, 0.4, 0.6]  # the fifth's draw is above the chance
+    leaving_school(hh, cfg, u, ctx)
+    assert list(hh.n_left_school) == [1, 0, 0, 0, 0]
+    assert list(hh.n_school_leavers) == [1, 0, 0, 0, 0]
+    assert list(hh.n_children) == [1, 2, 2, 0, 2]
+    assert list(hh.n_labour) == [2, 1, 1, 1, 1]
+    # the new worker has no skills: the household's average over its workers halves
+    assert np.isclose(hh.skills[0], 0.3) and np.all(hh.skills[1:] == 0.6)
+
+
+def test_a_school_leaver_goes_back_once_help_arrives():
+    from abm.households.decisions import leaving_school
+
+    cfg = load_config(None, ["behaviour.p_back_to_school=0.5"])
+    hh = make_households(3, size=4, land=10.0)
+    hh.n_children[:] = 1
+    hh.n_labour[:] = 2
+    hh.n_school_leavers[:] = 1
+    hh.monitored[0] = True
+    hh.helped_since[0] = 3  # its bundle has arrived
+    hh.registered[2] = True  # the schooling subsidy's; the second has no support
+    ctx = make_ctx(3, cfg=cfg)
+    u = np.ones((2, 3), np.float32) * 0.9
+    u[1] = 0.3  # below p_back_to_school, far from coming of age
+    leaving_school(hh, cfg, u, ctx)
+    assert list(hh.n_school_leavers) == [0, 1, 0]
+    assert list(hh.n_children) == [2, 1, 2] and list(hh.n_labour) == [1, 2, 1]
+    # without the subsidy (withdrawn: level 0) the registered household's leaver stays out
+    hh.n_school_leavers[2], hh.n_labour[2], hh.n_children[2] = 1, 2, 1
+    ctx.levels["schooling_subsidy"] = 0.0
+    leaving_school(hh, cfg, u, ctx)
+    assert list(hh.n_school_leavers) == [0, 1, 1]
+    ctx.levels["schooling_subsidy"] = 1.0
+    # a leaver near the end of its schooling (a draw in the top tail) stays a worker
+    u[1] = 0.9999
+    leaving_school(hh, cfg, u, ctx)
+    assert list(hh.n_school_leavers) == [0, 0, 0]
+    assert list(hh.n_labour) == [1, 2, 2] and list(hh.n_children) == [2, 1, 1]
+    # leavers never outnumber the workers (a worker lost to illness, say)
+    hh.n_school_leavers[:] = 2
+    hh.n_labour[:] = 1
+    u[1] = 0.9
+    leaving_school(hh, cfg, u, ctx)
+    assert list(hh.n_school_leavers) == [1, 1, 1]

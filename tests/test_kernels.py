@@ -500,6 +500,8 @@ def measure_reference(model, codes: np.ndarray, causes: np.ndarray) -> dict[str,
     m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
     m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
     m["n_businesses"] = int(np.count_nonzero(hh.business))
+    m["n_school_leavers"] = int(hh.n_school_leavers.sum())
+    m["cum_left_school"] = int(hh.n_left_school.sum())
     metrics._money(m, model)
     return m
 
@@ -1182,7 +1184,7 @@ def decisions_reference(hh: Households, cfg: Config, rng: np.random.Generator,
                         ctx: MonthContext) -> None:
     """The decisions phase as numpy expressions (before ``abm.kernels.migration_choices``
     and ``migration_moves``)."""
-    from abm.households.decisions import distress_sales
+    from abm.households.decisions import distress_sales, leaving_school
 
     e = cfg.economy
     u = rng.random((4, hh.n), dtype=np.float32)
@@ -1208,6 +1210,7 @@ def decisions_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     for inst in ctx.instruments.hooked("decide"):
         inst.decide(hh, ctx)
     distress_sales(hh, cfg, rng.random(hh.n, dtype=np.float32), ctx)
+    leaving_school(hh, cfg, rng.random((2, hh.n), dtype=np.float32), ctx)
 
 
 def test_decisions_match_numpy():

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import kernels, rules
+from abm.households.health import monthly_from_rate
+from abm.households.state import NO_MONTH
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -51,6 +53,7 @@ def decisions(hh: Households, cfg: Config, rng: np.random.Generator,
     for inst in ctx.instruments.hooked("decide"):
         inst.decide(hh, ctx)
     distress_sales(hh, cfg, rng.random(hh.n, dtype=np.float32), ctx)
+    leaving_school(hh, cfg, rng.random((2, hh.n), dtype=np.float32), ctx)
 
 
 def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext) -> None:
@@ -91,3 +94,54 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     hh.savings[idx] += proceeds - pay
     hh.asset_proceeds_m[idx] = proceeds
     hh.n_distress_sales[idx] += 1
+
+
+def leaving_school(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext) -> None:
+    """Late or missing help costs schooling too. A household in distress (as for distress
+    sales: income below the monitoring line, debt above ``distress_debt_months`` of its
+    subsistence) with a child at school and no support for its schooling (no assistance
+    bundle yet, and no instrument's ``keeps_in_school`` hook covering it: the schooling
+    subsidy of registered and monitored households) takes one child out of school to
+    work with chance ``p_leave_school`` a month (``u[0]``): the child joins the workers
+    without skills (the household's skills, an average over its workers, are diluted),
+    its schooling costs stop, and it counts as a school leaver. A leaver of a household
+    so supported goes back to school with chance ``p_back_to_school`` a month
+    (``u[1]``): the cadres' persuasion and the subsidy (控辍保学). A leaver stops counting as one (stays a worker) when it would
+    have finished school anyway (after ``school_leaver_years`` on average, also
+    ``u[1]``) or when the household has fewer workers than leavers."""
+    b = cfg.behaviour
+
+    helped = hh.monitored & (hh.helped_since != NO_MONTH)
+    for inst in ctx.instruments.hooked("keeps_in_school"):
+        kept = inst.keeps_in_school(hh, ctx)
+        if kept is not None:
+            helped = helped | kept
+    # Leavers first: back to school, of age, or no longer among the workers.
+    out = np.flatnonzero(hh.n_school_leavers > 0)
+    if out.size:
+        back = helped[out] & (u[1, out] < b.p_back_to_school)
+        grown = ~back & (u[1, out] >= 1.0 - monthly_from_rate(1.0 / b.school_leaver_years))
+        i = out[back]
+        hh.n_school_leavers[i] -= 1
+        hh.n_labour[i] -= 1
+        hh.n_children[i] += 1
+        hh.n_school_leavers[out[grown]] -= 1
+        np.minimum(hh.n_school_leavers, np.maximum(hh.n_labour, 0), out=hh.n_school_leavers)
+    # New leavers: the draw first (few households), then the distress test on those.
+    cand = np.flatnonzero(u[0] < b.p_leave_school)
+    if cand.size == 0:
+        return
+    hard_line = cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
+    subsist = cfg.spending.subsistence_per_capita / 12.0 * np.maximum(hh.size[cand], 1)
+    go = ((hh.n_children[cand] > 0) & ~helped[cand]
+          & (hh.income_pc_year[cand] < hard_line)
+          & (hh.debt[cand] > b.distress_debt_months * subsist))
+    i = cand[go]
+    if i.size == 0:
+        return
+    workers = hh.n_labour[i].astype(np.float64)
+    hh.skills[i] *= workers / (workers + 1.0)
+    hh.n_children[i] -= 1
+    hh.n_labour[i] += 1
+    hh.n_school_leavers[i] += 1
+    hh.n_left_school[i] += 1

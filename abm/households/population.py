@@ -77,6 +77,8 @@ def generate(cfg: Config, village: np.ndarray, township: np.ndarray,
 def start_of_run(hh: Households) -> None:
     """Month 0: only registered households count as having left poverty before, and
     motivation starts from each household's disposition (the spin-up's first months,
-    with no income history yet, would otherwise leave an artificial boost)."""
+    with no income history yet, would otherwise leave an artificial boost); children
+    taken out of school are counted from month 0 (those still out stay leavers)."""
     hh.ever_exited[:] = hh.registered
     hh.motivation[:] = hh.disposition
+    hh.n_left_school[:] = 0

@@ -83,9 +83,10 @@ PHASES = ("init", "environment", "health", "work_income", "spending", "learning"
 # column -> (dtype, writing phases, meaning)
 BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "size": (np.int16, ("init", "health"), "members"),
-    "n_children": (np.int16, ("init", "health"), "school-age children"),
+    "n_children": (np.int16, ("init", "health", "decisions"), "school-age children at "
+                   "school"),
     "n_elderly": (np.int16, ("init", "health"), "members aged 60+"),
-    "n_labour": (np.int16, ("init", "health"), "members able to work"),
+    "n_labour": (np.int16, ("init", "health", "decisions"), "members able to work"),
     "age_head": (np.float64, ("init", "health"), "age of head, years"),
     "chronic": (np.bool_, ("init", "health"), "a member has a chronic condition"),
     "disability": (np.bool_, ("init", "health"), "a member is disabled"),
@@ -118,9 +119,13 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                          "month, yuan (assets turned into money: not income)"),
     "n_distress_sales": (np.int16, ("decisions",), "distress sales of productive assets "
                          "so far"),
+    "n_school_leavers": (np.int16, ("decisions",), "children who left school to work "
+                         "and could still go back (counted among the workers)"),
+    "n_left_school": (np.int16, ("init", "decisions"), "children the household has taken out of "
+                      "school to work, all told"),
     "local_workers": (np.float32, ("work_income",), "members in local wage work this "
                       "month (expected worker-equivalents: enterprise job, post, casual work)"),
-    "skills": (np.float64, ("init", "learning"), "skill level 0-1"),
+    "skills": (np.float64, ("init", "learning", "decisions"), "skill level 0-1"),
     "motivation": (np.float64, ("init", "learning"), "motivation (endogenous driving "
                    "force) 0-1"),
     "trust": (np.float64, ("init",), "trust in cadres 0-1"),

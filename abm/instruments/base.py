@@ -295,6 +295,12 @@ class Instrument:
     def decide(self, hh, ctx) -> None:
         return None
 
+    def keeps_in_school(self, hh, ctx) -> np.ndarray | None:
+        """Households whose school children this instrument supports this month (a
+        household in distress takes none of them out to work, and a school leaver of
+        theirs may go back: ``abm.households.decisions.leaving_school``); None: none."""
+        return None
+
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
         return None
 
@@ -306,4 +312,4 @@ class Instrument:
 
 
 HOOKS = ("roster_2020", "allocate", "acute_risk", "income", "top_up", "medical",
-         "anticipate", "job_placements", "decide", "deliver", "on_exit", "monthly", "measure")
+         "anticipate", "job_placements", "decide", "keeps_in_school", "deliver", "on_exit", "monthly", "measure")

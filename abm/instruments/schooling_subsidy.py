@@ -32,3 +32,7 @@ class SchoolingSubsidy(Instrument):
         paid = ctx.budget.pay("schooling_subsidy", self.at_level(full, ctx))
         self.withhold(hh, ctx, full)
         inc.add("public", paid)
+
+    def keeps_in_school(self, hh, ctx):
+        """The subsidy's children, while it is paid (its level above zero)."""
+        return self.eligible(hh) if ctx.levels[self.name] > 0 else None
