@@ -106,37 +106,46 @@ def leaving_school(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     without skills (the household's skills, an average over its workers, are diluted),
     its schooling costs stop, and it counts as a school leaver. A leaver of a household
     so supported goes back to school with chance ``p_back_to_school`` a month
-    (``u[1]``): the cadres' persuasion and the subsidy (控辍保学). A leaver stops counting as one (stays a worker) when it would
-    have finished school anyway (after ``school_leaver_years`` on average, also
-    ``u[1]``) or when the household has fewer workers than leavers."""
+    (``u[1]``): the cadres' persuasion and the subsidy (控辍保学). A leaver stops
+    counting as one (stays a worker) when it would have finished school anyway (after
+    ``school_leaver_years`` on average, also ``u[1]``) or when the household has fewer
+    workers than leavers. The distress test and the support are read only for the
+    households a draw selects (few)."""
     b = cfg.behaviour
 
-    helped = hh.monitored & (hh.helped_since != NO_MONTH)
-    for inst in ctx.instruments.hooked("keeps_in_school"):
-        kept = inst.keeps_in_school(hh, ctx)
-        if kept is not None:
-            helped = helped | kept
+    def supported(idx: np.ndarray) -> np.ndarray:
+        """Whether households ``idx`` have their schooling supported this month."""
+        ok = hh.monitored[idx] & (hh.helped_since[idx] != NO_MONTH)
+        for inst in ctx.instruments.hooked("keeps_in_school"):
+            kept = inst.keeps_in_school(hh, ctx, idx)
+            if kept is not None:
+                ok |= kept
+        return ok
+
     # Leavers first: back to school, of age, or no longer among the workers.
     out = np.flatnonzero(hh.n_school_leavers > 0)
     if out.size:
-        back = helped[out] & (u[1, out] < b.p_back_to_school)
+        back = supported(out) & (u[1, out] < b.p_back_to_school)
         grown = ~back & (u[1, out] >= 1.0 - monthly_from_rate(1.0 / b.school_leaver_years))
         i = out[back]
         hh.n_school_leavers[i] -= 1
         hh.n_labour[i] -= 1
         hh.n_children[i] += 1
         hh.n_school_leavers[out[grown]] -= 1
-        np.minimum(hh.n_school_leavers, np.maximum(hh.n_labour, 0), out=hh.n_school_leavers)
+        hh.n_school_leavers[out] = np.minimum(hh.n_school_leavers[out],
+                                              np.maximum(hh.n_labour[out], 0))
     # New leavers: the draw first (few households), then the distress test on those.
     cand = np.flatnonzero(u[0] < b.p_leave_school)
     if cand.size == 0:
         return
     hard_line = cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
     subsist = cfg.spending.subsistence_per_capita / 12.0 * np.maximum(hh.size[cand], 1)
-    go = ((hh.n_children[cand] > 0) & ~helped[cand]
-          & (hh.income_pc_year[cand] < hard_line)
+    go = ((hh.n_children[cand] > 0) & (hh.income_pc_year[cand] < hard_line)
           & (hh.debt[cand] > b.distress_debt_months * subsist))
-    i = cand[go]
+    cand = cand[go]
+    if cand.size == 0:
+        return
+    i = cand[~supported(cand)]
     if i.size == 0:
         return
     workers = hh.n_labour[i].astype(np.float64)

@@ -295,10 +295,11 @@ class Instrument:
     def decide(self, hh, ctx) -> None:
         return None
 
-    def keeps_in_school(self, hh, ctx) -> np.ndarray | None:
-        """Households whose school children this instrument supports this month (a
-        household in distress takes none of them out to work, and a school leaver of
-        theirs may go back: ``abm.households.decisions.leaving_school``); None: none."""
+    def keeps_in_school(self, hh, ctx, idx: np.ndarray) -> np.ndarray | None:
+        """Which of households ``idx`` have school children this instrument supports this
+        month (a household in distress takes none of them out to work, and a school
+        leaver of theirs may go back: ``abm.households.decisions.leaving_school``), one
+        bool per household of ``idx``; None: none of them."""
         return None
 
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:

@@ -33,6 +33,8 @@ class SchoolingSubsidy(Instrument):
         self.withhold(hh, ctx, full)
         inc.add("public", paid)
 
-    def keeps_in_school(self, hh, ctx):
+    def keeps_in_school(self, hh, ctx, idx):
         """The subsidy's children, while it is paid (its level above zero)."""
-        return self.eligible(hh) if ctx.levels[self.name] > 0 else None
+        if ctx.levels[self.name] <= 0:
+            return None
+        return hh.registered[idx] | hh.monitored[idx]
