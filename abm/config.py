@@ -627,6 +627,17 @@ class ImplementersConfig(Section):
     new_team_knowledge: float = P(0.6, unit="share", doc="How well a team that has just "
                                   "arrived recognises risk and its cause, relative to one "
                                   "that knows the village", ge=0, le=1, source=ASSUMPTION)
+    fatigue_per_paperwork: float = P(0.05, unit="per month", doc="How fast a team tires "
+                                     "when paperwork fills its hours: its fatigue rises by "
+                                     "this x its paperwork share x (1 - fatigue) a month, and "
+                                     "a tired team recognises less of the risk it sees on a "
+                                     "visit (detection x (1 - fatigue)); a new team arrives "
+                                     "rested", ge=0, le=1, source="assumption; the burden "
+                                     "forms, inspections and traces put on grassroots cadres "
+                                     "is what the CPC General Office's 2019 notice on "
+                                     "reducing burdens at the grassroots names")
+    fatigue_recovery: float = P(0.1, unit="per month", doc="Share of a team's fatigue that "
+                                "fades each month", ge=0, le=1, source=ASSUMPTION)
     team_skill_spread: float = P(0.3, unit="log-sd", doc="Spread of skill between teams "
                                  "(detection and diagnosis), drawn when a team arrives",
                                  ge=0, le=2, source=ASSUMPTION)

@@ -177,6 +177,8 @@ def _smith() -> list[Result]:
           "cause of the risk", "higher"),
         s("smith_org_team_months_in_village", "months", "months the village teams have "
           "been in their villages (local knowledge)", "higher"),
+        s("smith_org_team_fatigue", "0-1", "mean fatigue of the village teams (paperwork "
+          "tires; a tired team recognises less of the risk it sees)", "lower"),
         s("smith_target_self_report_share", "share", "inclusions by self-application"),
         s("smith_target_training_takeup", "share", "invited trainees who attended",
           "higher"),

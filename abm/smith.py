@@ -91,6 +91,7 @@ def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, f
     teams = model.village_teams
     out["smith_org_team_months_in_village"] = _ratio(sum(t.tenure for t in teams),
                                                      len(teams))
+    out["smith_org_team_fatigue"] = _ratio(sum(t.fatigue for t in teams), len(teams))
     out["smith_org_found_by_visits"] = _ratio(imp.n_included_by[Channel.CADRE_VISIT],
                                               imp.n_included)
 

@@ -65,3 +65,41 @@ def test_the_review_recalls_the_lowest_scores_and_outcome_scores_select_talent()
         talent[name] = np.array(vals)
     # recalling on outcomes keeps the teams that find risk; recalling on forms does not
     assert (talent["outcomes"] > talent["forms"]).all(), talent
+
+
+def test_paperwork_tires_a_team_and_a_new_team_arrives_rested():
+    m = model("implementers.team_skill_spread=0", "implementers.new_team_knowledge=1",
+              "implementers.fatigue_per_paperwork=0.2", "implementers.fatigue_recovery=0.1")
+    imp = m.config.implementers
+    busy, idle = m.village_teams[0], m.village_teams[1]
+    for t in (busy, idle):
+        t.arrive(1.0)
+    busy.paperwork_share, idle.paperwork_share = 1.0, 0.0
+    for _ in range(60):
+        busy.learn(imp)
+        idle.learn(imp)
+    # all hours on forms: fatigue settles where tiring (0.2 x (1 - f)) equals fading
+    # (0.1 x f), f = 2/3, and the team recognises a third of what a rested one does
+    assert np.isclose(busy.fatigue, 2 / 3, atol=1e-3) and idle.fatigue == 0.0
+    assert np.isclose(busy.detection_skill, idle.detection_skill / 3, rtol=1e-3)
+    busy.arrive(1.0)
+    assert busy.fatigue == 0.0
+    busy.learn(imp)  # a month of forms again: a little tired
+    assert 0.0 < busy.fatigue < 0.25
+
+
+def test_formalism_tires_the_teams_more():
+    """Over seeds, a county whose assessment counts traces (H County's teams spend most
+    of their hours on paperwork) has more tired teams than one that does not."""
+    tired = {}
+    for name, sets in (("plain", ()), ("traces", ("assessment.weight_paperwork=0.8",
+                                                  "assessment.weight_outcomes=0.2",
+                                                  "assessment.weight_traces=0.3"))):
+        vals = []
+        for seed in (1, 2, 3):
+            m = model(*sets, seed=seed, months=24)
+            for _ in range(24):
+                m.step()
+            vals.append(np.mean([t.fatigue for t in m.village_teams]))
+        tired[name] = np.array(vals)
+    assert (tired["traces"] > 1.5 * tired["plain"]).all(), tired

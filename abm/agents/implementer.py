@@ -130,6 +130,7 @@ class VillageTeam(mesa.Agent):
         self.diagnosis_skill = imp.diagnosis_skill
         self.talent = 1.0  # the current team's own skill relative to the county's
         self.tenure = 0.0  # months the current team has been in the village
+        self.fatigue = 0.0  # 0-1: how tired the team is of the paperwork
         self.n_arrivals = 0  # teams that arrived during the run
         self.paperwork_share = imp.initial_paperwork_share
         self.hours = 0.0
@@ -146,9 +147,10 @@ class VillageTeam(mesa.Agent):
 
     def arrive(self, talent: float, tenure: float = 0.0) -> None:
         """A new team takes over the village (end of a term, or recalled after the
-        review): it brings its own skill and has to learn the village."""
+        review): it brings its own skill, has to learn the village, and is rested."""
         self.talent = talent
         self.tenure = tenure
+        self.fatigue = 0.0
 
     def new_month(self, imp) -> bool:
         """A month more in the village; returns True when the team's term has ended
@@ -159,10 +161,16 @@ class VillageTeam(mesa.Agent):
     def learn(self, imp) -> None:
         """Skills follow the team's talent and how well it knows the village:
         ``new_team_knowledge`` on arrival, rising towards 1 over
-        ``months_to_know_village``."""
+        ``months_to_know_village``. Paperwork tires: last month's paperwork share s
+        raises the team's fatigue f by ``fatigue_per_paperwork`` x s x (1 - f) and
+        ``fatigue_recovery`` x f fades; a tired team recognises less of the risk it sees
+        (detection x (1 - f))."""
+        self.fatigue += (imp.fatigue_per_paperwork * self.paperwork_share * (1.0 - self.fatigue)
+                         - imp.fatigue_recovery * self.fatigue)
         know = imp.new_team_knowledge + (1.0 - imp.new_team_knowledge) * (
             1.0 - np.exp(-self.tenure / imp.months_to_know_village))
-        self.detection_skill = min(1.0, imp.detection_skill * self.talent * know)
+        self.detection_skill = min(1.0, imp.detection_skill * self.talent * know
+                                   * (1.0 - self.fatigue))
         self.diagnosis_skill = min(1.0, imp.diagnosis_skill * self.talent * know)
 
     def step(self, s: StepContext, queues: VillageQueues | None = None) -> None:
