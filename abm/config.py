@@ -443,8 +443,9 @@ class BehaviourConfig(Section):
     p_leave_school: float = P(0.03, unit="per month", doc="Chance a household in distress "
                               "(as for distress sales: income below the monitoring line, "
                               "debt above distress_debt_months of subsistence) that has a "
-                              "child at school and no assistance bundle yet takes one child "
-                              "out to work this month (the child becomes a worker without "
+                              "child at school and no support for it (no assistance bundle "
+                              "yet, no schooling subsidy) takes one child out to work this "
+                              "month (the child becomes a worker without "
                               "skills, and the household's schooling costs fall)", ge=0,
                               le=1, source=ASSUMPTION)
     school_leaver_years: float = P(2.0, unit="years", doc="Mean years a school leaver "
@@ -452,8 +453,9 @@ class BehaviourConfig(Section):
                                    "about 15 to 17, near the end of its schooling (then it "
                                    "stays a worker)", ge=0.1, le=20, source=ASSUMPTION)
     p_back_to_school: float = P(0.2, unit="per month", doc="Chance a month that a school "
-                                "leaver of a household the monitoring helps (its bundle "
-                                "has arrived) goes back to school: the cadres' persuasion "
+                                "leaver of a household whose schooling is supported (its "
+                                "assistance bundle has arrived, or the schooling subsidy "
+                                "reaches it) goes back to school: the cadres' persuasion "
                                 "and the schooling subsidy of 'control dropouts, keep "
                                 "pupils in school' (控辍保学)", ge=0, le=1,
                                 source="persuading dropouts back is required of local "
