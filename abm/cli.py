@@ -59,6 +59,11 @@ def _import_mesa_lean() -> None:
     function names only) and ``inspect`` knows the import machinery's module by its
     frozen file name; the loggers get the same names. Both are put back once Mesa is
     imported; a process that has Mesa already is left as it is.
+
+    Mesa's ``discrete_space`` (grids and networks: scipy.spatial and networkx, about
+    0.3 s) is imported by ``mesa/__init__.py`` but not used by a run: it is left
+    deferred (``_DeferredImport``) and runs in full, as the same module object, the
+    first time anything of it is used (the browser page's grids).
     """
     if "mesa" in sys.modules:
         return
@@ -72,12 +77,66 @@ def _import_mesa_lean() -> None:
     inspect.getouterframes = lambda frame, context=1: outer(frame, 0)
     for f in added:
         inspect.modulesbyfile[f] = f[len("<frozen "):-1]
+    sys.meta_path.insert(0, _DeferredImport)
     try:
         import mesa  # noqa: F401
     finally:
+        sys.meta_path.remove(_DeferredImport)
         inspect.stack, inspect.getouterframes = stack, outer
         for f in added:
             inspect.modulesbyfile.pop(f, None)
+
+
+class _DeferredImport:
+    """While ``_import_mesa_lean`` imports Mesa: the modules in ``NAMES`` are made (with
+    their file, path and spec, as an import makes them) but their code runs only when
+    an attribute they would define is first asked for (``_DeferredModule``). Unlike
+    ``importlib.util.LazyLoader``'s, looking at ``__file__`` (as ``inspect.getmodule``
+    does for every loaded module when Mesa's loggers ask for their module) does not
+    run it."""
+
+    NAMES = frozenset({"mesa.discrete_space", "mesa.experimental.continuous_space",
+                       "mesa.space"})
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name not in cls.NAMES:
+            return None
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return None  # the ordinary import (and its error)
+        spec.loader = _DeferredLoader(spec.loader)
+        return spec
+
+
+class _DeferredLoader:
+    """The loader of a deferred module: makes it as ``loader`` would, runs it later."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__dict__["_deferred_loader"] = self.loader
+        module.__class__ = _DeferredModule
+
+
+class _DeferredModule(type(sys)):
+    """A module whose code has not run yet: the first attribute it does not have yet
+    runs it (in its own namespace, as the import would have) and it becomes an ordinary
+    module."""
+
+    def __getattr__(self, attr: str):
+        loader = self.__dict__.pop("_deferred_loader", None)
+        if loader is None:  # (running, or failed): an ordinary missing attribute
+            raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r}")
+        self.__class__ = type(sys)
+        loader.exec_module(self)
+        return getattr(self, attr)
 
 
 def _import_for_run() -> None:
