@@ -358,8 +358,7 @@ class CountyModel(mesa.Model):
         for team in self.village_teams:
             team.step(s, queues)
         self.implementation.after_visits(s)
-        for office in self.township_offices:
-            office.step(s)
+        TownshipOffice.step_all(self.township_offices, s)
 
     def industry_phase(self) -> None:
         self.industry.step(self.step_context())
