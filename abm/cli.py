@@ -186,6 +186,7 @@ def run(
         check_out_dir,
         default_out_dir,
         simulate,
+        start_outputs,
         stderr_is_terminal,
         write_outputs,
     )
@@ -196,10 +197,19 @@ def run(
     from abm.plots import PlotHelper
 
     helper = PlotHelper.start(i18n.current_lang())  # readies matplotlib on another core
+    started = []
+
+    def start(ts) -> None:  # the PNG is drawn while the events and summary are made
+        started.append(start_outputs(cfg, ts, out_dir, plot_helper=helper))
+
     try:
-        result = _simulate_with_progress(cfg, simulate, stderr_is_terminal())
-        write_outputs(result, out_dir, overwrite, plot_helper=helper)
+        result = _simulate_with_progress(cfg, simulate, stderr_is_terminal(),
+                                         on_timeseries=start)
+        write_outputs(result, out_dir, overwrite, plot_helper=helper,
+                      started=started.pop() if started else None)
     finally:
+        for begun in started:  # (the run failed after its timeseries)
+            begun.discard()
         if helper is not None:
             helper.close()
     _skip_collections_at_exit()
@@ -229,11 +239,11 @@ def _skip_collections_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
-def _simulate_with_progress(cfg, simulate, bar_wanted: bool):
+def _simulate_with_progress(cfg, simulate, bar_wanted: bool, on_timeseries=None):
     """Run the simulation, with a progress bar on a terminal. One run has the machine's
     other core: the draws are made a month ahead there (same numbers)."""
     if not bar_wanted:
-        return simulate(cfg, prefetch_draws=True)
+        return simulate(cfg, prefetch_draws=True, on_timeseries=on_timeseries)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -242,7 +252,7 @@ def _simulate_with_progress(cfg, simulate, bar_wanted: bool):
         task = bar.add_task(f"{cfg.county.name} ({cfg.run.households:,} households)",
                             total=cfg.run.months)
         return simulate(cfg, progress=lambda k, n: bar.update(task, completed=k),
-                        prefetch_draws=True)
+                        prefetch_draws=True, on_timeseries=on_timeseries)
 
 
 @app.command()
