@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -77,18 +78,27 @@ def _import_mesa_lean() -> None:
     inspect.getouterframes = lambda frame, context=1: outer(frame, 0)
     for f in added:
         inspect.modulesbyfile[f] = f[len("<frozen "):-1]
-    sys.meta_path.insert(0, _DeferredImport)
     try:
-        import mesa  # noqa: F401
+        with _deferred_imports():
+            import mesa  # noqa: F401
     finally:
-        sys.meta_path.remove(_DeferredImport)
         inspect.stack, inspect.getouterframes = stack, outer
         for f in added:
             inspect.modulesbyfile.pop(f, None)
 
 
+@contextmanager
+def _deferred_imports():
+    """Modules imported meanwhile that are in ``_DeferredImport.NAMES`` are deferred."""
+    sys.meta_path.insert(0, _DeferredImport)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(_DeferredImport)
+
+
 class _DeferredImport:
-    """While ``_import_mesa_lean`` imports Mesa: the modules in ``NAMES`` are made (with
+    """While ``abm run`` imports what it needs: the modules in ``NAMES`` are made (with
     their file, path and spec, as an import makes them) but their code runs only when
     an attribute they would define is first asked for (``_DeferredModule``). Unlike
     ``importlib.util.LazyLoader``'s, looking at ``__file__`` (as ``inspect.getmodule``
@@ -96,7 +106,7 @@ class _DeferredImport:
     run it."""
 
     NAMES = frozenset({"mesa.discrete_space", "mesa.experimental.continuous_space",
-                       "mesa.space"})
+                       "mesa.space", "scipy.linalg"})
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):
@@ -158,9 +168,27 @@ def _import_for_run() -> None:
     try:
         _import_mesa_lean()
         import abm.runner  # noqa: F401
+
+        _numba_ready()
     finally:
         gc.freeze()
         gc.enable()
+
+
+def _numba_ready() -> None:
+    """Load numba's typing and lowering registries now (what the first compiled kernel's
+    call would do), with ``scipy.linalg`` deferred: numba only checks that a BLAS can be
+    imported (``scipy.linalg.cython_blas``), and scipy.linalg's own modules (about 0.1 s)
+    are imported only if something uses them. Their objects live as long as the
+    process, so they are made here, before ``gc.freeze``."""
+    try:
+        from numba.core.registry import cpu_target
+
+        with _deferred_imports():
+            cpu_target.typing_context.refresh()
+            cpu_target.target_context.refresh()
+    except (ImportError, AttributeError):  # another numba: the first call does it
+        pass
 
 
 @app.command()

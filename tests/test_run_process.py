@@ -52,3 +52,15 @@ def test_mesa_spaces_are_deferred_and_load_when_used():
         "print(ds is mesa.discrete_space, g.OrthogonalMooreGrid is OrthogonalMooreGrid, "
         "type(ds) is type(sys), 'networkx' in sys.modules)")
     assert out == ["True", "True", "True", "True", "True"]
+
+
+def test_numba_is_ready_with_scipy_linalg_deferred():
+    # numba's registries are loaded with the imports (its BLAS check finds
+    # scipy.linalg.cython_blas); scipy.linalg itself runs when first used.
+    out = _python(
+        "import sys; from abm import cli; cli._import_for_run(); "
+        "la = sys.modules['scipy.linalg']; print(type(la) is not type(sys)); "
+        "import numba.np.arraymath as am; print(am._HAVE_BLAS); "
+        "from scipy.linalg import solve; import numpy as np; "
+        "print(type(la) is type(sys), float(solve(np.eye(2), np.ones(2))[0]))")
+    assert out == ["True", "True", "True", "1.0"]
