@@ -82,6 +82,24 @@ class County:
         data = np.repeat(inv, deg)
         return ptr, to, data, kernels.csr_weights(ptr, data)
 
+    @cached_property
+    def _village_runs(self) -> np.ndarray | None:
+        """Households per village when the households are the villages' runs in village
+        order (as ``build_county`` numbers them), else None."""
+        sizes = np.diff(self.village_start)
+        if sizes.size != self.n_villages or (sizes < 0).any() or not np.array_equal(
+                self.hh_village, np.repeat(np.arange(self.n_villages), sizes)):
+            return None
+        return sizes
+
+    def per_household(self, by_village: np.ndarray) -> np.ndarray:
+        """``by_village[hh_village]``, each household's village's value (a new array),
+        made by repeating each village's value over its run of households."""
+        sizes = self._village_runs
+        if sizes is None:
+            return by_village[self.hh_village]
+        return np.repeat(by_village, sizes)
+
     def village_slice(self, v: int) -> slice:
         return slice(int(self.village_start[v]), int(self.village_start[v + 1]))
 
@@ -309,9 +327,9 @@ class Shocks:
         self.n_disasters += int(strike.sum())
         self.disaster_left[strike] = c.dur_disaster
         hit_v = self.disaster_left > 0
-        hv = self.county.hh_village
-        loss = np.where(hit_v[hv], c.disaster_farm_loss, 0.0)
-        damage = np.where(strike[hv], c.disaster_damage_yuan, 0.0)
+        # np.where(hit_v[hh_village], ...), made per village, then per household
+        loss = self.county.per_household(np.where(hit_v, c.disaster_farm_loss, 0.0))
+        damage = self.county.per_household(np.where(strike, c.disaster_damage_yuan, 0.0))
         self.disaster_left[hit_v] -= 1
         if month in self.epidemic_months:
             e = c.epidemic

@@ -275,7 +275,7 @@ class CountyModel(mesa.Model):
         self.budget.new_month()
         self.households.new_ledger_month(m)
         line = policy.poverty_line(cfg, cal, m)
-        prices = self.markets.prices[self.county.village_sector][self.county.hh_village]
+        prices = self.county.per_household(self.markets.prices[self.county.village_sector])
         self.ctx = MonthContext(
             month=m,
             january=(m % 12 == 0),

@@ -54,3 +54,17 @@ def test_county_peer_parts_are_scipys(n, seed):
         assert np.array_equal(mine.indptr, theirs.indptr)
         assert np.array_equal(mine.indices, theirs.indices)
         assert np.array_equal(mine.data, theirs.data)
+
+
+def test_per_household_is_each_households_village_value():
+    c = build_county(load_config(None, households=2500), Streams(3)["county"])
+    rng = np.random.default_rng(0)
+    for values in (rng.random(c.n_villages), rng.random(c.n_villages) < 0.3,
+                   rng.integers(0, 9, c.n_villages).astype(np.int16)):
+        got = c.per_household(values)
+        assert got.dtype == values.dtype and np.array_equal(got, values[c.hh_village])
+    # households numbered otherwise: gathered by village
+    c.__dict__.pop("_village_runs", None)
+    c.hh_village = c.hh_village[::-1].copy()
+    values = rng.random(c.n_villages)
+    assert np.array_equal(c.per_household(values), values[c.hh_village])
