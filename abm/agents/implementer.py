@@ -332,11 +332,11 @@ class TownshipOffice(mesa.Agent):
         counts as ``for office in offices: office.step(s)``.
 
         An office's step reads and writes only its own township's households, so the
-        flags due, their verification, the at-risk test of the monitored and their
-        stable months are worked out for all townships at once; ``include`` and
-        ``eliminate`` are still called office by office, in order. Offices that are not
-        the county's townships in order (each its own, contiguous) take their own
-        steps."""
+        flags due, their verification, the inclusions (``Monitoring._include``, once for
+        all), the at-risk test of the monitored and their stable months are worked out
+        for all townships at once; the inclusion event is cut into each office's, and
+        ``eliminate`` is called office by office, in order. Offices that are not the
+        county's townships in order (each its own, contiguous) take their own steps."""
         hh = s.households
         town = s.county.hh_township
         n_t = len(offices)
@@ -394,15 +394,19 @@ class TownshipOffice(mesa.Agent):
             need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
             done_mask = stable >= need
         mon_at = parts(mon_idx)
+        # The inclusions of all offices at once (each household's own), their event cut
+        # into each office's, appended in office order before the office's exits.
+        event = None
+        if mine.size:
+            event = s.monitoring._include(s, mine[ok], sudden=sudden[ok], channel=channel[ok])
+            ok_at = np.concatenate([[0], np.cumsum(ok)])[mine_at]
         for t, office in enumerate(offices):
             a, b = mine_at[t], mine_at[t + 1]
             if a < b:
-                k = ok[a:b]
-                s.monitoring.include(s, mine[a:b][k], sudden=sudden[a:b][k],
-                                     channel=channel[a:b][k])
-                n_ok = int(np.count_nonzero(k))
-                office.included += n_ok
-                office.rejected += (b - a) - n_ok
+                e, f = ok_at[t], ok_at[t + 1]
+                s.monitoring.events.append(tuple(x[e:f] for x in event))
+                office.included += int(f - e)
+                office.rejected += int((b - a) - (f - e))
             c, d = mon_at[t], mon_at[t + 1]
             if c < d:
                 s.monitoring.eliminate(s, mon_idx[c:d][done_mask[c:d]])
@@ -548,6 +552,12 @@ class Monitoring:
 
     def include(self, s: StepContext, idx: np.ndarray, sudden: np.ndarray,
                 channel: np.ndarray) -> None:
+        self.events.append(self._include(s, idx, sudden, channel))
+
+    def _include(self, s: StepContext, idx: np.ndarray, sudden: np.ndarray,
+                 channel: np.ndarray) -> tuple:
+        """``include`` but for its event, which is returned: (households, event codes,
+        primary causes, secondary causes)."""
         hh = s.households
         month = s.month
         hh.monitored[idx] = True
@@ -566,7 +576,7 @@ class Monitoring:
         self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
         first, second = hh.causes_of(idx, s.ctx.line_rise_year)
         hh.risk_cause[idx] = np.array([CAUSE_CODE.get(c, NO_ID) for c in first], np.int8)
-        self.events.append((idx, np.full(idx.size, Event.MONITORED, np.int8), first, second))
+        return idx, np.full(idx.size, Event.MONITORED, np.int8), first, second
 
     def eliminate(self, s: StepContext, idx: np.ndarray) -> None:
         """Risk declared eliminated: the household leaves monitoring, and loses what the
