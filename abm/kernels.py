@@ -789,14 +789,13 @@ def _kth_smallest(x, k):
         return np.partition(x, k - 1)[k - 1]
     step = n // 128
     sample = x[::step].copy()
-    sample.sort()
     s = sample.size
     # where the k-th value falls in the sample, plus about three standard deviations
     q = k / n
     at = int(q * s + 3.0 * np.sqrt(s * q * (1.0 - q)) + 2.0)
     if at >= s:
         return np.partition(x, k - 1)[k - 1]
-    t = sample[at]
+    t = np.partition(sample, at)[at]  # (the sample sorted, its value at ``at``)
     below = np.empty(n)
     m = 0
     for i in range(n):
