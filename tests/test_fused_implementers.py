@@ -53,3 +53,21 @@ def test_township_offices_in_one_pass_decide_as_one_by_one(sets):
     assert included > 0 and fused.implementation.n_exits > 0
     assert fused.timeseries().equals(plain.timeseries())
     assert fused.events().equals(plain.events())
+
+
+def test_events_livelihoods_in_one_call_are_each_events(monkeypatch):
+    import abm.model
+    from abm import rules
+
+    cfg = load_config(None, households=3000, months=14, seed=4)
+    fused = CountyModel(cfg)
+    for _ in range(14):
+        fused.step()
+    monkeypatch.setattr(abm.model, "_livelihoods",
+                        lambda hh, parts: [rules.livelihood(hh, p) for p in parts])
+    plain = CountyModel(cfg)
+    for _ in range(14):
+        plain.step()
+    ev = fused.events()
+    assert ev["event"].nunique() >= 3 and ev["livelihood"].nunique() >= 3
+    assert ev.equals(plain.events())
