@@ -104,3 +104,48 @@ def gnp_ties(n, p, seed):
         out[i, 0] = v
         out[i, 1] = tie - v * (v - 1) // 2
     return out
+
+
+@numba.njit(cache=True)
+def ties_csr(n, a, b):
+    """The symmetric 0/1 adjacency of the ties ``a[k] -- b[k]`` (households < ``n``; a
+    tie of a household to itself is left out) in canonical CSR form: row pointers and,
+    row by row, each household's distinct neighbours in increasing order (int64). The
+    arrays scipy makes of ``csr_matrix((ones, (rows, cols)))`` with both directions of
+    every tie (duplicates added, then sorted), once its values are set to 1."""
+    count = np.zeros(n + 1, dtype=np.int64)
+    for k in range(a.size):
+        if a[k] != b[k]:
+            count[a[k] + 1] += 1
+            count[b[k] + 1] += 1
+    for i in range(n):
+        count[i + 1] += count[i]
+    fill = count[:n].copy()
+    cols = np.empty(count[n], dtype=np.int64)
+    for k in range(a.size):
+        i, j = a[k], b[k]
+        if i != j:
+            cols[fill[i]] = j
+            fill[i] += 1
+            cols[fill[j]] = i
+            fill[j] += 1
+    ptr = np.empty(n + 1, dtype=np.int64)
+    out = np.empty(cols.size, dtype=np.int64)
+    m = 0
+    ptr[0] = 0
+    for i in range(n):
+        lo = count[i]
+        hi = count[i + 1]
+        for p in range(lo + 1, hi):  # insertion sort: a row holds a few ties
+            v = cols[p]
+            q = p - 1
+            while q >= lo and cols[q] > v:
+                cols[q + 1] = cols[q]
+                q -= 1
+            cols[q + 1] = v
+        for p in range(lo, hi):
+            if p == lo or cols[p] != cols[p - 1]:
+                out[m] = cols[p]
+                m += 1
+        ptr[i + 1] = m
+    return ptr, out[:m].copy()

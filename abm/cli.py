@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -59,6 +60,11 @@ def _import_mesa_lean() -> None:
     function names only) and ``inspect`` knows the import machinery's module by its
     frozen file name; the loggers get the same names. Both are put back once Mesa is
     imported; a process that has Mesa already is left as it is.
+
+    Mesa's ``discrete_space`` (grids and networks: scipy.spatial and networkx, about
+    0.3 s) is imported by ``mesa/__init__.py`` but not used by a run: it is left
+    deferred (``_DeferredImport``) and runs in full, as the same module object, the
+    first time anything of it is used (the browser page's grids).
     """
     if "mesa" in sys.modules:
         return
@@ -73,11 +79,74 @@ def _import_mesa_lean() -> None:
     for f in added:
         inspect.modulesbyfile[f] = f[len("<frozen "):-1]
     try:
-        import mesa  # noqa: F401
+        with _deferred_imports():
+            import mesa  # noqa: F401
     finally:
         inspect.stack, inspect.getouterframes = stack, outer
         for f in added:
             inspect.modulesbyfile.pop(f, None)
+
+
+@contextmanager
+def _deferred_imports():
+    """Modules imported meanwhile that are in ``_DeferredImport.NAMES`` are deferred."""
+    sys.meta_path.insert(0, _DeferredImport)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(_DeferredImport)
+
+
+class _DeferredImport:
+    """While ``abm run`` imports what it needs: the modules in ``NAMES`` are made (with
+    their file, path and spec, as an import makes them) but their code runs only when
+    an attribute they would define is first asked for (``_DeferredModule``). Unlike
+    ``importlib.util.LazyLoader``'s, looking at ``__file__`` (as ``inspect.getmodule``
+    does for every loaded module when Mesa's loggers ask for their module) does not
+    run it."""
+
+    NAMES = frozenset({"mesa.discrete_space", "mesa.experimental.continuous_space",
+                       "mesa.space", "scipy.linalg"})
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name not in cls.NAMES:
+            return None
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return None  # the ordinary import (and its error)
+        spec.loader = _DeferredLoader(spec.loader)
+        return spec
+
+
+class _DeferredLoader:
+    """The loader of a deferred module: makes it as ``loader`` would, runs it later."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__dict__["_deferred_loader"] = self.loader
+        module.__class__ = _DeferredModule
+
+
+class _DeferredModule(type(sys)):
+    """A module whose code has not run yet: the first attribute it does not have yet
+    runs it (in its own namespace, as the import would have) and it becomes an ordinary
+    module."""
+
+    def __getattr__(self, attr: str):
+        loader = self.__dict__.pop("_deferred_loader", None)
+        if loader is None:  # (running, or failed): an ordinary missing attribute
+            raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r}")
+        self.__class__ = type(sys)
+        loader.exec_module(self)
+        return getattr(self, attr)
 
 
 def _import_for_run() -> None:
@@ -99,9 +168,27 @@ def _import_for_run() -> None:
     try:
         _import_mesa_lean()
         import abm.runner  # noqa: F401
+
+        _numba_ready()
     finally:
         gc.freeze()
         gc.enable()
+
+
+def _numba_ready() -> None:
+    """Load numba's typing and lowering registries now (what the first compiled kernel's
+    call would do), with ``scipy.linalg`` deferred: numba only checks that a BLAS can be
+    imported (``scipy.linalg.cython_blas``), and scipy.linalg's own modules (about 0.1 s)
+    are imported only if something uses them. Their objects live as long as the
+    process, so they are made here, before ``gc.freeze``."""
+    try:
+        from numba.core.registry import cpu_target
+
+        with _deferred_imports():
+            cpu_target.typing_context.refresh()
+            cpu_target.target_context.refresh()
+    except (ImportError, AttributeError):  # another numba: the first call does it
+        pass
 
 
 @app.command()
@@ -127,6 +214,7 @@ def run(
         check_out_dir,
         default_out_dir,
         simulate,
+        start_outputs,
         stderr_is_terminal,
         write_outputs,
     )
@@ -137,10 +225,19 @@ def run(
     from abm.plots import PlotHelper
 
     helper = PlotHelper.start(i18n.current_lang())  # readies matplotlib on another core
+    started = []
+
+    def start(ts) -> None:  # the PNG is drawn while the events and summary are made
+        started.append(start_outputs(cfg, ts, out_dir, plot_helper=helper))
+
     try:
-        result = _simulate_with_progress(cfg, simulate, stderr_is_terminal())
-        write_outputs(result, out_dir, overwrite, plot_helper=helper)
+        result = _simulate_with_progress(cfg, simulate, stderr_is_terminal(),
+                                         on_timeseries=start)
+        write_outputs(result, out_dir, overwrite, plot_helper=helper,
+                      started=started.pop() if started else None)
     finally:
+        for begun in started:  # (the run failed after its timeseries)
+            begun.discard()
         if helper is not None:
             helper.close()
     _skip_collections_at_exit()
@@ -170,11 +267,11 @@ def _skip_collections_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
-def _simulate_with_progress(cfg, simulate, bar_wanted: bool):
+def _simulate_with_progress(cfg, simulate, bar_wanted: bool, on_timeseries=None):
     """Run the simulation, with a progress bar on a terminal. One run has the machine's
     other core: the draws are made a month ahead there (same numbers)."""
     if not bar_wanted:
-        return simulate(cfg, prefetch_draws=True)
+        return simulate(cfg, prefetch_draws=True, on_timeseries=on_timeseries)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -183,7 +280,7 @@ def _simulate_with_progress(cfg, simulate, bar_wanted: bool):
         task = bar.add_task(f"{cfg.county.name} ({cfg.run.households:,} households)",
                             total=cfg.run.months)
         return simulate(cfg, progress=lambda k, n: bar.update(task, completed=k),
-                        prefetch_draws=True)
+                        prefetch_draws=True, on_timeseries=on_timeseries)
 
 
 @app.command()

@@ -12,13 +12,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from abm import build_kernels, kernels
 from abm.config import Config
 
 if TYPE_CHECKING:
     import networkx as nx
+    import scipy.sparse as sp
 
 
 @dataclass
@@ -37,22 +37,74 @@ class County:
     village_access: np.ndarray  # (V,) access to the township clinic, 0-1
     hh_village: np.ndarray  # (N,) village of each household
     hh_township: np.ndarray  # (N,) township of each household
-    adjacency: sp.csr_matrix  # (N, N) 0/1 symmetric ties
-    peer_weights: sp.csr_matrix  # row-normalised adjacency (rows of isolates are 0)
+    tie_ptr: np.ndarray  # (N+1,) the ties' row pointers (CSR; int32 when it fits)
+    tie_to: np.ndarray  # each household's neighbours in increasing order, row by row
     has_peers: np.ndarray  # (N,) bool
+
+    @cached_property
+    def adjacency(self) -> sp.csr_matrix:
+        """(N, N) 0/1 symmetric ties, a scipy CSR matrix (made when first asked for: a
+        run reads the ties through ``peer_parts``)."""
+        import scipy.sparse as sp
+
+        n = self.n_households
+        return sp.csr_matrix((np.ones(self.tie_to.size), self.tie_to, self.tie_ptr),
+                             shape=(n, n))
+
+    @cached_property
+    def peer_weights(self) -> sp.csr_matrix:
+        """The row-normalised adjacency (rows of isolates are 0): each row's ties hold 1 /
+        degree, stored in decreasing order of household, as scipy's product
+        ``diags(1 / degree) @ adjacency`` stores them (made when first asked for)."""
+        import scipy.sparse as sp
+
+        n = self.n_households
+        indptr, indices, data, _ = self.peer_parts
+        return sp.csr_matrix((data, indices.view(self.tie_to.dtype) if indices.dtype.itemsize
+                              == self.tie_to.dtype.itemsize else indices.astype(
+                                  self.tie_to.dtype), indptr.astype(self.tie_ptr.dtype)),
+                             shape=(n, n))
 
     @cached_property
     def peer_parts(self) -> tuple[np.ndarray, ...]:
         """``peer_weights`` as the learning phase's kernel reads it (``kernels.
-        peer_parts``), made once: the network does not change during a run."""
-        return kernels.peer_parts(self.peer_weights)
+        peer_parts``: int64 row pointers, unsigned neighbours, float64 weights and the
+        weight of each row), made once from the ties: the network does not change during
+        a run."""
+        ptr = self.tie_ptr.astype(np.int64)
+        deg = np.diff(ptr)
+        # Each row's neighbours in decreasing order (the product's order; the learning
+        # pass adds each row's neighbours in stored order).
+        row_end = np.repeat(ptr[1:] + ptr[:-1] - 1, deg)
+        to = self.tie_to[row_end - np.arange(self.tie_to.size)]
+        to = to.view(np.uint32) if to.dtype == np.int32 else to.astype(np.uint64)
+        inv = np.divide(1.0, deg.astype(np.float64), out=np.zeros(deg.size), where=deg > 0)
+        data = np.repeat(inv, deg)
+        return ptr, to, data, kernels.csr_weights(ptr, data)
+
+    @cached_property
+    def _village_runs(self) -> np.ndarray | None:
+        """Households per village when the households are the villages' runs in village
+        order (as ``build_county`` numbers them), else None."""
+        sizes = np.diff(self.village_start)
+        if sizes.size != self.n_villages or (sizes < 0).any() or not np.array_equal(
+                self.hh_village, np.repeat(np.arange(self.n_villages), sizes)):
+            return None
+        return sizes
+
+    def per_household(self, by_village: np.ndarray) -> np.ndarray:
+        """``by_village[hh_village]``, each household's village's value (a new array),
+        made by repeating each village's value over its run of households."""
+        sizes = self._village_runs
+        if sizes is None:
+            return by_village[self.hh_village]
+        return np.repeat(by_village, sizes)
 
     def village_slice(self, v: int) -> slice:
         return slice(int(self.village_start[v]), int(self.village_start[v + 1]))
 
     def neighbours(self, i: int) -> np.ndarray:
-        row = self.adjacency
-        return row.indices[row.indptr[i] : row.indptr[i + 1]]
+        return self.tie_to[self.tie_ptr[i] : self.tie_ptr[i + 1]]
 
     def village_sizes(self) -> np.ndarray:
         return np.diff(self.village_start)
@@ -180,15 +232,12 @@ def build_county(cfg: Config, rng: np.random.Generator) -> County:
     dist = np.hypot(*(xy - seats[v_town]).T)
     access = 1.0 / (1.0 + (dist / cfg.social.clinic_reach) ** 2)
     edges = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
-    edges = edges[edges[:, 0] != edges[:, 1]]
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    adj = sp.csr_matrix((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n))
-    adj.data[:] = 1.0  # duplicates summed above; ties are 0/1
-    adj.sort_indices()
-    deg = np.asarray(adj.sum(axis=1)).ravel()
-    inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
-    peer = sp.diags(inv) @ adj
+    edges = edges.astype(np.int64, copy=False)
+    # Both directions of every tie, duplicates once, each row in order (ties are 0/1).
+    tie_ptr, tie_to = build_kernels.ties_csr(n, np.ascontiguousarray(edges[:, 0]),
+                                             np.ascontiguousarray(edges[:, 1]))
+    if max(tie_to.size, n) <= np.iinfo(np.int32).max:  # scipy's index type
+        tie_ptr, tie_to = tie_ptr.astype(np.int32), tie_to.astype(np.int32)
     return County(
         n_households=n,
         n_townships=n_t,
@@ -202,9 +251,9 @@ def build_county(cfg: Config, rng: np.random.Generator) -> County:
         village_access=access,
         hh_village=hh_village,
         hh_township=hh_town,
-        adjacency=adj,
-        peer_weights=sp.csr_matrix(peer),
-        has_peers=deg > 0,
+        tie_ptr=tie_ptr,
+        tie_to=tie_to,
+        has_peers=np.diff(tie_ptr) > 0,
     )
 
 
@@ -278,9 +327,9 @@ class Shocks:
         self.n_disasters += int(strike.sum())
         self.disaster_left[strike] = c.dur_disaster
         hit_v = self.disaster_left > 0
-        hv = self.county.hh_village
-        loss = np.where(hit_v[hv], c.disaster_farm_loss, 0.0)
-        damage = np.where(strike[hv], c.disaster_damage_yuan, 0.0)
+        # np.where(hit_v[hh_village], ...), made per village, then per household
+        loss = self.county.per_household(np.where(hit_v, c.disaster_farm_loss, 0.0))
+        damage = self.county.per_household(np.where(strike, c.disaster_damage_yuan, 0.0))
         self.disaster_left[hit_v] -= 1
         if month in self.epidemic_months:
             e = c.epidemic

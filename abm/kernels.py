@@ -789,14 +789,13 @@ def _kth_smallest(x, k):
         return np.partition(x, k - 1)[k - 1]
     step = n // 128
     sample = x[::step].copy()
-    sample.sort()
     s = sample.size
     # where the k-th value falls in the sample, plus about three standard deviations
     q = k / n
     at = int(q * s + 3.0 * np.sqrt(s * q * (1.0 - q)) + 2.0)
     if at >= s:
         return np.partition(x, k - 1)[k - 1]
-    t = sample[at]
+    t = np.partition(sample, at)[at]  # (the sample sorted, its value at ``at``)
     below = np.empty(n)
     m = 0
     for i in range(n):
@@ -1306,3 +1305,25 @@ def cause_ranks(now, before, policy, line_rise, size, idx):
         primary[j] = best if top else c
         secondary[j] = nxt if (nxt_score > 0) & top else c + 1
     return primary, secondary
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def hire_from(pool, need, employer, in_post, n_labour, n_migrants, sick_now, monitored):
+    """The households of ``pool`` (in its order) an enterprise with ``need`` vacancies
+    hires: free ones (no enterprise job, no public-welfare post, a member working at
+    home: ``abm.rules.workers_at_home`` > 0), the monitored first, as ``Enterprise.
+    take_numpy``: ``pool[free & mon][:need]``, then ``pool[free & ~mon][:need - that]``.
+    Each pass stops once the vacancies are filled."""
+    take = np.empty(max(need, 0), dtype=np.int64)
+    m = 0
+    for first in (True, False):  # the monitored, then the others
+        for j in range(pool.size):
+            if m >= need:
+                break
+            i = pool[j]
+            if (monitored[i] == first) and (employer[i] < 0) and (not in_post[i]) and (
+                    np.int64(n_labour[i]) - np.int64(n_migrants[i])
+                    - np.int64(sick_now[i]) > 0):
+                take[m] = i
+                m += 1
+    return take[:m].copy()

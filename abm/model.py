@@ -275,7 +275,7 @@ class CountyModel(mesa.Model):
         self.budget.new_month()
         self.households.new_ledger_month(m)
         line = policy.poverty_line(cfg, cal, m)
-        prices = self.markets.prices[self.county.village_sector][self.county.hh_village]
+        prices = self.county.per_household(self.markets.prices[self.county.village_sector])
         self.ctx = MonthContext(
             month=m,
             january=(m % 12 == 0),
@@ -358,8 +358,7 @@ class CountyModel(mesa.Model):
         for team in self.village_teams:
             team.step(s, queues)
         self.implementation.after_visits(s)
-        for office in self.township_offices:
-            office.step(s)
+        TownshipOffice.step_all(self.township_offices, s)
 
     def industry_phase(self) -> None:
         self.industry.step(self.step_context())
@@ -397,10 +396,10 @@ class CountyModel(mesa.Model):
         if not record:
             return
         hh = self.households
-        self._events.extend((self.month, *ev, rules.livelihood(hh, ev[0]))
-                            for ev in self.implementation.events)
-        self._events.append((self.month, who, codes, causes, causes2,
-                             rules.livelihood(hh, who)))
+        events = [*self.implementation.events, (who, codes, causes, causes2)]
+        kinds = _livelihoods(hh, [ev[0] for ev in events])
+        self._events.extend((self.month, *ev, kind)
+                            for ev, kind in zip(events, kinds, strict=True))
         self.tally.update(self, codes)
         self.metrics = measure(self, codes, causes, income=income)
         if self.datacollector is None:
@@ -460,6 +459,16 @@ class CountyModel(mesa.Model):
                                           len(arr)) for arr in (e[3], e[4])))
         return (np.concatenate([d[0] for d in done]),
                 np.concatenate([d[1] for d in done]))
+
+
+def _livelihoods(hh, parts: list[np.ndarray]) -> list[np.ndarray]:
+    """``rules.livelihood`` of each list of households in ``parts`` (one call for all
+    when they are integer arrays: a household's livelihood is its own)."""
+    if len(parts) > 1 and all(isinstance(p, np.ndarray) and p.ndim == 1
+                              and p.dtype.kind in "iu" for p in parts):
+        kinds = rules.livelihood(hh, np.concatenate(parts))
+        return np.split(kinds, np.cumsum([p.size for p in parts])[:-1])
+    return [rules.livelihood(hh, p) for p in parts]
 
 
 def _reporter(key: str):

@@ -266,6 +266,10 @@ def _serve(lang: str, causes: str | None = None) -> None:
     use_cjk_font()
     if not select.select([sys.stdin], [], [], 0)[0]:
         plot_main_series(_warm_up_series(), None, title="warm-up", lang=lang)
+    if not select.select([sys.stdin], [], [], 0)[0]:
+        # and the parquet reader the figure's data come through (its first read loads
+        # pyarrow's dataset modules)
+        pd.read_parquet(io.BytesIO(_warm_up_series().to_parquet()))
     # What is alive now lives until this process ends: out of the collector's full
     # passes, one of which would otherwise walk all of matplotlib and pandas while the
     # figure the run waits for is drawn (0.1 to 0.2 s).

@@ -54,8 +54,11 @@ def build_model(cfg: Config, prefetch_draws: bool = False) -> CountyModel:
 
 
 def simulate(cfg: Config, progress: Callable[[int, int], None] | None = None,
-             keep_model: bool = False, prefetch_draws: bool = False) -> RunResult:
-    """Build the county and run ``cfg.run.months`` months."""
+             keep_model: bool = False, prefetch_draws: bool = False,
+             on_timeseries: Callable[[pd.DataFrame], None] | None = None) -> RunResult:
+    """Build the county and run ``cfg.run.months`` months. ``on_timeseries`` is given
+    the timeseries as soon as it is made, before the events and the summary (``abm
+    run`` starts writing it, and asks for the PNG, meanwhile)."""
     model = build_model(cfg, prefetch_draws)
     months = cfg.run.months
     for k in range(months):
@@ -63,6 +66,8 @@ def simulate(cfg: Config, progress: Callable[[int, int], None] | None = None,
         if progress is not None:
             progress(k + 1, months)
     ts = model.timeseries()
+    if on_timeseries is not None:
+        on_timeseries(ts)
     ev = model.events()
     result = RunResult(cfg, ts, ev, summarise(cfg, ts, ev), model if keep_model else None)
     return result
@@ -199,17 +204,27 @@ def clean_stale_tmp(out_dir: Path) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
-def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False,
-                  plot_helper=None) -> Path:
-    """Write all files to a temporary folder, then move it into place as ``out_dir``.
+@dataclass
+class StartedOutputs:
+    """The files of a run begun before its events and summary exist (``start_outputs``):
+    the temporary folder holding the timeseries, and whether the PNG was asked for."""
 
-    ``plot_helper`` (an ``abm.plots.PlotHelper`` started before the run) draws the PNG
-    in its own process; without one, or if it fails, the PNG is drawn here.
+    out_dir: Path
+    tmp: Path
+    timeseries: pd.DataFrame
+    asked: bool
 
-    A crash while writing leaves ``out_dir`` as it was (and a hidden ``.tmp-PID``
-    folder that the next write to the same place removes). With ``overwrite`` a
-    folder holding a previous run is replaced as a whole.
-    """
+    def discard(self) -> None:
+        """The run failed before its files were finished: remove what was written."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def start_outputs(cfg: Config, timeseries: pd.DataFrame, out_dir: Path,
+                  plot_helper=None) -> StartedOutputs:
+    """The first part of ``write_outputs``, as soon as the timeseries exists: the
+    temporary folder, the timeseries in it, and the PNG asked of ``plot_helper`` (drawn
+    while the events and the summary are made). Pass the result to ``write_outputs``
+    as ``started`` (or ``discard`` it)."""
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -219,17 +234,51 @@ def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False,
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        title = f"{result.config.county.name}, seed {result.config.run.seed}"
-        png = tmp / "main_series.png"
+        timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         asked = plot_helper is not None and plot_helper.request(
-            tmp / "timeseries.parquet", png, title, _lang())
+            tmp / "timeseries.parquet", tmp / "main_series.png", _title(cfg), _lang())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return StartedOutputs(out_dir, tmp, timeseries, asked)
+
+
+def _title(cfg: Config) -> str:
+    return f"{cfg.county.name}, seed {cfg.run.seed}"
+
+
+def write_outputs(result: RunResult, out_dir: Path, overwrite: bool = False,
+                  plot_helper=None, started: StartedOutputs | None = None) -> Path:
+    """Write all files to a temporary folder, then move it into place as ``out_dir``.
+
+    ``plot_helper`` (an ``abm.plots.PlotHelper`` started before the run) draws the PNG
+    in its own process; without one, or if it fails, the PNG is drawn here.
+    ``started``: ``start_outputs`` for this result's timeseries and ``out_dir``, done
+    already (the timeseries is written and the PNG asked for).
+
+    A crash while writing leaves ``out_dir`` as it was (and a hidden ``.tmp-PID``
+    folder that the next write to the same place removes). With ``overwrite`` a
+    folder holding a previous run is replaced as a whole.
+    """
+    out_dir = Path(out_dir)
+    if started is not None and (started.out_dir != out_dir
+                                or started.timeseries is not result.timeseries):
+        started.discard()  # begun for other files: start again
+        started = None
+    if started is None:
+        started = start_outputs(result.config, result.timeseries, out_dir, plot_helper)
+    parent = out_dir.resolve().parent
+    tmp = started.tmp
+    try:
+        title = _title(result.config)
+        png = tmp / "main_series.png"
+        asked = started.asked
         result.events.to_parquet(tmp / "events.parquet", index=False)
         (tmp / "config.yaml").write_text(
             yaml.safe_dump(config_to_dict(result.config), sort_keys=False), encoding="utf-8")
         (tmp / "summary.json").write_text(
             json.dumps(result.summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        if not (asked and plot_helper.done()):
+        if not (asked and plot_helper is not None and plot_helper.done()):
             from abm.plots import plot_main_series
 
             png.unlink(missing_ok=True)  # whatever a failed helper left

@@ -9,8 +9,9 @@ For each size, three fresh processes (so each peak memory is that process's own)
 1. the steps of ``abm run`` timed one by one, each as ``abm run`` does it: import
    (``abm.cli`` and the run path), build (the county, the population and the 18-month
    spin-up), run (``--months`` months, with the draws made a month ahead on a helper
-   thread), write (the output files: parquet, config, summary, and the PNG, which the
-   helper process started before the build draws; write ends when it is done);
+   thread), write (the events and the summary made, and the output files: parquet,
+   config, summary, and the PNG, which the helper process started before the build
+   draws, asked for as soon as the timeseries is written; write ends when it is done);
 2. the whole ``abm run configs/baseline.yaml`` command, from process start to all files
    written (the number the targets are about), with its peak resident memory;
 3. the plain Mesa idiom at the same size: one ``mesa.Agent`` per household, stepped with
@@ -46,7 +47,7 @@ abm.cli._import_for_run()  # as `abm run` imports Mesa, the model and the writer
 from abm import i18n
 from abm.config import load_config
 from abm.plots import PlotHelper
-from abm.runner import RunResult, build_model, summarise, write_outputs
+from abm.runner import RunResult, build_model, start_outputs, summarise, write_outputs
 t_import = time.perf_counter() - t0
 cfg = load_config("configs/baseline.yaml", households=sys.argv[1], months=sys.argv[2])
 helper = PlotHelper.start(i18n.current_lang())  # as `abm run`: before the build
@@ -58,8 +59,11 @@ for _ in range(cfg.run.months):
     model.step()
 t_run = time.perf_counter() - t2
 t3 = time.perf_counter()
-ts, ev = model.timeseries(), model.events()
-write_outputs(RunResult(cfg, ts, ev, summarise(cfg, ts, ev)), sys.argv[3], plot_helper=helper)
+ts = model.timeseries()
+started = start_outputs(cfg, ts, sys.argv[3], plot_helper=helper)  # as `abm run`: the PNG
+ev = model.events()  # is drawn while the events and the summary are made
+write_outputs(RunResult(cfg, ts, ev, summarise(cfg, ts, ev)), sys.argv[3], plot_helper=helper,
+              started=started)
 t_write = time.perf_counter() - t3
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(dict(import_s=t_import, build_s=t_build, run_s=t_run, write_s=t_write,

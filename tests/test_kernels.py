@@ -1828,3 +1828,26 @@ def test_cause_ranks_match_numpy():
                     got = hh.causes_of(idx, line_rise)
                     assert list(want[0]) == list(got[0]), (seed, line_rise, idx.size)
                     assert list(want[1]) == list(got[1]), (seed, line_rise, idx.size)
+
+
+def test_hiring_matches_numpy():
+    """An enterprise's hires in one compiled pass (``kernels.hire_from``, through
+    ``Enterprise.hire``) are ``Enterprise.take_numpy``'s: the free households of the pool
+    in its order, the monitored first, with vacancies from none to more than the pool
+    and members away, sick, in posts or employed."""
+    from abm import kernels
+    from abm.agents.industry import Enterprise
+
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        n = 3000
+        hh = random_households(n, rng)
+        hh.employer[:] = np.where(rng.random(n) < 0.3, rng.integers(0, 5, n), -1)
+        hh.in_post[:] = rng.random(n) < 0.1
+        hh.monitored[:] = rng.random(n) < (0.02, 0.3, 0.9)[seed % 3]
+        pool = rng.permutation(np.flatnonzero(rng.random(n) < 0.5)).astype(np.int64)
+        for need in (0, 1, 3, 40, 400, pool.size + 5):
+            want = Enterprise.take_numpy(hh, pool, need)
+            got = kernels.hire_from(pool, need, hh.employer, hh.in_post, hh.n_labour,
+                                    hh.n_migrants, hh.sick_now, hh.monitored)
+            assert got.dtype == want.dtype and np.array_equal(got, want), (seed, need)

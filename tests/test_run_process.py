@@ -36,3 +36,31 @@ def test_exit_freezes_what_is_alive_before_the_last_collections():
                   "cli._skip_collections_at_exit(); "
                   "print('before', gc.get_freeze_count() - n)")
     assert out == ["before", "0", "at", "exit", "True"]
+
+
+def test_mesa_spaces_are_deferred_and_load_when_used():
+    # `abm run` does not use Mesa's grids and networks (scipy.spatial, networkx): they
+    # are imported the first time they are used, as the same module objects.
+    out = _python(
+        "import sys; from abm import cli; cli._import_for_run(); import mesa; "
+        "print(all(m not in sys.modules for m in ('networkx', 'scipy.spatial'))); "
+        "ds = sys.modules['mesa.discrete_space']; "
+        "from mesa.discrete_space import OrthogonalMooreGrid; "
+        "from mesa.space import MultiGrid; "
+        "from mesa.experimental.continuous_space import ContinuousSpace; "
+        "import mesa.discrete_space.grid as g; "
+        "print(ds is mesa.discrete_space, g.OrthogonalMooreGrid is OrthogonalMooreGrid, "
+        "type(ds) is type(sys), 'networkx' in sys.modules)")
+    assert out == ["True", "True", "True", "True", "True"]
+
+
+def test_numba_is_ready_with_scipy_linalg_deferred():
+    # numba's registries are loaded with the imports (its BLAS check finds
+    # scipy.linalg.cython_blas); scipy.linalg itself runs when first used.
+    out = _python(
+        "import sys; from abm import cli; cli._import_for_run(); "
+        "la = sys.modules['scipy.linalg']; print(type(la) is not type(sys)); "
+        "import numba.np.arraymath as am; print(am._HAVE_BLAS); "
+        "from scipy.linalg import solve; import numpy as np; "
+        "print(type(la) is type(sys), float(solve(np.eye(2), np.ones(2))[0]))")
+    assert out == ["True", "True", "True", "1.0"]

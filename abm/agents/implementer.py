@@ -332,6 +332,98 @@ class TownshipOffice(mesa.Agent):
             done = mon_idx[hh.stable_months[mon_idx] >= need]
             s.monitoring.eliminate(s, done)
 
+    @staticmethod
+    def step_all(offices: list[TownshipOffice], s: StepContext) -> None:
+        """Every office's ``step``, in office order, with one pass over the county for
+        what the offices' steps compute household by household: the same inclusions,
+        exits, events (in the same order: each office's inclusions, then its exits) and
+        counts as ``for office in offices: office.step(s)``.
+
+        An office's step reads and writes only its own township's households, so the
+        flags due, their verification, the inclusions (``Monitoring._include``, once for
+        all), the at-risk test of the monitored and their stable months are worked out
+        for all townships at once; the inclusion event is cut into each office's, and
+        ``eliminate`` is called office by office, in order. Offices that are not the
+        county's townships in order (each its own, contiguous) take their own steps."""
+        hh = s.households
+        town = s.county.hh_township
+        n_t = len(offices)
+        if (n_t == 0 or any(o.township != t for t, o in enumerate(offices))
+                or town.shape != (hh.n,) or (town.size and (
+                    int(town[0]) < 0 or int(town[-1]) >= n_t
+                    or bool(np.any(town[1:] < town[:-1]))))):
+            for office in offices:
+                office.step(s)
+            return
+        mon = s.config.policy.monitoring
+        month = s.month
+        line = s.ctx.poverty_line
+        floor = rules.guaranteed_floor(hh, s.ctx)
+        # Each township's households are one run, in township order: the offices' parts
+        # of a sorted list of households start at these positions.
+        bounds = np.searchsorted(town, np.arange(n_t + 1))
+
+        def parts(idx: np.ndarray) -> np.ndarray:
+            return np.searchsorted(idx, bounds)
+
+        due = hh.flag_due
+        mine = np.flatnonzero((due != NO_MONTH) & (due <= month) & ~hh.monitored)
+        mine_at = parts(mine)
+        ok = np.zeros(mine.size, dtype=np.bool_)
+        sudden = np.zeros(mine.size, dtype=np.bool_)
+        channel = None
+        if mine.size:
+            measured = hh.income_pc_gross_year[mine] * np.exp(
+                mon.verification_noise * s.draws.verify[mine])
+            for t, office in enumerate(offices):
+                a, b = mine_at[t], mine_at[t + 1]
+                if a < b:
+                    ok[a:b], sudden[a:b] = rules.at_risk(
+                        hh, mon, line, idx=mine[a:b], income_pc=measured[a:b],
+                        multiple=office.inclusion_multiple, guaranteed=floor)
+            channel = hh.flag_channel[mine]
+        # The monitored after the inclusions, and their stable months after the exit
+        # test (an inclusion starts at 0 months).
+        included = np.zeros(hh.n, dtype=np.bool_)
+        included[mine[ok]] = True
+        mon_idx = np.flatnonzero(hh.monitored | included)
+        stable = None
+        done_mask = np.zeros(mon_idx.size, dtype=np.bool_)
+        if mon_idx.size:
+            _, risky = rules.at_risk(hh, mon, line, idx=mon_idx)
+            exit_line = np.array([o.exit_multiple * line for o in offices])
+            above = hh.income_pc_gross_year[mon_idx] >= exit_line[town[mon_idx]]
+            if floor is not None:
+                above |= floor[mon_idx]
+            above &= ~risky
+            before = hh.stable_months[mon_idx]
+            before = np.where(included[mon_idx], before.dtype.type(0), before)
+            stable = np.where(above, before + 1, 0)
+            need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
+            done_mask = stable >= need
+        mon_at = parts(mon_idx)
+        # The inclusions of all offices at once (each household's own), their event cut
+        # into each office's, appended in office order before the office's exits.
+        event = None
+        if mine.size:
+            event = s.monitoring._include(s, mine[ok], sudden=sudden[ok], channel=channel[ok])
+            ok_at = np.concatenate([[0], np.cumsum(ok)])[mine_at]
+        for t, office in enumerate(offices):
+            a, b = mine_at[t], mine_at[t + 1]
+            if a < b:
+                e, f = ok_at[t], ok_at[t + 1]
+                s.monitoring.events.append(tuple(x[e:f] for x in event))
+                office.included += int(f - e)
+                office.rejected += int((b - a) - (f - e))
+            c, d = mon_at[t], mon_at[t + 1]
+            if c < d:
+                s.monitoring.eliminate(s, mon_idx[c:d][done_mask[c:d]])
+        if mine.size:
+            hh.flag_due[mine] = NO_MONTH
+            hh.flag_channel[mine] = 0
+        if stable is not None:
+            hh.stable_months[mon_idx] = stable
+
 
 class CountyBureau(mesa.Agent):
     """The data screen, the annual assessment (whose lowest-scoring teams are recalled)
@@ -468,6 +560,12 @@ class Monitoring:
 
     def include(self, s: StepContext, idx: np.ndarray, sudden: np.ndarray,
                 channel: np.ndarray) -> None:
+        self.events.append(self._include(s, idx, sudden, channel))
+
+    def _include(self, s: StepContext, idx: np.ndarray, sudden: np.ndarray,
+                 channel: np.ndarray) -> tuple:
+        """``include`` but for its event, which is returned: (households, event codes,
+        primary causes, secondary causes)."""
         hh = s.households
         month = s.month
         hh.monitored[idx] = True
@@ -486,7 +584,7 @@ class Monitoring:
         self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
         first, second = hh.causes_of(idx, s.ctx.line_rise_year)
         hh.risk_cause[idx] = np.array([CAUSE_CODE.get(c, NO_ID) for c in first], np.int8)
-        self.events.append((idx, np.full(idx.size, Event.MONITORED, np.int8), first, second))
+        return idx, np.full(idx.size, Event.MONITORED, np.int8), first, second
 
     def eliminate(self, s: StepContext, idx: np.ndarray) -> None:
         """Risk declared eliminated: the household leaves monitoring, and loses what the

@@ -78,20 +78,37 @@ class Enterprise(mesa.Agent):
         need = self.jobs - self.workers.size
         if need <= 0:
             return
-        # The township's households in hiring order: taking the free ones, monitored
-        # first, keeps that order (a stable sort by monitored, then the key).
         pool = industry.hiring_order[self.township]
+        if pool.dtype == np.int64 and all(
+                isinstance(c, np.ndarray) and c.shape == (hh.n,) for c in (
+                    hh.employer, hh.in_post, hh.n_labour, hh.n_migrants, hh.sick_now,
+                    hh.monitored)):
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # One pass that stops when the vacancies are filled: take_numpy's choice.
+            take = kernels.hire_from(pool, int(need), hh.employer, hh.in_post, hh.n_labour,
+                                     hh.n_migrants, hh.sick_now, hh.monitored)
+        else:
+            take = self.take_numpy(hh, pool, need)
+        if take.size == 0:
+            return
+        hh.employer[take] = self.index
+        hh.lost_job_m[take] = 0.0
+        self.workers = np.concatenate([self.workers, take])
+
+    @staticmethod
+    def take_numpy(hh, pool: np.ndarray, need: int) -> np.ndarray:
+        """Whom an enterprise with ``need`` vacancies hires from ``pool``, in numpy's
+        lines (``kernels.hire_from``'s reference): the township's households in hiring
+        order; taking the free ones, monitored first, keeps that order (a stable sort by
+        monitored, then the key)."""
         free = ((hh.employer[pool] < 0) & ~hh.in_post[pool]
                 & (rules.workers_at_home(hh, pool) > 0))
         mon = hh.monitored[pool]
         take = pool[free & mon][:need]
         if take.size < need:
             take = np.concatenate([take, pool[free & ~mon][:need - take.size]])
-        if take.size == 0:
-            return
-        hh.employer[take] = self.index
-        hh.lost_job_m[take] = 0.0
-        self.workers = np.concatenate([self.workers, take])
+        return take
 
     def fail(self, s: StepContext, industry: Industry) -> None:
         """Close: workers lose their jobs, members lose their dividends."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from abm import kernels, rules
 
@@ -93,7 +92,12 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
     """
     b = cfg.behaviour
     income = hh.income_m() if income is None else income
-    parts = peers if isinstance(peers, tuple) else kernels.peer_parts(sp.csr_matrix(peers))
+    if isinstance(peers, tuple):
+        parts = peers
+    else:  # a matrix (scipy imported only then: the model passes the parts)
+        import scipy.sparse as sp
+
+        parts = kernels.peer_parts(sp.csr_matrix(peers))
     m, sk = kernels.learning_pass(
         hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m, hh.sick_now,
         hh.lost_job_now, hh.n_labour, hh.help_m, float(b.reliance_help_share),
