@@ -150,12 +150,22 @@ def data_trace(hh: Households, trace_share: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- debt
-def heavy_debt(hh: Households, debt_months: float, subsistence_per_capita: float
-               ) -> np.ndarray:
+def heavy_debt(hh: Households, debt_months: float, subsistence_per_capita: float,
+               idx=None) -> np.ndarray:
     """Debt above ``debt_months`` of the household's subsistence spending (what a
-    distressed household cannot service: it sells assets, and it weighs on the mind)."""
-    subsist = subsistence_per_capita / 12.0 * np.maximum(hh.size, 1)
-    return hh.debt > debt_months * subsist
+    distressed household cannot service: it sells assets, and it weighs on the mind);
+    for households ``idx`` (None: all)."""
+    subsist = subsistence_per_capita / 12.0 * np.maximum(_sel(hh.size, idx), 1)
+    return _sel(hh.debt, idx) > debt_months * subsist
+
+
+def in_distress(hh: Households, cfg, poverty_line: float, idx=None) -> np.ndarray:
+    """Income below the monitoring line and heavy debt (``behaviour.
+    distress_debt_months``): a household that sells productive assets and takes children
+    out of school (``abm.households.decisions``); for households ``idx`` (None: all)."""
+    hard_line = cfg.policy.monitoring.inclusion_multiple * poverty_line
+    return (_sel(hh.income_pc_year, idx) < hard_line) & heavy_debt(
+        hh, cfg.behaviour.distress_debt_months, cfg.spending.subsistence_per_capita, idx)
 
 
 # ---------------------------------------------------------------- reliance

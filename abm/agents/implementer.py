@@ -328,9 +328,15 @@ class TownshipOffice(mesa.Agent):
                 above |= floor[mon_idx]
             above &= ~sudden
             hh.stable_months[mon_idx] = np.where(above, hh.stable_months[mon_idx] + 1, 0)
-            need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
+            need = TownshipOffice.months_to_exit(mon)
             done = mon_idx[hh.stable_months[mon_idx] >= need]
             s.monitoring.eliminate(s, done)
+
+    @staticmethod
+    def months_to_exit(mon) -> int:
+        """Stable months a township requires before it declares a risk eliminated (fewer
+        under pressure to show exits; ``mon`` is ``cfg.policy.monitoring``)."""
+        return max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
 
     @staticmethod
     def step_all(offices: list[TownshipOffice], s: StepContext) -> None:
@@ -399,7 +405,7 @@ class TownshipOffice(mesa.Agent):
             before = hh.stable_months[mon_idx]
             before = np.where(included[mon_idx], before.dtype.type(0), before)
             stable = np.where(above, before + 1, 0)
-            need = max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
+            need = TownshipOffice.months_to_exit(mon)
             done_mask = stable >= need
         mon_at = parts(mon_idx)
         # The inclusions of all offices at once (each household's own), their event cut

@@ -74,10 +74,8 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
             float(b.distress_debt_months), cfg.spending.subsistence_per_capita / 12.0,
             hh.land, u, np.result_type(u, b.p_distress_sale).type(b.p_distress_sale))
     else:
-        hard = hh.income_pc_year < hard_line
-        sell = hard & rules.heavy_debt(hh, b.distress_debt_months,
-                                       cfg.spending.subsistence_per_capita) & (
-            hh.land > 0) & (u < b.p_distress_sale)
+        sell = rules.in_distress(hh, cfg, ctx.poverty_line) & (hh.land > 0) & (
+            u < b.p_distress_sale)
     hh.asset_proceeds_m[:] = 0.0
     if not sell.any():
         return
@@ -138,11 +136,8 @@ def leaving_school(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     cand = np.flatnonzero(u[0] < b.p_leave_school)
     if cand.size == 0:
         return
-    hard_line = cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
-    subsist = cfg.spending.subsistence_per_capita / 12.0 * np.maximum(hh.size[cand], 1)
-    go = ((hh.n_children[cand] > 0) & (hh.income_pc_year[cand] < hard_line)
-          & (hh.debt[cand] > b.distress_debt_months * subsist))
-    cand = cand[go]
+    cand = cand[(hh.n_children[cand] > 0) & rules.in_distress(hh, cfg, ctx.poverty_line,
+                                                               cand)]
     if cand.size == 0:
         return
     i = cand[~supported(cand)]

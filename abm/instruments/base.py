@@ -313,4 +313,5 @@ class Instrument:
 
 
 HOOKS = ("roster_2020", "allocate", "acute_risk", "income", "top_up", "medical",
-         "anticipate", "job_placements", "decide", "keeps_in_school", "deliver", "on_exit", "monthly", "measure")
+         "anticipate", "job_placements", "decide", "keeps_in_school", "deliver", "on_exit",
+         "monthly", "measure")
