@@ -172,6 +172,28 @@ def test_a_school_leaver_goes_back_once_help_arrives():
     assert list(hh.n_school_leavers) == [1, 1, 1]
 
 
+def test_a_leaver_going_back_leaves_the_migrant_and_jobless_counts_within_the_workers():
+    # Found by the property test: a household whose two workers were both away as
+    # migrants kept two migrants with one worker once its leaver went back to school.
+    from abm.households.decisions import leaving_school
+
+    cfg = load_config(None, ["behaviour.p_back_to_school=0.5"])
+    hh = make_households(3, size=4, land=10.0)
+    hh.n_children[:] = 1
+    hh.n_labour[:] = 2
+    hh.n_migrants[:] = [2, 1, 0]
+    hh.n_jobless[:] = [0, 1, 2]
+    hh.n_school_leavers[:] = 1
+    hh.registered[:] = True  # the schooling subsidy supports all three
+    ctx = make_ctx(3, cfg=cfg)
+    u = np.ones((2, 3), np.float32) * 0.9
+    u[1] = 0.3  # all three go back
+    leaving_school(hh, cfg, u, ctx)
+    assert list(hh.n_labour) == [1, 1, 1] and list(hh.n_children) == [2, 2, 2]
+    assert list(hh.n_migrants) == [1, 1, 0]
+    assert list(hh.n_jobless) == [0, 0, 1]
+
+
 def test_without_the_schooling_subsidy_more_children_leave_school():
     """Over seeds: with the schooling subsidy switched off, indebted registered households
     lose its protection, so more children are taken out of school (the counts of a

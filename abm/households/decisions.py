@@ -129,6 +129,11 @@ def leaving_school(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
         hh.n_school_leavers[i] -= 1
         hh.n_labour[i] -= 1
         hh.n_children[i] += 1
+        # The one who goes back was among the workers: the migrant and jobless counts
+        # stay within them (as ``kernels.migration_moves`` keeps them), the jobless first.
+        hh.n_jobless[i] = np.minimum(hh.n_jobless[i],
+                                     np.maximum(hh.n_labour[i] - hh.n_migrants[i], 0))
+        hh.n_migrants[i] = np.minimum(hh.n_migrants[i], hh.n_labour[i])
         hh.n_school_leavers[out[grown]] -= 1
         hh.n_school_leavers[out] = np.minimum(hh.n_school_leavers[out],
                                               np.maximum(hh.n_labour[out], 0))
