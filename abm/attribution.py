@@ -42,7 +42,8 @@ IDEAL: dict[str, dict[str, object]] = {
     # beyond them) who never tire and recognise every risk they see and its cause,
     # from their first day in the village; townships that apply the county's rule
     # exactly (same threshold everywhere, no measurement error, no pressure to show
-    # exits): township verification is implementation, not policy (Smith's boundaries).
+    # exits, from the county or from teams' paperwork): township verification is
+    # implementation, not policy (Smith's boundaries).
     "org": {
         "implementers.registered_per_cadre": 5.5,
         "implementers.forms_hours_per_case": 0.0,
@@ -53,6 +54,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "implementers.new_team_knowledge": 1.0,
         "implementers.team_skill_spread": 0.0,
         "implementers.fatigue_per_paperwork": 0.0,
+        "implementers.exit_rush": 0.0,
         "implementers.help_per_visit": 10.0,
         "implementers.fund_delay_months": 0,
         "policy.monitoring.screen_p_detect": 1.0,
@@ -103,7 +105,8 @@ INDICATORS: dict[str, tuple[str, ...]] = {
     "org": ("smith_policy_threshold_spread", "smith_org_months_to_monitoring",
             "smith_org_months_to_help",
             "smith_org_paperwork_share", "smith_org_help_fitted",
-            "smith_org_visits_per_100_households", "smith_org_team_fatigue"),
+            "smith_org_visits_per_100_households", "smith_org_team_fatigue",
+            "smith_org_months_to_exit"),
     "target": ("smith_target_motivation", "smith_target_psych_distress",
                "smith_target_health_literacy",
                "smith_target_self_report_share",

@@ -638,6 +638,14 @@ class ImplementersConfig(Section):
                                      "forms, inspections and traces put on grassroots cadres "
                                      "is what the CPC General Office's 2019 notice on "
                                      "reducing burdens at the grassroots names")
+    exit_rush: float = P(0.5, unit="share", doc="Share of the observation months "
+                         "(stable_months) a village team skips before proposing a monitored "
+                         "household's exit when all its hours go to paperwork (pressure to "
+                         "show exits; it skips this x its paperwork share)", ge=0, le=1,
+                         source="assumption; exits on paper are what the CPC Central Committee and "
+                         "State Council's 2018 guidance on the three-year action against "
+                         "poverty forbids ('put an end to numbers exits and false exits', "
+                         "杜绝数字脱贫、虚假脱贫)")
     fatigue_recovery: float = P(0.1, unit="per month", doc="Share of a team's fatigue that "
                                 "fades each month", ge=0, le=1, source=ASSUMPTION)
     team_skill_spread: float = P(0.3, unit="log-sd", doc="Spread of skill between teams "

@@ -357,6 +357,8 @@ class CountyModel(mesa.Model):
                                                  self.village_teams)
         for team in self.village_teams:
             team.step(s, queues)
+        self.implementation.exit_months_by_village = np.array(
+            [t.months_to_exit(self.config) for t in self.village_teams], dtype=np.int64)
         self.implementation.after_visits(s)
         TownshipOffice.step_all(self.township_offices, s)
 

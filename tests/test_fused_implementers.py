@@ -17,6 +17,9 @@ SETTINGS = [
     ("policy.monitoring.inclusion_multiple=1.8", "policy.monitoring.exit_multiple=1.9",
      "policy.monitoring.township_criteria_spread=0.3"),
     ("policy.monitoring.pressure_exit=0.5", "policy.monitoring.screen_lag_months=0"),
+    # teams buried in paperwork ask for fewer months before an exit, village by village
+    ("assessment.weight_paperwork=0.8", "assessment.weight_outcomes=0.2",
+     "assessment.weight_traces=0.3", "implementers.exit_rush=1"),
 ]
 
 

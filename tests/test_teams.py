@@ -103,3 +103,47 @@ def test_formalism_tires_the_teams_more():
             vals.append(np.mean([t.fatigue for t in m.village_teams]))
         tired[name] = np.array(vals)
     assert (tired["traces"] > 1.5 * tired["plain"]).all(), tired
+
+
+def test_a_team_buried_in_paperwork_proposes_exits_sooner():
+    m = model("implementers.exit_rush=0.5")
+    busy, idle = m.village_teams[0], m.village_teams[1]
+    busy.paperwork_share, idle.paperwork_share = 1.0, 0.0
+    # the rule's six stable months; all hours on forms skip half of them
+    assert idle.months_to_exit(m.config) == 6 and busy.months_to_exit(m.config) == 3
+    # on top of the county's own (typed) pressure: 6 x 0.5 = 3, and 6 x 0.5 x 0.5 -> 2
+    m2 = model("implementers.exit_rush=0.5", "policy.monitoring.pressure_exit=0.5")
+    busy2, idle2 = m2.village_teams[0], m2.village_teams[1]
+    busy2.paperwork_share, idle2.paperwork_share = 1.0, 0.0
+    assert idle2.months_to_exit(m2.config) == 3 and busy2.months_to_exit(m2.config) == 2
+    # the township offices read each village's team: a monitored household of the busy
+    # village exits after 3 stable months, one of the idle village's waits for 6
+    m.step()
+    imp = m.implementation
+    hh = m.households
+    a, b = busy.sl.start, idle.sl.start
+    imp.exit_months_by_village = np.full(len(m.village_teams), 6, dtype=np.int64)
+    imp.exit_months_by_village[busy.village] = 3
+    assert list(imp.months_to_exit(m.config.policy.monitoring, hh, np.array([a, b]))) == [3, 6]
+
+
+def test_formalism_shows_exits_sooner_and_keeps_a_smaller_roll():
+    """Over seeds, in a county whose assessment has teams spend most of their hours on
+    paperwork, the teams' rush to show exits (exit_rush) shortens the observation the
+    monitored households get and the monitoring roll is smaller."""
+    h_like = ("assessment.weight_paperwork=0.8", "assessment.weight_outcomes=0.2",
+              "assessment.weight_traces=0.3")
+    for seed in (1, 2, 3):
+        roll, months = {}, {}
+        for rush in ("0", "0.5"):
+            m = model(*h_like, f"implementers.exit_rush={rush}", n=5000, seed=seed,
+                      months=36)
+            shares, asked = [], []
+            for month in range(36):
+                m.step()
+                if month >= 12:
+                    shares.append(m.households.monitored.mean())
+                    asked.append(m.implementation.exit_months_by_village.mean())
+            roll[rush], months[rush] = np.mean(shares), np.mean(asked)
+        assert months["0"] == 6.0 and months["0.5"] < 5.0, months
+        assert roll["0.5"] < roll["0"], (seed, roll)

@@ -173,6 +173,16 @@ class VillageTeam(mesa.Agent):
                                    * (1.0 - self.fatigue))
         self.diagnosis_skill = min(1.0, imp.diagnosis_skill * self.talent * know)
 
+    def months_to_exit(self, cfg: Config) -> int:
+        """Stable months after which this team proposes a monitored household's exit.
+        Pressure to show exits comes with the paperwork: the assessment that has the team
+        fill its hours with forms also counts what the forms show, and a team that sees
+        its households mostly on paper proposes their exits on the paper figures, before
+        the observation ends. It skips ``exit_rush`` x its paperwork share of the
+        observation months (the township signs the proposal off)."""
+        return TownshipOffice.months_to_exit(
+            cfg.policy.monitoring, cfg.implementers.exit_rush * self.paperwork_share)
+
     def step(self, s: StepContext, queues: VillageQueues | None = None) -> None:
         """Split the month's hours, bring the bundle, triage and visit. ``queues`` is the
         month's households grouped by village (built once for all teams); without it the
@@ -328,15 +338,18 @@ class TownshipOffice(mesa.Agent):
                 above |= floor[mon_idx]
             above &= ~sudden
             hh.stable_months[mon_idx] = np.where(above, hh.stable_months[mon_idx] + 1, 0)
-            need = TownshipOffice.months_to_exit(mon)
+            need = s.monitoring.months_to_exit(mon, hh, mon_idx)
             done = mon_idx[hh.stable_months[mon_idx] >= need]
             s.monitoring.eliminate(s, done)
 
     @staticmethod
-    def months_to_exit(mon) -> int:
-        """Stable months a township requires before it declares a risk eliminated (fewer
-        under pressure to show exits; ``mon`` is ``cfg.policy.monitoring``)."""
-        return max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit))))
+    def months_to_exit(mon, rush: float = 0.0) -> int:
+        """Stable months before a risk is declared eliminated (``mon`` is
+        ``cfg.policy.monitoring``): the rule's ``stable_months``, fewer under the county's
+        pressure to show exits (``pressure_exit``, a typed share) and fewer again by the
+        share ``rush`` the village team skips (``VillageTeam.months_to_exit``)."""
+        return max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit)
+                                  * (1.0 - rush))))
 
     @staticmethod
     def step_all(offices: list[TownshipOffice], s: StepContext) -> None:
@@ -405,7 +418,7 @@ class TownshipOffice(mesa.Agent):
             before = hh.stable_months[mon_idx]
             before = np.where(included[mon_idx], before.dtype.type(0), before)
             stable = np.where(above, before + 1, 0)
-            need = TownshipOffice.months_to_exit(mon)
+            need = s.monitoring.months_to_exit(mon, hh, mon_idx)
             done_mask = stable >= need
         mon_at = parts(mon_idx)
         # The inclusions of all offices at once (each household's own), their event cut
@@ -502,6 +515,8 @@ class Monitoring:
         self.delay_to_monitor: list[int] = []  # months from risk to monitoring
         self.delay_to_help: list[int] = []  # months from risk to the first help
         self.diagnosis_by_village: np.ndarray | None = None  # this month's team skills
+        # stable months each village's team asks for before an exit (this month's)
+        self.exit_months_by_village: np.ndarray | None = None
         self.n_bundles = 0  # assistance bundles brought
         self.n_diagnosed = 0  # of which the team identified the cause of the risk
         self.to_help: list[np.ndarray] = []  # this month's visits that bring the bundle
@@ -509,6 +524,14 @@ class Monitoring:
         # this month's triage visits still to make: (queues, village's index in them,
         # households to visit, the team's detection skill), in team order
         self.visits: list[tuple[VillageQueues, int, int, float]] = []
+
+    def months_to_exit(self, mon, hh, idx: np.ndarray) -> np.ndarray | int:
+        """Stable months monitored households ``idx`` need before their exit: what their
+        village's team asks for this month (``VillageTeam.months_to_exit``), or the rule's
+        (``TownshipOffice.months_to_exit``) when no team has stepped."""
+        if self.exit_months_by_village is None:
+            return TownshipOffice.months_to_exit(mon)
+        return self.exit_months_by_village[hh.village[idx]]
 
     def new_month(self) -> None:
         self.events = []
