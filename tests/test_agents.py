@@ -171,10 +171,13 @@ def test_pressure_to_exit_shortens_stays_and_brings_returns():
     exits = {"calm": 0, "pushed": 0}
     months = {"calm": 0, "pushed": 0}
     returns = {"calm": 0, "pushed": 0}
+    # The county's typed pressure alone: the teams' own (exit_rush, from their
+    # paperwork; tests/test_teams.py) is off in both.
     for seed in (1, 2, 3):
         for name, sets in (("calm", ()), ("pushed", ("policy.monitoring.pressure_exit=0.9",))):
-            m = model(*sets, n=4000, seed=seed)
-            for _ in range(24):
+            m = CountyModel(load_config(None, [*sets, "implementers.exit_rush=0"],
+                                        households=4000, months=36, seed=seed))
+            for _ in range(36):
                 months[name] += int(m.households.monitored.sum())
                 m.step()
             exits[name] += m.implementation.n_exits
