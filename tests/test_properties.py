@@ -39,6 +39,10 @@ params = st.fixed_dictionaries({
     "policy.microcredit.p_venture_failure": st.floats(0.0, 1.0),
     "policy.microcredit.term_months": st.integers(1, 12),
     "policy.microcredit.subsidy_share": st.floats(0.0, 1.0),
+    "behaviour.p_leave_school": st.floats(0.0, 1.0),
+    "behaviour.p_back_to_school": st.floats(0.0, 1.0),
+    "implementers.exit_rush": st.floats(0.0, 1.0),
+    "implementers.fatigue_per_paperwork": st.floats(0.0, 1.0),
 })
 
 
@@ -62,7 +66,9 @@ params = st.fixed_dictionaries({
             "shocks.epidemic.start_year": 2020, "policy.transition_end_year": 2020,
             "policy.withdrawal_months": 0, "county.n_townships": 1,
             "county.villages_per_township": 1, "policy.microcredit.enabled": False,
-            "policy.microcredit.term_months": 1},
+            "policy.microcredit.term_months": 1, "behaviour.p_leave_school": 0.03,
+            "behaviour.p_back_to_school": 0.2, "implementers.exit_rush": 0.5,
+            "implementers.fatigue_per_paperwork": 0.05},
          seed=0, n=163)
 def test_invariants_hold_every_month(p, seed, n):
     sets = [f"{k}={v}" for k, v in p.items()]
@@ -88,6 +94,9 @@ def test_invariants_hold_every_month(p, seed, n):
             assert (getattr(hh, name) >= 0).all(), name
         assert (hh.n_labour >= 0).all() and (hh.n_migrants >= 0).all()
         assert (hh.n_migrants + hh.n_jobless <= np.maximum(hh.n_labour, 0)).all()
+        # school leavers are workers, counted once each
+        assert (hh.n_school_leavers >= 0).all() and (hh.n_children >= 0).all()
+        assert (hh.n_school_leavers <= np.maximum(hh.n_labour, 0)).all()
         assert (hh.size >= 1).all()
         assert (hh.size >= hh.n_children + hh.n_elderly + hh.n_labour).all()
         assert ((hh.motivation >= 0) & (hh.motivation <= 1)).all()
