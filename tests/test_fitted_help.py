@@ -194,6 +194,26 @@ def test_a_leaver_going_back_leaves_the_migrant_and_jobless_counts_within_the_wo
     assert list(hh.n_jobless) == [0, 0, 1]
 
 
+def test_a_leaver_whose_household_lost_its_workers_this_month_cannot_go_back():
+    # Found by the property test: the household's only worker (its leaver) was lost to
+    # illness or age earlier in the month; the leaver no longer counts, and nobody goes
+    # back to school from minus one workers.
+    from abm.households.decisions import leaving_school
+
+    cfg = load_config(None, ["behaviour.p_back_to_school=0.5"])
+    hh = make_households(2, size=4, land=10.0)
+    hh.n_children[:] = 1
+    hh.n_labour[:] = [0, 1]
+    hh.n_school_leavers[:] = 1
+    hh.registered[:] = True  # supported: both would go back
+    ctx = make_ctx(2, cfg=cfg)
+    u = np.ones((2, 2), np.float32) * 0.9
+    u[1] = 0.3
+    leaving_school(hh, cfg, u, ctx)
+    assert list(hh.n_labour) == [0, 0] and list(hh.n_children) == [1, 2]
+    assert list(hh.n_school_leavers) == [0, 0]
+
+
 def test_without_the_schooling_subsidy_more_children_leave_school():
     """Over seeds: with the schooling subsidy switched off, indebted registered households
     lose its protection, so more children are taken out of school (the counts of a

@@ -120,8 +120,13 @@ def leaving_school(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
                 ok |= kept
         return ok
 
-    # Leavers first: back to school, of age, or no longer among the workers.
+    # Leavers first: no longer among the workers (a worker lost to illness or age this
+    # month), then back to school or of age.
     out = np.flatnonzero(hh.n_school_leavers > 0)
+    if out.size:
+        hh.n_school_leavers[out] = np.minimum(hh.n_school_leavers[out],
+                                              np.maximum(hh.n_labour[out], 0))
+        out = out[hh.n_school_leavers[out] > 0]
     if out.size:
         back = supported(out) & (u[1, out] < b.p_back_to_school)
         grown = ~back & (u[1, out] >= 1.0 - monthly_from_rate(1.0 / b.school_leaver_years))
@@ -135,8 +140,6 @@ def leaving_school(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
                                      np.maximum(hh.n_labour[i] - hh.n_migrants[i], 0))
         hh.n_migrants[i] = np.minimum(hh.n_migrants[i], hh.n_labour[i])
         hh.n_school_leavers[out[grown]] -= 1
-        hh.n_school_leavers[out] = np.minimum(hh.n_school_leavers[out],
-                                              np.maximum(hh.n_labour[out], 0))
     # New leavers: the draw first (few households), then the distress test on those.
     cand = np.flatnonzero(u[0] < b.p_leave_school)
     if cand.size == 0:
