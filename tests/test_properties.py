@@ -46,51 +46,38 @@ params = st.fixed_dictionaries({
 })
 
 
+# A quiet county (most of the drawn parameters at their lowest) in which the failing
+# cases below were found; each example changes what its case needs.
+QUIET = {
+    **{k: 0.0 for k in ("health.cost_acute_yuan", "economy.p_job_loss",
+                        "economy.price_sigma", "economy.remit_share", "spending.mpc",
+                        "policy.support.per_capita", "policy.medical_cap.cap_yuan",
+                        "policy.public_posts.quota_per_1000",
+                        "policy.monitoring.township_criteria_spread",
+                        "policy.monitoring.pressure_exit", "assessment.weight_paperwork",
+                        "industry.margin", "shocks.p_disaster_village_year",
+                        "population.p_registered_poor", "policy.microcredit.p_take_up",
+                        "policy.microcredit.p_venture_failure",
+                        "policy.microcredit.subsidy_share", "implementers.exit_rush",
+                        "implementers.fatigue_per_paperwork")},
+    "health.p_acute": 0.0625, "policy.medical_cap.enabled": False,
+    "implementers.registered_per_cadre": 1.0, "shocks.epidemic.dur_months": 0,
+    "shocks.epidemic.start_year": 2020, "policy.transition_end_year": 2020,
+    "policy.withdrawal_months": 0, "county.n_townships": 1,
+    "county.villages_per_township": 1, "policy.microcredit.enabled": False,
+    "policy.microcredit.term_months": 1, "behaviour.p_leave_school": 0.03,
+    "behaviour.p_back_to_school": 0.2,
+}
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=params, seed=st.integers(0, 2**32), n=st.integers(1, 300))
 # Found in CI: a school leaver going back left more migrants than workers.
-@example(p={**{k: 0.0 for k in ("health.cost_acute_yuan", "economy.p_job_loss",
-                                "economy.price_sigma", "economy.remit_share", "spending.mpc",
-                                "policy.support.per_capita", "policy.medical_cap.cap_yuan",
-                                "policy.public_posts.quota_per_1000",
-                                "policy.monitoring.township_criteria_spread",
-                                "policy.monitoring.pressure_exit",
-                                "assessment.weight_paperwork", "industry.margin",
-                                "shocks.p_disaster_village_year",
-                                "population.p_registered_poor",
-                                "policy.microcredit.p_take_up",
-                                "policy.microcredit.p_venture_failure",
-                                "policy.microcredit.subsidy_share")},
-            "health.p_acute": 0.0625, "policy.medical_cap.enabled": False,
-            "implementers.registered_per_cadre": 1.0, "shocks.epidemic.dur_months": 0,
-            "shocks.epidemic.start_year": 2020, "policy.transition_end_year": 2020,
-            "policy.withdrawal_months": 0, "county.n_townships": 1,
-            "county.villages_per_township": 1, "policy.microcredit.enabled": False,
-            "policy.microcredit.term_months": 1, "behaviour.p_leave_school": 0.03,
-            "behaviour.p_back_to_school": 0.2, "implementers.exit_rush": 0.5,
-            "implementers.fatigue_per_paperwork": 0.05},
-         seed=0, n=163)
+@example(p={**QUIET, "implementers.exit_rush": 0.5,
+            "implementers.fatigue_per_paperwork": 0.05}, seed=0, n=163)
 # Found by a longer local run: a school leaver whose household lost its only worker to
 # illness or age that month went back to school from minus one workers.
-@example(p={**{k: 0.0 for k in ("economy.p_job_loss", "economy.price_sigma",
-                                "economy.remit_share", "spending.mpc",
-                                "policy.support.per_capita", "policy.medical_cap.cap_yuan",
-                                "policy.public_posts.quota_per_1000",
-                                "policy.monitoring.township_criteria_spread",
-                                "policy.monitoring.pressure_exit",
-                                "assessment.weight_paperwork", "industry.margin",
-                                "shocks.p_disaster_village_year",
-                                "population.p_registered_poor",
-                                "policy.microcredit.p_take_up",
-                                "policy.microcredit.p_venture_failure",
-                                "policy.microcredit.subsidy_share", "implementers.exit_rush",
-                                "implementers.fatigue_per_paperwork")},
-            "health.p_acute": 0.0625, "health.cost_acute_yuan": 8129.0,
-            "policy.medical_cap.enabled": False, "implementers.registered_per_cadre": 1.0,
-            "shocks.epidemic.dur_months": 0, "shocks.epidemic.start_year": 2020,
-            "policy.transition_end_year": 2020, "policy.withdrawal_months": 0,
-            "county.n_townships": 3, "county.villages_per_township": 1,
-            "policy.microcredit.enabled": False, "policy.microcredit.term_months": 1,
+@example(p={**QUIET, "health.cost_acute_yuan": 8129.0, "county.n_townships": 3,
             "behaviour.p_leave_school": 0.75, "behaviour.p_back_to_school": 0.5},
          seed=129, n=250)
 def test_invariants_hold_every_month(p, seed, n):
