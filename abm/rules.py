@@ -159,12 +159,18 @@ def heavy_debt(hh: Households, debt_months: float, subsistence_per_capita: float
     return _sel(hh.debt, idx) > debt_months * subsist
 
 
+def distress_line(cfg, poverty_line: float) -> float:
+    """The income per person below which a heavily indebted household is in distress:
+    the monitoring line (``inclusion_multiple`` x the poverty line)."""
+    return cfg.policy.monitoring.inclusion_multiple * poverty_line
+
+
 def in_distress(hh: Households, cfg, poverty_line: float, idx=None) -> np.ndarray:
-    """Income below the monitoring line and heavy debt (``behaviour.
-    distress_debt_months``): a household that sells productive assets and takes children
-    out of school (``abm.households.decisions``); for households ``idx`` (None: all)."""
-    hard_line = cfg.policy.monitoring.inclusion_multiple * poverty_line
-    return (_sel(hh.income_pc_year, idx) < hard_line) & heavy_debt(
+    """Income below the monitoring line (:func:`distress_line`) and heavy debt
+    (``behaviour.distress_debt_months``): a household that sells productive assets and
+    takes children out of school (``abm.households.decisions``); for households ``idx``
+    (None: all)."""
+    return (_sel(hh.income_pc_year, idx) < distress_line(cfg, poverty_line)) & heavy_debt(
         hh, cfg.behaviour.distress_debt_months, cfg.spending.subsistence_per_capita, idx)
 
 

@@ -65,7 +65,7 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     The farm income it no longer earns is booked as ``asset_sale`` every month from
     then on."""
     b = cfg.behaviour
-    hard_line = cfg.policy.monitoring.inclusion_multiple * ctx.poverty_line
+    hard_line = rules.distress_line(cfg, ctx.poverty_line)
     if isinstance(u, np.ndarray) and u.shape == (hh.n,):
         # One compiled pass, the same booleans as the numpy lines below (``u`` compared
         # in the dtype numpy compares it in).
