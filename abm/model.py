@@ -210,7 +210,7 @@ class CountyModel(mesa.Model):
         self.metrics: dict[str, float] = {}
         # (month, households, event codes, causes, second causes, livelihood codes)
         self._events: list[tuple] = []
-        self._cause_parts: list[tuple[np.ndarray, np.ndarray]] = []  # see _cause_codes
+        self._cause_parts: list[tuple[int, np.ndarray, np.ndarray]] = []  # _cause_codes
         self.datacollector: mesa.DataCollector | None = None
         for _ in range(SPIN_UP_MONTHS):
             if self.month == ROSTER_MONTH:
@@ -451,16 +451,24 @@ class CountyModel(mesa.Model):
     def _cause_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """Category codes of every listed event's primary and secondary cause (-1 for a
         value that is no cause, as ``pd.Categorical`` gives), each event's converted
-        once: the browser page asks for the events every month."""
-        done = self._cause_parts
-        if len(done) > len(self._events):  # the list was replaced: start again
+        once: the browser page asks for the events every month. The events not yet
+        converted are looked up together (one hash lookup of their concatenated causes)."""
+        done = self._cause_parts  # [(events converted, primary codes, secondary codes)]
+        n_done = sum(d[0] for d in done)
+        if n_done > len(self._events):  # the list was replaced: start again
             done.clear()
-        codes = {c: i for i, c in enumerate([*H.RETURN_CAUSES, ""])}
-        for e in self._events[len(done):]:
-            done.append(tuple(np.fromiter((codes.get(str(v), -1) for v in arr), np.int8,
-                                          len(arr)) for arr in (e[3], e[4])))
-        return (np.concatenate([d[0] for d in done]),
-                np.concatenate([d[1] for d in done]))
+            n_done = 0
+        new = self._events[n_done:]
+        if new:
+            cats = pd.Index([*H.RETURN_CAUSES, ""])
+            done.append((len(new), *(
+                cats.get_indexer(np.concatenate([np.asarray(e[j], dtype=object)
+                                                 for e in new])).astype(np.int8)
+                for j in (3, 4))))
+        if not done:
+            return np.zeros(0, np.int8), np.zeros(0, np.int8)
+        return (np.concatenate([d[1] for d in done]),
+                np.concatenate([d[2] for d in done]))
 
 
 def _livelihoods(hh, parts: list[np.ndarray]) -> list[np.ndarray]:
