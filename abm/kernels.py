@@ -17,6 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from abm import parallel
+
 
 @numba.njit(cache=True, inline="always")
 def _maximum(a: float, b: float) -> float:
@@ -81,7 +83,6 @@ def _reliant(n_labour, help_m, income, share) -> bool:
     return (n_labour > 0) & (help_m > share * _maximum(income, 1.0))
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
                   lost_job_now, n_labour, help_m, reliance_share, disposition,
                   support_gain, n_migrants, inc_wage_m, training_gain, has_peers,
@@ -95,19 +96,39 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
     1))``; working: ``(n_migrants > 0) | (inc_wage_m > 0)``. ``has_peers`` is boolean;
     the neighbours' averages use the values before this month's update (``peers @ m``).
     ``row_weight``, when not empty, is every stored value of each row (``csr_weights``:
-    a row-normalised network's 1 / degree), read once a row instead of once a tie."""
+    a row-normalised network's 1 / degree), read once a row instead of once a tie.
+    Households in ranges (``_learning_pass_part``; ``abm.parallel.split``)."""
     n = motivation.size
+    new_m = np.empty(n)
+    new_s = np.empty(n)
+    gain = np.empty(n)
+    parallel.split(_learning_pass_part, n, motivation, skills, net_sum, income,
+                   sp_medical, sick_now, lost_job_now, n_labour, help_m,
+                   reliance_share, disposition, support_gain, n_migrants, inc_wage_m,
+                   training_gain, has_peers, indptr, indices, data, row_weight, m_exp,
+                   m_peer, m_shock, m_recovery, m_dependence, s_learning, s_decay,
+                   s_peer, new_m, new_s, gain)
+    return new_m, new_s
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _learning_pass_part(lo, hi, motivation, skills, net_sum, income, sp_medical,
+                        sick_now, lost_job_now, n_labour, help_m, reliance_share,
+                        disposition, support_gain, n_migrants, inc_wage_m,
+                        training_gain, has_peers, indptr, indices, data, row_weight,
+                        m_exp, m_peer, m_shock, m_recovery, m_dependence, s_learning,
+                        s_decay, s_peer, new_m, new_s, gain):
+    """``learning_pass`` of households ``lo .. hi``, into the arrays after the inputs."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
     # The neighbours' sums first (both in one walk over each row), into the arrays that
     # then receive the new values; the updates follow in short loops over few arrays,
     # which the compiler vectorises (one long loop over every column does not).
-    new_m = np.empty(n)
-    new_s = np.empty(n)
     per_row = row_weight.size > 0  # (loop-invariant: the compiler splits the loop on it)
-    for i in range(n):
+    for i in range(ulo, uhi):
         if has_peers[i]:
             pm = 0.0
             ps = 0.0
-            for jj in range(indptr[i], indptr[i + 1]):
+            for jj in range(indptr[i], indptr[i + np.uint64(1)]):
                 d = row_weight[i] if per_row else data[jj]
                 k = indices[jj]
                 pm += d * motivation[k]
@@ -117,11 +138,10 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
         else:
             new_m[i] = motivation[i]
             new_s[i] = skills[i]
-    gain = np.empty(n)
-    for i in range(n):
+    for i in range(ulo, uhi):
         usual = _maximum(net_sum[i] / 12.0, 1.0)
         gain[i] = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
-    for i in range(n):
+    for i in range(ulo, uhi):
         m0 = motivation[i]
         g = gain[i]
         hit = sick_now[i] | lost_job_now[i]
@@ -132,14 +152,13 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
         m = m - m_dependence * (1.0 if reliant else 0.0) * m
         m = m + support_gain[i] * (1.0 - m)
         new_m[i] = _clip(m, 0.0, 1.0)
-    for i in range(n):
+    for i in range(ulo, uhi):
         s0 = skills[i]
         w = 1.0 if (n_migrants[i] > 0) | (inc_wage_m[i] > 0) else 0.0
         sk = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
         sk = sk + s_peer * _maximum(new_s[i] - sk, 0.0)
         sk = sk + training_gain[i] * (1.0 - sk)
         new_s[i] = _clip(sk, 0.0, 1.0)
-    return new_m, new_s
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -168,7 +187,6 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
     return job_loss, remit_full, remit
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
                   employer, in_post, business, size, noise, noise2, local_workers,
                   mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
@@ -182,7 +200,8 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     ``noise`` and ``noise2`` are the float32 lognormal factors; ``home`` the members
     working at home. Returns (farm, wage, property, farm before losses at this month's
     price, market loss, disaster loss, local wages before an epidemic, has an enterprise
-    job). A member running the household's business (``business``) does no wage work."""
+    job). A member running the household's business (``business``) does no wage work.
+    Households in ranges (``_earnings_pass_part``; ``abm.parallel.split``)."""
     n = home.size
     farm = np.empty(n)
     wage = np.empty(n)
@@ -192,10 +211,33 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     disaster = np.empty(n)
     local_all = np.empty(n)
     has_job_all = np.empty(n, dtype=np.bool_)
+    parallel.split(_earnings_pass_part, n, home, land, n_elderly, skills, motivation,
+                   farm_price, disaster_loss, employer, in_post, business, size, noise,
+                   noise2, local_workers, mu_per_worker, elderly_labour, skill_base,
+                   skill_slope, income_per_mu, wi, epidemic_farm, wage_month,
+                   epidemic_local, farm_time_share, p_local_work, work_skill_base,
+                   work_skill_slope, work_mot_base, work_mot_slope, local_wage_month,
+                   property_month, farm_mot_slope, mot_ref, farm, wage, prop, priced,
+                   market, disaster, local_all, has_job_all)
+    return farm, wage, prop, priced, market, disaster, local_all, has_job_all
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _earnings_pass_part(lo, hi, home, land, n_elderly, skills, motivation, farm_price,
+                        disaster_loss, employer, in_post, business, size, noise,
+                        noise2, local_workers, mu_per_worker, elderly_labour,
+                        skill_base, skill_slope, income_per_mu, wi, epidemic_farm,
+                        wage_month, epidemic_local, farm_time_share, p_local_work,
+                        work_skill_base, work_skill_slope, work_mot_base,
+                        work_mot_slope, local_wage_month, property_month,
+                        farm_mot_slope, mot_ref, farm, wage, prop, priced, market,
+                        disaster, local_all, has_job_all):
+    """``earnings_pass`` of households ``lo .. hi``, into the arrays after the inputs."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
     keep_epi = 1.0 - epidemic_farm
     # In short loops over few arrays, which the compiler vectorises (one long loop over
     # every column does not); each value is computed as in one loop.
-    for i in range(n):  # the farm
+    for i in range(ulo, uhi):  # the farm
         need = land[i] / mu_per_worker
         farm_labour = home[i] + elderly_labour * np.float64(n_elderly[i])
         factor = _minimum(1.0, farm_labour / _maximum(need, 1e-9))
@@ -205,13 +247,13 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         fp = trend * farm_price[i]
         priced[i] = fp
         market[i] = trend * _maximum(0.0, 1.0 - farm_price[i])
-    for i in range(n):  # its losses and noise
+    for i in range(ulo, uhi):  # its losses and noise
         fp = priced[i]
         dl = disaster_loss[i]
         nz = np.float64(noise[i])
         farm[i] = fp * ((1.0 - dl) * keep_epi) * nz
         disaster[i] = fp * dl * nz
-    for i in range(n):  # an enterprise job, a post, local wage work
+    for i in range(ulo, uhi):  # an enterprise job, a post, local wage work
         h = home[i]
         need = land[i] / mu_per_worker
         has_job = (employer[i] >= 0) & (h >= 1)  # (not `and`: no branch)
@@ -225,11 +267,10 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
         local = units * p_work * local_wage_month * wi * np.float64(noise2[i])
         local_all[i] = local
         local_workers[i] = np.float32(units * p_work + hj + pu)
-    for i in range(n):  # wages and property income
+    for i in range(ulo, uhi):  # wages and property income
         enterprise = np.float64(has_job_all[i]) * wage_month * wi * (1.0 - epidemic_local)
         wage[i] = local_all[i] * (1.0 - epidemic_local) + enterprise
         prop[i] = property_month * np.float64(size[i]) * wi
-    return farm, wage, prop, priced, market, disaster, local_all, has_job_all
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -466,7 +507,6 @@ def add_both_into(a, b, x):
         b[i] = b[i] + xi
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour,
                   n_elderly, n_children, size, n_migrants, lost_aging_m, lost_disability_m,
                   p_chronic, p_disability, p_retire, retire_from, retire_span, retire_min,
@@ -480,13 +520,32 @@ def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour
 
     Thresholds compare as numpy's (``p_chronic`` and ``p_disability`` are the float64
     scalars ``monthly`` gives); a member count ``c``'s monthly chance is
-    ``table[c - lo]`` (``monthly_from_rate`` of the counts ``lo``, ``lo + 1``, ...)."""
+    ``table[c - lo]`` (``monthly_from_rate`` of the counts ``lo``, ``lo + 1``, ...).
+    Households in ranges (``_health_people_part``; ``abm.parallel.split``)."""
     n = farm.size
     per_worker = np.empty(n)
     rel = np.empty(n)
+    parallel.split(_health_people_part, n, ud, farm, wage, remit, age_head, chronic,
+                   disability, n_labour, n_elderly, n_children, size, n_migrants,
+                   lost_aging_m, lost_disability_m, p_chronic, p_disability, p_retire,
+                   retire_from, retire_span, retire_min, retire_max, child_table,
+                   child_lo, elderly_table, elderly_lo, chronic_extra, kept,
+                   per_elderly, per_worker, rel)
+    return per_worker, rel
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _health_people_part(lo, hi, ud, farm, wage, remit, age_head, chronic, disability,
+                        n_labour, n_elderly, n_children, size, n_migrants,
+                        lost_aging_m, lost_disability_m, p_chronic, p_disability,
+                        p_retire, retire_from, retire_span, retire_min, retire_max,
+                        child_table, child_lo, elderly_table, elderly_lo,
+                        chronic_extra, kept, per_elderly, per_worker, rel):
+    """``health_people`` of households ``lo .. hi``, into the arrays after the inputs."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
     # Short loops (the first vectorises); ``rel`` holds the rate and then the chance to
     # retire until the last loop.
-    for i in range(n):
+    for i in range(ulo, uhi):
         nl = n_labour[i]
         per_worker[i] = (farm[i] + wage[i] + remit[i]) / np.float64(nl if nl > 1 else 1)
         age = age_head[i] + 1.0 / 12.0
@@ -496,10 +555,10 @@ def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour
     # The chance to retire, -expm1(-rate / 12), is at most rate / 12: a draw above that
     # (most of them) is not below the chance, whatever its last bits, so its expm1 (a
     # library call) is skipped and 0.0 stands in (no draw is below it either).
-    for i in range(n):
+    for i in range(ulo, uhi):
         y = -rel[i] / 12.0
         rel[i] = 0.0 if np.float64(ud[2, i]) >= -y * 1.000001 else -np.expm1(y)
-    for i in range(n):
+    for i in range(ulo, uhi):
         pw = per_worker[i]
         nl = n_labour[i]
         c = chronic[i] | (np.float64(ud[0, i]) < p_chronic)
@@ -528,7 +587,6 @@ def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour
         n_migrants[i] = nm if nm <= nl else nl
         rel[i] = (1.0 + chronic_extra * np.float64(c) * kept[i]) * (
             1.0 + per_elderly * np.float64(ne))
-    return per_worker, rel
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1091,7 +1149,6 @@ def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
     return total
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def business_income(business, home, motivation, noise, price, usual_scale, effort_slope,
                     motivation_reference, demand_share, epidemic_local):
     """``abm.households.business.income`` for every household in one pass (new arrays;
@@ -1101,12 +1158,25 @@ def business_income(business, home, motivation, noise, price, usual_scale, effor
     (price - 1))``, income ``full - full * epidemic_local`` with ``full = usual *
     demand``, the market's part ``usual * max(0, 1 - demand)``, the epidemic's ``full *
     epidemic_local``. numpy's order and its ``maximum`` (to the sign of zero): the same
-    bits."""
+    bits.
+    Households in ranges (``_business_income_part``; ``abm.parallel.split``)."""
     n = business.size
     income = np.zeros(n)
     market = np.zeros(n)
     epidemic = np.zeros(n)
-    for i in range(n):
+    parallel.split(_business_income_part, n, business, home, motivation, noise, price,
+                   usual_scale, effort_slope, motivation_reference, demand_share,
+                   epidemic_local, income, market, epidemic)
+    return income, market, epidemic
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _business_income_part(lo, hi, business, home, motivation, noise, price,
+                          usual_scale, effort_slope, motivation_reference,
+                          demand_share, epidemic_local, income, market, epidemic):
+    """``business_income`` of households ``lo .. hi``, into the arrays after the inputs."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         if business[i] & (home[i] >= 1):
             effort = _np_maximum(0.0, 1.0 + effort_slope * (motivation[i]
                                                              - motivation_reference))
@@ -1117,7 +1187,6 @@ def business_income(business, home, motivation, noise, price, usual_scale, effor
             lost = full * epidemic_local
             epidemic[i] = lost
             income[i] = full - lost
-    return income, market, epidemic
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from abm import households as H
-from abm import policy, rules
+from abm import parallel, policy, rules
 from abm.agents import implementer
 from abm.agents import social as social_mod
 from abm.agents.implementer import (
@@ -170,6 +170,9 @@ class CountyModel(mesa.Model):
         self.config = cfg
         self.check_writes = check_writes
         self.streams = Streams(cfg.run.seed, prefetch=prefetch_draws)
+        # Threads the household passes may use (``abm.parallel``; the same numbers either
+        # way): a spare core's worth when there is one to spare, as for the draws.
+        self.threads = parallel.spare_threads() if prefetch_draws else 1
         self.calendar = cal = policy.Calendar(cfg.run.start_year)
         self.county: County = build_county(cfg, self.streams["county"])
         self.households = hh = H.generate(cfg, self.county.hh_village,
@@ -244,9 +247,10 @@ class CountyModel(mesa.Model):
             ("social", self.social_phase),
             ("county_review", self.county_review),
         )
-        for name, phase in phases:
-            self._run(name, phase)
-        self._run("status", lambda: self.status(record))
+        with parallel.threads(self.threads):
+            for name, phase in phases:
+                self._run(name, phase)
+            self._run("status", lambda: self.status(record))
         self.month += 1
 
     def _run(self, name: str, phase) -> None:

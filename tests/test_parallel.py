@@ -1,0 +1,85 @@
+"""The household passes split over two threads (``abm.parallel``) give the same run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm import parallel
+from abm.config import load_config
+from abm.model import CountyModel
+
+
+def test_split_covers_every_household_once():
+    seen: list[tuple[int, int]] = []
+
+    def part(lo: int, hi: int, out: np.ndarray) -> None:
+        seen.append((lo, hi))
+        out[lo:hi] += 1
+
+    out = np.zeros(25_001, dtype=np.int64)
+    with parallel.threads(2):
+        parallel.split(part, out.size, out)
+    assert sorted(seen) == [(25_001 * j // 8, 25_001 * (j + 1) // 8) for j in range(8)]
+    assert (out == 1).all()
+
+    seen.clear()
+    with parallel.threads(1):  # one core: one call
+        parallel.split(part, out.size, out)
+    assert seen == [(0, 25_001)]
+    seen.clear()
+    with parallel.threads(2):  # too few households to be worth a hand-over
+        parallel.split(part, 100, out)
+    assert seen == [(0, 100)]
+    assert parallel.current() == 1  # back to one outside the block
+
+
+def test_split_passes_on_a_part_error():
+    def part(lo: int, hi: int) -> None:
+        if lo > 0:
+            raise ValueError("upper half")
+
+    with parallel.threads(2), pytest.raises(ValueError, match="upper half"):
+        parallel.split(part, 50_000)
+
+
+@pytest.mark.parametrize("config", ["configs/baseline.yaml", "configs/counties/p_county.yaml"])
+def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
+    """Every split pass cut in two (any size), the spin-up included: the same months
+    and events, bit for bit, as on one thread."""
+    cfg = load_config(config, households=3000, months=24, seed=5)
+    one = CountyModel(cfg)
+    assert one.threads == 1
+
+    parts, submitted = [], []
+    real_split, real_pool = parallel.split, parallel._executor()
+
+    def counting_split(part, n, *args):
+        parts.append(part.__name__)
+        return real_split(part, n, *args)
+
+    class CountingPool:
+        def submit(self, fn, *args):
+            submitted.append(fn)
+            return real_pool.submit(fn, *args)
+
+    monkeypatch.setattr(parallel, "MIN_SPLIT", 100)
+    monkeypatch.setattr(parallel, "spare_threads", lambda: 2)
+    monkeypatch.setattr(parallel, "split", counting_split)
+    monkeypatch.setattr(parallel, "_executor", lambda: CountingPool())
+    two = CountyModel(cfg, prefetch_draws=True)
+    assert two.threads == 2
+    for _ in range(24):
+        one.step()
+        two.step()
+    # every split pass was handed to the other thread too, every month of the spin-up
+    # and of the run
+    assert {"_learning_pass_part", "_health_people_part", "_earnings_pass_part",
+            "_business_income_part"} <= set(parts)
+    assert len(submitted) >= 4 * (18 + 24)
+    pd.testing.assert_frame_equal(one.timeseries(), two.timeseries(), check_exact=True)
+    pd.testing.assert_frame_equal(one.events(), two.events(), check_exact=True)
+    for col in ("motivation", "skills", "savings", "debt", "age_head", "n_labour"):
+        a, b = getattr(one.households, col), getattr(two.households, col)
+        assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), col
