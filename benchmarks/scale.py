@@ -2,7 +2,7 @@
 and a plain-Mesa reference measured side by side.
 
     uv run python benchmarks/scale.py [--sizes 10000,100000,200000,1000000] [--months 120]
-                                      [--ref-steps 12] [--json FILE]
+                                      [--ref-steps 12] [--repeat 1] [--json FILE]
 
 For each size, three fresh processes (so each peak memory is that process's own):
 
@@ -22,7 +22,9 @@ For each size, three fresh processes (so each peak memory is that process's own)
 
 Household-steps per second = households x months / run seconds (the spin-up is part of
 build). The machine's load average is printed: other work on the cores slows every
-number. Timings are wall-clock; nothing here is asserted by the tests.
+number. Timings are wall-clock; nothing here is asserted by the tests. With ``--repeat
+K`` each size is measured K times in turn (the three processes each time) and a row of
+medians follows; compare two versions of the code with ``benchmarks/compare.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,16 +166,29 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=120)
     ap.add_argument("--ref-steps", type=int, default=12,
                     help="steps of the plain-Mesa reference (its rate is per step)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="measure each size this many times (on a shared machine the "
+                         "numbers move by a third from one minute to the next; the "
+                         "medians row is printed after the repeats)")
     ap.add_argument("--json", help="also write the numbers to this file")
     a = ap.parse_args()
+    if a.repeat < 1:
+        ap.error("--repeat: at least 1")
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
           f"{a.months} months; Python {sys.version.split()[0]}", flush=True)
     print(HEADER, flush=True)
     results = {}
     for n in (int(x) for x in a.sizes.split(",")):
-        r = measure(n, a.months, a.ref_steps)
-        results[n] = r
-        print(row(n, r), flush=True)
+        runs = []
+        for _ in range(a.repeat):
+            runs.append(measure(n, a.months, a.ref_steps))
+            print(row(n, runs[-1]), flush=True)
+        if a.repeat > 1:
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            print(row(n, med) + "  (medians)", flush=True)
+            results[n] = {"median": med, "runs": runs}
+        else:
+            results[n] = runs[0]
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2) + "\n")
