@@ -8,10 +8,10 @@ give the same numbers bit for bit: each household is computed by the same instru
 from the same inputs, whoever computes it. No pass that sums across households is split
 (a float sum's rounding depends on its order).
 
-When a core is free, as for one ``abm run`` or the browser page (the model's
-``prefetch_draws``), the model steps inside :func:`threads` ``(2)``; in batches each
-worker steps on one core (``threads(1)``, the default), as many runs on two cores go
-faster side by side than each split. ``tests/test_parallel.py`` checks that a run
+When a core is free, as for one ``abm run`` (the model's ``prefetch_draws``), the model
+steps inside :func:`threads` ``(2)``; batch workers and the browser page step on one
+core (``threads(1)``, the default): many runs on two cores go faster side by side than
+each split. ``tests/test_parallel.py`` checks that a run
 gives the same outputs either way.
 """
 
@@ -22,8 +22,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-# Fewer households than this and the hand-over to the other thread (tens of
-# microseconds) costs more than the half pass saves.
+# Fewer households than this and handing ranges to the other thread (tens of
+# microseconds a pass) costs about what it saves.
 MIN_SPLIT = 20_000
 # Ranges a split pass is cut into: the two threads take them in turn.
 CHUNKS = 8
@@ -85,5 +85,5 @@ def split(part: Callable, n: int, *args) -> None:
     try:
         work()
     finally:
-        if not job.cancel():  # (not started: nothing to wait for)
+        if not job.cancel():  # (cancelled if the other thread never started it)
             job.result()
