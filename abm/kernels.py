@@ -663,21 +663,30 @@ def triage_looks(cand, registered, chronic, disability, n_elderly, size, income_
 def loss_years(losses, idx, order):
     """The ledger's losses by cause over the months ``order[:12]`` and ``order[12:24]``
     for households ``idx`` (causes x len(idx), float64): each added in ``order``'s
-    order from its first month, as numpy's sum over that axis of the gathered rows."""
+    order from its first month, as numpy's sum over that axis of the gathered rows.
+    Month by month over all of ``idx`` (each household's sum still in month order): the
+    reads of one month's row are independent of each other and in address order (each
+    is a cache miss): 0.79 -> 0.68 ms for 300 of 200,000 households against each
+    household's 24 months in turn."""
     n_causes = losses.shape[0]
     now = np.empty((n_causes, idx.size))
     before = np.empty((n_causes, idx.size))
+    n = idx.size
     for c in range(n_causes):
-        for k in range(idx.size):
-            j = idx[k]
-            s = np.float64(losses[c, order[0], j])
-            for m in range(1, 12):
-                s += np.float64(losses[c, order[m], j])
-            now[c, k] = s
-            s = np.float64(losses[c, order[12], j])
-            for m in range(13, 24):
-                s += np.float64(losses[c, order[m], j])
-            before[c, k] = s
+        row = losses[c, order[0]]
+        for k in range(n):
+            now[c, k] = np.float64(row[idx[k]])
+        for m in range(1, 12):
+            row = losses[c, order[m]]
+            for k in range(n):
+                now[c, k] += np.float64(row[idx[k]])
+        row = losses[c, order[12]]
+        for k in range(n):
+            before[c, k] = np.float64(row[idx[k]])
+        for m in range(13, 24):
+            row = losses[c, order[m]]
+            for k in range(n):
+                before[c, k] += np.float64(row[idx[k]])
     return now, before
 
 
