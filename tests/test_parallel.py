@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import tests.test_properties as tp
 from abm import parallel
 from abm.config import load_config
+from abm.households import COLUMNS
 from abm.model import CountyModel
 
 
@@ -83,3 +87,28 @@ def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
     for col in ("motivation", "skills", "savings", "debt", "age_head", "n_labour"):
         a, b = getattr(one.households, col), getattr(two.households, col)
         assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), col
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=tp.params, seed=st.integers(0, 2**32), n=st.integers(1, 300))
+def test_split_runs_match_one_thread_for_any_county(p, seed, n):
+    """Any county the property test draws (its parameters, seed and size), every pass
+    split down to a single household: the same households, bit for bit, after the
+    spin-up and 12 months."""
+    cfg = load_config(None, [f"{k}={v}" for k, v in p.items()], seed=seed, households=n,
+                      months=12)
+    saved = parallel.MIN_SPLIT
+    parallel.MIN_SPLIT = 1
+    try:
+        one = CountyModel(cfg)
+        two = CountyModel(cfg, prefetch_draws=True)
+        two.threads = 2  # (whatever this machine's cores)
+        for _ in range(12):
+            one.step()
+            two.step()
+    finally:
+        parallel.MIN_SPLIT = saved
+    for col in COLUMNS:
+        a, b = getattr(one.households, col), getattr(two.households, col)
+        assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), col
+    pd.testing.assert_frame_equal(one.timeseries(), two.timeseries(), check_exact=True)
