@@ -673,20 +673,16 @@ def loss_years(losses, idx, order):
     before = np.empty((n_causes, idx.size))
     n = idx.size
     for c in range(n_causes):
-        row = losses[c, order[0]]
-        for k in range(n):
-            now[c, k] = np.float64(row[idx[k]])
-        for m in range(1, 12):
-            row = losses[c, order[m]]
+        for half in range(2):  # the last 12 months, then the 12 before
+            out = now if half == 0 else before
+            first = 12 * half
+            row = losses[c, order[first]]
             for k in range(n):
-                now[c, k] += np.float64(row[idx[k]])
-        row = losses[c, order[12]]
-        for k in range(n):
-            before[c, k] = np.float64(row[idx[k]])
-        for m in range(13, 24):
-            row = losses[c, order[m]]
-            for k in range(n):
-                before[c, k] += np.float64(row[idx[k]])
+                out[c, k] = np.float64(row[idx[k]])
+            for m in range(first + 1, first + 12):
+                row = losses[c, order[m]]
+                for k in range(n):
+                    out[c, k] += np.float64(row[idx[k]])
     return now, before
 
 
