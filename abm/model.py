@@ -213,7 +213,8 @@ class CountyModel(mesa.Model):
         self.metrics: dict[str, float] = {}
         # (month, households, event codes, causes, second causes, livelihood codes)
         self._events: list[tuple] = []
-        self._cause_parts: list[tuple[int, np.ndarray, np.ndarray]] = []  # _cause_codes
+        # (events converted, their primary and secondary cause codes): _cause_codes
+        self._cause_parts = (0, np.zeros(0, np.int8), np.zeros(0, np.int8))
         self.datacollector: mesa.DataCollector | None = None
         for _ in range(SPIN_UP_MONTHS):
             if self.month == ROSTER_MONTH:
@@ -457,22 +458,17 @@ class CountyModel(mesa.Model):
         value that is no cause, as ``pd.Categorical`` gives), each event's converted
         once: the browser page asks for the events every month. The events not yet
         converted are looked up together (one hash lookup of their concatenated causes)."""
-        done = self._cause_parts  # [(events converted, primary codes, secondary codes)]
-        n_done = sum(d[0] for d in done)
+        n_done, primary, secondary = self._cause_parts
         if n_done > len(self._events):  # the list was replaced: start again
-            done.clear()
-            n_done = 0
+            n_done, primary, secondary = 0, np.zeros(0, np.int8), np.zeros(0, np.int8)
         new = self._events[n_done:]
         if new:
             cats = pd.Index([*H.RETURN_CAUSES, ""])
-            done.append((len(new), *(
-                cats.get_indexer(np.concatenate([np.asarray(e[j], dtype=object)
-                                                 for e in new])).astype(np.int8)
-                for j in (3, 4))))
-        if not done:
-            return np.zeros(0, np.int8), np.zeros(0, np.int8)
-        return (np.concatenate([d[1] for d in done]),
-                np.concatenate([d[2] for d in done]))
+            primary, secondary = (np.concatenate([done, cats.get_indexer(np.concatenate(
+                [np.asarray(e[j], dtype=object) for e in new])).astype(np.int8)])
+                for done, j in ((primary, 3), (secondary, 4)))
+        self._cause_parts = (len(self._events), primary, secondary)
+        return primary, secondary
 
 
 def _livelihoods(hh, parts: list[np.ndarray]) -> list[np.ndarray]:

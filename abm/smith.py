@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.agents.implementer import Channel, TownshipOffice
+from abm.agents.implementer import Channel
 from abm.households.state import CAUSE_INDEX
 
 if TYPE_CHECKING:
@@ -92,10 +92,8 @@ def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, f
     out["smith_org_team_months_in_village"] = _ratio(sum(t.tenure for t in teams),
                                                      len(teams))
     out["smith_org_team_fatigue"] = _ratio(sum(t.fatigue for t in teams), len(teams))
-    exit_months = imp.exit_months_by_village
-    out["smith_org_months_to_exit"] = float(
-        exit_months.mean() if exit_months is not None and exit_months.size
-        else TownshipOffice.months_to_exit(model.config.policy.monitoring))
+    out["smith_org_months_to_exit"] = imp.mean_months_to_exit(
+        model.config.policy.monitoring)
     out["smith_org_found_by_visits"] = _ratio(imp.n_included_by[Channel.CADRE_VISIT],
                                               imp.n_included)
 

@@ -533,6 +533,14 @@ class Monitoring:
             return TownshipOffice.months_to_exit(mon)
         return self.exit_months_by_village[hh.village[idx]]
 
+    def mean_months_to_exit(self, mon) -> float:
+        """The stable months the village teams ask for this month, on average (the rule's
+        when no team has stepped)."""
+        months = self.exit_months_by_village
+        if months is None or months.size == 0:
+            return float(TownshipOffice.months_to_exit(mon))
+        return float(months.mean())
+
     def new_month(self) -> None:
         self.events = []
         self.to_help = []
