@@ -91,10 +91,13 @@ IDEAL: dict[str, dict[str, object]] = {
 }
 
 # The outcomes attributed: returns to poverty as the field counts them (the year-end
-# census), every month's fall back below the line, and the poverty rate. Not the size
+# census, on income after medical bills as the model's poverty is, and on income before
+# them as the official count is), every month's fall back below the line, and the
+# poverty rate. Not the size
 # of the monitoring roll: a larger roll is not a worse county (it may be a more
 # watchful one), so its "gap" has no meaning.
-OUTCOMES = ("cum_returned_census", "cum_returned_to_poverty", "poverty_rate")
+OUTCOMES = ("cum_returned_census", "cum_returned_census_income", "cum_returned_to_poverty",
+            "poverty_rate")
 
 # Each factor's own measures (``abm.smith``), averaged over each run's months and
 # reported as configured and with that factor alone made ideal: what making it ideal

@@ -140,6 +140,9 @@ def _events(m: dict, model: CountyModel, codes: np.ndarray, causes: np.ndarray) 
         m[f"new_returned_{c}"] = int((returned == c).sum())
     m["cum_returned_to_poverty"] = model.tally.cum_returned
     m["cum_returned_census"] = model.tally.cum_returned_census
+    m["cum_returned_census_income"] = model.tally.cum_returned_census_income
+    m["cum_returned_census_income_registered"] = (
+        model.tally.cum_returned_census_income_registered)
 
 
 def _incomes(m: dict, model: CountyModel, persons: float,

@@ -225,7 +225,8 @@ class CountyModel(mesa.Model):
         H.start_of_run(self.households)
         self.implementation = Monitoring()  # count from month 0
         self.tally = Tally()
-        self.tally.census(self.households)  # December 2020: the first census compares to it
+        # December 2020 (the last spin-up month's line): the first census compares to it
+        self.tally.census(self.households, self.ctx.poverty_line)
         for inst in self.instruments:  # instruments' running counts restart too
             inst.start_of_run()
 

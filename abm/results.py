@@ -74,6 +74,12 @@ def _core() -> list[Result]:
         _count("cum_returned_census", "returns to poverty found by the year-end censuses "
                "since month 0 (poor in December, not poor the December before, had left "
                "poverty)"),
+        _count("cum_returned_census_income", "returns to poverty found by the year-end "
+               "censuses on income before medical bills since month 0 (the official "
+               "count: income per person over the year below the line in December, not "
+               "the December before, had left poverty)"),
+        _count("cum_returned_census_income_registered", "of those, registered "
+               "(lifted-out) households"),
         Result("income_pc", "yuan/person/year", "income per person (this month x 12)"),
         Result("cpi", "index", "consumer prices (January 2021 = 1)"),
         Result("income_pc_real", "yuan/person/year, 2021 prices", "income per person in "
@@ -239,22 +245,40 @@ class Tally:
 
     cum_returned: int = 0
     cum_returned_census: int = 0  # returns found by the year-end censuses
+    # the same censuses on income before medical bills (the official income count), of
+    # all households and of the registered
+    cum_returned_census_income: int = 0
+    cum_returned_census_income_registered: int = 0
     census_poor: np.ndarray | None = None  # poor at the last year-end census
+    census_poor_income: np.ndarray | None = None  # income-poor at the last census
     census_left: np.ndarray | None = None  # had left poverty by the last census
     motivation: list[float] = field(default_factory=list)  # target group, by month
     help_total: float = 0.0  # targeted help paid since month 0, yuan
     help_social: float = 0.0  # of which by the social sector
 
-    def census(self, hh) -> None:
+    def census(self, hh, line: float) -> None:
         """The year-end census, as the field counts returns to poverty: once a year, a
         household that had left poverty (registered, or out of poverty before) and is
         poor in December though it was not the December before. A fall within the year
         that help has repaired by December is not a return. The first census compares
-        with December 2020 (the model's month -1), taken when recording starts."""
+        with December 2020 (the model's month -1), taken when recording starts.
+
+        Counted twice: on the model's poverty (income after out-of-pocket medical bills,
+        ``hh.poor``: impoverishment by medical spending counts) and on income before
+        them (``hh.income_pc_gross_year`` below ``line``, the poverty line this month):
+        the official count, in which medical spending is consumption, not a deduction
+        from income. The same households "had left poverty" in both."""
+        poor_income = hh.income_pc_gross_year < line
         if self.census_poor is not None:
+            left = self.census_left
             self.cum_returned_census += int(np.count_nonzero(
-                hh.poor & ~self.census_poor & self.census_left))
+                hh.poor & ~self.census_poor & left))
+            back = poor_income & ~self.census_poor_income & left
+            self.cum_returned_census_income += int(np.count_nonzero(back))
+            self.cum_returned_census_income_registered += int(np.count_nonzero(
+                back & hh.registered))
         self.census_poor = hh.poor.copy()
+        self.census_poor_income = poor_income
         self.census_left = hh.registered | hh.ever_exited
 
     def update(self, model: CountyModel, codes: np.ndarray) -> None:
@@ -263,7 +287,7 @@ class Tally:
 
         self.cum_returned += int((codes == Event.RETURNED_TO_POVERTY).sum())
         if model.month % 12 == 11:
-            self.census(model.households)
+            self.census(model.households, model.ctx.poverty_line)
         # smith.target_motivation, the target group gathered by index (the same array as
         # by mask, so the same mean; faster)
         hh = model.households

@@ -114,6 +114,18 @@ def _returns_registered_per_year(ts: pd.DataFrame, ev: pd.DataFrame) -> float:
     return returns / len(years) / n_reg
 
 
+def _income_returns_registered_per_year(ts: pd.DataFrame, ev: pd.DataFrame) -> float:
+    """As :func:`_returns_registered_per_year`, on income before medical bills (the
+    official count: medical spending is consumption, not a deduction from income): the
+    year-end censuses' count of registered households (``Tally.census``) over 2021-2025,
+    a year, per registered household."""
+    sel = ts["year"] <= 2025
+    years = ts.loc[sel, "year"].nunique()
+    n_reg = max(float(ts["n_registered"].iloc[0]), 1.0)
+    last = float(ts.loc[sel, "cum_returned_census_income_registered"].iloc[-1])
+    return last / years / n_reg
+
+
 NBS = "National Bureau of Statistics"
 TARGETS: tuple[Target, ...] = (
     Target("income_pc_2021", "rural income per person in delisted counties, 2021",
@@ -164,6 +176,11 @@ TARGETS: tuple[Target, ...] = (
            "up to three times the national rate before 2020 (under 100,000 of about 99 M "
            "lifted out, 2019: about 0.1%)", "poverty office, China Daily 2019-09-27", False,
            "baseline", _returns_registered_per_year, "share"),
+    Target("relapse_rate_income", "the same on income before medical bills (the official "
+           "count)", (0.0, 0.003), 0.0, "range",
+           "as above; the figure counts returns on income, from which medical spending is "
+           "not deducted", "poverty office, China Daily 2019-09-27", False, "baseline",
+           _income_returns_registered_per_year, "share"),
     Target("epidemic_q1_income", "income per person in an epidemic's first quarter, "
            "against the same quarter a year before", 0.009, 0.03, "abs",
            "three points: rural Q1 2020 against Q1 2019, nominal", f"{NBS} 2020-04-17",

@@ -328,15 +328,47 @@ def test_census_counts_returns_once_a_year_as_the_field_does():
     hh.registered = np.array([True, True, True, False, False])
     hh.ever_exited = np.array([True, True, True, False, True])
     hh.poor = np.zeros(n, bool)
+    hh.income_pc_gross_year = np.full(n, 9_000.0)
     t = Tally()
-    t.census(hh)  # December 2020: nobody poor
+    t.census(hh, 4_000.0)  # December 2020: nobody poor
     hh.poor = np.array([True, False, False, True, True])  # December 2021
-    t.census(hh)
+    t.census(hh, 4_000.0)
     # household 0 returned; 3 never left poverty (a fall, not a return); 4 left before
     assert t.cum_returned_census == 2
     hh.poor = np.array([True, False, False, False, False])  # still poor: not again
-    t.census(hh)
+    t.census(hh, 4_000.0)
     assert t.cum_returned_census == 2
     hh.poor = np.array([False, True, False, False, False])
-    t.census(hh)
+    t.census(hh, 4_000.0)
     assert t.cum_returned_census == 3
+    assert t.cum_returned_census_income == 0  # every income above the line throughout
+
+
+def test_income_census_counts_low_income_not_medical_bills():
+    """The census on income before medical bills (the official count) finds a household
+    whose income fell below the line, not one made poor only by its bills; the line is
+    the December's, and the registered are counted apart."""
+    from abm.results import Tally
+
+    class HH:
+        pass
+
+    hh = HH()
+    hh.registered = np.array([True, True, False, False])
+    hh.ever_exited = np.array([True, True, True, False])
+    hh.poor = np.zeros(4, bool)
+    hh.income_pc_gross_year = np.array([5_000.0, 5_000.0, 5_000.0, 5_000.0])
+    t = Tally()
+    t.census(hh, 4_000.0)
+    # December 2021: 0 is poor only after its bills (income still 5,000); 1 and 2 lost
+    # income; 3 never left poverty
+    hh.poor = np.array([True, True, True, True])
+    hh.income_pc_gross_year = np.array([5_000.0, 3_000.0, 3_000.0, 3_000.0])
+    t.census(hh, 4_000.0)
+    assert t.cum_returned_census == 3
+    assert t.cum_returned_census_income == 2  # 1 and 2
+    assert t.cum_returned_census_income_registered == 1  # 1
+    # December 2022: the line rises past household 0's income: a return on income now
+    t.census(hh, 5_500.0)
+    assert t.cum_returned_census == 3  # poor both Decembers: not again
+    assert (t.cum_returned_census_income, t.cum_returned_census_income_registered) == (3, 2)
