@@ -91,8 +91,8 @@ IDEAL: dict[str, dict[str, object]] = {
 }
 
 # The outcomes attributed: returns to poverty as the field counts them (the year-end
-# census, on income after medical bills as the model's poverty is, and on income before
-# them as the official count is), every month's fall back below the line, and the
+# census, on income after medical bills as the model's poverty is, and on income alone
+# as income statistics count it), every month's fall back below the line, and the
 # poverty rate. Not the size
 # of the monitoring roll: a larger roll is not a worse county (it may be a more
 # watchful one), so its "gap" has no meaning.
@@ -617,14 +617,19 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
         lv = levels(results, outcome)
         t = table[table["outcome"] == outcome].set_index("factor")
         gap = t.loc["gap"]
-        parts = [i18n.t("attribution.part", lang, factor=_smith_term(f, lang),
+        # A gap these seeds cannot tell from none has no shares worth quoting (they
+        # would split noise, and can pass 100% or turn negative): values only.
+        no_gap = bool(gap["ci_low"] <= 0)
+        parts = [i18n.t("attribution.part_value" if no_gap else "attribution.part", lang,
+                        factor=_smith_term(f, lang),
                         share=f"{100 * t.loc[f, 'share_of_gap']:.0f}%",
                         value=iv(t.loc[f, "mean"], t.loc[f, "ci_low"], t.loc[f, "ci_high"]))
                  for f in FACTORS]
         sep = "; " if lang == "en" else "；"
         lines.append("- " + i18n.t(
-            "attribution.sentence", lang, label=metric_label(outcome, lang),
-            months=cfg.run.months, as_is=iv(*lv["as_is"]), ideal=iv(*lv["ideal"]),
+            "attribution.sentence_no_gap" if no_gap else "attribution.sentence", lang,
+            label=metric_label(outcome, lang), months=cfg.run.months,
+            as_is=iv(*lv["as_is"]), ideal=iv(*lv["ideal"]),
             gap=iv(gap["mean"], gap["ci_low"], gap["ci_high"], True), parts=sep.join(parts)))
         for f in FACTORS:
             if t.loc[f, "ci_low"] <= 0 <= t.loc[f, "ci_high"] and t.loc[f, "ci_low"] < (

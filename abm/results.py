@@ -75,9 +75,9 @@ def _core() -> list[Result]:
                "since month 0 (poor in December, not poor the December before, had left "
                "poverty)"),
         _count("cum_returned_census_income", "returns to poverty found by the year-end "
-               "censuses on income before medical bills since month 0 (the official "
-               "count: income per person over the year below the line in December, not "
-               "the December before, had left poverty)"),
+               "censuses on income alone since month 0 (income per person over the year, "
+               "before medical bills, below the line in December, not the December "
+               "before, had left poverty)"),
         _count("cum_returned_census_income_registered", "of those, registered "
                "(lifted-out) households"),
         Result("income_pc", "yuan/person/year", "income per person (this month x 12)"),
@@ -245,8 +245,8 @@ class Tally:
 
     cum_returned: int = 0
     cum_returned_census: int = 0  # returns found by the year-end censuses
-    # the same censuses on income before medical bills (the official income count), of
-    # all households and of the registered
+    # the same censuses on income alone (before medical bills), of all households and
+    # of the registered
     cum_returned_census_income: int = 0
     cum_returned_census_income_registered: int = 0
     census_poor: np.ndarray | None = None  # poor at the last year-end census
@@ -264,10 +264,10 @@ class Tally:
         with December 2020 (the model's month -1), taken when recording starts.
 
         Counted twice: on the model's poverty (income after out-of-pocket medical bills,
-        ``hh.poor``: impoverishment by medical spending counts) and on income before
-        them (``hh.income_pc_gross_year`` below ``line``, the poverty line this month):
-        the official count, in which medical spending is consumption, not a deduction
-        from income. The same households "had left poverty" in both."""
+        ``hh.poor``: impoverishment by medical spending counts, as where monitoring
+        deducts rigid spending) and on income alone (``hh.income_pc_gross_year`` below
+        ``line``, the poverty line this month: medical spending not deducted, as income
+        statistics count it). The same households "had left poverty" in both."""
         poor_income = hh.income_pc_gross_year < line
         if self.census_poor is not None:
             left = self.census_left

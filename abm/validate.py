@@ -115,8 +115,8 @@ def _returns_registered_per_year(ts: pd.DataFrame, ev: pd.DataFrame) -> float:
 
 
 def _income_returns_registered_per_year(ts: pd.DataFrame, ev: pd.DataFrame) -> float:
-    """As :func:`_returns_registered_per_year`, on income before medical bills (the
-    official count: medical spending is consumption, not a deduction from income): the
+    """As :func:`_returns_registered_per_year`, on income alone (before medical bills:
+    medical spending not deducted, as income statistics count it): the
     year-end censuses' count of registered households (``Tally.census``) over 2021-2025,
     a year, per registered household."""
     sel = ts["year"] <= 2025
@@ -176,10 +176,11 @@ TARGETS: tuple[Target, ...] = (
            "up to three times the national rate before 2020 (under 100,000 of about 99 M "
            "lifted out, 2019: about 0.1%)", "poverty office, China Daily 2019-09-27", False,
            "baseline", _returns_registered_per_year, "share"),
-    Target("relapse_rate_income", "the same on income before medical bills (the official "
-           "count)", (0.0, 0.003), 0.0, "range",
-           "as above; the figure counts returns on income, from which medical spending is "
-           "not deducted", "poverty office, China Daily 2019-09-27", False, "baseline",
+    Target("relapse_rate_income", "the same on income alone (before medical bills)",
+           (0.0, 0.003), 0.0, "range", "as above; the registration system's yearly check "
+           "read income and the basic guarantees (medical care among them), so its count "
+           "lies between this row's and the row above's", "poverty office, China Daily "
+           "2019-09-27", False, "baseline",
            _income_returns_registered_per_year, "share"),
     Target("epidemic_q1_income", "income per person in an epidemic's first quarter, "
            "against the same quarter a year before", 0.009, 0.03, "abs",

@@ -345,7 +345,7 @@ def test_census_counts_returns_once_a_year_as_the_field_does():
 
 
 def test_income_census_counts_low_income_not_medical_bills():
-    """The census on income before medical bills (the official count) finds a household
+    """The census on income alone (before medical bills) finds a household
     whose income fell below the line, not one made poor only by its bills; the line is
     the December's, and the registered are counted apart."""
     from abm.results import Tally
@@ -401,3 +401,27 @@ def test_income_census_is_the_census_without_medical_bills():
                 totals["net"] += int(net.iloc[-1])
                 totals["income"] += int(income.iloc[-1])
     assert totals["income"] < 0.6 * totals["net"], totals
+
+
+def test_a_gap_the_seeds_cannot_tell_from_none_is_not_split_into_shares():
+    """The report gives shares of a clear gap, and only each factor's value (no shares,
+    which would split noise and can pass 100% or turn negative) when the gap's interval
+    reaches zero; in both languages."""
+    from abm.attribution import attribution_markdown
+
+    rng = np.random.default_rng(5)
+    clear = _additive_runs(rng, {"policy": 8.0, "org": 4.0, "target": 6.0, "env": 2.0},
+                           1.0, 6).rename(columns={"y": "cum_returned_census"})
+    none = _additive_runs(rng, {f: 0.0 for f in FACTORS}, 1.0, 6).rename(
+        columns={"y": "cum_returned_census_income"})
+    results = clear.merge(none, on=["scenario", "replicate"]).assign(status="ok")
+    table = pd.concat([attribute(results, o) for o in
+                       ("cum_returned_census", "cum_returned_census_income")],
+                      ignore_index=True)
+    config = Path(__file__).resolve().parent.parent / "configs" / "baseline.yaml"
+    for lang, phrase in (("en", "cannot tell from none"), ("zh", "无法将其与零区分")):
+        md = attribution_markdown(table, results, config, 6, 500, 12, lang)
+        answer = [line for line in md.splitlines() if line.startswith("- ")]
+        split, unsplit = answer[0], answer[1]
+        assert phrase not in split and "%" in split
+        assert phrase in unsplit and "%" not in unsplit
