@@ -120,6 +120,14 @@ INDICATORS: dict[str, tuple[str, ...]] = {
 }
 
 
+def gap_is_split(table: pd.DataFrame, outcome: str) -> bool:
+    """Whether an outcome's gap is split into shares: only a gap these seeds tell from
+    none (its interval above zero). Shares of a gap that may be none would split noise,
+    and can pass 100% or turn negative; the report and the figure then give values only."""
+    gap = table[(table["outcome"] == outcome) & (table["factor"] == "gap")]
+    return bool(gap["ci_low"].iloc[0] > 0)
+
+
 def combo_name(ideal: frozenset[str] | set[str]) -> str:
     """Stable scenario name of a combination, e.g. ``ideal_org_env`` or ``as_is``."""
     parts = [f for f in FACTORS if f in ideal]
@@ -452,9 +460,11 @@ def plot_attribution(table: pd.DataFrame, path: Path, lang: str = "en") -> None:
         ax.barh(y, t["mean"] * scale, xerr=err,
                 color=["#4c72b0", "#dd8452", "#55a868", "#c44e52"])
         ax.set_yticks(y, [_smith_term(f, lang) for f in t["factor"]])
-        for yi, (mean, share) in enumerate(zip(t["mean"], t["share_of_gap"], strict=True)):
-            ax.annotate(f"{100 * share:.0f}%", (mean * scale, yi), xytext=(4, 6),
-                        textcoords="offset points", fontsize=8)
+        if gap_is_split(table, outcome):
+            for yi, (mean, share) in enumerate(zip(t["mean"], t["share_of_gap"],
+                                                   strict=True)):
+                ax.annotate(f"{100 * share:.0f}%", (mean * scale, yi), xytext=(4, 6),
+                            textcoords="offset points", fontsize=8)
         ax.axvline(0, color="k", lw=0.8)
         gap = float(table[(table["outcome"] == outcome) & (table["factor"] == "gap")]["mean"]
                     .iloc[0]) * scale
@@ -617,9 +627,7 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
         lv = levels(results, outcome)
         t = table[table["outcome"] == outcome].set_index("factor")
         gap = t.loc["gap"]
-        # A gap these seeds cannot tell from none has no shares worth quoting (they
-        # would split noise, and can pass 100% or turn negative): values only.
-        no_gap = bool(gap["ci_low"] <= 0)
+        no_gap = not gap_is_split(table, outcome)
         parts = [i18n.t("attribution.part_value" if no_gap else "attribution.part", lang,
                         factor=_smith_term(f, lang),
                         share=f"{100 * t.loc[f, 'share_of_gap']:.0f}%",

@@ -26,6 +26,7 @@ from abm.attribution import (
 )
 from abm.config import load_config
 
+BASELINE = Path(__file__).resolve().parent.parent / "configs" / "baseline.yaml"
 
 def test_sixteen_distinct_combinations():
     combos = all_combos()
@@ -296,18 +297,17 @@ def test_a_lock_left_by_a_killed_attribution_does_not_block_the_folder(tmp_path)
     from abm.config import ConfigError
     from abm.experiments.store import LOCK_NAME
 
-    CONFIG = Path(__file__).resolve().parent.parent / "configs" / "baseline.yaml"
 
     out = tmp_path / "attr"
     out.mkdir()
     (out / LOCK_NAME).write_text("pid 999999 on nowhere\n", encoding="utf-8")
     (out / "someone_else.txt").write_text("data", encoding="utf-8")
     with pytest.raises(ConfigError, match="not empty"):
-        run_attribution(str(CONFIG), seeds=1, households=200, months=1, workers=1,
+        run_attribution(str(BASELINE), seeds=1, households=200, months=1, workers=1,
                         scheduler=None, out=str(out))
     (out / "someone_else.txt").unlink()
     try:
-        run_attribution(str(CONFIG), seeds=1, households=200, months=1, workers=1,
+        run_attribution(str(BASELINE), seeds=1, households=200, months=1, workers=1,
                         scheduler=None, out=str(out))
     except ConfigError as exc:  # pragma: no cover - the message names what is wrong
         pytest.fail(f"the leftover lock blocked the folder: {exc}")
@@ -381,7 +381,6 @@ def test_income_census_is_the_census_without_medical_bills():
     is well under the count after bills) and the registered are part of all."""
     from abm.runner import build_model
 
-    BASELINE = Path(__file__).resolve().parent.parent / "configs" / "baseline.yaml"
     free = ["health.cost_acute_yuan=0", "health.cost_outpatient_person_year=0",
             "health.cost_chronic_month=0"]
     totals = {"net": 0, "income": 0}
@@ -418,9 +417,8 @@ def test_a_gap_the_seeds_cannot_tell_from_none_is_not_split_into_shares():
     table = pd.concat([attribute(results, o) for o in
                        ("cum_returned_census", "cum_returned_census_income")],
                       ignore_index=True)
-    config = Path(__file__).resolve().parent.parent / "configs" / "baseline.yaml"
     for lang, phrase in (("en", "cannot tell from none"), ("zh", "无法将其与零区分")):
-        md = attribution_markdown(table, results, config, 6, 500, 12, lang)
+        md = attribution_markdown(table, results, BASELINE, 6, 500, 12, lang)
         answer = [line for line in md.splitlines() if line.startswith("- ")]
         split, unsplit = answer[0], answer[1]
         assert phrase not in split and "%" in split
