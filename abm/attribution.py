@@ -42,7 +42,8 @@ IDEAL: dict[str, dict[str, object]] = {
     # beyond them) who never tire and recognise every risk they see and its cause,
     # from their first day in the village; townships that apply the county's rule
     # exactly (same threshold everywhere, no measurement error, no pressure to show
-    # exits, from the county or from teams' paperwork): township verification is
+    # exits, from the county or from teams' paperwork), and that decide a dibao
+    # application the month it is made: township verification and decisions are
     # implementation, not policy (Smith's boundaries).
     "org": {
         "implementers.registered_per_cadre": 5.5,
@@ -62,6 +63,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "policy.monitoring.verification_noise": 0.0,
         "policy.monitoring.township_criteria_spread": 0.0,
         "policy.monitoring.pressure_exit": 0.0,
+        "policy.dibao.decision_months": 0,
     },
     # Full take-up and motivation.
     "target": {

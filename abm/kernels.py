@@ -502,6 +502,35 @@ def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oo
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def dibao_applications(u, found, trust, motivation, p_self, base, not_stigma, income_test,
+                       dibao_12m, size, n_labour, disability, line, dibao, applied, month,
+                       decision_months, no_month):
+    """The dibao's applications of one month, household by household (``Dibao.
+    applications_month``): a household *qualifies* when its income per person without
+    the top-up (``income_test - dibao_12m / max(size, 1)``) is below ``line`` and no one
+    is able to work or a member is disabled; one that qualifies, is not enrolled and has
+    no application pending applies (``applied = month``) if its draw is below ``p_self *
+    trust * (base + motivation) * not_stigma`` (numpy's order; the float32 draw compared
+    as float64) or the cadres ``found`` it; then an application made ``decision_months``
+    ago or earlier is decided: enrolled if it still qualifies and is not enrolled (the
+    application closes either way). In place; returns the number enrolled."""
+    entered = 0
+    for i in range(u.size):
+        own = income_test[i] - dibao_12m[i] / np.float64(max(size[i], 1))
+        q = (own < line) & ((n_labour[i] == 0) | disability[i])
+        if q and not dibao[i] and applied[i] == no_month:
+            p = p_self * trust[i] * (base + motivation[i]) * not_stigma
+            if found[i] or np.float64(u[i]) < p:
+                applied[i] = month
+        if applied[i] != no_month and applied[i] <= month - decision_months:
+            if q and not dibao[i]:
+                dibao[i] = True
+                entered += 1
+            applied[i] = no_month
+    return entered
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def add_both_into(a, b, x):
     """``a += x`` and ``b += x`` in one pass, in place (numpy's ``a + x``, ``b + x``,
     bit for bit; ``x`` may be ``a`` or ``b`` itself: each element is read before it is

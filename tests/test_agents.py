@@ -128,7 +128,8 @@ def test_township_criteria_spread_makes_townships_differ():
 
 
 def test_bundle_gives_posts_within_quota_and_dibao_to_those_who_cannot_work():
-    m = model("policy.public_posts.quota_per_1000=5")
+    # (no applications of households' own: only the bundle enrols within the year)
+    m = model("policy.public_posts.quota_per_1000=5", "policy.dibao.applications=false")
     hh = m.households
     dibao_before = hh.dibao.copy()
     enrolled = np.zeros(hh.n, bool)
