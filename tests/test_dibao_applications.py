@@ -21,6 +21,17 @@ def test_no_month_is_the_households_never():
     assert NO_MONTH == STATE_NO_MONTH
 
 
+def stepped(*sets, months=14):
+    """A model stepped ``months`` months (past the first yearly review), its dibao, its
+    households and a step context with no visit finds (tests set them)."""
+    m = model(*sets)
+    for _ in range(months):
+        m.step()
+    s = m.step_context()
+    s.monitoring.found = []
+    return m.instruments["dibao"], m.households, s
+
+
 def qualify(hh, idx, yes=True):
     """Make households ``idx`` qualify for the dibao (no one able to work, income per
     person far below the line, no top-up received) or not (income far above it)."""
@@ -30,14 +41,8 @@ def qualify(hh, idx, yes=True):
 
 
 def test_an_application_is_decided_after_decision_months_if_the_household_still_qualifies():
-    m = model("policy.dibao.decision_months=2", "policy.monitoring.p_self_apply=1",
-              "policy.monitoring.stigma=0")
-    for _ in range(14):
-        m.step()
-    dibao = m.instruments["dibao"]
-    hh = m.households
-    s = m.step_context()
-    s.monitoring.found = []
+    dibao, hh, s = stepped("policy.dibao.decision_months=2",
+                           "policy.monitoring.p_self_apply=1", "policy.monitoring.stigma=0")
     out = np.flatnonzero(~hh.dibao & (hh.dibao_applied == NO_MONTH))[:50]
     assert out.size == 50
     qualify(hh, out[:40])
@@ -62,13 +67,7 @@ def test_an_application_is_decided_after_decision_months_if_the_household_still_
 
 
 def test_with_no_decision_time_a_household_is_enrolled_the_month_it_applies():
-    m = model("policy.dibao.decision_months=0")
-    for _ in range(14):
-        m.step()
-    dibao = m.instruments["dibao"]
-    hh = m.households
-    s = m.step_context()
-    s.monitoring.found = []
+    dibao, hh, s = stepped("policy.dibao.decision_months=0")
     idx = np.flatnonzero(~hh.dibao & (hh.trust > 0))[:5]
     qualify(hh, idx)
     dibao.applications_month(s, np.zeros(hh.n, np.float32))
@@ -138,12 +137,7 @@ def test_applications_shorten_the_wait_and_drive_and_stigma_decide_how_much():
 
 
 def test_a_household_the_cadres_found_at_risk_applies_whatever_its_own_drive():
-    m = model("policy.dibao.decision_months=1")
-    for _ in range(14):
-        m.step()
-    dibao = m.instruments["dibao"]
-    hh = m.households
-    s = m.step_context()
+    dibao, hh, s = stepped("policy.dibao.decision_months=1")
     idx = np.flatnonzero(~hh.dibao & (hh.dibao_applied == NO_MONTH))[:20]
     qualify(hh, idx)
     hh.trust[idx] = 0.0  # would never apply on its own
