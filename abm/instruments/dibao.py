@@ -143,17 +143,15 @@ class Dibao(Instrument):
             self.income_for_test(hh), hh.dibao_12m, hh.size, hh.n_labour, hh.disability,
             float(s.ctx.dibao_line), hh.dibao, hh.dibao_applied, int(s.month),
             int(self.p.decision_months), NO_MONTH)
-        self.n_applied_entries += entered
         self.n_entries += entered
 
     def __init__(self, cfg, streams=None):
         super().__init__(cfg, streams)
         self.n_exits = 0
         self.n_entries = 0
-        self.n_applied_entries = 0
 
     def start_of_run(self) -> None:
-        self.n_exits = self.n_entries = self.n_applied_entries = 0
+        self.n_exits = self.n_entries = 0
 
     def top_up(self, hh, ctx, inc: Income) -> None:
         from abm import kernels  # (not at import: the config needs no numba)
