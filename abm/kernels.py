@@ -519,7 +519,7 @@ def dibao_applications(u, found, trust, motivation, p_self, base, not_stigma, in
         own = income_test[i] - dibao_12m[i] / np.float64(max(size[i], 1))
         q = (own < line) & ((n_labour[i] == 0) | disability[i])
         if q and not dibao[i] and applied[i] == no_month:
-            p = p_self * trust[i] * (base + motivation[i]) * not_stigma
+            p = _apply_chance(p_self, trust[i], base, motivation[i], not_stigma)
             if found[i] or np.float64(u[i]) < p:
                 applied[i] = month
         if applied[i] != no_month and applied[i] <= month - decision_months:
@@ -830,6 +830,14 @@ def smith_pass(at_risk, monitored, registered, coop, health_literate, n_labour,
     return counts, help_sel, gap_sel, psych
 
 
+@numba.njit(cache=True, inline="always")
+def _apply_chance(p_self: float, trust: float, base: float, motivation: float,
+                  not_stigma: float) -> float:
+    """A household's chance this month to apply itself (to monitoring, or for the
+    dibao): ``p_self * trust * (base + motivation) * not_stigma``, in numpy's order."""
+    return p_self * trust * (base + motivation) * not_stigma
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def self_applications(at_risk, monitored, flag_due, no_month, draw, trust, motivation,
                       p_self, base, not_stigma):
@@ -840,7 +848,7 @@ def self_applications(at_risk, monitored, flag_due, no_month, draw, trust, motiv
     out = np.empty(n, dtype=np.int64)
     k = 0
     for i in range(n):
-        p = p_self * trust[i] * (base + motivation[i]) * not_stigma
+        p = _apply_chance(p_self, trust[i], base, motivation[i], not_stigma)
         out[k] = i
         k += np.int64(at_risk[i] & (not monitored[i]) & (flag_due[i] == no_month)
                       & (np.float64(draw[i]) < p))

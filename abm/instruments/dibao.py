@@ -107,11 +107,11 @@ class Dibao(Instrument):
         if s.ctx.levels[self.name] <= 0:
             hh.dibao_applied[:] = NO_MONTH
             return
-        line = s.ctx.dibao_line
         if self.p.applications:
             self.applications_month(s, u)
         if s.month % 12 != self.p.review_month - 1:
             return
+        line = s.ctx.dibao_line
         own = self.income_without_top_up(hh)
         leave = hh.dibao & (own > self.p.exit_multiple * line)
         enter = ~hh.dibao & (hh.registered | hh.monitored) & self.qualifies(hh, own, line)
