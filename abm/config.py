@@ -494,6 +494,23 @@ class MonitoringConfig(Section):
                            "household's risk is declared eliminated", ge=1, le=60,
                            source="over half a year of stable income (national monitoring "
                            "guidelines, 2021)")
+    track_without_labour_months: int = P(12, unit="months", doc="A monitored household "
+                                         "in which no one can work, held above the exit "
+                                         "line only by the dibao's floor, is tracked this "
+                                         "many months on it before its risk is declared "
+                                         "eliminated (0: after stable_months, like any "
+                                         "household; its own income above the exit line "
+                                         "ends its risk as anyone's)", ge=0, le=600,
+                                         source="national rules: a monitored household "
+                                         "without labour capacity is not marked risk-"
+                                         "eliminated once social security is in place but "
+                                         "tracked until the help proves stable (暂不标注风险"
+                                         "消除, 持续跟踪监测; Hainan provincial government "
+                                         "Q&A, 2021-12; Pingdingshan rural revitalisation "
+                                         "bureau, 2021-07-05); the months: ASSUMPTION, a "
+                                         "year (the dibao's yearly review), checked against "
+                                         "the monitored share of registered households (5-"
+                                         "15%, calibration table)")
     township_criteria_spread: float = P(0.0, unit="log-sd", doc="Spread of the inclusion "
                                         "multiple that township offices actually apply "
                                         "(Laoling: townships differ)", ge=0, le=2,

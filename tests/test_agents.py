@@ -190,34 +190,63 @@ def test_pressure_to_exit_shortens_stays_and_brings_returns():
     assert returns["pushed"] > returns["calm"] > 0
 
 
-def test_a_monitored_household_the_dibao_holds_above_the_line_leaves_the_roll():
-    """Under a monitoring line above the dibao's (Henan's 1.8x), a monitored household on
-    the dibao with no sudden hardship has its risk declared eliminated after the stable
-    months; the same household off the dibao stays on the roll below the exit line."""
+def held_on_the_roll(*sets, income=1.6, top_up=0.5,
+                     months=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Under a monitoring line above the dibao's (Henan's 1.8x), 24 monitored households
+    with income per person of ``income`` lines (1.6: below both lines) and no sudden
+    hardship go through the offices' exit test for ``months`` months (None: the stable
+    months); half of them are on the dibao, whose top-ups over the year were ``top_up`` lines per person, and a third
+    have no one able to work. Returns whether each is still monitored, and
+    which were on the dibao and without labour."""
     m = model("policy.monitoring.inclusion_multiple=1.8",
-              "policy.monitoring.exit_multiple=1.9", n=1500)
+              "policy.monitoring.exit_multiple=1.9", *sets, n=1500)
     m.step()
     s = m.step_context()
     hh = m.households
     line = s.ctx.poverty_line
     assert s.ctx.dibao_line >= line and s.ctx.dibao_line < 1.8 * line
-    idx = np.flatnonzero(~hh.monitored)[:12]
+    idx = np.flatnonzero(~hh.monitored & (hh.size >= 2))[:24]
     hh.monitored[idx] = True
     hh.stable_months[idx] = 0
     hh.flag_due[idx] = NO_MONTH
-    size = np.maximum(hh.size[idx], 1).astype(float)
-    hh.income_pc_gross_year[idx] = 1.6 * line  # below both lines
-    hh.net_sum[idx] = 1.6 * line * size
+    size = hh.size[idx].astype(float)
+    hh.income_pc_gross_year[idx] = income * line
+    hh.net_sum[idx] = income * line * size
     hh.oop_sum[idx] = hh.rigid_12m[idx] = 0.0
     hh.income_recent_m[idx] = hh.net_sum[idx] / 12.0  # no sharp drop
-    hh.dibao[idx] = np.arange(idx.size) % 2 == 0
-    for _ in range(m.config.policy.monitoring.stable_months):
+    on = np.arange(idx.size) % 2 == 0
+    no_labour = np.arange(idx.size) % 3 == 0
+    hh.dibao[idx] = on
+    hh.n_labour[idx] = np.where(no_labour, 0, np.maximum(hh.n_labour[idx], 1))
+    hh.dibao_12m[idx] = np.where(on, top_up * line * size, 0.0)
+    for _ in range(m.config.policy.monitoring.stable_months if months is None else months):
         for office in m.township_offices:
             office.step(s)
-    on = idx[hh.dibao[idx]]
-    off = idx[~hh.dibao[idx]]
-    assert not hh.monitored[on].any()
-    assert hh.monitored[off].all()
+    return hh.monitored[idx].copy(), on, no_labour
+
+
+def test_the_dibao_floor_ends_monitoring_later_for_households_that_cannot_work():
+    """The dibao's floor counts as income above the exit line, so a monitored household
+    on the dibao leaves the roll after the stable months (6), unless no one in it can
+    work: social security put in place is not yet a risk eliminated for such a household,
+    which is tracked ``track_without_labour_months`` (12) on the floor (national rules:
+    暂不标注风险消除, 持续跟踪监测). Off the dibao, every household stays on the roll
+    below the exit line. With 0 months, the floor ends monitoring for all alike."""
+    still, on, no_labour = held_on_the_roll()
+    assert not still[on & ~no_labour].any()
+    assert still[on & no_labour].all() and (on & no_labour).sum() == 4
+    assert still[~on].all()
+    still, on, no_labour = held_on_the_roll(months=11)
+    assert still.tolist() == (~on | no_labour).tolist()
+    still, on, no_labour = held_on_the_roll(months=12)
+    assert still.tolist() == (~on).tolist()
+    still, on, no_labour = held_on_the_roll("policy.monitoring.track_without_labour_months=0")
+    assert still.tolist() == (~on).tolist()
+    # Its own income above the exit line ends its risk like anyone's.
+    still, on, no_labour = held_on_the_roll(income=2.0, top_up=0.05)
+    assert not still.any()
+    still, on, no_labour = held_on_the_roll(income=2.0, top_up=0.5)
+    assert still.tolist() == (on & no_labour).tolist()
 
 
 def test_roll_under_a_line_above_the_dibao_stays_near_the_public_range():

@@ -333,14 +333,46 @@ class TownshipOffice(mesa.Agent):
         mon_idx = np.flatnonzero(hh.monitored[sl]) + sl.start
         if mon_idx.size:
             _, sudden = rules.at_risk(hh, mon, line, idx=mon_idx)
-            above = hh.income_pc_gross_year[mon_idx] >= self.exit_multiple * line
-            if floor is not None:
-                above |= floor[mon_idx]
+            above, tracked = self.above_exit_line(hh, mon, mon_idx, self.exit_multiple * line,
+                                                  floor)
             above &= ~sudden
             hh.stable_months[mon_idx] = np.where(above, hh.stable_months[mon_idx] + 1, 0)
-            need = s.monitoring.months_to_exit(mon, hh, mon_idx)
+            need = self.months_needed(mon, s.monitoring.months_to_exit(mon, hh, mon_idx),
+                                      tracked)
             done = mon_idx[hh.stable_months[mon_idx] >= need]
             s.monitoring.eliminate(s, done)
+
+    @staticmethod
+    def above_exit_line(hh, mon, idx: np.ndarray, exit_line,
+                        floor) -> tuple[np.ndarray, np.ndarray]:
+        """Which monitored households ``idx`` count as above the exit line this month
+        (``mon`` is ``cfg.policy.monitoring``, ``exit_line`` yuan per person, one value or
+        one per household, ``floor`` :func:`abm.rules.guaranteed_floor`): income per person
+        before medical bills at or above it, or held there by the dibao's floor. Also
+        returns which of them are held there only by the floor with no one able to work
+        (their own income, without the top-up, below the line): social security put in
+        place is not yet a risk eliminated for them (national rules), so they are
+        tracked ``track_without_labour_months`` before their exit."""
+        income = hh.income_pc_gross_year[idx]
+        above = income >= exit_line
+        if floor is not None:
+            above |= floor[idx]
+        tracked = np.zeros(idx.size, dtype=np.bool_)
+        if mon.track_without_labour_months > 0:
+            tracked = hh.dibao[idx] & (hh.n_labour[idx] == 0)
+            if tracked.any():
+                own = income - hh.dibao_12m[idx] / np.maximum(hh.size[idx], 1)
+                tracked &= above & (own < exit_line)
+        return above, tracked
+
+    @staticmethod
+    def months_needed(mon, need, tracked: np.ndarray):
+        """Stable months each monitored household needs before its exit: ``need`` (the
+        team's or the rule's), at least ``track_without_labour_months`` for those
+        ``tracked`` (:meth:`above_exit_line`)."""
+        if not tracked.any():
+            return need
+        return np.where(tracked, np.maximum(need, mon.track_without_labour_months), need)
 
     @staticmethod
     def months_to_exit(mon, rush: float = 0.0) -> int:
@@ -411,14 +443,14 @@ class TownshipOffice(mesa.Agent):
         if mon_idx.size:
             _, risky = rules.at_risk(hh, mon, line, idx=mon_idx)
             exit_line = np.array([o.exit_multiple * line for o in offices])
-            above = hh.income_pc_gross_year[mon_idx] >= exit_line[town[mon_idx]]
-            if floor is not None:
-                above |= floor[mon_idx]
+            above, tracked = TownshipOffice.above_exit_line(
+                hh, mon, mon_idx, exit_line[town[mon_idx]], floor)
             above &= ~risky
             before = hh.stable_months[mon_idx]
             before = np.where(included[mon_idx], before.dtype.type(0), before)
             stable = np.where(above, before + 1, 0)
-            need = s.monitoring.months_to_exit(mon, hh, mon_idx)
+            need = TownshipOffice.months_needed(
+                mon, s.monitoring.months_to_exit(mon, hh, mon_idx), tracked)
             done_mask = stable >= need
         mon_at = parts(mon_idx)
         # The inclusions of all offices at once (each household's own), their event cut
