@@ -195,9 +195,9 @@ def held_on_the_roll(*sets, income=1.6, top_up=0.5,
     """Under a monitoring line above the dibao's (Henan's 1.8x), 24 monitored households
     with income per person of ``income`` lines (1.6: below both lines) and no sudden
     hardship go through the offices' exit test for ``months`` months (None: the stable
-    months); half of them are on the dibao, whose top-ups over the year were ``top_up`` lines per person, and a third
-    have no one able to work. Returns whether each is still monitored, and
-    which were on the dibao and without labour."""
+    months); half of them are on the dibao, whose top-ups over the year were ``top_up``
+    lines per person, and a third have no one able to work. Returns whether each is
+    still monitored, and which were on the dibao and without labour."""
     m = model("policy.monitoring.inclusion_multiple=1.8",
               "policy.monitoring.exit_multiple=1.9", *sets, n=1500)
     m.step()
@@ -247,6 +247,33 @@ def test_the_dibao_floor_ends_monitoring_later_for_households_that_cannot_work()
     assert not still.any()
     still, on, no_labour = held_on_the_roll(income=2.0, top_up=0.5)
     assert still.tolist() == (on & no_labour).tolist()
+
+
+def test_tracking_keeps_households_that_cannot_work_on_the_roll_and_no_others():
+    """Over three seeds, tracking households that cannot work a year on the dibao's floor
+    (``track_without_labour_months`` 12, against 0) adds monitored household-months
+    among dibao households without labour only (measured: 308, 281, 264 -> 527, 521,
+    451), and leaves the roll of every other household as it was (584, 659, 656 ->
+    585, 662, 654: the same random numbers, a few households whose help differs)."""
+    months = {}
+    for track in (0, 12):
+        held, other = [], []
+        for seed in (1, 2, 3):
+            m = CountyModel(load_config(
+                None, [f"policy.monitoring.track_without_labour_months={track}"],
+                households=4000, months=36, seed=seed))
+            h = o = 0
+            for _ in range(36):
+                m.step()
+                hh = m.households
+                k = hh.dibao & (hh.n_labour == 0)
+                h += int((hh.monitored & k).sum())
+                o += int((hh.monitored & ~k).sum())
+            held.append(h)
+            other.append(o)
+        months[track] = (np.array(held), np.array(other))
+    assert (months[12][0] > 1.4 * months[0][0]).all(), months
+    assert (np.abs(months[12][1] - months[0][1]) <= 0.05 * months[0][1]).all(), months
 
 
 def test_roll_under_a_line_above_the_dibao_stays_near_the_public_range():
