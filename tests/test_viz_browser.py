@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from viz.server import free_port, spawn, stop, wait_ready
+
+CULL, CULL_SECONDS = "20s", 20.0  # the test server's SOLARA_KERNEL_CULL_TIMEOUT
 
 CHROMIUM = os.environ.get("ABM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -53,9 +56,11 @@ def server(server_tmp: Path) -> Iterator[str]:
     log = tmp / "server.log"
     seeds_tmp = tmp / "seeds-tmp"
     seeds_tmp.mkdir()
-    # English by default (the tests read English texts); TMPDIR shows the seeds runs' folders.
+    # English by default (the tests read English texts); TMPDIR shows the seeds runs' folders;
+    # a closed tab's kernel (and so its seeds run) ends CULL after its websocket goes.
     proc = spawn(port, env={"ABM_VIZ_PRESETS": str(presets), "ABM_LANG": "en",
-                            "TMPDIR": str(seeds_tmp)}, log=log)
+                            "TMPDIR": str(seeds_tmp), "SOLARA_KERNEL_CULL_TIMEOUT": CULL},
+                 log=log)
     url = f"http://127.0.0.1:{port}/"
     try:
         try:
@@ -426,7 +431,11 @@ def test_seeds_run_single_flight_progress_and_cancel_on_close(server, server_tmp
     assert list(folders.glob("abm-page-seeds-*"))
     page.close()
     other = open_page(ctx, server)  # the server goes on serving
-    for _ in range(240):  # wait (up to 2 min) for the closed tab's run to stop
+    # The tab's kernel closes CULL after its websocket goes (that stops the run); wait
+    # for it with a minute to spare (the wait equalled the server's 2-minute default
+    # before, and lost the race on a slow machine).
+    deadline = time.monotonic() + CULL_SECONDS + 60
+    while time.monotonic() < deadline:
         if not list(folders.glob("abm-page-seeds-*")):
             break
         other.wait_for_timeout(500)
