@@ -142,6 +142,13 @@ def guaranteed_floor(hh: Households, ctx) -> np.ndarray | None:
     return None
 
 
+def without_dibao(hh: Households, income_pc: np.ndarray, idx=None) -> np.ndarray:
+    """Income per person ``income_pc`` (of households ``idx``, or all) less the dibao's
+    top-ups of about the last year per person: what the household has of its own (read
+    by the dibao's means test and by the monitoring's exit test)."""
+    return income_pc - _sel(hh.dibao_12m, idx) / np.maximum(_sel(hh.size, idx), 1)
+
+
 def data_trace(hh: Households, trace_share: float) -> np.ndarray:
     """A trace in the sector departments' data: large medical and schooling bills
     (against the year's disposable income), dibao enrolment, a disability."""

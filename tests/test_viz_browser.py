@@ -20,7 +20,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from viz.server import free_port, spawn, stop, wait_ready
 
-CULL, CULL_SECONDS = "20s", 20.0  # the test server's SOLARA_KERNEL_CULL_TIMEOUT
+CULL_SECONDS = 20  # the test server's SOLARA_KERNEL_CULL_TIMEOUT
+CULL = f"{CULL_SECONDS}s"
 
 CHROMIUM = os.environ.get("ABM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

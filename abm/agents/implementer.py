@@ -361,8 +361,7 @@ class TownshipOffice(mesa.Agent):
         if mon.track_without_labour_months > 0:
             tracked = hh.dibao[idx] & (hh.n_labour[idx] == 0)
             if tracked.any():
-                own = income - hh.dibao_12m[idx] / np.maximum(hh.size[idx], 1)
-                tracked &= above & (own < exit_line)
+                tracked &= above & (rules.without_dibao(hh, income, idx) < exit_line)
         return above, tracked
 
     @staticmethod

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm import rules
 from abm.instruments.base import ILLNESS_CAUSES, BudgetLine, Income, Instrument
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
@@ -89,7 +90,7 @@ class Dibao(Instrument):
         return (income_pc < line) & ((hh.n_labour == 0) | hh.disability)
 
     def income_without_top_up(self, hh) -> np.ndarray:
-        return self.income_for_test(hh) - hh.dibao_12m / np.maximum(hh.size, 1)
+        return rules.without_dibao(hh, self.income_for_test(hh))
 
     def roster_2020(self, hh) -> None:
         """The 2020 roster (January 2020: the six months of income known by then,
