@@ -265,10 +265,32 @@ class EconomyConfig(Section):
                            "price index", ge=0, le=1, source=ASSUMPTION)
     price_rho: float = P(0.9, unit="-", doc="Persistence of farm price deviations (AR(1))",
                          ge=0, le=0.999, source=ASSUMPTION)
-    property_income_per_capita: float = P(190.0, unit="yuan/person/year", doc="Rent of "
-                                          "land and other property income", ge=0, le=100_000,
-                                          source="property income 1.4% of income, NBS 2019 "
-                                          "(derived)")
+    property_income_per_capita: float = P(90.0, unit="yuan/person/year", doc="Property "
+                                          "income other than the rent of let land "
+                                          "(interest, dividends, house rent)", ge=0,
+                                          le=100_000, source="set so property income, land "
+                                          "rent included, stays ~1.9% of income, as before "
+                                          "land rental (NBS 2019 poor areas: 1.4%; 190 "
+                                          "without rental) (derived)")
+    land_let_share: float = P(1.0, unit="share", doc="Share of the land beyond what its "
+                              "own labour can farm that a household lets each January "
+                              "(land rental, 土地流转; 0: no rental, the land lies idle)",
+                              ge=0, le=1, source="all of it: idle land is what rental "
+                              "moves (the baseline's idle share, 30% of contracted land at "
+                              "the start, is near the national third let by 2020, Ministry "
+                              "of Agriculture and Rural Affairs) (derived)")
+    land_rent_per_mu: float = P(634.0, unit="yuan/mu/year", doc="Rent of let farmland when "
+                                "the lease pays rent, at 2021 wages (raised with the wage "
+                                "index each January)", ge=0, le=100_000,
+                                source="median rent of farmland let in large parcels, "
+                                "9,512 yuan/ha, over 20,000 parcels (Xu, Li and Xin 2021, "
+                                "Acta Geographica Sinica 76(3))")
+    rent_free_share: float = P(0.7, unit="share", doc="Chance a household lends the land "
+                               "it lets to kin and neighbours without rent", ge=0, le=1,
+                               source="over 70% of let land pays no rent in mountain areas, "
+                               "30-50% nationally (Wang, Xin, Zhang and Li 2019, "
+                               "Sustainability 11(11)); most former poverty counties lie "
+                               "in the hills and mountains of the contiguous poor areas")
     income_noise_sigma: float = P(0.15, unit="log-sd", doc="Month-to-month noise in local "
                                   "wage and farm income", ge=0, le=2, source=ASSUMPTION)
     cpi_growth_year: float = P(0.02, unit="per year", doc="Consumer price inflation, for the "

@@ -108,6 +108,9 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / max(n, 1)
     m["savings_median"] = median(hh.savings) if n else 0.0
     m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / max(n, 1)
+    land = float(hh.land.sum())
+    m["share_land_let"] = float(hh.land_let.sum()) / land if land > 0 else 0.0
+    m["share_letting_land"] = int(np.count_nonzero(hh.land_let > 0)) / max(n, 1)
 
     # Monitoring.
     mon = hh.monitored

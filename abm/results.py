@@ -116,6 +116,9 @@ def _core() -> list[Result]:
                "sick to work"),
         Result("savings_median", "yuan", "median savings"),
         Result("share_in_debt", "share of households", "households in debt"),
+        Result("share_land_let", "share of land", "contracted farmland let for the year "
+               "(land rental)"),
+        Result("share_letting_land", "share of households", "households letting land"),
         _count("n_at_risk", "households meeting the monitoring rule"),
         _count("n_monitored", "households in monitoring"),
     ]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from abm.config import Config
     from abm.households.state import Households
 
 
@@ -29,6 +30,14 @@ def labour_at_home(hh: Households, idx=None) -> np.ndarray:
 def workers_at_home(hh: Households, idx=None) -> np.ndarray:
     """Members working at home this month: able, not away, not too sick to work."""
     return np.maximum(labour_at_home(hh, idx) - _sel(hh.sick_now, idx), 0)
+
+
+def farm_capacity_mu(hh: Households, cfg: Config) -> np.ndarray:
+    """Land the household's own labour can farm fully, mu: members able to work and not
+    away, and the elderly's share of a worker (``elderly_farm_labour``), each
+    ``mu_per_farm_worker`` (sickness passes: a lease is for the year)."""
+    e = cfg.economy
+    return (labour_at_home(hh) + e.elderly_farm_labour * hh.n_elderly) * e.mu_per_farm_worker
 
 
 def free_to_leave(hh: Households) -> np.ndarray:

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from abm import rules
 from abm.config import Config
 from abm.context import MonthContext
-from abm.households import learning, spending, work_income
+from abm.households import land, learning, spending, work_income
 from abm.households.business import income as business_income
 from abm.households.state import Households
 from abm.instruments.base import Income, MedicalBill
@@ -145,6 +145,8 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     u = rng.random(n, dtype=np.float32)
     z = rng.standard_normal((2, n), dtype=np.float32)
     wi = ctx.wage_index
+    if ctx.january and e.land_let_share > 0:
+        land.leases(hh, cfg, rng, wi)
 
     # Migrants: job loss sends one home to look again; an epidemic idles some.
     remit_per = e.migrant_wage_month * e.remit_share * wi
@@ -160,7 +162,8 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
 
     # Home workers split between the farm, an enterprise job and local wage work.
     home = rules.workers_at_home(hh).astype(np.float64)
-    need = hh.land / e.mu_per_farm_worker
+    farmed = hh.land - hh.land_let
+    need = farmed / e.mu_per_farm_worker
     farm_labour = home + e.elderly_farm_labour * hh.n_elderly
     farm_factor = np.minimum(1.0, farm_labour / np.maximum(need, 1e-9))
     sig = e.income_noise_sigma
@@ -169,7 +172,7 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
     b = cfg.behaviour
     effort = np.maximum(0.0, 1.0 + b.farm_effort_motivation
                         * (hh.motivation - b.motivation_reference))
-    farm_trend = hh.land * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f * effort
+    farm_trend = farmed * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f * effort
     farm_priced = farm_trend * ctx.farm_price
     hh.book("market", farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price))
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
@@ -200,7 +203,7 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
         hh.book("epidemic", local * ctx.epidemic_local)
         hh.book("epidemic", biz_epidemic)
     wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage
-    prop = e.property_income_per_capita / 12.0 * hh.size * wi
+    prop = e.property_income_per_capita / 12.0 * hh.size * wi + hh.rent_m
     # Jobs and dividends lost when an enterprise failed, until replaced.
     hh.book("job_loss", hh.lost_job_m)
     hh.book("asset_sale", hh.lost_assets_m)
@@ -490,6 +493,9 @@ def measure_reference(model, codes: np.ndarray, causes: np.ndarray) -> dict[str,
     m["share_sick_workers"] = float(hh.sick_now.mean())
     m["savings_median"] = float(np.median(hh.savings))
     m["share_in_debt"] = float((hh.debt > 0).mean())
+    m["share_land_let"] = float(hh.land_let.sum() / hh.land.sum()) if hh.land.sum() > 0 \
+        else 0.0
+    m["share_letting_land"] = float((hh.land_let > 0).mean())
     mon = hh.monitored
     m["n_at_risk"] = int(np.count_nonzero(hh.at_risk))
     m["n_monitored"] = int(np.count_nonzero(mon))

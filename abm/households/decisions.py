@@ -83,9 +83,13 @@ def distress_sales(hh: Households, cfg: Config, u: np.ndarray, ctx: MonthContext
     sold = hh.land[idx] * b.distress_sale_share
     # The net income those assets produced last month, and what they fetch.
     per_mu = hh.inc_farm_m[idx] / np.maximum(hh.land[idx], 1e-9)
-    lost_m = np.maximum(per_mu * sold, 0.0)
+    # Land goes from the farmed and the let part alike: the let part's rent with it.
+    lost_rent = hh.rent_m[idx] * b.distress_sale_share
+    lost_m = np.maximum(per_mu * sold, 0.0) + lost_rent
     proceeds = lost_m * 12.0 * b.distress_price_years
     hh.land[idx] -= sold
+    hh.land_let[idx] *= 1.0 - b.distress_sale_share
+    hh.rent_m[idx] -= lost_rent
     hh.lost_assets_m[idx] += lost_m
     pay = np.minimum(proceeds, hh.debt[idx])
     hh.debt[idx] -= pay

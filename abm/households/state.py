@@ -104,6 +104,12 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
                      "work (booked as a loss every month)"),
     "land": (np.float64, ("init", "decisions"), "contracted farmland in use, mu (less "
              "after distress sales)"),
+    "land_let": (np.float64, ("work_income", "decisions"), "farmland let for the year, "
+                 "mu (leases each January; less after distress sales)"),
+    "rent_free": (np.bool_, ("work_income",), "the household lends its let land to kin "
+                  "and neighbours without rent (drawn at its first lease, kept)"),
+    "rent_m": (np.float64, ("work_income", "decisions"), "rent the household's lease pays "
+               "this month, yuan (fixed each January; 0 when rent-free)"),
     "education": (np.float64, ("init",), "schooling of head, years"),
     "registered": (np.bool_, ("init",), "registered poor at some time in 2014-2020"),
     "dibao": (np.bool_, ("init", "implementers", "social"), "enrolled in the minimum living "
@@ -267,6 +273,7 @@ class Households:
         self.oop_sum = np.zeros(n)  # sum of oop_hist rows
         self.hist_pos = 0
         self.hist_filled = 0  # months of history so far (up to 12)
+        self.lease_terms_drawn = False  # rent_free drawn (abm.households.land)
         # Acute episodes started in each of the last 12 months, and of them those whose
         # household could not pay its expected share of the bill from its savings (the
         # health phase appends; the Smith measures read the year).

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import kernels, rules
+from abm.households import land
 from abm.households.business import income as business_income
 from abm.instruments.base import Income
 
@@ -33,6 +34,9 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     u = rng.random(n, dtype=np.float32)
     z = rng.standard_normal((2, n), dtype=np.float32)
     wi = ctx.wage_index
+    if ctx.january and e.land_let_share > 0:
+        # The year's leases of land the household cannot farm (abm.households.land).
+        land.leases(hh, cfg, rng, wi)
 
     # Migrants: job loss (chance p_job_loss per migrant, at most 1) sends one home to
     # look again; an epidemic idles some.
@@ -53,7 +57,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     #   local wages = wage units x p(local work | skills, motivation) x local wage x
     #          wage index x noise, wage units being home workers less the farm's share
     #          of their time, an enterprise job and a public-welfare post;
-    #   enterprise wage for a member in an enterprise job; property income per person.
+    #   enterprise wage for a member in an enterprise job; property income per person,
+    #   and the rent of let land (farm uses the land not let).
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
     home = _workers_at_home(hh)
@@ -64,7 +69,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     if np.isscalar(disaster_loss):
         disaster_loss = np.full(n, float(disaster_loss))
     farm, wage, prop, farm_priced, market, disaster, local, has_job = kernels.earnings_pass(
-        home, hh.land, hh.n_elderly, hh.skills, hh.motivation,
+        home, land.farmed(hh), hh.n_elderly, hh.skills, hh.motivation,
         np.asarray(ctx.farm_price, dtype=np.float64), disaster_loss, hh.employer,
         hh.in_post, hh.business, hh.size, noise, noise2, hh.local_workers,
         float(e.mu_per_farm_worker), float(e.elderly_farm_labour), float(e.farm_skill_base),
@@ -95,6 +100,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     hh.book("business_failure", hh.lost_business_m)  # until another starts
 
     # What the instruments pay, then last month's credits, then the top-ups.
+    prop += hh.rent_m  # the rent of let land is property income (NBS)
     inc = Income(farm, wage, remit, prop, home)
     for inst in ctx.instruments.hooked("income"):
         inst.income(hh, ctx, inc)
