@@ -269,9 +269,10 @@ class EconomyConfig(Section):
                                           "income other than the rent of let land "
                                           "(interest, dividends, house rent)", ge=0,
                                           le=100_000, source="set so property income, land "
-                                          "rent included, stays ~1.9% of income, as before "
-                                          "land rental (NBS 2019 poor areas: 1.4%; 190 "
-                                          "without rental) (derived)")
+                                          "rent included, keeps its share of income from "
+                                          "before land rental (1.6% in the baseline's first "
+                                          "year; NBS 2019 poor areas: 1.4%; 190 without "
+                                          "rental) (derived)")
     land_let_share: float = P(1.0, unit="share", doc="Share of the land beyond what its "
                               "own labour can farm that a household lets each January "
                               "(land rental, 土地流转; 0: no rental, the land lies idle)",
