@@ -192,15 +192,17 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
     return job_loss, remit_full, remit
 
 
-def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaster_loss,
-                  employer, in_post, business, size, noise, noise2, local_workers,
-                  mu_per_worker, elderly_labour, skill_base, skill_slope, income_per_mu,
-                  wi, epidemic_farm, wage_month, epidemic_local, farm_time_share,
+def earnings_pass(home, land, land_let, rent_m, n_elderly, skills, motivation, farm_price,
+                  disaster_loss, employer, in_post, business, size, noise, noise2,
+                  local_workers, mu_per_worker, elderly_labour, skill_base, skill_slope,
+                  income_per_mu, wi, epidemic_farm, wage_month, epidemic_local, farm_time_share,
                   p_local_work, work_skill_base, work_skill_slope, work_mot_base,
                   work_mot_slope, local_wage_month, property_month, farm_mot_slope,
                   mot_ref):
     """Farm, wage and property income of every household, the farm's market and
     disaster losses, and the members in local work (into ``local_workers``, float32).
+    The household farms ``land - land_let`` (land let for the year, abm.households.land)
+    and earns ``rent_m`` as property income.
 
     ``noise`` and ``noise2`` are the float32 lognormal factors; ``home`` the members
     working at home. Returns (farm, wage, property, farm before losses at this month's
@@ -216,8 +218,8 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
     disaster = np.empty(n)
     local_all = np.empty(n)
     has_job_all = np.empty(n, dtype=np.bool_)
-    parallel.split(_earnings_pass_part, n, home, land, n_elderly, skills, motivation,
-                   farm_price, disaster_loss, employer, in_post, business, size, noise,
+    parallel.split(_earnings_pass_part, n, home, land, land_let, rent_m, n_elderly, skills,
+                   motivation, farm_price, disaster_loss, employer, in_post, business, size, noise,
                    noise2, local_workers, mu_per_worker, elderly_labour, skill_base,
                    skill_slope, income_per_mu, wi, epidemic_farm, wage_month,
                    epidemic_local, farm_time_share, p_local_work, work_skill_base,
@@ -228,9 +230,9 @@ def earnings_pass(home, land, n_elderly, skills, motivation, farm_price, disaste
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _earnings_pass_part(lo, hi, home, land, n_elderly, skills, motivation, farm_price,
-                        disaster_loss, employer, in_post, business, size, noise,
-                        noise2, local_workers, mu_per_worker, elderly_labour,
+def _earnings_pass_part(lo, hi, home, land, land_let, rent_m, n_elderly, skills,
+                        motivation, farm_price, disaster_loss, employer, in_post,
+                        business, size, noise, noise2, local_workers, mu_per_worker, elderly_labour,
                         skill_base, skill_slope, income_per_mu, wi, epidemic_farm,
                         wage_month, epidemic_local, farm_time_share, p_local_work,
                         work_skill_base, work_skill_slope, work_mot_base,
@@ -242,13 +244,14 @@ def _earnings_pass_part(lo, hi, home, land, n_elderly, skills, motivation, farm_
     keep_epi = 1.0 - epidemic_farm
     # In short loops over few arrays, which the compiler vectorises (one long loop over
     # every column does not); each value is computed as in one loop.
-    for i in range(ulo, uhi):  # the farm
-        need = land[i] / mu_per_worker
+    for i in range(ulo, uhi):  # the farm, on the land not let
+        farmed = land[i] - land_let[i]
+        need = farmed / mu_per_worker
         farm_labour = home[i] + elderly_labour * np.float64(n_elderly[i])
         factor = _minimum(1.0, farm_labour / _maximum(need, 1e-9))
         skill_f = skill_base + skill_slope * skills[i]
         effort = _maximum(0.0, 1.0 + farm_mot_slope * (motivation[i] - mot_ref))
-        trend = land[i] * income_per_mu / 12.0 * wi * factor * skill_f * effort
+        trend = farmed * income_per_mu / 12.0 * wi * factor * skill_f * effort
         fp = trend * farm_price[i]
         priced[i] = fp
         market[i] = trend * _maximum(0.0, 1.0 - farm_price[i])
@@ -260,7 +263,7 @@ def _earnings_pass_part(lo, hi, home, land, n_elderly, skills, motivation, farm_
         disaster[i] = fp * dl * nz
     for i in range(ulo, uhi):  # an enterprise job, a post, local wage work
         h = home[i]
-        need = land[i] / mu_per_worker
+        need = (land[i] - land_let[i]) / mu_per_worker
         has_job = (employer[i] >= 0) & (h >= 1)  # (not `and`: no branch)
         has_job_all[i] = has_job
         hj = np.float64(has_job)
@@ -275,7 +278,7 @@ def _earnings_pass_part(lo, hi, home, land, n_elderly, skills, motivation, farm_
     for i in range(ulo, uhi):  # wages and property income
         enterprise = np.float64(has_job_all[i]) * wage_month * wi * (1.0 - epidemic_local)
         wage[i] = local_all[i] * (1.0 - epidemic_local) + enterprise
-        prop[i] = property_month * np.float64(size[i]) * wi
+        prop[i] = property_month * np.float64(size[i]) * wi + rent_m[i]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

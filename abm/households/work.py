@@ -58,7 +58,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     #          wage index x noise, wage units being home workers less the farm's share
     #          of their time, an enterprise job and a public-welfare post;
     #   enterprise wage for a member in an enterprise job; property income per person,
-    #   and the rent of let land (farm uses the land not let).
+    #   and the rent of let land (property income, as NBS counts it; the farm is the
+    #   land not let: abm.households.land).
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
     home = _workers_at_home(hh)
@@ -69,7 +70,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     if np.isscalar(disaster_loss):
         disaster_loss = np.full(n, float(disaster_loss))
     farm, wage, prop, farm_priced, market, disaster, local, has_job = kernels.earnings_pass(
-        home, land.farmed(hh), hh.n_elderly, hh.skills, hh.motivation,
+        home, hh.land, hh.land_let, hh.rent_m, hh.n_elderly, hh.skills, hh.motivation,
         np.asarray(ctx.farm_price, dtype=np.float64), disaster_loss, hh.employer,
         hh.in_post, hh.business, hh.size, noise, noise2, hh.local_workers,
         float(e.mu_per_farm_worker), float(e.elderly_farm_labour), float(e.farm_skill_base),
@@ -100,7 +101,6 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     hh.book("business_failure", hh.lost_business_m)  # until another starts
 
     # What the instruments pay, then last month's credits, then the top-ups.
-    prop += hh.rent_m  # the rent of let land is property income (NBS)
     inc = Income(farm, wage, remit, prop, home)
     for inst in ctx.instruments.hooked("income"):
         inst.income(hh, ctx, inc)
