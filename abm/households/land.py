@@ -2,7 +2,9 @@
 labour cannot work, for the year, and the lease pays rent or, lent to kin and
 neighbours, none. Rent is property income (NBS counts the rent of contracted land as
 property income). The tenants (co-operatives, large farmers, kin) are outside the
-model: the let land's harvest is theirs, its rent the household's."""
+model: the let land's harvest is theirs, its rent the household's. The month's earnings
+(``abm.kernels.earnings_pass``) farm ``land - land_let`` and add ``rent_m`` to property
+income."""
 
 from __future__ import annotations
 
@@ -36,7 +38,3 @@ def leases(hh: Households, cfg: Config, rng: np.random.Generator,
     hh.rent_m[:] = np.where(hh.rent_free, 0.0,
                             hh.land_let * (e.land_rent_per_mu / 12.0 * wage_index))
 
-
-def farmed(hh: Households) -> np.ndarray:
-    """Land the household farms itself this month, mu (a new array)."""
-    return hh.land - hh.land_let
