@@ -292,6 +292,18 @@ class EconomyConfig(Section):
                                "30-50% nationally (Wang, Xin, Zhang and Li 2019, "
                                "Sustainability 11(11)); most former poverty counties lie "
                                "in the hills and mountains of the contiguous poor areas")
+    rent_follows_price: bool = P(True, unit="-", doc="A paying tenant (a co-operative, a "
+                                 "large farmer, an agribusiness of the village's sector) pays "
+                                 "the month's rent only as far as its profit allows: rent x "
+                                 "(1 + industry.price_sensitivity x (price - 1)), clipped to "
+                                 "0-1, at the village sector's price; the rest is lost to the "
+                                 "market (false: the lease's rent whatever the price)",
+                                 source="large tenants losing money renegotiate, cut back or "
+                                 "abandon leases (Liaowang and Economic Reference News, 2019, "
+                                 "as summarised by F. Gale, 'China's large farmers abandon "
+                                 "land', 2019-09-09); leases to large tenants break more often "
+                                 "(Zhu, Luo and Paudel 2018, SAEA, 1,611 households in nine "
+                                 "provinces)")
     income_noise_sigma: float = P(0.15, unit="log-sd", doc="Month-to-month noise in local "
                                   "wage and farm income", ge=0, le=2, source=ASSUMPTION)
     cpi_growth_year: float = P(0.02, unit="per year", doc="Consumer price inflation, for the "

@@ -198,11 +198,13 @@ def earnings_pass(home, land, land_let, rent_m, n_elderly, skills, motivation, f
                   income_per_mu, wi, epidemic_farm, wage_month, epidemic_local, farm_time_share,
                   p_local_work, work_skill_base, work_skill_slope, work_mot_base,
                   work_mot_slope, local_wage_month, property_month, farm_mot_slope,
-                  mot_ref):
+                  mot_ref, rent_lev):
     """Farm, wage and property income of every household, the farm's market and
     disaster losses, and the members in local work (into ``local_workers``, float32).
     The household farms ``land - land_let`` (land let for the year, abm.households.land)
-    and earns ``rent_m`` as property income.
+    and earns ``rent_m`` as property income, times the tenant's ability to pay ``clip(1 +
+    rent_lev x (price - 1), 0, 1)`` at its village sector's price (the rent not paid is
+    a market loss; ``rent_lev`` 0: all of it).
 
     ``noise`` and ``noise2`` are the float32 lognormal factors; ``home`` the members
     working at home. Returns (farm, wage, property, farm before losses at this month's
@@ -224,8 +226,8 @@ def earnings_pass(home, land, land_let, rent_m, n_elderly, skills, motivation, f
                    skill_slope, income_per_mu, wi, epidemic_farm, wage_month,
                    epidemic_local, farm_time_share, p_local_work, work_skill_base,
                    work_skill_slope, work_mot_base, work_mot_slope, local_wage_month,
-                   property_month, farm_mot_slope, mot_ref, farm, wage, prop, priced,
-                   market, disaster, local_all, has_job_all)
+                   property_month, farm_mot_slope, mot_ref, rent_lev, farm, wage, prop,
+                   priced, market, disaster, local_all, has_job_all)
     return farm, wage, prop, priced, market, disaster, local_all, has_job_all
 
 
@@ -237,7 +239,7 @@ def _earnings_pass_part(lo, hi, home, land, land_let, rent_m, n_elderly, skills,
                         wage_month, epidemic_local, farm_time_share, p_local_work,
                         work_skill_base, work_skill_slope, work_mot_base,
                         work_mot_slope, local_wage_month, property_month,
-                        farm_mot_slope, mot_ref, farm, wage, prop, priced, market,
+                        farm_mot_slope, mot_ref, rent_lev, farm, wage, prop, priced, market,
                         disaster, local_all, has_job_all):
     """``earnings_pass`` of households ``lo .. hi``, into the arrays after the inputs."""
     ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
@@ -278,7 +280,12 @@ def _earnings_pass_part(lo, hi, home, land, land_let, rent_m, n_elderly, skills,
     for i in range(ulo, uhi):  # wages and property income
         enterprise = np.float64(has_job_all[i]) * wage_month * wi * (1.0 - epidemic_local)
         wage[i] = local_all[i] * (1.0 - epidemic_local) + enterprise
-        prop[i] = property_month * np.float64(size[i]) * wi + rent_m[i]
+        rent = rent_m[i]
+        if rent_lev > 0.0:  # the tenant pays as far as its profit allows
+            paid = rent * _clip(1.0 + rent_lev * (farm_price[i] - 1.0), 0.0, 1.0)
+            market[i] += rent - paid
+            rent = paid
+        prop[i] = property_month * np.float64(size[i]) * wi + rent
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -78,6 +78,25 @@ def test_let_land_stays_let_until_january_and_rent_is_property_income():
     assert (hh.inc_farm_m > 0).all()
 
 
+def test_a_tenant_pays_the_rent_as_far_as_the_sector_price_allows():
+    # All 12 mu let for rent; the month's rent is rent x clip(1 + 3 x (price - 1), 0, 1)
+    # at each household's village sector price, the rest a market loss.
+    n = 4
+    sets = ["economy.rent_free_share=0", "economy.income_noise_sigma=0",
+            "economy.p_job_loss=0", "industry.price_sensitivity=3"]
+    flat = CFG.economy.property_income_per_capita / 12.0 * 3
+    rent = 12.0 * CFG.economy.land_rent_per_mu / 12
+    price = np.array([1.2, 1.0, 0.9, 0.6])
+    for follows, paid_share in ((True, [1.0, 1.0, 0.7, 0.0]), (False, [1.0] * 4)):
+        cfg = load_config(None, sets + [f"economy.rent_follows_price={str(follows).lower()}"])
+        hh = make_households(n, land=12.0, n_labour=1, n_migrants=1)
+        H.work_income(hh, cfg, stream(1, "work"), make_ctx(n, month=0, cfg=cfg,
+                                                           farm_price=price))
+        assert hh.inc_property_m == pytest.approx(flat + rent * np.array(paid_share))
+        lost = hh.losses[H.CAUSE_INDEX["market"], hh.ledger_pos]
+        assert lost == pytest.approx(rent * (1 - np.array(paid_share)), abs=1e-3)
+
+
 def test_a_distress_sale_takes_let_land_and_its_rent_alike():
     cfg = load_config(None, ["behaviour.p_distress_sale=1", "behaviour.distress_sale_share=0.5",
                              "behaviour.distress_price_years=2"])

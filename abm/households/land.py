@@ -4,7 +4,9 @@ neighbours, none. Rent is property income (NBS counts the rent of contracted lan
 property income). The tenants (co-operatives, large farmers, kin) are outside the
 model: the let land's harvest is theirs, its rent the household's. The month's earnings
 (``abm.kernels.earnings_pass``) farm ``land - land_let`` and add ``rent_m`` to property
-income."""
+income; with ``economy.rent_follows_price`` a paying tenant pays it only as far as its
+profit at the village sector's price allows (``clip(1 + industry.price_sensitivity x
+(price - 1), 0, 1)`` of it), the rest a market loss."""
 
 from __future__ import annotations
 

@@ -59,7 +59,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     #          of their time, an enterprise job and a public-welfare post;
     #   enterprise wage for a member in an enterprise job; property income per person,
     #   and the rent of let land (property income, as NBS counts it; the farm is the
-    #   land not let: abm.households.land).
+    #   land not let: abm.households.land), as far as the tenant's profit at the
+    #   village sector's price allows (rent_follows_price; the rest a market loss).
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
     home = _workers_at_home(hh)
@@ -80,7 +81,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
         float(e.work_skill_slope), float(e.work_motivation_base),
         float(e.work_motivation_slope), float(e.local_wage_month),
         float(e.property_income_per_capita / 12.0),
-        float(cfg.behaviour.farm_effort_motivation), float(cfg.behaviour.motivation_reference))
+        float(cfg.behaviour.farm_effort_motivation), float(cfg.behaviour.motivation_reference),
+        float(cfg.industry.price_sensitivity) if e.rent_follows_price else 0.0)
     # A small household business: net_month x wage index x effort x the village's
     # demand x the local noise, while a member is at home to run it; it closes with the
     # local economy in an epidemic (abm.households.business).
