@@ -174,7 +174,15 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
                         * (hh.motivation - b.motivation_reference))
     farm_trend = farmed * e.farm_income_per_mu / 12.0 * wi * farm_factor * skill_f * effort
     farm_priced = farm_trend * ctx.farm_price
-    hh.book("market", farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price))
+    # A paying tenant pays the rent as far as its profit at the sector price allows; the
+    # rest is lost to the market, with the farm's own loss.
+    rent = hh.rent_m
+    market = farm_trend * np.maximum(0.0, 1.0 - ctx.farm_price)
+    if e.rent_follows_price and cfg.industry.price_sensitivity > 0:
+        rent = hh.rent_m * np.clip(1.0 + cfg.industry.price_sensitivity
+                                   * (ctx.farm_price - 1.0), 0.0, 1.0)
+        market = market + (hh.rent_m - rent)
+    hh.book("market", market)
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
     keep = (1.0 - ctx.disaster_loss) * (1.0 - ctx.epidemic_farm)
@@ -203,7 +211,7 @@ def work_income_reference(hh: Households, cfg: Config, rng: np.random.Generator,
         hh.book("epidemic", local * ctx.epidemic_local)
         hh.book("epidemic", biz_epidemic)
     wage = local * (1.0 - ctx.epidemic_local) + enterprise_wage
-    prop = e.property_income_per_capita / 12.0 * hh.size * wi + hh.rent_m
+    prop = e.property_income_per_capita / 12.0 * hh.size * wi + rent
     # Jobs and dividends lost when an enterprise failed, until replaced.
     hh.book("job_loss", hh.lost_job_m)
     hh.book("asset_sale", hh.lost_assets_m)
