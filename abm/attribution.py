@@ -169,7 +169,9 @@ def shapley(values: dict[frozenset[str], float]) -> dict[str, float]:
 
 def per_seed(results: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Each complete replicate's Shapley values and gap: one row per replicate, with
-    columns ``replicate``, one per factor and ``gap``.
+    columns ``replicate``, one per factor and ``gap``; also ``as_is`` (the outcome as
+    configured) and ``alone_<factor>`` (as configured minus that factor alone ideal;
+    ``alone_gap`` is the gap).
 
     ``results`` has one row per run with columns ``scenario`` (a :func:`combo_name`),
     ``replicate`` and the outcome. A replicate missing any of the 16 combinations (a
@@ -183,6 +185,10 @@ def per_seed(results: pd.DataFrame, outcome: str) -> pd.DataFrame:
             continue  # an incomplete replicate (a failed run) is left out
         phi = shapley(vals)
         phi["gap"] = vals[frozenset()] - vals[frozenset(FACTORS)]
+        phi["as_is"] = vals[frozenset()]
+        for f in FACTORS:  # what making this factor alone ideal removes
+            phi[f"alone_{f}"] = vals[frozenset()] - vals[frozenset({f})]
+        phi["alone_gap"] = phi["gap"]
         phi["replicate"] = rep
         rows.append(phi)
     if not rows:
@@ -195,18 +201,18 @@ def attribute(results: pd.DataFrame, outcome: str, level: float = 0.95) -> pd.Da
 
     ``results`` has one row per run with columns ``scenario`` (a :func:`combo_name`),
     ``replicate`` and the outcome. Returns one row per factor: mean, interval, share of
-    the gap, and the per-seed values' count.
+    the gap, and the per-seed values' count; and, beside the Shapley value, what making
+    that factor *alone* ideal removes (``alone`` with its interval, and ``alone_share``,
+    its share of the outcome as configured; for the gap row, all four ideal). The
+    Shapley values split the gap; the values alone do not add up (factors overlap:
+    the same return may be removed by either of two).
     """
     seeds = per_seed(results, outcome)
+    as_is = float(seeds["as_is"].mean())
     out = []
     for f in (*FACTORS, "gap"):
-        x = seeds[f].to_numpy(float)
-        mean = float(x.mean())
-        if x.size > 1 and x.std(ddof=1) > 0:
-            half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1)
-                         / np.sqrt(x.size))
-        else:
-            half = 0.0
+        mean, half = _mean_half(seeds[f].to_numpy(float), level)
+        alone, alone_half = _mean_half(seeds[f"alone_{f}"].to_numpy(float), level)
         gap = float(seeds["gap"].mean())
         out.append({
             "outcome": outcome,
@@ -216,9 +222,22 @@ def attribute(results: pd.DataFrame, outcome: str, level: float = 0.95) -> pd.Da
             "ci_low": mean - half,
             "ci_high": mean + half,
             "share_of_gap": mean / gap if gap else 0.0,
-            "n_seeds": int(x.size),
+            "alone": alone,
+            "alone_low": alone - alone_half,
+            "alone_high": alone + alone_half,
+            "alone_share": alone / as_is if as_is else 0.0,
+            "n_seeds": int(seeds[f].size),
         })
     return pd.DataFrame(out)
+
+
+def _mean_half(x: np.ndarray, level: float) -> tuple[float, float]:
+    """Mean and the half-width of its t-interval (0 with one value or no spread)."""
+    mean = float(x.mean())
+    if x.size > 1 and x.std(ddof=1) > 0:
+        return mean, float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1)
+                           / np.sqrt(x.size))
+    return mean, 0.0
 
 
 # ------------------------------------------------------ against another county
@@ -236,11 +255,12 @@ def _welch_half(a: np.ndarray, b: np.ndarray, level: float) -> float:
     return float(stats.t.ppf(0.5 + level / 2, df) * np.sqrt(se2))
 
 
-def _share_terms(seeds: pd.DataFrame, f: str) -> tuple[float, np.ndarray]:
+def _share_terms(seeds: pd.DataFrame, f: str, of: str = "gap") -> tuple[float, np.ndarray]:
     """A factor's share of the gap, mean(value) / mean(gap), and each seed's term of its
     linearisation (value - share x gap) / mean(gap): the share's variance is about
-    var(terms) / seeds (the delta method for a ratio of means)."""
-    x, g = seeds[f].to_numpy(float), seeds["gap"].to_numpy(float)
+    var(terms) / seeds (the delta method for a ratio of means). ``f`` and ``of`` name
+    the columns (e.g. ``alone_org`` of ``as_is``)."""
+    x, g = seeds[f].to_numpy(float), seeds[of].to_numpy(float)
     gap = g.mean()
     if gap == 0:
         return 0.0, np.zeros_like(x)
@@ -275,6 +295,13 @@ def compare(here: pd.DataFrame, there: pd.DataFrame, outcome: str,
             half = _welch_half(za, zb, level)
             row.update(share=sa, share_there=sb, share_diff=sa - sb,
                        share_diff_low=sa - sb - half, share_diff_high=sa - sb + half)
+        # what this factor alone (the gap row: all four) removes, as a share of the
+        # outcome as configured, here minus there
+        sa, za = _share_terms(a, f"alone_{f}", "as_is")
+        sb, zb = _share_terms(b, f"alone_{f}", "as_is")
+        half = _welch_half(za, zb, level)
+        row.update(alone_share=sa, alone_share_there=sb, alone_share_diff=sa - sb,
+                   alone_share_diff_low=sa - sb - half, alone_share_diff_high=sa - sb + half)
         row.update(n_seeds=len(a), n_seeds_there=len(b))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -372,6 +399,9 @@ def against_markdown(cmp: pd.DataFrame, other: str, lang: str,
                 i18n.t("attribution.col_value_diff", lang): (
                     f"{num(r.value_diff, True)} [{num(r.value_diff_low, True)}, "
                     f"{num(r.value_diff_high, True)}]{unit}"),
+                i18n.t("attribution.col_alone_diff", lang): (
+                    f"{100 * r.alone_share_diff:+.1f} [{100 * r.alone_share_diff_low:+.1f}, "
+                    f"{100 * r.alone_share_diff_high:+.1f}]"),
             })
     for outcome in missing:
         lines.append("- " + i18n.t("attribution.against_missing", lang,
@@ -647,6 +677,8 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
                 warnings.append(f"{metric_label(outcome, lang)}: {_smith_term(f, lang)}")
     if warnings:
         lines.append("\n" + i18n.t("attribution.warn_zero", lang, which="; ".join(warnings)))
+    lines.append("\n" + i18n.t("attribution.alone_heading", lang) + "\n")
+    lines.append(markdown_table(_alone_table(table, lang)))
     if seeds < MIN_SEEDS:
         lines.append("\n" + i18n.t("report.warn_seeds", lang, n=seeds, minimum=MIN_SEEDS))
     lines.append("\n" + i18n.t("attribution.ideal_heading", lang) + "\n")
@@ -691,6 +723,27 @@ def attribution_markdown(table: pd.DataFrame, results: pd.DataFrame, config_path
               markdown_table(shown[["outcome", "label", "mean", "ci_low", "ci_high",
                                     "share_of_gap", "n_seeds"]])]
     return "\n".join(lines) + "\n"
+
+
+def _alone_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The report's table of what each factor alone (and all four) removes."""
+    from abm import i18n
+    from abm.experiments.report import metric_label
+
+    rows = []
+    for r in table.itertuples():
+        m = i18n.metric(r.outcome, lang) if i18n.has_metric(r.outcome) else None
+        value = (f"{r.alone:.4g} [{r.alone_low:.4g}, {r.alone_high:.4g}]" if m is None
+                 else i18n.format_interval(m, r.alone, r.alone_low, r.alone_high, lang))
+        rows.append({
+            i18n.t("attribution.col_outcome", lang): metric_label(r.outcome, lang),
+            i18n.t("attribution.col_factor", lang): (
+                i18n.t("attribution.all_four", lang) if r.factor == "gap"
+                else _smith_term(r.factor, lang)),
+            i18n.t("attribution.col_alone", lang): value,
+            i18n.t("attribution.col_alone_share", lang): f"{100 * r.alone_share:.0f}%",
+        })
+    return pd.DataFrame(rows)
 
 
 def _write_against(results: pd.DataFrame, other: tuple[pd.DataFrame, dict], folder: Path,

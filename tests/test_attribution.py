@@ -65,6 +65,36 @@ def test_attribute_summarises_over_replicates():
     assert table.loc["policy", "ci_low"] <= 0 <= table.loc["policy", "ci_high"]
 
 
+def test_each_factor_alone_is_reported_beside_its_shapley_value():
+    # policy and org overlap: either removes the same 8 (the Shapley values split it,
+    # 4 each; alone, each removes all 8); env removes 4 on its own
+    rows = []
+    for rep, noise in ((0, 0.0), (1, 2.0), (2, -2.0)):
+        for c in all_combos():
+            y = 50.0 + noise - (8.0 if c & {"policy", "org"} else 0.0) - 4.0 * ("env" in c)
+            rows.append({"scenario": combo_name(c), "replicate": rep, "y": y})
+    table = attribute(pd.DataFrame(rows), "y").set_index("factor")
+    assert table.loc["policy", "mean"] == pytest.approx(4.0)
+    assert table.loc["policy", "alone"] == pytest.approx(8.0)
+    assert table.loc["org", "alone"] == pytest.approx(8.0)
+    assert table.loc["env", "alone"] == pytest.approx(4.0)
+    assert table.loc["target", "alone"] == pytest.approx(0.0)
+    assert table.loc["gap", "alone"] == pytest.approx(12.0)  # all four
+    assert table.loc["policy", "alone_share"] == pytest.approx(8.0 / 50.0)
+    # the values alone do not add up to the gap (the overlap counts twice)
+    assert table.loc[list(FACTORS), "alone"].sum() == pytest.approx(20.0)
+    # against a county where only policy removes those 8, org alone removes 8/50 more
+    other = []
+    for rep, noise in ((0, 0.0), (1, 2.0), (2, -2.0)):
+        for c in all_combos():
+            y = 50.0 + noise - (8.0 if "policy" in c else 0.0) - 4.0 * ("env" in c)
+            other.append({"scenario": combo_name(c), "replicate": rep, "y": y})
+    t = compare(pd.DataFrame(rows), pd.DataFrame(other), "y").set_index("factor")
+    assert t.loc["org", "alone_share_diff"] == pytest.approx(8.0 / 50.0, rel=0.02)
+    assert t.loc["org", "alone_share_diff_low"] > 0
+    assert t.loc["policy", "alone_share_diff"] == pytest.approx(0.0, abs=1e-9)
+
+
 def _additive_runs(rng, effects, sd, seeds, base=100.0):
     """Runs of a game in which making a factor ideal removes its effect: each seed draws
     each factor's effect around ``effects`` (so its Shapley value is that draw)."""
