@@ -652,6 +652,8 @@ class Monitoring:
         self.delay_to_monitor.extend((month - risk[risk != NO_MONTH]).tolist())
         first, second = hh.causes_of(idx, s.ctx.line_rise_year)
         hh.risk_cause[idx] = np.array([CAUSE_CODE.get(c, NO_ID) for c in first], np.int8)
+        for inst in s.instruments.hooked("on_include"):
+            inst.on_include(hh, idx, s)
         return idx, np.full(idx.size, Event.MONITORED, np.int8), first, second
 
     def eliminate(self, s: StepContext, idx: np.ndarray) -> None:

@@ -24,6 +24,8 @@ Hooks, by the phase that calls them (docs/extending.md has an example):
                                      instrument (e.g. taking a loan)
 - ``deliver(hh, idx, able, s)``      implementers: part of the assistance bundle a
                                      village team brings to monitored households
+- ``on_include(hh, idx, s)``         implementers: households just included in
+                                     monitoring (what inclusion brings at once)
 - ``on_exit(hh, idx, s)``            implementers: a household's risk is declared
                                      eliminated (what it loses)
 - ``monthly(s)``                     social: an emergency response run by the county
@@ -305,6 +307,9 @@ class Instrument:
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
         return None
 
+    def on_include(self, hh, idx: np.ndarray, s) -> None:
+        return None
+
     def on_exit(self, hh, idx: np.ndarray, s) -> None:
         return None
 
@@ -313,5 +318,5 @@ class Instrument:
 
 
 HOOKS = ("roster_2020", "allocate", "acute_risk", "income", "top_up", "medical",
-         "anticipate", "job_placements", "decide", "keeps_in_school", "deliver", "on_exit",
-         "monthly", "measure")
+         "anticipate", "job_placements", "decide", "keeps_in_school", "deliver", "on_include",
+         "on_exit", "monthly", "measure")

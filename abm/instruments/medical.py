@@ -30,6 +30,16 @@ class MedicalConfig(InstrumentConfig):
     kept_after_transition: float = P(0.4, unit="share", doc="Share of the extra "
                                      "reimbursement of registered households kept after the "
                                      "transition", ge=0, le=1, source=ASSUMPTION)
+    retroactive_months: int = P(0, unit="months", doc="Medical assistance on application "
+                                "(依申请救助): a household newly included in monitoring "
+                                "(so newly eligible) is paid, the month after, the extra "
+                                "reimbursement medical assistance would have paid on its "
+                                "inpatient bills of the last retroactive_months months, when "
+                                "it was not eligible (0: only bills after inclusion)",
+                                ge=0, le=12, source="an early warning of high medical "
+                                "bills and an application-based assistance mechanism "
+                                "(State Council General Office 2021 No. 42, 2021-10-28); the "
+                                "number of months is an assumption")
 
 
 class MedicalInsurance(Instrument):
@@ -101,6 +111,36 @@ class MedicalAssistance(Instrument):
             full = kernels.where_product(self.eligible(hh), bill.inpatient, float(extra))
         bill.pay("assisted", ctx.budget.pay("medical_assistance", self.at_level(full, ctx)))
         bill.add_withheld(full, ctx.withdrawn.get(self.name, 0.0))
+        if self.p.retroactive_months > 0:
+            # what it would have paid the households not eligible this month, kept a year
+            # for assistance on application (``on_include``)
+            if self.missed is None:
+                self.missed = np.zeros((12, hh.n))
+            row = self.missed[ctx.month % 12]
+            row[:] = bill.inpatient * extra
+            row[self.eligible(hh)] = 0.0
+
+    def on_include(self, hh, idx: np.ndarray, s) -> None:
+        """Assistance on application: households ``idx`` just included in monitoring are
+        credited (paid next month) the extra share of their inpatient bills of the last
+        ``retroactive_months`` months (this one included), at this month's level of the
+        instrument, from the medical assistance line."""
+        n = self.p.retroactive_months
+        if n <= 0 or self.missed is None or idx.size == 0:
+            return
+        rows = [(s.ctx.month - k) % 12 for k in range(n)]
+        owed = self.missed[rows][:, idx].sum(axis=0)
+        self.missed[np.ix_(rows, idx)] = 0.0
+        paid = s.budget.pay("medical_assistance", self.at_level(owed, s.ctx))
+        hh.credit(paid, idx)
+        self.n_retroactive += int(np.count_nonzero(paid))
+        self.retroactive_paid += float(paid.sum())
+
+    def __init__(self, cfg, streams=None):
+        super().__init__(cfg, streams)
+        self.missed: np.ndarray | None = None  # (12 months, households), yuan
+        self.n_retroactive = 0
+        self.retroactive_paid = 0.0
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
         bill.pay("assisted", np.where(self.eligible(hh, idx), bill.inpatient * self.extra(),
