@@ -142,6 +142,10 @@ class MedicalAssistance(Instrument):
         self.n_retroactive = 0
         self.retroactive_paid = 0.0
 
+    def start_of_run(self) -> None:
+        self.n_retroactive = 0
+        self.retroactive_paid = 0.0
+
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
         bill.pay("assisted", np.where(self.eligible(hh, idx), bill.inpatient * self.extra(),
                                       0.0) * ctx.levels[self.name])
