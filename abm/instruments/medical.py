@@ -87,6 +87,16 @@ class MedicalAssistance(Instrument):
     lines = (BudgetLine("medical_assistance", "county_medical_assistance", bounded=False),)
     covers_at = 2
 
+    def __init__(self, cfg, streams=None):
+        super().__init__(cfg, streams)
+        self.missed: np.ndarray | None = None  # (12 months, households), yuan
+        self.n_retroactive = 0
+        self.retroactive_paid = 0.0
+
+    def start_of_run(self) -> None:
+        self.n_retroactive = 0
+        self.retroactive_paid = 0.0
+
     def eligible(self, hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Registered and monitored households, and minimum-living-guarantee recipients
         (medical assistance's first target group in civil affairs rules), of ``idx``."""
@@ -128,23 +138,15 @@ class MedicalAssistance(Instrument):
         n = self.p.retroactive_months
         if n <= 0 or self.missed is None or idx.size == 0:
             return
-        rows = [(s.ctx.month - k) % 12 for k in range(n)]
-        owed = self.missed[rows][:, idx].sum(axis=0)
-        self.missed[np.ix_(rows, idx)] = 0.0
+        at = np.ix_([(s.ctx.month - k) % 12 for k in range(n)], idx)
+        # Only the included households' months are read (not whole months of the county);
+        # each household's months are summed as one contiguous run, numpy's pairwise sum.
+        owed = np.ascontiguousarray(self.missed[at].T).sum(axis=1)
+        self.missed[at] = 0.0
         paid = s.budget.pay("medical_assistance", self.at_level(owed, s.ctx))
         hh.credit(paid, idx)
         self.n_retroactive += int(np.count_nonzero(paid))
         self.retroactive_paid += float(paid.sum())
-
-    def __init__(self, cfg, streams=None):
-        super().__init__(cfg, streams)
-        self.missed: np.ndarray | None = None  # (12 months, households), yuan
-        self.n_retroactive = 0
-        self.retroactive_paid = 0.0
-
-    def start_of_run(self) -> None:
-        self.n_retroactive = 0
-        self.retroactive_paid = 0.0
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
         bill.pay("assisted", np.where(self.eligible(hh, idx), bill.inpatient * self.extra(),
