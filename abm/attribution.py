@@ -65,9 +65,17 @@ IDEAL: dict[str, dict[str, object]] = {
         "policy.monitoring.pressure_exit": 0.0,
         "policy.dibao.decision_months": 0,
     },
-    # Full take-up and motivation.
+    # The households' own deficits removed: full drive (no shocks to it, no dependence
+    # on transfers), no stigma, health literacy, no distress. Their chance to apply for
+    # the dibao or report a risk rises with that drive and without stigma (p_self_apply
+    # x trust x (base + motivation) x (1 - stigma)); its base, how soon a household that
+    # qualifies learns of the channel and uses it, is not a trait the model measures in
+    # the households and stays as configured, as other constants of behaviour do.
+    # (Until 2026-12-03 this ideal set that base to 1: every qualifying household
+    # applied the month it qualified, which made the target group a perfect detection
+    # channel doing the monitoring's work, so the organisation's value vanished whenever
+    # the target group was ideal; docs/attribution.md.)
     "target": {
-        "policy.monitoring.p_self_apply": 1.0,
         "policy.monitoring.stigma": 0.0,
         "population.motivation_mean": 0.95,
         "behaviour.motivation_shock": 0.0,
