@@ -278,6 +278,10 @@ class Households:
         # household could not pay its expected share of the bill from its savings (the
         # health phase appends; the Smith measures read the year).
         self.care_log: deque[tuple[int, int]] = deque(maxlen=12)
+        # Reimbursements of past medical bills (``credit_bills``), each as (the month the
+        # money arrives, households, the amounts by months back before the month it was
+        # granted); the status phase books them against the months of the bills.
+        self.bill_credits: list[tuple[int, np.ndarray, np.ndarray]] = []
 
     # -- the loss ledger: the one declared hook through which phases report losses
     def new_ledger_month(self, month: int) -> None:
@@ -381,6 +385,18 @@ class Households:
         """One-off help (already paid from a budget line) that reaches households next
         month: the declared hook for agents that give money."""
         self.pending_transfer_m[where] += amounts
+
+    def credit_bills(self, paid: np.ndarray, by_month: np.ndarray, where: np.ndarray,
+                     month: int) -> None:
+        """A reimbursement of past medical bills (already paid from a budget line):
+        ``paid`` per household of ``where``, of which ``by_month[j, k]`` is for household
+        ``where[j]``'s bills of ``k`` months before ``month``. The money reaches the
+        household next month, as :meth:`credit`'s does; that month the status phase books
+        it against the months of the bills, which were that much smaller
+        (:func:`abm.households.status.book_bill_credits`), not as that month's income:
+        so it leaves the 12-month income when its bills do."""
+        self.credit(paid, where)
+        self.bill_credits.append((month + 1, where, by_month))
 
     def income_m(self) -> np.ndarray:
         return self._column_sum(INCOME_COLUMNS)

@@ -40,6 +40,8 @@ def status(hh: Households, cfg: Config, ctx: MonthContext, income: np.ndarray | 
                         hh.oop_hist[pos], hh.net_sum, hh.oop_sum, hh.size, float(scale),
                         RIGID_DECAY, hh.rigid_12m, hh.income_recent_m, hh.income_pc_year,
                         hh.income_pc_gross_year)
+    if hh.bill_credits:
+        book_bill_credits(hh, int(ctx.month), pos, float(scale))
     risk, _ = rules.at_risk(hh, cfg.policy.monitoring, ctx.poverty_line,
                             guaranteed=rules.guaranteed_floor(hh, ctx))
     into, out = kernels.status_flags(np.asarray(risk, dtype=np.bool_), hh.at_risk,
@@ -54,3 +56,39 @@ def status(hh: Households, cfg: Config, ctx: MonthContext, income: np.ndarray | 
     first, second = hh.causes_of(into, ctx.line_rise_year)
     none = np.full(out.size, "", dtype=object)
     return who, codes, np.concatenate([first, none]), np.concatenate([second, none])
+
+
+def book_bill_credits(hh: Households, month: int, pos: int, scale: float) -> None:
+    """Book the reimbursements of past medical bills that arrived this month
+    (``Households.credit_bills``) against the months of the bills, after this month's
+    roll (``pos``: this month's row of the 12-month histories; ``scale`` annualises).
+
+    The field counts a household's medical burden net of what was reimbursed for it, in
+    the months of the treatment. So for a reimbursement ``p`` of the bills of ``d``
+    months before this one: that month's disposable income rises and its out-of-pocket
+    spending falls by ``p`` (a month older than the 12-month window takes its
+    reimbursement out with it), and the money no longer counts as this month's income,
+    in the 12-month incomes, the 3-month income and the rigid spending (by ``p`` as it
+    has decayed since). Credited as a lump, it would lift a household above the line for
+    a year after its bills had left the window, and it would cross back when the lump
+    left."""
+    due = [c for c in hh.bill_credits if c[0] <= month]
+    hh.bill_credits = [c for c in hh.bill_credits if c[0] > month]
+    for _, idx, by_month in due:
+        total = by_month.sum(axis=1)
+        hh.net_hist[pos, idx] -= total
+        for k in range(by_month.shape[1]):
+            d = k + 1  # months back from this one (granted last month)
+            p = by_month[:, k]
+            if d < 12:
+                row = (pos - d) % 12
+                hh.net_hist[row, idx] += p
+                hh.oop_hist[row, idx] -= p
+                hh.oop_sum[idx] -= p
+            else:
+                hh.net_sum[idx] -= p
+            hh.rigid_12m[idx] = np.maximum(hh.rigid_12m[idx] - p * RIGID_DECAY ** d, 0.0)
+        hh.income_recent_m[idx] -= total / 3.0
+        members = np.maximum(hh.size[idx], 1).astype(np.float64)
+        hh.income_pc_year[idx] = hh.net_sum[idx] * scale / members
+        hh.income_pc_gross_year[idx] = (hh.net_sum[idx] + hh.oop_sum[idx]) * scale / members

@@ -134,17 +134,22 @@ class MedicalAssistance(Instrument):
         """Assistance on application: households ``idx`` just included in monitoring are
         credited (paid next month) the extra share of their inpatient bills of the last
         ``retroactive_months`` months (this one included), at this month's level of the
-        instrument, from the medical assistance line."""
+        instrument, from the medical assistance line; the status phase books it against
+        the months of the bills (``Households.credit_bills``)."""
         n = self.p.retroactive_months
         if n <= 0 or self.missed is None or idx.size == 0:
             return
         at = np.ix_([(s.ctx.month - k) % 12 for k in range(n)], idx)
         # Only the included households' months are read (not whole months of the county);
         # each household's months are summed as one contiguous run, numpy's pairwise sum.
-        owed = np.ascontiguousarray(self.missed[at].T).sum(axis=1)
+        by_month = np.ascontiguousarray(self.missed[at].T)  # (households, months back)
+        owed = by_month.sum(axis=1)
         self.missed[at] = 0.0
         paid = s.budget.pay("medical_assistance", self.at_level(owed, s.ctx))
-        hh.credit(paid, idx)
+        # Paid next month and booked against the months of the bills (what the level or
+        # the budget left unpaid, in proportion).
+        share = np.divide(paid, owed, out=np.zeros_like(paid), where=owed > 0)
+        hh.credit_bills(paid, by_month * share[:, None], idx, s.ctx.month)
         self.n_retroactive += int(np.count_nonzero(paid))
         self.retroactive_paid += float(paid.sum())
 
