@@ -74,14 +74,15 @@ def book_bill_credits(hh: Households, month: int, pos: int, scale: float) -> Non
     left."""
     due = [c for c in hh.bill_credits if c[0] <= month]
     hh.bill_credits = [c for c in hh.bill_credits if c[0] > month]
+    window = hh.net_hist.shape[0]  # months of the 12-month histories
     for _, idx, by_month in due:
         total = by_month.sum(axis=1)
         hh.net_hist[pos, idx] -= total
         for k in range(by_month.shape[1]):
             d = k + 1  # months back from this one (granted last month)
             p = by_month[:, k]
-            if d < 12:
-                row = (pos - d) % 12
+            if d < window:
+                row = (pos - d) % window
                 hh.net_hist[row, idx] += p
                 hh.oop_hist[row, idx] -= p
                 hh.oop_sum[idx] -= p
