@@ -85,12 +85,16 @@ IDEAL: dict[str, dict[str, object]] = {
     },
     # No market, labour-market, disaster or epidemic shocks; clinics within everyone's
     # reach and a social sector whose money and reach do not bind (with these, no
-    # referral waits for a social worker and charity spends about a tenth of its pool,
-    # Y County included: measured 2026-12-02).
+    # referral waits for a social worker, no registered, monitored or dibao household
+    # below the referral line waits for the stations' outreach, and charity spends
+    # about a tenth of its pool, Y County, P County and Lankao included: measured
+    # 2026-12-02 and, for the social workers since outreach, 2026-12-04: 10 per 10,000
+    # left 120 of Y County's 3,000 households waiting, 50 still let referrals wait in
+    # its first months).
     "env": {
         "social.clinic_reach": 100.0,
         "social.charity_per_household": 100.0,
-        "social.social_workers_per_10k": 10.0,
+        "social.social_workers_per_10k": 60.0,
         "economy.price_sigma": 0.0,
         "economy.p_job_loss": 0.0,
         "shocks.p_disaster_village_year": 0.0,

@@ -806,6 +806,16 @@ class SocialConfig(Section):
     referral_motivation: float = P(0.45, unit="motivation", doc="Cadres refer helped "
                                    "households with motivation below this to social work",
                                    ge=0, le=1, source=ASSUMPTION)
+    outreach: bool = P(True, unit="-", doc="Social workers fill the caseload the cadres' "
+                       "referrals leave free with households of their own clientele (registered, "
+                       "monitored or on the dibao) whose motivation is below "
+                       "referral_motivation, the least motivated first; a case lasts while the "
+                       "household stays in that clientele (false: referrals only, each case "
+                       "closing when its household leaves monitoring)",
+                       source="Ministry of Civil Affairs, 14th Five-Year Plan for civil "
+                       "affairs (2021): a social-work station in every township by 2025, "
+                       "its workers serving people in difficulty (the dibao, the "
+                       "low-income, households at risk of returning to poverty) directly")
     motivation_support: float = P(0.03, unit="per month", doc="Motivation gained per month of "
                                   "social-work support", ge=0, le=1, source=ASSUMPTION)
     case_months: int = P(6, unit="months", doc="Months a social worker supports a "

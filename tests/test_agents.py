@@ -376,6 +376,42 @@ def test_social_workers_raise_motivation_within_caseload():
     assert gain.mean() > 0.02
 
 
+
+def test_social_workers_fill_their_caseload_from_their_clientele_least_motivated_first():
+    # Few referrals (the cadres refer only helped households below the line): without
+    # outreach the workers wait with room to spare; with it they fill their caseload
+    # with the registered, monitored and dibao households below the line.
+    sets = ("social.social_workers_per_10k=20", "social.referral_motivation=0.6")
+    on = model(*sets, n=3000)
+    off = model(*sets, "social.outreach=false", n=3000)
+    cases_on, cases_off = [], []
+    for _ in range(6):
+        on.step()
+        off.step()
+        w = on.social.workers
+        hh = on.households
+        assert w.cases.size <= w.capacity
+        assert np.unique(w.cases).size == w.cases.size
+        # (a few may have left the clientele this month, after the social phase)
+        assert (hh.monitored | hh.registered | hh.dibao)[w.cases].mean() > 0.9
+        cases_on.append(w.cases.size)
+        cases_off.append(off.social.workers.cases.size)
+    cap = on.social.workers.capacity
+    assert min(cases_on) == cap and max(cases_off) < 0.8 * cap
+    # least motivated first: no client left out is below the line and less motivated
+    # than the most motivated household the outreach took this month
+    w, hh = on.social.workers, on.households
+    clients = hh.monitored | hh.registered | hh.dibao
+    low = clients & (hh.motivation < 0.6)
+    low[w.cases] = False
+    new = w.cases[w.case_months == 1]
+    taken = new[clients[new] & ~hh.monitored[new]]  # (referrals are monitored)
+    if low.any() and taken.size:
+        assert hh.motivation[low].min() >= hh.motivation[taken].max() - 0.05
+    # and the same households are more motivated for it (common random numbers)
+    assert on.social.workers.served > 2 * off.social.workers.served
+    assert on.households.motivation.mean() > off.households.motivation.mean()
+
 def test_clinic_contracts_cover_chronic_patients_and_access_falls_with_distance():
     m = model("policy.prevention.coverage=1.0", "policy.prevention.cost_per_contract=0")
     hh = m.households

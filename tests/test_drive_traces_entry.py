@@ -204,13 +204,20 @@ def test_ideal_environment_brings_clinics_in_reach_and_a_social_sector_that_neve
     for name, extra in (("as_is", []), ("ideal", sets)):
         m = CountyModel(load_config("configs/counties/y_county.yaml", extra,
                                     households=3000, months=36, seed=3))
-        queue = 0
-        for _ in range(36):
+        queue, left = 0, 0
+        for k in range(36):
             m.step()
             queue = max(queue, len(m.social.workers.queue))
-        runs[name] = (queue, float(m.households.clinic_access.mean()))
+            hh = m.households
+            low = (hh.monitored | hh.registered | hh.dibao) & (
+                hh.motivation < m.config.social.referral_motivation)
+            low[m.social.workers.cases] = False
+            left = max(left, int(low.sum())) if k >= 24 else 0
+        runs[name] = (queue, float(m.households.clinic_access.mean()), left)
     assert runs["as_is"][0] > 0  # Y County's few social workers leave referrals waiting
+    assert runs["as_is"][2] > 50  # and most discouraged clients unseen
     assert runs["ideal"][0] == 0
+    assert runs["ideal"][2] <= 3  # (a household or two the month it falls below the line)
     assert runs["ideal"][1] > 0.99 > runs["as_is"][1]
 
 

@@ -71,7 +71,9 @@ class Charity(mesa.Agent):
 
 class SocialWorkers(mesa.Agent):
     """Social workers with a limited caseload, raising the motivation of discouraged
-    monitored households referred by the cadres."""
+    households: those the cadres refer, and (``social.outreach``) those the township
+    social-work station finds itself among its clientele, the registered, monitored and
+    dibao households, the least motivated first, while the referrals leave room."""
 
     def __init__(self, model: mesa.Model, cfg: Config, n_households: int):
         super().__init__(model)
@@ -87,16 +89,23 @@ class SocialWorkers(mesa.Agent):
         hh = s.households
         soc = s.config.social
         self.queue.extend(Referrals.take(s.referrals.social_work).tolist())
-        keep = (self.case_months < soc.case_months) & hh.monitored[self.cases]
+        # A case lasts case_months while its household is monitored or, with outreach,
+        # still among the station's clientele.
+        clients = hh.monitored | hh.registered | hh.dibao if soc.outreach else hh.monitored
+        keep = (self.case_months < soc.case_months) & clients[self.cases]
         self.cases, self.case_months = self.cases[keep], self.case_months[keep]
         room = self.capacity - self.cases.size
         if room > 0 and self.queue:
             new = np.array(self.queue[:room], dtype=np.int64)
             new = new[~np.isin(new, self.cases)]
             self.queue = self.queue[room:]
-            self.cases = np.concatenate([self.cases, new])
-            self.case_months = np.concatenate([self.case_months,
-                                               np.zeros(new.size, np.int16)])
+            self._open(new)
+        room = self.capacity - self.cases.size
+        if room > 0 and soc.outreach:  # after the referrals
+            low = clients & (hh.motivation < soc.referral_motivation)
+            low[self.cases] = False
+            found = np.flatnonzero(low)
+            self._open(found[np.argsort(hh.motivation[found], kind="stable")[:room]])
         if self.cases.size == 0:
             return
         paid = s.budget.pay_units("social_work", self.cases.size, soc.cost_per_case_month)
@@ -104,6 +113,12 @@ class SocialWorkers(mesa.Agent):
         hh.support_gain[served] += soc.motivation_support
         self.case_months[paid] += 1
         self.served += int(served.size)
+
+
+    def _open(self, new: np.ndarray) -> None:
+        """Open cases for households ``new`` (none of them a case already)."""
+        self.cases = np.concatenate([self.cases, new])
+        self.case_months = np.concatenate([self.case_months, np.zeros(new.size, np.int16)])
 
 
 class Clinic(mesa.Agent):
