@@ -866,6 +866,20 @@ def self_applications(at_risk, monitored, flag_due, no_month, draw, trust, motiv
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def discouraged_clients(monitored, registered, dibao, motivation, line):
+    """The social-work stations' discouraged clients: households monitored, registered
+    or on the dibao whose motivation is below ``line`` (``np.flatnonzero((monitored |
+    registered | dibao) & (motivation < line))``), in ascending order."""
+    n = motivation.size
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += np.int64((monitored[i] | registered[i] | dibao[i]) & (motivation[i] < line))
+    return out[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def screen_hits(at_risk, monitored, flag_due, no_month, rigid_12m, net_sum, dibao,
                 disability, trace_share, draw, p_detect, p_false_alarm):
     """The data screen's flags: households not monitored and with no pending flag, at

@@ -1865,3 +1865,20 @@ def test_hiring_matches_numpy():
             got = kernels.hire_from(pool, need, hh.employer, hh.in_post, hh.n_labour,
                                     hh.n_migrants, hh.sick_now, hh.monitored)
             assert got.dtype == want.dtype and np.array_equal(got, want), (seed, need)
+
+
+def test_discouraged_clients_match_numpy():
+    """``kernels.discouraged_clients`` against its numpy expression, with motivations
+    exactly at the line and every combination of the three rolls."""
+    from abm import kernels
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    mon, reg, dib = (rng.random(n) < p for p in (0.1, 0.3, 0.2))
+    mot = rng.random(n)
+    line = float(mot[17])
+    mot[rng.integers(0, n, 50)] = line
+    got = kernels.discouraged_clients(mon, reg, dib, mot, line)
+    want = np.flatnonzero((mon | reg | dib) & (mot < line))
+    assert got.dtype == np.int64 and np.array_equal(got, want) and want.size > 100
+    assert kernels.discouraged_clients(mon[:0], reg[:0], dib[:0], mot[:0], line).size == 0

@@ -82,6 +82,7 @@ class SocialWorkers(mesa.Agent):
                             * soc.caseload_per_worker)
         self.cases = np.zeros(0, dtype=np.int64)
         self.case_months = np.zeros(0, dtype=np.int16)
+        self.is_case = np.zeros(n_households, dtype=np.bool_)  # (cases, by household)
         self.queue: list[int] = []
         self.served = 0
 
@@ -90,21 +91,26 @@ class SocialWorkers(mesa.Agent):
         soc = s.config.social
         self.queue.extend(Referrals.take(s.referrals.social_work).tolist())
         # A case lasts case_months while its household is monitored or, with outreach,
-        # still among the station's clientele.
-        clients = hh.monitored | hh.registered | hh.dibao if soc.outreach else hh.monitored
-        keep = (self.case_months < soc.case_months) & clients[self.cases]
+        # still among the station's clientele (registered, monitored or on the dibao).
+        c = self.cases
+        clients = hh.monitored[c] | hh.registered[c] | hh.dibao[c] if soc.outreach else (
+            hh.monitored[c])
+        keep = (self.case_months < soc.case_months) & clients
+        self.is_case[c[~keep]] = False
         self.cases, self.case_months = self.cases[keep], self.case_months[keep]
         room = self.capacity - self.cases.size
         if room > 0 and self.queue:
             new = np.array(self.queue[:room], dtype=np.int64)
-            new = new[~np.isin(new, self.cases)]
+            new = new[~self.is_case[new]]
             self.queue = self.queue[room:]
             self._open(new)
         room = self.capacity - self.cases.size
         if room > 0 and soc.outreach:  # after the referrals
-            low = clients & (hh.motivation < soc.referral_motivation)
-            low[self.cases] = False
-            found = np.flatnonzero(low)
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            found = kernels.discouraged_clients(hh.monitored, hh.registered, hh.dibao,
+                                                hh.motivation, float(soc.referral_motivation))
+            found = found[~self.is_case[found]]
             self._open(found[np.argsort(hh.motivation[found], kind="stable")[:room]])
         if self.cases.size == 0:
             return
@@ -117,6 +123,7 @@ class SocialWorkers(mesa.Agent):
 
     def _open(self, new: np.ndarray) -> None:
         """Open cases for households ``new`` (none of them a case already)."""
+        self.is_case[new] = True
         self.cases = np.concatenate([self.cases, new])
         self.case_months = np.concatenate([self.case_months, np.zeros(new.size, np.int16)])
 
