@@ -120,7 +120,6 @@ class SocialWorkers(mesa.Agent):
         self.case_months[paid] += 1
         self.served += int(served.size)
 
-
     def _open(self, new: np.ndarray) -> None:
         """Open cases for households ``new`` (none of them a case already)."""
         self.is_case[new] = True
