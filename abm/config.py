@@ -810,8 +810,10 @@ class SocialConfig(Section):
                        "referrals leave free with households of their own clientele (registered, "
                        "monitored or on the dibao) whose motivation is below "
                        "referral_motivation, the least motivated first; a case lasts while the "
-                       "household stays in that clientele (false: referrals only, each case "
-                       "closing when its household leaves monitoring)",
+                       "household stays in that clientele, and a waiting referral is withdrawn "
+                       "once its household is no longer a discouraged client (false: referrals "
+                       "only, as they came, each case closing when its household leaves "
+                       "monitoring)",
                        source="Ministry of Civil Affairs, 14th Five-Year Plan for civil "
                        "affairs (2021): a social-work station in every township by 2025, "
                        "its workers serving people in difficulty (the dibao, the "

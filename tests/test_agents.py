@@ -576,3 +576,23 @@ def test_services_are_bought_whole_or_not_at_all():
     assert b.lines["training"].spent == 2000.0  # no money on a seat not delivered
     assert not b.pay_units("training", 1, 1000.0).any()
     assert b.pay_units("training", 3, 0.0).all()  # free services are always delivered
+
+
+def test_the_stations_waiting_list_holds_only_discouraged_clients_once():
+    # Y County's few workers (0.5 per 10,000) cannot take every referral: the waiting
+    # list is screened each month (no household twice, none a case already, none that
+    # left the clientele or rose above the line), so it stays short.
+    m = CountyModel(load_config("configs/counties/y_county.yaml", households=3000,
+                                months=48, seed=2))
+    w, hh, waited = m.social.workers, m.households, 0
+    line = m.config.social.referral_motivation
+    for _ in range(48):
+        m.step()
+        if w.queue:
+            waited += 1
+            q = np.array(w.queue)
+            assert np.unique(q).size == q.size and not w.is_case[q].any()
+            # (the clientele is read at the screen; a household may leave the
+            # monitoring or the dibao later in the month, after the social phase)
+            assert (hh.motivation[q] < line).all()
+    assert waited > 12  # the few workers do leave referrals waiting

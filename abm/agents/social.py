@@ -98,6 +98,17 @@ class SocialWorkers(mesa.Agent):
         keep = (self.case_months < soc.case_months) & clients
         self.is_case[c[~keep]] = False
         self.cases, self.case_months = self.cases[keep], self.case_months[keep]
+        if soc.outreach and self.queue:
+            # The station screens its waiting list as it screens its own clients: a
+            # referral is withdrawn once its household is a case, has left the
+            # clientele or is no longer below the line (a household's first referral
+            # keeps its place), so none waits for years in a thinly staffed county.
+            q = np.array(self.queue, dtype=np.int64)
+            first = np.zeros(q.size, dtype=np.bool_)
+            first[np.unique(q, return_index=True)[1]] = True
+            ok = first & ~self.is_case[q] & (hh.monitored[q] | hh.registered[q] | hh.dibao[q]) & (
+                hh.motivation[q] < soc.referral_motivation)
+            self.queue = q[ok].tolist()
         room = self.capacity - self.cases.size
         if room > 0 and self.queue:
             new = np.array(self.queue[:room], dtype=np.int64)
