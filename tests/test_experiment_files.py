@@ -32,3 +32,17 @@ def test_experiment_file_resolves(path):
     # the scenarios really differ in their resolved configs
     configs = {r.scenario: r.config for r in plan.runs if r.replicate == 0}
     assert len({repr(sorted(c.items())) for c in configs.values()}) == len(configs)
+
+
+def test_the_target_group_parts_add_up_to_the_attributions_ideal():
+    import yaml
+
+    from abm.attribution import IDEAL
+
+    spec = yaml.safe_load((ROOT / "configs" / "experiments" / "target_group_parts.yaml")
+                          .read_text(encoding="utf-8"))
+    sc = spec["scenarios"]
+    assert sc["target_ideal"] == IDEAL["target"]
+    parts = {k: v for name in ("drive_only", "literacy_only", "stigma_distress_only")
+             for k, v in sc[name].items()}
+    assert parts == IDEAL["target"]
