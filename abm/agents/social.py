@@ -93,8 +93,7 @@ class SocialWorkers(mesa.Agent):
         # A case lasts case_months while its household is monitored or, with outreach,
         # still among the station's clientele (registered, monitored or on the dibao).
         c = self.cases
-        clients = hh.monitored[c] | hh.registered[c] | hh.dibao[c] if soc.outreach else (
-            hh.monitored[c])
+        clients = _clients(hh, c) if soc.outreach else hh.monitored[c]
         keep = (self.case_months < soc.case_months) & clients
         self.is_case[c[~keep]] = False
         self.cases, self.case_months = self.cases[keep], self.case_months[keep]
@@ -106,7 +105,7 @@ class SocialWorkers(mesa.Agent):
             q = np.array(self.queue, dtype=np.int64)
             first = np.zeros(q.size, dtype=np.bool_)
             first[np.unique(q, return_index=True)[1]] = True
-            ok = first & ~self.is_case[q] & (hh.monitored[q] | hh.registered[q] | hh.dibao[q]) & (
+            ok = first & ~self.is_case[q] & _clients(hh, q) & (
                 hh.motivation[q] < soc.referral_motivation)
             self.queue = q[ok].tolist()
         room = self.capacity - self.cases.size
@@ -136,6 +135,13 @@ class SocialWorkers(mesa.Agent):
         self.is_case[new] = True
         self.cases = np.concatenate([self.cases, new])
         self.case_months = np.concatenate([self.case_months, np.zeros(new.size, np.int16)])
+
+
+def _clients(hh, idx: np.ndarray) -> np.ndarray:
+    """Whether households ``idx`` are among the social-work stations' clientele:
+    registered, monitored or on the dibao (``kernels.discouraged_clients`` reads the
+    same three flags for all households)."""
+    return hh.monitored[idx] | hh.registered[idx] | hh.dibao[idx]
 
 
 class Clinic(mesa.Agent):
