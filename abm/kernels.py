@@ -937,6 +937,56 @@ def _kth_smallest(x, k):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def median_pair(x):
+    """The two middle values of ``x`` (1-D float64) for its median, by a selection over
+    fewer values: ``(lo, hi, state)``. With ``k = x.size // 2``, ``hi`` is the ``k``-th
+    smallest value counted from 0 (``np.partition(x, k)[k]``) and ``lo`` the one before
+    it (``hi`` itself when the size is odd); ``state`` is 0 then, 1 when ``x`` holds a
+    NaN (the median is NaN), and 2 when the sample misled or ``x`` is short (the caller
+    partitions all of ``x``). Two thresholds are read from a sorted sample of ``x``,
+    about three standard deviations either side of its middle; one pass counts the
+    values below the lower one, keeps those between the two and looks for NaN; when the
+    middle positions fall among the kept values, they are selected there. Equal values
+    differ at most in the sign of a zero, which the caller leaves to ``np.median``."""
+    n = x.size
+    k = n // 2
+    if n <= 512:
+        return 0.0, 0.0, 2
+    step = n // 2048 if n >= 4096 else 2
+    sample = np.sort(x[::step])  # (NaN sorts last)
+    s = sample.size
+    half = 3.0 * np.sqrt(s * 0.25) + 2.0
+    a = int(0.5 * s - half)
+    b = int(0.5 * s + half)
+    if a < 0 or b >= s:
+        return 0.0, 0.0, 2
+    lo_t = sample[a]
+    hi_t = sample[b]
+    if hi_t != hi_t:  # a NaN in the sample
+        return 0.0, 0.0, 1
+    kept = np.empty(n)
+    m = 0
+    below = 0
+    nan = False
+    for i in range(n):  # (stores every value, keeps the count of those kept: no branch)
+        v = x[i]
+        nan |= v != v
+        below += np.int64(v < lo_t)
+        kept[m] = v
+        m += np.int64((v >= lo_t) & (v <= hi_t))
+    if nan:
+        return 0.0, 0.0, 1
+    j = k - below
+    first = j if n % 2 else j - 1
+    if first < 0 or j >= m:
+        return 0.0, 0.0, 2
+    part = np.partition(kept[:m], j)
+    hi = part[j]
+    lo = hi if n % 2 else part[:j].max()
+    return lo, hi, 0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_skill):
     """The village teams' triage visits and what they find, all teams in one call.
 

@@ -27,13 +27,23 @@ MONITORED_CATEGORIES = tuple((c, c.name.lower()) for c in Category if c != Categ
 
 def median(a: np.ndarray) -> float:
     """``float(np.median(a))`` of a 1-D float array, bit for bit, with one selection
-    instead of numpy's three (it also places the largest value, to look for NaN).
+    instead of numpy's three (it also places the largest value, to look for NaN): among
+    the values near the middle (``kernels.median_pair``) when the array is long, else
+    over all of it.
 
     Equal values have equal bits except 0.0 and -0.0, so when a middle value is zero
     np.median itself decides which zero (its partition's choice)."""
     n = a.size
     if n == 0:
         return float(np.median(a))
+    if a.dtype == np.float64 and a.ndim == 1:
+        lo, hi, state = kernels.median_pair(a)  # the middle values, from fewer of them
+        if state == 1:
+            return float("nan")
+        if state == 0:
+            if hi == 0.0 or lo == 0.0:
+                return float(np.median(a))
+            return float(hi) if n % 2 else float((lo + hi) / 2.0)
     k = n // 2
     part = np.partition(a, k)
     # NaNs sort last, so any of them is in the upper part; np.median gives NaN.

@@ -1882,3 +1882,38 @@ def test_discouraged_clients_match_numpy():
     want = np.flatnonzero((mon | reg | dib) & (mot < line))
     assert got.dtype == np.int64 and np.array_equal(got, want) and want.size > 100
     assert kernels.discouraged_clients(mon[:0], reg[:0], dib[:0], mot[:0], line).size == 0
+
+
+def test_median_matches_numpy():
+    """``metrics.median`` (the middle values selected among those near a sample's
+    middle, ``kernels.median_pair``) gives ``np.median``'s bits on long and short lists,
+    odd and even, with ties, zeros of both signs, infinities, NaN, sorted and reversed
+    lists and lists whose sample misleads (the selection then falls back to a full
+    partition); and the pair says which of the three it did."""
+    from abm import kernels
+    from abm.metrics import median
+
+    rng = np.random.default_rng(5)
+    lists = []
+    for n in (1, 2, 7, 512, 513, 514, 1001, 5000, 20001, 20000):
+        x = rng.lognormal(8.0, 1.0, size=n)
+        lists += [x, np.round(x, -3), np.sort(x), np.sort(x)[::-1].copy(),
+                  np.where(rng.random(n) < 0.5, 0.0, -0.0), np.full(n, 3.0),
+                  np.where(rng.random(n) < 0.6, 0.0, x),
+                  np.where(rng.random(n) < 0.5, -np.inf, np.inf),
+                  np.where(rng.random(n) < 0.01, np.nan, x)]
+        y = x.copy()
+        y[n // 3] = np.nan
+        lists.append(y)
+        if n > 512:  # the sample (every (n // 128)-th value) all far below the rest
+            z = 10.0 + rng.random(n)
+            z[::n // 128] = -10.0 + rng.random(z[::n // 128].size)
+            lists.append(z)
+    states = set()
+    for x in lists:
+        want = np.median(x)
+        got = median(x.copy())
+        assert np.array_equal(np.float64(got), want, equal_nan=True), (x.size, got, want)
+        assert np.signbit(got) == np.signbit(want), x.size
+        states.add(int(kernels.median_pair(x)[2]))
+    assert states == {0, 1, 2}
