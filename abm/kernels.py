@@ -19,6 +19,8 @@ every index for wraparound and the loops stop vectorising: 1.5 to 3 times slower
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -941,13 +943,15 @@ def median_pair(x):
     """The two middle values of ``x`` (1-D float64) for its median, by a selection over
     fewer values: ``(lo, hi, state)``. With ``k = x.size // 2``, ``hi`` is the ``k``-th
     smallest value counted from 0 (``np.partition(x, k)[k]``) and ``lo`` the one before
-    it (``hi`` itself when the size is odd); ``state`` is 0 then, 1 when ``x`` holds a
-    NaN (the median is NaN), and 2 when the sample misled or ``x`` is short (the caller
-    partitions all of ``x``). Two thresholds are read from a sorted sample of ``x``,
-    about three standard deviations either side of its middle; one pass counts the
+    it (``hi`` itself when the size is odd); ``state`` is 0 then (3 if ``x`` holds a
+    negative zero), 1 when ``x`` holds a NaN (the median is NaN), and 2 when the sample
+    misled or ``x`` is short (the caller partitions all of ``x``). Two thresholds are
+    read from a sorted sample of ``x`` (about 2,048 values), about three standard
+    deviations either side of its middle; one pass counts the
     values below the lower one, keeps those between the two and looks for NaN; when the
     middle positions fall among the kept values, they are selected there. Equal values
-    differ at most in the sign of a zero, which the caller leaves to ``np.median``."""
+    differ at most in the sign of a zero: when a middle value is zero and ``x`` holds a
+    negative zero, the caller leaves the sign to ``np.median``."""
     n = x.size
     k = n // 2
     if n <= 512:
@@ -968,9 +972,11 @@ def median_pair(x):
     m = 0
     below = 0
     nan = False
+    negative_zero = False
     for i in range(n):  # (stores every value, keeps the count of those kept: no branch)
         v = x[i]
         nan |= v != v
+        negative_zero |= (v == 0.0) & (math.copysign(1.0, v) < 0.0)
         below += np.int64(v < lo_t)
         kept[m] = v
         m += np.int64((v >= lo_t) & (v <= hi_t))
@@ -983,7 +989,7 @@ def median_pair(x):
     part = np.partition(kept[:m], j)
     hi = part[j]
     lo = hi if n % 2 else part[:j].max()
-    return lo, hi, 0
+    return lo, hi, 3 if negative_zero else 0
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

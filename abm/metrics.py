@@ -32,7 +32,8 @@ def median(a: np.ndarray) -> float:
     over all of it.
 
     Equal values have equal bits except 0.0 and -0.0, so when a middle value is zero
-    np.median itself decides which zero (its partition's choice)."""
+    and the array holds a negative zero np.median itself decides which zero (its
+    partition's choice)."""
     n = a.size
     if n == 0:
         return float(np.median(a))
@@ -40,8 +41,8 @@ def median(a: np.ndarray) -> float:
         lo, hi, state = kernels.median_pair(a)  # the middle values, from fewer of them
         if state == 1:
             return float("nan")
-        if state == 0:
-            if hi == 0.0 or lo == 0.0:
+        if state == 0 or state == 3:  # (3: a zero's sign may depend on the partition)
+            if state == 3 and (hi == 0.0 or lo == 0.0):
                 return float(np.median(a))
             return float(hi) if n % 2 else float((lo + hi) / 2.0)
     k = n // 2
