@@ -378,7 +378,6 @@ def _save(savings, debt, i, net, repay_share):
     debt[i] = d - repay
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop_sum,
                 size, scale, rigid_decay, rigid_12m, income_recent_m, income_pc_year,
                 income_pc_gross_year):
@@ -387,8 +386,20 @@ def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop
     ``net_row`` (and the medical spending in ``oop_row``), the running sums follow, then
     the year's income per person (``scale`` annualises a history shorter than a year),
     before and after medical bills, the rigid spending (decaying) and the 3-month income
-    before medical bills."""
-    for i in range(income.size):
+    before medical bills.
+    Households in ranges (``_status_roll_part``; ``abm.parallel.split``)."""
+    n = income.size
+    parallel.split(_status_roll_part, n, income, sp_medical, sp_schooling, net_row, oop_row,
+                   net_sum, oop_sum, size, scale, rigid_decay, rigid_12m, income_recent_m,
+                   income_pc_year, income_pc_gross_year)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _status_roll_part(lo, hi, income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop_sum,
+                      size, scale, rigid_decay, rigid_12m, income_recent_m, income_pc_year,
+                      income_pc_gross_year):
+    """``status_roll`` of households ``lo .. hi``, in place."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
         med = sp_medical[i]
         net = income[i] - med
         ns = net_sum[i] + (net - net_row[i])
@@ -644,7 +655,6 @@ def acute_onset(acute_left, u, p_acute, rel):
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_migrants,
                  lost_disability_m, acute_left, acute_cost_m, sick_worker, size, n_elderly,
                  chronic, outpatient_person_month, outpatient_elderly_extra,
@@ -652,8 +662,22 @@ def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_
     """The health phase after the episodes start, in place: disabilities some episodes
     leave (``u < p_to_disability`` in ``p_to_disability``'s dtype, as numpy compares a
     float32 draw with a Python float), this month's outpatient and medical costs, who is
-    too sick to work (``sick_now``), and one month less of each episode."""
-    for i in range(onset.size):
+    too sick to work (``sick_now``), and one month less of each episode.
+    Households in ranges (``_health_costs_part``; ``abm.parallel.split``)."""
+    n = onset.size
+    parallel.split(_health_costs_part, n, onset, u, p_to_disability, per_worker, disability,
+                   n_labour, n_migrants, lost_disability_m, acute_left, acute_cost_m, sick_worker,
+                   size, n_elderly, chronic, outpatient_person_month, outpatient_elderly_extra,
+                   cost_chronic_month, outpatient_cost_m, medical_cost_m, sick_now)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _health_costs_part(lo, hi, onset, u, p_to_disability, per_worker, disability, n_labour,
+                       n_migrants, lost_disability_m, acute_left, acute_cost_m, sick_worker, size,
+                       n_elderly, chronic, outpatient_person_month, outpatient_elderly_extra,
+                       cost_chronic_month, outpatient_cost_m, medical_cost_m, sick_now):
+    """``health_costs`` of households ``lo .. hi``, in place."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
         dis = disability[i]
         leaves = onset[i] & (u[i] < p_to_disability) & (not dis)
         disability[i] = dis | leaves
@@ -1133,7 +1157,6 @@ def consumption(size, net_sum, subsist_per_member, mpc):
     return cons
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insured, cons,
                   n_children, schooling_per_child, debt, interest_year, loan_interest_m,
                   reimbursed_m, sp_medical_m, oop_year, help_m, sp_consumption_m,
@@ -1143,11 +1166,25 @@ def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insur
     assisted``, ``schooling = n_children * per_child / 12``, ``interest = debt * rate /
     12 + loan_interest``); returns (what a withdrawn policy left to pay: ``min(withheld,
     oop)``, the illness loss: ``max(oop - that - (outpatient - outpatient_insured),
-    0)``)."""
+    0)``).
+    Households in ranges (``_spending_pass_part``; ``abm.parallel.split``)."""
     n = oop.size
     left = np.empty(n)
     illness = np.empty(n)
-    for i in range(n):
+    parallel.split(_spending_pass_part, n, insured, assisted, oop, withheld, outpatient,
+                   outpatient_insured, cons, n_children, schooling_per_child, debt, interest_year,
+                   loan_interest_m, reimbursed_m, sp_medical_m, oop_year, help_m, sp_consumption_m,
+                   sp_schooling_m, sp_interest_m, left, illness)
+    return left, illness
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _spending_pass_part(lo, hi, insured, assisted, oop, withheld, outpatient, outpatient_insured,
+                        cons, n_children, schooling_per_child, debt, interest_year, loan_interest_m,
+                        reimbursed_m, sp_medical_m, oop_year, help_m, sp_consumption_m,
+                        sp_schooling_m, sp_interest_m, left, illness):
+    """``spending_pass`` of households ``lo .. hi``, into the arrays after the inputs."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
         o = oop[i]
         a = assisted[i]
         reimbursed_m[i] = insured[i] + a
@@ -1161,7 +1198,6 @@ def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insur
         sp_consumption_m[i] = cons[i]
         sp_schooling_m[i] = np.float64(n_children[i]) * schooling_per_child / 12.0
         sp_interest_m[i] = debt[i] * interest_year / 12.0 + loan_interest_m[i]
-    return left, illness
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1250,17 +1286,26 @@ def chronic_excess_kept(health_literate, motivation, adherence_illiterate, drive
     return kept
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
                  inc_remit_m, inc_property_m, inc_public_m, help_m):
     """The work-and-income phase's last lines in one pass: the month's income by source
     and its help into the household columns (``inc_farm_m[:] = farm``, ...), and their
     sum as ``Households.income_m()`` adds them (``farm + 0.0``, then the wage,
     remittances, property and public transfers, in that order; a new array). The same
-    bits."""
+    bits.
+    Households in ranges (``_store_income_part``; ``abm.parallel.split``)."""
     n = farm.size
     total = np.empty(n)
-    for i in range(n):
+    parallel.split(_store_income_part, n, farm, wage, remit, prop, public, help_, inc_farm_m,
+                   inc_wage_m, inc_remit_m, inc_property_m, inc_public_m, help_m, total)
+    return total
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _store_income_part(lo, hi, farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
+                       inc_remit_m, inc_property_m, inc_public_m, help_m, total):
+    """``store_income`` of households ``lo .. hi``, into the arrays after the inputs."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
         f = farm[i]
         w = wage[i]
         r = remit[i]
@@ -1273,7 +1318,6 @@ def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
         inc_public_m[i] = pub
         help_m[i] = help_[i]
         total[i] = ((((f + 0.0) + w) + r) + p) + pub
-    return total
 
 
 def business_income(business, home, motivation, noise, price, usual_scale, effort_slope,
@@ -1372,14 +1416,23 @@ def livelihoods(idx, inc_farm_m, inc_business_m, inc_wage_m, inc_remit_m, inc_pu
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def savings_spent_pass(savings, debt, income, consumption, medical, schooling, interest,
                        repairs, repay_share):
     """``savings_pass`` with the month's spending added household by household as
     ``Households.spending_m()`` adds its columns (``consumption + 0.0``, then medical,
     schooling, interest and repairs, in that order) instead of into a new array first.
-    In place on ``savings`` and ``debt``; the same bits."""
-    for i in range(savings.size):
+    In place on ``savings`` and ``debt``; the same bits.
+    Households in ranges (``_savings_spent_pass_part``; ``abm.parallel.split``)."""
+    n = savings.size
+    parallel.split(_savings_spent_pass_part, n, savings, debt, income, consumption, medical,
+                   schooling, interest, repairs, repay_share)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _savings_spent_pass_part(lo, hi, savings, debt, income, consumption, medical, schooling,
+                             interest, repairs, repay_share):
+    """``savings_spent_pass`` of households ``lo .. hi``, in place."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
         spent = ((((consumption[i] + 0.0) + medical[i]) + schooling[i]) + interest[i]
                  ) + repairs[i]
         _save(savings, debt, i, income[i] - spent, repay_share)
