@@ -1,6 +1,10 @@
 """Health poverty alleviation: basic and critical-illness insurance for everyone, and
 medical assistance on top for registered and monitored households.
 
+Who medical assistance covers is ``assisted``: every household the 2021 opinion names
+(the default), or the registered and dibao households only (a county whose lack of money
+leaves the newly monitored with basic insurance alone).
+
 Two instruments share the ``policy.medical`` section: the insurance is never withdrawn,
 the assistance (the extra reimbursement) follows the section's calendar and falls to
 ``kept_after_transition`` after 2025.
@@ -9,9 +13,13 @@ the assistance (the extra reimbursement) follows the section's calendar and fall
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
 from abm.instruments.base import BudgetLine, Instrument, MedicalBill, _same_columns
 from abm.params import ASSUMPTION, InstrumentConfig, P
+
+# Who medical assistance's extra reimbursement covers (``MedicalConfig.assisted``).
+FULL_COVERAGE = "registered_monitored_dibao"
 
 
 class MedicalConfig(InstrumentConfig):
@@ -40,6 +48,16 @@ class MedicalConfig(InstrumentConfig):
                                 "bills and an application-based assistance mechanism "
                                 "(State Council General Office 2021 No. 42, 2021-10-28); the "
                                 "number of months is an assumption")
+    assisted: str = Field(
+        FULL_COVERAGE, pattern="^(registered_monitored_dibao|registered_dibao)$",
+        description="Who medical assistance (the extra inpatient reimbursement) covers: "
+        "registered_monitored_dibao (registered, monitored and dibao households) or "
+        "registered_dibao (registered and dibao households only: a household newly "
+        "monitored that was never registered gets basic insurance alone)",
+        json_schema_extra={"source": "households monitored for the risk of returning to "
+                           "poverty brought into medical assistance (State Council "
+                           "General Office 2021 No. 42, 2021-10-28); registered_dibao is "
+                           "a county that does not cover them"})
 
 
 class MedicalInsurance(Instrument):
@@ -85,6 +103,10 @@ class MedicalAssistance(Instrument):
     label = "medical assistance / 医疗救助"
     calendar_of = "medical"
     lines = (BudgetLine("medical_assistance", "county_medical_assistance", bounded=False),)
+    # Every household the 2021 opinion names: the registered, the monitored (its
+    # addition) and the dibao. A county that leaves the monitored out lacks coverage
+    # in the policy itself.
+    ideal = {"assisted": FULL_COVERAGE}
     covers_at = 2
 
     def __init__(self, cfg, streams=None):
@@ -99,7 +121,11 @@ class MedicalAssistance(Instrument):
 
     def eligible(self, hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Registered and monitored households, and minimum-living-guarantee recipients
-        (medical assistance's first target group in civil affairs rules), of ``idx``."""
+        (medical assistance's first target group in civil affairs rules), of ``idx``;
+        without the monitored when ``assisted`` is ``registered_dibao`` (a monitored
+        household is covered only if it is also registered or on the dibao)."""
+        if self.p.assisted == "registered_dibao":
+            return hh.registered[idx] | hh.dibao[idx]
         return hh.registered[idx] | hh.monitored[idx] | hh.dibao[idx]
 
     def extra(self) -> float:
@@ -110,7 +136,8 @@ class MedicalAssistance(Instrument):
         extra = self.extra()
         from abm import kernels  # (not at import: the config needs no numba)
 
-        if type(self).eligible is MedicalAssistance.eligible and _same_columns(
+        if type(self).eligible is MedicalAssistance.eligible and (
+                self.p.assisted == FULL_COVERAGE) and _same_columns(
                 bill.inpatient) and all(
                 getattr(hh, c).dtype == np.bool_ for c in ("registered", "monitored",
                                                            "dibao")):
@@ -139,6 +166,12 @@ class MedicalAssistance(Instrument):
         n = self.p.retroactive_months
         if n <= 0 or self.missed is None or idx.size == 0:
             return
+        if self.p.assisted != FULL_COVERAGE:
+            # inclusion in monitoring does not bring assistance with it: only those
+            # covered anyway (registered or on the dibao) are owed, and they missed nothing
+            idx = idx[self.eligible(hh, idx)]
+            if idx.size == 0:
+                return
         at = np.ix_([(s.ctx.month - k) % 12 for k in range(n)], idx)
         # Only the included households' months are read (not whole months of the county);
         # each household's months are summed as one contiguous run, numpy's pairwise sum.
