@@ -776,20 +776,30 @@ def book_where(row, amount, where):
     return add
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_recent_m,
                  size, low_line, rigid_share, drop_factor, line_pc, guaranteed):
     """``abm.rules.at_risk`` in one pass: for all households (``every``) or those in
     ``idx``, with the income per person of the rule's test read from ``income`` (by
     household, or by position when ``given``); low income does not count for a household
     flagged in ``guaranteed`` (by household; empty: none). Returns (at risk, sudden
-    hardship)."""
+    hardship). Households in ranges (``_at_risk_part``; ``abm.parallel.split``)."""
     n = net_sum.size if every else idx.size
     risk = np.empty(n, dtype=np.bool_)
     sudden = np.empty(n, dtype=np.bool_)
+    parallel.split(_at_risk_part, n, idx, every, income, given, net_sum, oop_sum,
+                   rigid_12m, income_recent_m, size, low_line, rigid_share, drop_factor,
+                   line_pc, guaranteed, risk, sudden)
+    return risk, sudden
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _at_risk_part(lo, hi, idx, every, income, given, net_sum, oop_sum, rigid_12m,
+                  income_recent_m, size, low_line, rigid_share, drop_factor, line_pc,
+                  guaranteed, risk, sudden):
+    """``at_risk_pass`` of positions ``lo .. hi``, into the arrays after the inputs."""
     floors = guaranteed.size > 0
-    for k in range(n):
-        j = k if every else idx[k]
+    for k in range(np.uint64(lo), np.uint64(hi)):
+        j = k if every else np.uint64(idx[k])
         low = (income[k] if given else income[j]) < low_line
         if floors:
             low = low & (not guaranteed[j])
@@ -805,7 +815,6 @@ def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_
         s = high | drop
         risk[k] = low | s
         sudden[k] = s
-    return risk, sudden
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
