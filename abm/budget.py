@@ -87,17 +87,22 @@ class Budget:
         for line in self.lines.values():
             line.spent_month = 0.0
 
-    def pay(self, name: str, amounts: np.ndarray) -> np.ndarray:
+    def pay(self, name: str, amounts: np.ndarray, fresh: bool = False) -> np.ndarray:
         """Pay ``amounts`` (one per household) from line ``name``; scaled down pro rata
-        when the line's remaining allocation is short. Returns what was paid."""
+        when the line's remaining allocation is short. Returns what was paid, a new array
+        unless ``fresh``: the caller made ``amounts`` for this payment and only reads it
+        afterwards, so paid in full it is returned itself (the same numbers, one pass
+        fewer)."""
         line = self.lines[name]
         want = float(amounts.sum())
         if want <= 0:
             return np.zeros_like(amounts)
         scale = min(1.0, line.remaining / want)
         # a new array: callers may reuse ``amounts`` (x * 1.0 is x, bit for bit)
-        paid = amounts.copy() if scale == 1.0 and amounts.dtype == np.float64 else (
-            amounts * scale)
+        if scale == 1.0 and amounts.dtype == np.float64:
+            paid = amounts if fresh else amounts.copy()
+        else:
+            paid = amounts * scale
         total = want * scale
         line.spent += total
         line.spent_month += total

@@ -496,13 +496,18 @@ def where_product(mask, x, c):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def acute_rel(rel, health_literate, covered, adherence_illiterate, fall, drive):
+def acute_rel(rel, health_literate, doctor_contract, chronic, motivation,
+              adherence_illiterate, fall, drive_slope, motivation_reference):
     """Health management's acute risk: ``rel * np.where(covered, 1.0 - cut, 1.0)`` with
-    ``cut = fall * (np.where(health_literate, 1.0, adherence_illiterate) * drive)``."""
+    ``covered = doctor_contract & chronic`` and ``cut = fall * (np.where(health_literate,
+    1.0, adherence_illiterate) * drive)``, ``drive`` being ``abm.rules.health_drive``:
+    ``clip(1.0 + drive_slope * (motivation - motivation_reference), 0.0, 1.0)``."""
     out = np.empty(rel.size)
     for i in range(rel.size):
-        cut = fall * ((1.0 if health_literate[i] else adherence_illiterate) * drive[i])
-        out[i] = rel[i] * ((1.0 - cut) if covered[i] else 1.0)
+        drive = _clip(1.0 + drive_slope * (motivation[i] - motivation_reference), 0.0, 1.0)
+        cut = fall * ((1.0 if health_literate[i] else adherence_illiterate) * drive)
+        covered = doctor_contract[i] & chronic[i]
+        out[i] = rel[i] * ((1.0 - cut) if covered else 1.0)
     return out
 
 

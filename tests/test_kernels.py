@@ -5,6 +5,8 @@ extremes). The reference functions below are the phases' numpy code before the k
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -600,14 +602,19 @@ def test_instrument_passes_match_numpy():
                                  np.where(mask, x * c, 0.0))
 
             rel = np.abs(_edgy(rng, n, 0.5, 3.0))
-            lit, covered = rng.random(n) < 0.5, rng.random(n) < 0.3
-            drive = np.clip(rng.uniform(0.5, 1.3, n), 0.0, 1.0)
-            for a_ill, rel_acute in ((0.5, 0.8), (0.0, 1.0), (1.0, 0.0), (0.37, 0.61)):
-                adherence = np.where(lit, 1.0, a_ill) * drive
+            lit, contract, chronic = (rng.random(n) < p for p in (0.5, 0.4, 0.6))
+            motivation = _edgy(rng, n, -0.2, 1.2)
+            for a_ill, rel_acute, slope, ref in ((0.5, 0.8, 0.5, 0.667), (0.0, 1.0, 0.0, 0.5),
+                                                 (1.0, 0.0, 2.0, 0.3),
+                                                 (0.37, 0.61, 0.9, 0.71)):
+                b = SimpleNamespace(health_drive_motivation=slope,
+                                    motivation_reference=ref)
+                adherence = np.where(lit, 1.0, a_ill) * rules.health_drive(motivation, b)
                 cut = (1.0 - rel_acute) * adherence
-                want = rel * np.where(covered, 1.0 - cut, 1.0)
-                got = kernels.acute_rel(rel, lit, covered, float(a_ill),
-                                        float(1.0 - rel_acute), drive)
+                want = rel * np.where(contract & chronic, 1.0 - cut, 1.0)
+                got = kernels.acute_rel(rel, lit, contract, chronic, motivation,
+                                        float(a_ill), float(1.0 - rel_acute), float(slope),
+                                        float(ref))
                 assert same_bits(got, want), (seed, a_ill, rel_acute)
 
             size = rng.integers(0, 8, n).astype(np.int16)
@@ -627,7 +634,8 @@ def test_instrument_passes_match_numpy():
 
 def test_budget_pay_copies_in_full_and_scales_when_short():
     """``Budget.pay`` in full hands back a copy with the same bits as ``amounts * 1.0``
-    (a new array), and scales when the line is short, as before."""
+    (a new array; the array itself when the caller made it for the payment, ``fresh``),
+    and scales when the line is short, as before."""
     from abm.budget import Budget
 
     b = Budget()
@@ -638,10 +646,16 @@ def test_budget_pay_copies_in_full_and_scales_when_short():
         x = np.where(np.isnan(x) | np.isinf(x), 1.0, x)
         paid = b.pay(name, x)
         assert paid is not x and same_bits(paid, x * 1.0)
+        spent = b.lines[name].spent
+        assert b.pay(name, x, fresh=True) is x  # the caller's own array, paid in full
+        assert b.lines[name].spent == spent + float(x.sum())
         b.lines[name].allocated = b.lines[name].spent + 10.0
         want = float(x.sum())
         paid = b.pay(name, x)
         assert same_bits(paid, x * min(1.0, 10.0 / want))
+        b.lines[name].allocated = b.lines[name].spent + 10.0
+        paid = b.pay(name, x, fresh=True)  # short: a scaled copy, fresh or not
+        assert paid is not x and same_bits(paid, x * min(1.0, 10.0 / want))
 
 
 def _branchy_maximum(a: float, b: float) -> float:  # the helpers before the selects

@@ -38,5 +38,6 @@ class ConsumptionAssistance(Instrument):
         from abm import kernels  # (not at import: the config needs no numba)
 
         full = kernels.where_product(hh.ca_buyer, inc.farm, float(self.p.premium))
-        inc.add("farm", ctx.budget.pay("consumption_assistance", self.at_level(full, ctx)))
+        inc.add("farm", ctx.budget.pay("consumption_assistance", self.at_level(full, ctx),
+                                        fresh=True))
         self.withhold(hh, ctx, full)

@@ -161,7 +161,7 @@ class Dibao(Instrument):
         gap = kernels.dibao_gap(hh.dibao, hh.size, float(ctx.dibao_line / 12.0), inc.farm,
                                 inc.wage, inc.remit, inc.property, inc.public, hh.oop_sum,
                                 bool(self.p.deduct_medical))
-        paid = ctx.budget.pay("dibao", self.at_level(gap, ctx))
+        paid = ctx.budget.pay("dibao", self.at_level(gap, ctx), fresh=True)
         inc.add("public", paid)
         self.withhold(hh, ctx, gap)
         hh.dibao_12m[:] = hh.dibao_12m * (11.0 / 12.0) + paid

@@ -16,5 +16,5 @@ class FarmSubsidy(Instrument):
     def income(self, hh, ctx, inc: Income) -> None:
         per_mu = self.indexed(self.policy.farm_subsidy_per_mu,
                               self.policy.farm_subsidy_growth_year, ctx)
-        paid = ctx.budget.pay("farm_subsidy", hh.land * per_mu / 12.0)
+        paid = ctx.budget.pay("farm_subsidy", hh.land * per_mu / 12.0, fresh=True)
         inc.add("public", paid, help=False)

@@ -88,7 +88,7 @@ class MedicalInsurance(Instrument):
         else:
             routine = bill.outpatient * out_share
             claim = bill.inpatient * in_share + routine
-        bill.pay("insured", ctx.budget.pay("medical_insurance", claim))
+        bill.pay("insured", ctx.budget.pay("medical_insurance", claim, fresh=True))
         bill.outpatient_insured = routine
 
     def anticipate(self, hh, ctx, idx: np.ndarray, bill: MedicalBill) -> None:
@@ -146,7 +146,8 @@ class MedicalAssistance(Instrument):
                                              bill.inpatient, float(extra))
         else:
             full = kernels.where_product(self.eligible(hh), bill.inpatient, float(extra))
-        bill.pay("assisted", ctx.budget.pay("medical_assistance", self.at_level(full, ctx)))
+        bill.pay("assisted", ctx.budget.pay("medical_assistance", self.at_level(full, ctx),
+                                                 fresh=True))
         bill.add_withheld(full, ctx.withdrawn.get(self.name, 0.0))
         if self.p.retroactive_months > 0:
             # what it would have paid the households not eligible this month, kept a year

@@ -14,5 +14,5 @@ class Pension(Instrument):
 
     def income(self, hh, ctx, inc: Income) -> None:
         per = self.indexed(self.policy.pension_month, self.policy.pension_growth_year, ctx)
-        paid = ctx.budget.pay("pension", hh.n_elderly * per)
+        paid = ctx.budget.pay("pension", hh.n_elderly * per, fresh=True)
         inc.add("public", paid, help=False)

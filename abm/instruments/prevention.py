@@ -69,14 +69,17 @@ class Prevention(Instrument):
         one with little drive less again (``abm.rules.health_drive``: it follows the
         management less)."""
         b = self.cfg.behaviour
-        covered = hh.doctor_contract & hh.chronic
-        if np.ndim(rel) != 1 or np.shape(rel) != covered.shape:  # not one per household
+        if np.ndim(rel) != 1 or np.shape(rel) != hh.chronic.shape or not (
+                hh.motivation.dtype == np.float64 and hh.doctor_contract.dtype == np.bool_
+                and hh.chronic.dtype == np.bool_):  # not one per household, as the model
+            covered = hh.doctor_contract & hh.chronic
             cut = (1.0 - self.p.rel_acute) * rules.adherence(hh, b)
             return rel * np.where(covered, 1.0 - cut, 1.0)
-        drive = rules.health_drive(hh.motivation, b)
         from abm import kernels  # (not at import: the config needs no numba)
 
-        # the same, in one compiled pass
+        # the same, in one compiled pass (the drive and who is covered read in it)
         return kernels.acute_rel(np.asarray(rel, dtype=np.float64), hh.health_literate,
-                                 covered, float(b.adherence_illiterate),
-                                 float(1.0 - self.p.rel_acute), drive)
+                                 hh.doctor_contract, hh.chronic, hh.motivation,
+                                 float(b.adherence_illiterate), float(1.0 - self.p.rel_acute),
+                                 float(b.health_drive_motivation),
+                                 float(b.motivation_reference))

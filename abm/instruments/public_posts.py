@@ -61,7 +61,7 @@ class PublicPosts(Instrument):
     def income(self, hh, ctx, inc: Income) -> None:
         working = hh.in_post & (inc.home >= 1)
         full = working * self.wage(ctx)
-        inc.add("wage", ctx.budget.pay("public_posts", self.at_level(full, ctx)))
+        inc.add("wage", ctx.budget.pay("public_posts", self.at_level(full, ctx), fresh=True))
         self.withhold(hh, ctx, full)
         hh.book("policy_withdrawal", hh.lost_post_m)
 

@@ -29,7 +29,8 @@ class SchoolingSubsidy(Instrument):
 
     def income(self, hh, ctx, inc: Income) -> None:
         full = self.eligible(hh) * hh.n_children * self.p.per_child / 12.0
-        paid = ctx.budget.pay("schooling_subsidy", self.at_level(full, ctx))
+        paid = ctx.budget.pay("schooling_subsidy", self.at_level(full, ctx),
+                                fresh=True)
         self.withhold(hh, ctx, full)
         inc.add("public", paid)
 

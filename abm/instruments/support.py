@@ -37,6 +37,6 @@ class Support(Instrument):
     def income(self, hh, ctx, inc: Income) -> None:
         per_capita = self.indexed(self.p.per_capita, self.p.growth_year, ctx)
         full = hh.registered * hh.size * per_capita / 12.0
-        paid = ctx.budget.pay("support", self.at_level(full, ctx))
+        paid = ctx.budget.pay("support", self.at_level(full, ctx), fresh=True)
         self.withhold(hh, ctx, full)  # a cut is a loss every month it lasts
         inc.add("public", paid)
