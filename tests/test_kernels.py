@@ -970,10 +970,10 @@ def test_at_risk_matches_numpy():
 
 
 def test_ledger_passes_match_numpy():
-    """The ledger's compiled bookings (``kernels.book_all``, ``book_where``) and its
-    12-month sums (``kernels.loss_years``) against numpy's ``row += amount``,
-    ``row[where] += amount[where]`` and the gathered sums over months, with -0.0,
-    tiny, huge and infinite amounts, one household and many."""
+    """The ledger's compiled bookings (``kernels.book_all_sum``, ``book_where``) and its
+    12-month sums (``kernels.loss_years``) against numpy's ``row += amount`` (and
+    ``np.sum(amount)``), ``row[where] += amount[where]`` and the gathered sums over
+    months, with -0.0, tiny, huge and infinite amounts, one household and many."""
     from abm import kernels
     from abm.households.state import CAUSES, LEDGER_MONTHS
 
@@ -989,8 +989,9 @@ def test_ledger_passes_match_numpy():
         where = rng.random(n) < 0.3
         a, b = losses[0, seed].copy(), losses[0, seed].copy()
         a += amount
-        kernels.book_all(b, amount)
+        total = kernels.book_all_sum(b, amount)
         assert same_bits(a, b), seed
+        assert same_bits_but_nan_sign(np.array([float(np.sum(amount))]), np.array([total]))
         add_a = amount[where]
         a[where] += add_a
         add_b = kernels.book_where(b, amount, where)
@@ -1004,6 +1005,37 @@ def test_ledger_passes_match_numpy():
                 assert same_bits_but_nan_sign(sub[:, order[:12]].sum(axis=1), now), (seed, pos)
                 assert same_bits_but_nan_sign(sub[:, order[12:]].sum(axis=1), before), (
                     seed, pos)
+
+
+def test_booking_sums_as_numpy_does():
+    """``kernels.book_all_sum`` adds the amounts into the float32 row as ``row += amount``
+    does and returns ``np.sum(amount)``'s bits (numpy's pairwise order) for every length
+    around the pairwise blocks (8, 128, and the splits above them), with all negative
+    zeros, infinities of both signs and NaN."""
+    from abm import kernels
+
+    rng = np.random.default_rng(3)
+    sizes = [0, 1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 136, 255, 256, 257, 1000, 8191,
+             8192, 8193, 20_011, 65_536, 200_003]
+    for n in sizes:
+        cases = [rng.lognormal(5.0, 3.0, n) * rng.choice([-1.0, 1.0], n), np.full(n, -0.0),
+                 _edgy(rng, n, -100.0, 1e7)]
+        if n:
+            inf = cases[0].copy()
+            inf[rng.integers(0, n)] = np.inf
+            both = inf.copy()
+            both[rng.integers(0, n)] = -np.inf
+            cases += [inf, both]
+        for x in cases:
+            row = rng.random(n).astype(np.float32)
+            want_row = row.copy()
+            want_row += x
+            with np.errstate(invalid="ignore"):
+                want = float(np.sum(x))
+                got = kernels.book_all_sum(row, x)
+            assert same_bits(row, want_row), n
+            assert same_bits_but_nan_sign(np.array([want]), np.array([got])), (n, want, got)
+            assert np.signbit(want) == np.signbit(got) or want != want, n
 
 
 def test_triage_looks_matches_numpy():

@@ -296,16 +296,18 @@ class Households:
         k = CAUSE_INDEX[cause]
         row = self.losses[k, self.ledger_pos]
         # One compiled pass for a float64 amount per household (the same bits as numpy's
-        # ``row += amount`` and ``row[where] += amount[where]``), numpy's otherwise.
+        # ``row += amount`` and ``row[where] += amount[where]``, and for all households
+        # numpy's sum of the amounts too), numpy's otherwise.
         per_hh = (isinstance(amount, np.ndarray) and amount.dtype == np.float64
                   and amount.shape == row.shape and row.dtype == np.float32)
         if where is None:
             if per_hh:
                 from abm import kernels  # (not at import: the config needs no numba)
 
-                kernels.book_all(row, amount)
-            else:
-                row += amount
+                # the row and numpy's sum of the amounts (its pairwise order) in one pass
+                self.booked_month[k] += kernels.book_all_sum(row, amount)
+                return
+            row += amount
             self.booked_month[k] += float(np.sum(amount)) if not np.isscalar(amount) else (
                 amount * self.n)
         else:
