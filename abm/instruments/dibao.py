@@ -164,7 +164,8 @@ class Dibao(Instrument):
         paid = ctx.budget.pay("dibao", self.at_level(gap, ctx), fresh=True)
         inc.add("public", paid)
         self.withhold(hh, ctx, gap)
-        hh.dibao_12m[:] = hh.dibao_12m * (11.0 / 12.0) + paid
+        d = hh.dibao_12m  # d = d * (11 / 12) + paid, in place (the same numbers)
+        np.add(np.multiply(d, 11.0 / 12.0, out=d), paid, out=d)
 
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
         """Households that cannot work, and, when the team identified illness or
