@@ -1074,9 +1074,10 @@ def median_pair(x):
     read from a sorted sample of ``x`` (about 2,048 values), about three standard
     deviations either side of its middle; one pass counts the
     values below the lower one, keeps those between the two and looks for NaN; when the
-    middle positions fall among the kept values, they are selected there. Equal values
-    differ at most in the sign of a zero: when a middle value is zero and ``x`` holds a
-    negative zero, the caller leaves the sign to ``np.median``."""
+    middle positions fall among the kept values, they are selected there (without a
+    selection when the two thresholds are equal: every kept value is then theirs). Equal
+    values differ at most in the sign of a zero: when a middle value is zero and ``x``
+    holds a negative zero, the caller leaves the sign to ``np.median``."""
     n = x.size
     k = n // 2
     if n <= 512:
@@ -1111,10 +1112,13 @@ def median_pair(x):
     first = j if n % 2 else j - 1
     if first < 0 or j >= m:
         return 0.0, 0.0, 2
+    state = 3 if negative_zero else 0
+    if lo_t == hi_t:  # every kept value equals the thresholds (a clump, as of zeros)
+        return lo_t, lo_t, state
     part = np.partition(kept[:m], j)
     hi = part[j]
     lo = hi if n % 2 else part[:j].max()
-    return lo, hi, 3 if negative_zero else 0
+    return lo, hi, state
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

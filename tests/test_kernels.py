@@ -1945,7 +1945,8 @@ def test_median_matches_numpy():
         x = rng.lognormal(8.0, 1.0, size=n)
         lists += [x, np.round(x, -3), np.sort(x), np.sort(x)[::-1].copy(),
                   np.where(rng.random(n) < 0.5, 0.0, -0.0), np.full(n, 3.0),
-                  np.where(rng.random(n) < 0.6, 0.0, x),
+                  np.where(rng.random(n) < 0.6, 0.0, x), np.where(rng.random(n) < 0.6, 7.5, x),
+                  np.where(rng.random(n) < 0.3, 0.0, np.where(rng.random(n) < 0.5, -0.0, x)),
                   np.where(rng.random(n) < 0.5, -np.inf, np.inf),
                   np.where(rng.random(n) < 0.01, np.nan, x)]
         y = x.copy()
