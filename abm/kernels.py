@@ -96,40 +96,55 @@ def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
                   indptr, indices, data, row_weight,
                   m_exp, m_peer, m_shock, m_recovery, m_dependence,
                   s_learning, s_decay, s_peer):
-    """The learning phase's motivation and skills of every household (new arrays).
+    """The learning phase's motivation and skills of every household (new arrays; the
+    inputs are left as they are): ``learning_pass_into`` on copies."""
+    m, sk = motivation.copy(), skills.copy()
+    learning_pass_into(m, sk, net_sum, income, sp_medical, sick_now, lost_job_now,
+                       n_labour, help_m, reliance_share, disposition, support_gain.copy(),
+                       n_migrants, inc_wage_m, training_gain.copy(), has_peers, indptr,
+                       indices, data, row_weight, m_exp, m_peer, m_shock, m_recovery,
+                       m_dependence, s_learning, s_decay, s_peer)
+    return m, sk
+
+
+def learning_pass_into(motivation, skills, net_sum, income, sp_medical, sick_now,
+                       lost_job_now, n_labour, help_m, reliance_share, disposition,
+                       support_gain, n_migrants, inc_wage_m, training_gain, has_peers,
+                       indptr, indices, data, row_weight,
+                       m_exp, m_peer, m_shock, m_recovery, m_dependence,
+                       s_learning, s_decay, s_peer):
+    """The learning phase's motivation and skills of every household, in place on
+    ``motivation`` and ``skills``; the month's ``support_gain`` and ``training_gain``
+    are used up (set to 0).
 
     Hit: ``sick_now | lost_job_now``; reliant on transfers (``abm.rules.
     reliant_on_transfers``): ``(n_labour > 0) & (help_m > reliance_share * max(income,
     1))``; working: ``(n_migrants > 0) | (inc_wage_m > 0)``. ``has_peers`` is boolean;
-    the neighbours' averages use the values before this month's update (``peers @ m``).
-    ``row_weight``, when not empty, is every stored value of each row (``csr_weights``:
-    a row-normalised network's 1 / degree), read once a row instead of once a tie.
-    Households in ranges (``_learning_pass_part``; ``abm.parallel.split``)."""
+    the neighbours' averages use the values before this month's update (``peers @ m``):
+    they are all taken first (``_peer_means_part``), then every household is updated
+    (``_learning_update_part``), each in ranges (``abm.parallel.split``). ``row_weight``,
+    when not empty, is every stored value of each row (``csr_weights``: a
+    row-normalised network's 1 / degree), read once a row instead of once a tie."""
     n = motivation.size
-    new_m = np.empty(n)
-    new_s = np.empty(n)
+    peer_m = np.empty(n)
+    peer_s = np.empty(n)
     gain = np.empty(n)
-    parallel.split(_learning_pass_part, n, motivation, skills, net_sum, income,
-                   sp_medical, sick_now, lost_job_now, n_labour, help_m,
-                   reliance_share, disposition, support_gain, n_migrants, inc_wage_m,
-                   training_gain, has_peers, indptr, indices, data, row_weight, m_exp,
-                   m_peer, m_shock, m_recovery, m_dependence, s_learning, s_decay,
-                   s_peer, new_m, new_s, gain)
-    return new_m, new_s
+    parallel.split(_peer_means_part, n, motivation, skills, has_peers, indptr, indices,
+                   data, row_weight, peer_m, peer_s)
+    parallel.split(_learning_update_part, n, motivation, skills, net_sum, income,
+                   sp_medical, sick_now, lost_job_now, n_labour, help_m, reliance_share,
+                   disposition, support_gain, n_migrants, inc_wage_m, training_gain,
+                   m_exp, m_peer, m_shock, m_recovery, m_dependence, s_learning, s_decay,
+                   s_peer, peer_m, peer_s, gain)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _learning_pass_part(lo, hi, motivation, skills, net_sum, income, sp_medical,
-                        sick_now, lost_job_now, n_labour, help_m, reliance_share,
-                        disposition, support_gain, n_migrants, inc_wage_m,
-                        training_gain, has_peers, indptr, indices, data, row_weight,
-                        m_exp, m_peer, m_shock, m_recovery, m_dependence, s_learning,
-                        s_decay, s_peer, new_m, new_s, gain):
-    """``learning_pass`` of households ``lo .. hi``, into the arrays after the inputs."""
+def _peer_means_part(lo, hi, motivation, skills, has_peers, indptr, indices, data,
+                     row_weight, peer_m, peer_s):
+    """The neighbours' averages of households ``lo .. hi`` (both in one walk over each
+    row; a household without neighbours keeps its own values), into ``peer_m`` and
+    ``peer_s``."""
     ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
-    # The neighbours' sums first (both in one walk over each row), into the arrays that
-    # then receive the new values; the updates follow in short loops over few arrays,
-    # which the compiler vectorises (one long loop over every column does not).
     per_row = row_weight.size > 0  # (loop-invariant: the compiler splits the loop on it)
     for i in range(ulo, uhi):
         if has_peers[i]:
@@ -140,11 +155,23 @@ def _learning_pass_part(lo, hi, motivation, skills, net_sum, income, sp_medical,
                 k = indices[jj]
                 pm += d * motivation[k]
                 ps += d * skills[k]
-            new_m[i] = pm
-            new_s[i] = ps
+            peer_m[i] = pm
+            peer_s[i] = ps
         else:
-            new_m[i] = motivation[i]
-            new_s[i] = skills[i]
+            peer_m[i] = motivation[i]
+            peer_s[i] = skills[i]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _learning_update_part(lo, hi, motivation, skills, net_sum, income, sp_medical,
+                          sick_now, lost_job_now, n_labour, help_m, reliance_share,
+                          disposition, support_gain, n_migrants, inc_wage_m,
+                          training_gain, m_exp, m_peer, m_shock, m_recovery, m_dependence,
+                          s_learning, s_decay, s_peer, peer_m, peer_s, gain):
+    """The updates of households ``lo .. hi``, in place, from the neighbours' averages;
+    in short loops over few arrays, which the compiler vectorises (one long loop over
+    every column does not)."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
     for i in range(ulo, uhi):
         usual = _maximum(net_sum[i] / 12.0, 1.0)
         gain[i] = _clip((income[i] - sp_medical[i] - usual) / usual, -1.0, 1.0)
@@ -154,18 +181,20 @@ def _learning_pass_part(lo, hi, motivation, skills, net_sum, income, sp_medical,
         hit = sick_now[i] | lost_job_now[i]
         reliant = _reliant(n_labour[i], help_m[i], income[i], reliance_share)
         m = m0 + m_exp * g * ((1.0 - m0) if g > 0 else m0)
-        m = m + m_peer * (new_m[i] - m) - m_shock * (1.0 if hit else 0.0) * m
+        m = m + m_peer * (peer_m[i] - m) - m_shock * (1.0 if hit else 0.0) * m
         m = m + m_recovery * (disposition[i] - m)
         m = m - m_dependence * (1.0 if reliant else 0.0) * m
         m = m + support_gain[i] * (1.0 - m)
-        new_m[i] = _clip(m, 0.0, 1.0)
+        motivation[i] = _clip(m, 0.0, 1.0)
+        support_gain[i] = 0.0
     for i in range(ulo, uhi):
         s0 = skills[i]
         w = 1.0 if (n_migrants[i] > 0) | (inc_wage_m[i] > 0) else 0.0
         sk = s0 + s_learning * w * (1.0 - s0) - s_decay * (1.0 - w) * s0
-        sk = sk + s_peer * _maximum(new_s[i] - sk, 0.0)
+        sk = sk + s_peer * _maximum(peer_s[i] - sk, 0.0)
         sk = sk + training_gain[i] * (1.0 - sk)
-        new_s[i] = _clip(sk, 0.0, 1.0)
+        skills[i] = _clip(sk, 0.0, 1.0)
+        training_gain[i] = 0.0
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -80,8 +80,8 @@ def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
         two.step()
     # every split pass was handed to the other thread too, every month of the spin-up
     # and of the run
-    assert {"_learning_pass_part", "_health_people_part", "_earnings_pass_part",
-            "_business_income_part"} <= set(parts)
+    assert {"_peer_means_part", "_learning_update_part", "_health_people_part",
+            "_earnings_pass_part", "_business_income_part"} <= set(parts)
     assert len(submitted) >= 4 * (18 + 24)
     pd.testing.assert_frame_equal(one.timeseries(), two.timeseries(), check_exact=True)
     pd.testing.assert_frame_equal(one.events(), two.events(), check_exact=True)

@@ -87,8 +87,9 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
     - s += learning * [working] * (1 - s) - decay * [not working] * s;
       s += peer * max(neighbours' s - s, 0); s += training gained * (1 - s); clipped.
 
-    One compiled pass (``abm.kernels.learning_pass``, which reads the reliance rule,
-    ``abm.rules.reliant_on_transfers``, household by household) over all households.
+    Compiled passes over all households, in place (``abm.kernels.learning_pass_into``:
+    the neighbours' averages first, then the updates, which read the reliance rule,
+    ``abm.rules.reliant_on_transfers``, household by household).
     """
     b = cfg.behaviour
     income = hh.income_m() if income is None else income
@@ -98,7 +99,8 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
         import scipy.sparse as sp
 
         parts = kernels.peer_parts(sp.csr_matrix(peers))
-    m, sk = kernels.learning_pass(
+    # In place on the columns; the month's support and training gains are used up.
+    kernels.learning_pass_into(
         hh.motivation, hh.skills, hh.net_sum, income, hh.sp_medical_m, hh.sick_now,
         hh.lost_job_now, hh.n_labour, hh.help_m, float(b.reliance_help_share),
         hh.disposition, hh.support_gain, hh.n_migrants, hh.inc_wage_m,
@@ -107,7 +109,3 @@ def learning(hh: Households, cfg: Config, peers, has_peers: np.ndarray,
         float(b.motivation_shock), float(b.motivation_recovery),
         float(b.motivation_dependence), float(b.skills_learning), float(b.skills_decay),
         float(b.skills_peer))
-    hh.support_gain[:] = 0.0
-    hh.motivation[:] = m
-    hh.training_gain[:] = 0.0
-    hh.skills[:] = sk
