@@ -525,6 +525,30 @@ def where_product(mask, x, c):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def counted_per_month(mask_a, mask_b, count, per_year):
+    """A yearly amount per member counted, paid a month at a time to households in
+    either mask (a new array): numpy's ``(mask_a | mask_b) * count * per_year / 12.0``
+    (the boolean times the integer count in the count's type, then float64), in one
+    pass instead of three or four."""
+    n = count.size
+    out = np.empty(n)
+    for i in range(n):
+        c = count[i] if mask_a[i] | mask_b[i] else count.dtype.type(0)
+        out[i] = np.float64(c) * per_year / 12.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def per_month(x, per_year):
+    """``x * per_year / 12.0`` in numpy's order, one pass (a new array)."""
+    n = x.size
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = x[i] * per_year / 12.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_rel(rel, health_literate, doctor_contract, chronic, motivation,
               adherence_illiterate, fall, drive_slope, motivation_reference):
     """Health management's acute risk: ``rel * np.where(covered, 1.0 - cut, 1.0)`` with

@@ -588,7 +588,8 @@ def _assign(cols: dict, *households) -> None:
 
 def test_instrument_passes_match_numpy():
     """The compiled passes of the instruments' monthly hooks (``where_product``,
-    ``acute_rel``, ``dibao_gap``) against the numpy expressions they replace."""
+    ``acute_rel``, ``counted_per_month``, ``per_month``, ``dibao_gap``) against the
+    numpy expressions they replace."""
     from abm import kernels
 
     with np.errstate(all="ignore"):  # inf x 0 and NaN on purpose
@@ -618,6 +619,13 @@ def test_instrument_passes_match_numpy():
                 assert same_bits(got, want), (seed, a_ill, rel_acute)
 
             size = rng.integers(0, 8, n).astype(np.int16)
+            reg, mon = rng.random(n) < 0.2, rng.random(n) < 0.1
+            for per_year in (0.0, 1200.0, 1000.0 / 3.0, 833.3):
+                assert same_bits(kernels.counted_per_month(reg, reg, size, per_year),
+                                 reg * size * per_year / 12.0)
+                assert same_bits(kernels.counted_per_month(reg, mon, size, per_year),
+                                 (reg | mon) * size * per_year / 12.0)
+                assert same_bits(kernels.per_month(x, per_year), x * per_year / 12.0)
             farm, wage, remit, prop, public = (_edgy(rng, n, -500.0, 4000.0) for _ in range(5))
             oop_sum = np.abs(_edgy(rng, n, 0.0, 30000.0))
             enrolled = rng.random(n) < 0.3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from abm.instruments.base import BudgetLine, Income, Instrument
 
 
@@ -16,5 +18,11 @@ class FarmSubsidy(Instrument):
     def income(self, hh, ctx, inc: Income) -> None:
         per_mu = self.indexed(self.policy.farm_subsidy_per_mu,
                               self.policy.farm_subsidy_growth_year, ctx)
-        paid = ctx.budget.pay("farm_subsidy", hh.land * per_mu / 12.0, fresh=True)
+        if hh.land.dtype == np.float64:
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            full = kernels.per_month(hh.land, float(per_mu))  # land * per_mu / 12, one pass
+        else:
+            full = hh.land * per_mu / 12.0
+        paid = ctx.budget.pay("farm_subsidy", full, fresh=True)
         inc.add("public", paid, help=False)

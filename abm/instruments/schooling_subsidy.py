@@ -28,7 +28,14 @@ class SchoolingSubsidy(Instrument):
         return {"schooling_subsidy": self.p.per_child * children * level}
 
     def income(self, hh, ctx, inc: Income) -> None:
-        full = self.eligible(hh) * hh.n_children * self.p.per_child / 12.0
+        if type(self).eligible is SchoolingSubsidy.eligible:
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # (registered | monitored) * n_children * per_child / 12.0 in one pass
+            full = kernels.counted_per_month(hh.registered, hh.monitored, hh.n_children,
+                                             float(self.p.per_child))
+        else:
+            full = self.eligible(hh) * hh.n_children * self.p.per_child / 12.0
         paid = ctx.budget.pay("schooling_subsidy", self.at_level(full, ctx),
                                 fresh=True)
         self.withhold(hh, ctx, full)
