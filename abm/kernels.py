@@ -1207,23 +1207,19 @@ def visits_found(cand, cand_start, looks, at_risk, detect, team_v, team_k, team_
                 exact[t] = False
                 continue
             p = _kth_smallest(neg, k)  # the k-th smallest of -looks
-            # One pass: count those below and at the k-th look, and keep the finds among
-            # those visited (at most k); dropped again if ties leave the choice open.
             below = 0
             at = 0
-            start = m
             for j in range(size):
-                x = neg[j]
-                below += np.int64(x < p)
-                at += np.int64(x == p)
-                if x <= p:
+                below += np.int64(neg[j] < p)
+                at += np.int64(neg[j] == p)
+            if below + at != k:
+                exact[t] = False
+                continue
+            for j in range(size):
+                if neg[j] <= p:
                     i = cand[a + j]
                     found[m] = i
                     m += np.int64(at_risk[i] & (np.float64(detect[i]) < skill))
-            if below + at != k:
-                exact[t] = False
-                m = start
-                continue
         else:
             for j in range(size):
                 i = cand[a + j]
