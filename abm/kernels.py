@@ -64,7 +64,7 @@ def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def peer_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A CSR matrix as ``learning_pass`` reads it: ``csr_parts`` and ``csr_weights``."""
+    """A CSR matrix as ``learning_pass_into`` reads it: ``csr_parts`` and ``csr_weights``."""
     indptr, indices, data = csr_parts(a)
     return indptr, indices, data, csr_weights(indptr, data)
 
@@ -88,23 +88,6 @@ def _reliant(n_labour, help_m, income, share) -> bool:
     """``abm.rules.reliant_on_transfers`` of one household: ``(n_labour > 0) & (help_m >
     share * max(income, 1))``."""
     return (n_labour > 0) & (help_m > share * _maximum(income, 1.0))
-
-
-def learning_pass(motivation, skills, net_sum, income, sp_medical, sick_now,
-                  lost_job_now, n_labour, help_m, reliance_share, disposition,
-                  support_gain, n_migrants, inc_wage_m, training_gain, has_peers,
-                  indptr, indices, data, row_weight,
-                  m_exp, m_peer, m_shock, m_recovery, m_dependence,
-                  s_learning, s_decay, s_peer):
-    """The learning phase's motivation and skills of every household (new arrays; the
-    inputs are left as they are): ``learning_pass_into`` on copies."""
-    m, sk = motivation.copy(), skills.copy()
-    learning_pass_into(m, sk, net_sum, income, sp_medical, sick_now, lost_job_now,
-                       n_labour, help_m, reliance_share, disposition, support_gain.copy(),
-                       n_migrants, inc_wage_m, training_gain.copy(), has_peers, indptr,
-                       indices, data, row_weight, m_exp, m_peer, m_shock, m_recovery,
-                       m_dependence, s_learning, s_decay, s_peer)
-    return m, sk
 
 
 def learning_pass_into(motivation, skills, net_sum, income, sp_medical, sick_now,

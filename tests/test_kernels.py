@@ -24,7 +24,7 @@ CFG = Config()
 
 
 def learning_reference(hh, cfg, peers, has_peers) -> None:
-    """The learning phase as numpy expressions (before ``abm.kernels.learning_pass``)."""
+    """The learning phase as numpy expressions (before ``abm.kernels.learning_pass_into``)."""
     b = cfg.behaviour
     m = hh.motivation
     usual = np.maximum(hh.net_sum / 12.0, 1.0)
