@@ -54,6 +54,13 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return x if x != x else y
 
 
+@numba.njit(cache=True, inline="always")
+def _health_drive(motivation: float, slope: float, reference: float) -> float:
+    """``abm.rules.health_drive`` of one household: ``clip(1 + slope * (motivation -
+    reference), 0, 1)``, numpy's order."""
+    return _clip(1.0 + slope * (motivation - reference), 0.0, 1.0)
+
+
 def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(indptr, indices, data) of a CSR matrix as the kernels take them: int64 row
     pointers, unsigned column indices (no negative-index wraparound in the inner loop),
@@ -540,7 +547,7 @@ def acute_rel(rel, health_literate, doctor_contract, chronic, motivation,
     ``clip(1.0 + drive_slope * (motivation - motivation_reference), 0.0, 1.0)``."""
     out = np.empty(rel.size)
     for i in range(rel.size):
-        drive = _clip(1.0 + drive_slope * (motivation[i] - motivation_reference), 0.0, 1.0)
+        drive = _health_drive(motivation[i], drive_slope, motivation_reference)
         cut = fall * ((1.0 if health_literate[i] else adherence_illiterate) * drive)
         covered = doctor_contract[i] & chronic[i]
         out[i] = rel[i] * ((1.0 - cut) if covered else 1.0)
@@ -1421,7 +1428,7 @@ def chronic_excess_kept(health_literate, motivation, adherence_illiterate, drive
     n = motivation.size
     kept = np.empty(n)
     for i in range(n):
-        drive = _clip(1.0 + drive_slope * (motivation[i] - motivation_reference), 0.0, 1.0)
+        drive = _health_drive(motivation[i], drive_slope, motivation_reference)
         adherence = (1.0 if health_literate[i] else adherence_illiterate) * drive
         kept[i] = 1.0 - self_care * adherence
     return kept

@@ -124,7 +124,7 @@ class MedicalAssistance(Instrument):
         (medical assistance's first target group in civil affairs rules), of ``idx``;
         without the monitored when ``assisted`` is ``registered_dibao`` (a monitored
         household is covered only if it is also registered or on the dibao)."""
-        if self.p.assisted == "registered_dibao":
+        if self.p.assisted != FULL_COVERAGE:  # registered_dibao
             return hh.registered[idx] | hh.dibao[idx]
         return hh.registered[idx] | hh.monitored[idx] | hh.dibao[idx]
 
