@@ -18,7 +18,8 @@ import pandas as pd
 CAUSE_COLOURS = {
     "illness": "#d62728", "disability": "#9467bd", "job_loss": "#1f77b4",
     "market": "#ff7f0e", "epidemic": "#8c564b", "disaster": "#7f7f7f",
-    "policy_withdrawal": "#e377c2", "aging": "#bcbd22", "low_income": "#17becf",
+    "policy_withdrawal": "#e377c2", "aging": "#bcbd22", "asset_sale": "#2ca02c",
+    "business_failure": "#393b79", "credit": "#c49c94", "low_income": "#17becf",
 }
 SOURCE_COLUMNS = [
     ("income_pc_business", "farm & business"),
@@ -84,13 +85,19 @@ def new_figure(rows: int, cols: int, size: tuple[float, float]) -> tuple[Any, An
     return fig, axes
 
 
+def lay_out(fig: Any) -> None:
+    """The grid on every panel and the figure's tight layout (as :func:`save_png` draws
+    it)."""
+    for ax in fig.axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+
+
 def save_png(fig: Any, path: Path | None = None) -> bytes:
     """Lay out, write (to ``path`` if given) and close; the PNG bytes."""
     import matplotlib.pyplot as plt
 
-    for ax in fig.axes:
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
+    lay_out(fig)
     buf = io.BytesIO()
     # Fixed metadata so the PNG bytes depend only on the data.
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -105,10 +112,34 @@ def _date_axis(ts: pd.DataFrame) -> pd.Series:
     return ts["year"] + (ts["month"] % 12) / 12.0
 
 
+def _room_for_legend(ax: Any, top: float) -> None:
+    """Raise the panel's upper limit so that data reaching ``top`` stay below its legend
+    (placed in the panel's upper part): the legend's height as matplotlib lays it out,
+    plus its distance from the frame and a small gap, against the panel's height before
+    the tight layout (which only makes panels taller)."""
+    renderer = ax.figure.canvas.get_renderer()
+    legend = ax.get_legend()
+    pad = 72.0 / ax.figure.dpi  # points per pixel
+    legend_pt = legend.get_window_extent(renderer).height * pad + (
+        legend.borderaxespad * legend.prop.get_size_in_points())
+    panel_pt = ax.get_window_extent(renderer).height * pad
+    free = 1.0 - min(0.6, legend_pt / panel_pt + 0.03)
+    lo = ax.get_ylim()[0]
+    if top > lo:
+        ax.set_ylim(lo, lo + (top - lo) / free)
+
+
 def plot_main_series(ts: pd.DataFrame, path: Path | None, title: str = "",
                      lang: str | None = None) -> None:
     """Four panels: poverty, returns by cause, income by source, motivation and skills;
     labels in ``lang`` (default: ``abm --lang``, ``$ABM_LANG`` or the locale)."""
+    save_png(main_series_figure(ts, title, lang), path)
+
+
+def main_series_figure(ts: pd.DataFrame, title: str = "", lang: str | None = None) -> Any:
+    """The figure of :func:`plot_main_series`, not yet laid out. The legends of the
+    returns' and the incomes' panels sit above the data (room made by
+    :func:`_room_for_legend`), never on the bars or the stacked incomes."""
     from abm import i18n
 
     lang = lang or i18n.current_lang()
@@ -139,7 +170,8 @@ def plot_main_series(ts: pd.DataFrame, path: Path | None, title: str = "",
     ax.set_title(t("returns"))
     ax.set_ylabel(t("returns_ylabel"))
     if bottom is not None:
-        ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, ncol=2, loc="upper left")
+        _room_for_legend(ax, float(bottom.max()))
 
     ax = axes[1, 0]
     ax.stackplot(x, *[ts[c] for c, _ in SOURCE_COLUMNS],
@@ -148,6 +180,8 @@ def plot_main_series(ts: pd.DataFrame, path: Path | None, title: str = "",
     ax.set_title(t("income"))
     ax.set_ylabel(t("income_ylabel"))
     ax.legend(fontsize=7, loc="upper left")
+    stacked = sum(ts[c].clip(lower=0) for c, _ in SOURCE_COLUMNS)
+    _room_for_legend(ax, float(max(stacked.max(), ts["poverty_line"].max())))
 
     ax = axes[1, 1]
     ax.plot(x, ts["mean_motivation"], label=t("motivation"))
@@ -158,7 +192,7 @@ def plot_main_series(ts: pd.DataFrame, path: Path | None, title: str = "",
     ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
-    save_png(fig, path)
+    return fig
 
 
 class PlotHelper:

@@ -24,11 +24,6 @@ from viz.state import Lab, Session
 Option = dict[str, Any]
 
 FONT = "'Noto Sans', 'DejaVu Sans', Roboto, Arial, AbmCJK, sans-serif"
-CAUSE_COLOURS = {
-    "illness": "#d62728", "disability": "#9467bd", "job_loss": "#1f77b4",
-    "market": "#ff7f0e", "epidemic": "#8c564b", "disaster": "#7f7f7f",
-    "policy_withdrawal": "#e377c2", "aging": "#bcbd22", "low_income": "#17becf",
-}
 SCENARIO_COLOURS = {"base": "#4c72b0", "changed": "#dd8452"}
 LINE_COLOURS = ["#4c72b0", "#c44e52", "#55a868", "#8172b2", "#937860", "#da8bc3"]
 INCOME_COLUMNS = ("income_pc", "income_pc_public_transfers")
