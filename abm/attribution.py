@@ -42,9 +42,10 @@ IDEAL: dict[str, dict[str, object]] = {
     # beyond them) who never tire and recognise every risk they see and its cause,
     # from their first day in the village; townships that apply the county's rule
     # exactly (same threshold everywhere, no measurement error, no pressure to show
-    # exits, from the county or from teams' paperwork), and that decide a dibao
-    # application the month it is made: township verification and decisions are
-    # implementation, not policy (Smith's boundaries).
+    # exits, from the county or from teams' paperwork), that decide a dibao
+    # application the month it is made, and clinics whose doctors serve every
+    # family-doctor contract they sign: township verification and decisions, and the
+    # clinics' service, are implementation, not policy (Smith's boundaries).
     "org": {
         "implementers.registered_per_cadre": 5.5,
         "implementers.forms_hours_per_case": 0.0,
@@ -58,6 +59,7 @@ IDEAL: dict[str, dict[str, object]] = {
         "implementers.exit_rush": 0.0,
         "implementers.help_per_visit": 10.0,
         "implementers.fund_delay_months": 0,
+        "implementers.contract_service_share": 1.0,
         "policy.monitoring.screen_p_detect": 1.0,
         "policy.monitoring.screen_lag_months": 0,
         "policy.monitoring.verification_noise": 0.0,
@@ -123,7 +125,7 @@ INDICATORS: dict[str, tuple[str, ...]] = {
             "smith_org_months_to_help",
             "smith_org_paperwork_share", "smith_org_help_fitted",
             "smith_org_visits_per_100_households", "smith_org_team_fatigue",
-            "smith_org_months_to_exit"),
+            "smith_org_months_to_exit", "smith_org_contracts_served"),
     "target": ("smith_target_motivation", "smith_target_psych_distress",
                "smith_target_health_literacy",
                "smith_target_self_report_share",

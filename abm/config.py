@@ -690,6 +690,19 @@ class ImplementersConfig(Section):
                                      "forms, inspections and traces put on grassroots cadres "
                                      "is what the CPC General Office's 2019 notice on "
                                      "reducing burdens at the grassroots names")
+    contract_service_share: float = P(1.0, unit="share", doc="Share of the family-doctor "
+                                      "contracts a township clinic signs that its doctors "
+                                      "serve with health management (follow-ups, "
+                                      "medication guidance), its priority patients first; "
+                                      "the rest are signed on paper to reach the contract "
+                                      "rate the clinic is assessed on ('signed but not "
+                                      "served', 签而不约) and change nothing for the "
+                                      "household, though the county pays for them; 1: "
+                                      "every contract served", ge=0, le=1,
+                                      source="assumption (1: every contract served); "
+                                      "contracts signed without service are what the NHC's "
+                                      "2018 notice on standardising family-doctor contract "
+                                      "services (国卫基层发〔2018〕35号) asks to end")
     exit_rush: float = P(0.5, unit="share", doc="Share of the observation months "
                          "(stable_months) a village team skips before proposing a monitored "
                          "household's exit when all its hours go to paperwork (pressure to "

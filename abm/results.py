@@ -190,6 +190,8 @@ def _smith() -> list[Result]:
           "tires; a tired team recognises less of the risk it sees)", "lower"),
         s("smith_org_months_to_exit", "months", "stable months the village teams wait "
           "before proposing an exit (fewer under pressure to show exits)", "higher"),
+        s("smith_org_contracts_served", "share", "family-doctor contracts signed this "
+          "year that the clinics' doctors serve (the rest on paper)", "higher"),
         s("smith_target_self_report_share", "share", "inclusions by self-application"),
         s("smith_target_training_takeup", "share", "invited trainees who attended",
           "higher"),

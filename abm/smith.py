@@ -96,6 +96,9 @@ def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, f
         model.config.policy.monitoring)
     out["smith_org_found_by_visits"] = _ratio(imp.n_included_by[Channel.CADRE_VISIT],
                                               imp.n_included)
+    clinics = model.social.clinics
+    out["smith_org_contracts_served"] = _ratio(sum(c.served for c in clinics),
+                                               sum(c.contracts for c in clinics))
 
     # -- target group: take-up, participation, motivation, self-reporting, reliance
     training = model.instruments["training"]

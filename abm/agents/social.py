@@ -146,13 +146,16 @@ def _clients(hh, idx: np.ndarray) -> np.ndarray:
 
 class Clinic(mesa.Agent):
     """A township clinic: family-doctor contracts for chronic patients (health
-    management), within the prevention budget; access falls with distance."""
+    management), within the prevention budget; access falls with distance. Its doctors
+    serve ``implementers.contract_service_share`` of the contracts it signs; only a
+    served contract marks the household (``doctor_contract``)."""
 
     def __init__(self, model: mesa.Model, county: County, township: int):
         super().__init__(model)
         self.township = township
         self.mask = county.hh_township == township
-        self.contracts = 0
+        self.contracts = 0  # contracts signed this year
+        self.served = 0  # of them, served with health management
 
     def new_year(self, s: StepContext) -> None:
         hh = s.households
@@ -162,6 +165,7 @@ class Clinic(mesa.Agent):
         mine = self.mask
         hh.doctor_contract[mine] = False
         self.contracts = 0
+        self.served = 0
         if lv <= 0:
             return
         chronic = np.flatnonzero(mine & hh.chronic)
@@ -173,8 +177,13 @@ class Clinic(mesa.Agent):
                             ~prevention.priority(hh)[chronic]))
         pick = chronic[order[:n]]
         pick = pick[s.budget.pay_units("prevention", pick.size, p.cost_per_contract)]
-        hh.doctor_contract[pick] = True
+        # Of the contracts signed (and paid for), the doctors serve the first ones, in
+        # the order signed; the rest are signed on paper (签而不约).
+        share = s.config.implementers.contract_service_share
+        served = pick.size if share >= 1.0 else int(np.floor(share * pick.size + 0.5))
+        hh.doctor_contract[pick[:served]] = True
         self.contracts = int(pick.size)
+        self.served = served
 
 
 class PairedEnterprise(mesa.Agent):

@@ -202,7 +202,8 @@ BASE_COLUMNS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "dividend_due_m": (np.float64, ("work_income", "industry"), "dividend owed, paid next "
                        "month"),
     "doctor_contract": (np.bool_, ("init", "environment"), "chronic patient has a "
-                        "family-doctor contract"),
+                        "family-doctor contract that the clinic serves (not one signed "
+                        "on paper only)"),
     "ca_buyer": (np.bool_, ("init", "environment"), "a paired enterprise buys the "
                  "household's products"),
     "clinic_access": (np.float64, ("init",), "access to the township clinic, 0-1"),
