@@ -11,7 +11,9 @@ from the same inputs, whoever computes it. No pass that sums across households i
 When a core is free, as for one ``abm run`` (the model's ``prefetch_draws``), the model
 steps inside :func:`threads` ``(2)``; batch workers and the browser page step on one
 core (``threads(1)``, the default): many runs on two cores go faster side by side than
-each split. ``tests/test_parallel.py`` checks that a run
+each split. The second thread is the process's one :class:`Helper`, which also makes
+the draws of the month ahead (``abm.rng``) in pieces between the split passes' ranges,
+so that a split pass never waits behind a stream's draws for that core. ``tests/test_parallel.py`` checks that a run
 gives the same outputs either way.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -29,8 +32,105 @@ MIN_SPLIT = 20_000
 CHUNKS = 8
 
 _state = threading.local()
-_pool = None
-_pool_lock = threading.Lock()
+_helper = None
+_helper_lock = threading.Lock()
+
+
+class Task:
+    """A split pass's ranges handed to the helper thread (``Helper.submit``): like a
+    ``concurrent.futures.Future``, :meth:`cancel` succeeds only if the helper has not
+    started it, and :meth:`result` waits for it and raises what it raised."""
+
+    __slots__ = ("fn", "done", "error", "helper")
+
+    def __init__(self, fn: Callable[[], None], helper: Helper):
+        self.fn = fn
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.helper = helper
+
+    def run(self) -> None:
+        try:
+            self.fn()
+        except BaseException as e:  # handed to the thread that waits for it
+            self.error = e
+        finally:
+            self.done.set()
+
+    def cancel(self) -> bool:
+        return self.helper.withdraw(self)
+
+    def result(self) -> None:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+
+
+class Helper:
+    """The process's one helper thread, for a run stepping on two cores. It takes the
+    split passes' ranges first (``submit``: the model's thread waits for them) and, when
+    there are none, background jobs piece by piece (``background``: the draws made a
+    month ahead, ``abm.rng``), so that a split pass never waits behind a month's draws
+    on the second core. A background job is an object whose ``step()`` does one piece
+    and returns True when the job is done, and whose ``fail(error)`` records an error."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition(threading.Lock())
+        self._urgent: deque[Task] = deque()
+        self._background: deque = deque()
+        self._thread = threading.Thread(target=self._loop, name="abm-helper", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[], None]) -> Task:
+        task = Task(fn, self)
+        with self._cv:
+            self._urgent.append(task)
+            self._cv.notify()
+        return task
+
+    def background(self, job):
+        with self._cv:
+            self._background.append(job)
+            self._cv.notify()
+        return job
+
+    def withdraw(self, task: Task) -> bool:
+        """Take back a split pass's ranges the helper has not started."""
+        with self._cv:
+            try:
+                self._urgent.remove(task)
+            except ValueError:
+                return False
+        return True
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not (self._urgent or self._background):
+                    self._cv.wait()
+                task = self._urgent.popleft() if self._urgent else None
+                job = None if task is not None else self._background[0]
+            if task is not None:
+                task.run()
+                continue
+            try:
+                finished = job.step()
+            except BaseException as e:  # recorded for whoever waits for the job
+                job.fail(e)
+                finished = True
+            if finished:
+                with self._cv:
+                    self._background.popleft()
+
+
+def helper() -> Helper:
+    """The process's helper thread (started on first use)."""
+    global _helper
+    if _helper is None:
+        with _helper_lock:
+            if _helper is None:
+                _helper = Helper()
+    return _helper
 
 
 def spare_threads() -> int:
@@ -53,15 +153,8 @@ def current() -> int:
     return getattr(_state, "n", 1)
 
 
-def _executor():
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="abm-part")
-    return _pool
+def _executor() -> Helper:
+    return helper()
 
 
 def split(part: Callable, n: int, *args) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -291,6 +292,13 @@ def _serve(lang: str, causes: str | None = None) -> None:
     global _return_causes
     if causes is not None:
         _return_causes = tuple(causes.split(","))
+    # The figure is wanted only when the run ends: until then the run's own threads
+    # (the model's, the helper's split passes and draws) go first on a busy core.
+    if hasattr(os, "nice"):
+        try:
+            os.nice(10)
+        except OSError:
+            pass
 
     # The slow part, done while the model runs: matplotlib and the fonts, then (unless
     # the figure is already asked for) a first figure for the text layout caches, drawn

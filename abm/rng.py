@@ -61,16 +61,9 @@ class Streams:
 # Draws a helper thread may make ahead: fixed-size arrays whose numbers depend only on
 # the stream (sizes and dtypes compared exactly before a prefetched array is used).
 PREFETCHABLE = frozenset({"random", "standard_normal"})
-_EXECUTOR = None
-
-
-def _executor():
-    global _EXECUTOR
-    if _EXECUTOR is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="abm-draws")
-    return _EXECUTOR
+# Numbers the helper draws at a time (about 0.1 to 0.3 ms): between pieces it takes any
+# split pass waiting for it (``abm.parallel.Helper``).
+PIECE = 1 << 15
 
 
 def _call_key(method: str, args: tuple, kwargs: dict) -> tuple | None:
@@ -145,7 +138,9 @@ class Prefetching:
                 and self._served >= len(self._items)):
             # This month's draws are done and repeat last month's: make next month's.
             self._items, self._start_state, self._served = [], None, 0
-            self._job = _executor().submit(_draw_ahead, self._gen, list(plan))
+            from abm import parallel
+
+            self._job = parallel.helper().background(DrawAhead(self._gen, list(plan))).future
         return out
 
     def random(self, *args, **kwargs):
@@ -172,12 +167,74 @@ class Prefetching:
         return call
 
 
-def _draw_ahead(gen: np.random.Generator, plan: list[tuple]) -> tuple[dict, list]:
-    """Make the planned draws (on the helper thread), noting the state after each."""
-    start = gen.bit_generator.state
-    items = []
-    for key in plan:
-        method, args, kwargs = key
-        items.append((key, getattr(gen, method)(*args, **dict(kwargs)),
-                      gen.bit_generator.state))
-    return start, items
+def _pieces(key: tuple) -> tuple[tuple[int, ...], np.dtype] | None:
+    """The shape and dtype of a planned draw that can be made in pieces (a float
+    ``random`` or ``standard_normal`` of a given size), else None (made in one call)."""
+    method, args, kwargs = key
+    kw = dict(kwargs)
+    if method not in PREFETCHABLE or len(args) > 2 or not set(kw) <= {"size", "dtype"}:
+        return None
+    size = args[0] if args else kw.get("size")
+    dtype = args[1] if len(args) > 1 else kw.get("dtype", np.float64)
+    if size is None:
+        return None
+    shape = tuple(int(x) for x in size) if isinstance(size, tuple) else (int(size),)
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        return None
+    return shape, dt
+
+
+class DrawAhead:
+    """One stream's planned draws for next month, made on the helper thread
+    (``abm.parallel.Helper``) a piece at a time: each array is filled in slices of at
+    most ``PIECE`` numbers, in order, which gives the numbers one call gives (numpy
+    fills an array number by number from the generator, as it fills each slice) and
+    leaves the generator in the same state. ``future`` gets (the state before, [(key,
+    array, state after), ...])."""
+
+    def __init__(self, gen: np.random.Generator, plan: list[tuple]):
+        from concurrent.futures import Future
+
+        self.gen = gen
+        self.plan = plan
+        self.future: Future = Future()
+        self._start: dict | None = None
+        self._items: list[tuple] = []
+        self._out: np.ndarray | None = None  # the array being filled, and its flat view
+        self._flat: np.ndarray | None = None
+        self._pos = 0
+
+    def step(self) -> bool:
+        """Draw one piece; True when all the plan's draws are made."""
+        gen = self.gen
+        if self._start is None:
+            self._start = gen.bit_generator.state
+        key = self.plan[len(self._items)]
+        method = key[0]
+        if self._out is None:
+            shaped = _pieces(key)
+            if shaped is None:
+                return self._made(key, getattr(gen, method)(*key[1], **dict(key[2])))
+            self._out = np.empty(shaped[0], dtype=shaped[1])
+            self._flat = self._out.reshape(-1)
+            self._pos = 0
+        flat = self._flat
+        hi = min(self._pos + PIECE, flat.size)
+        if hi > self._pos:
+            getattr(gen, method)(dtype=flat.dtype, out=flat[self._pos:hi])
+        self._pos = hi
+        if hi < flat.size:
+            return False
+        out, self._out, self._flat = self._out, None, None
+        return self._made(key, out)
+
+    def _made(self, key: tuple, out) -> bool:
+        self._items.append((key, out, self.gen.bit_generator.state))
+        if len(self._items) < len(self.plan):
+            return False
+        self.future.set_result((self._start, self._items))
+        return True
+
+    def fail(self, error: BaseException) -> None:
+        self.future.set_exception(error)

@@ -53,3 +53,48 @@ def test_a_model_with_draws_made_ahead_gives_the_same_results():
         b.step()
     assert a.timeseries().equals(b.timeseries())
     assert a.events().equals(b.events())
+
+
+def test_draws_made_in_pieces_are_the_numbers_one_call_gives():
+    """The helper makes each planned array in slices of at most ``rng.PIECE`` numbers:
+    the same numbers as one call, the generator left in the same state, for arrays
+    larger and smaller than a piece, of both float dtypes, 2-D, empty, and a draw that
+    is made in one call (integers)."""
+    from abm import rng
+
+    plan = [("random", ((3, rng.PIECE + 7),), (("dtype", np.float32),)),
+            ("standard_normal", (2 * rng.PIECE + 1,), ()),
+            ("random", (0,), ()),
+            ("random", (5,), (("dtype", np.float64),)),
+            ("standard_normal", (rng.PIECE,), (("dtype", np.float32),)),
+            ("integers", (0, 10, 9), ())]
+    plain = rng.stream(4, "x")
+    want = [getattr(plain, m)(*a, **dict(k)) for m, a, k in plan]
+    job = rng.DrawAhead(rng.stream(4, "x"), plan)
+    steps = 1
+    while not job.step():
+        steps += 1
+    assert steps > len(plan)  # the large arrays took several pieces
+    start, items = job.future.result()
+    assert start == rng.stream(4, "x").bit_generator.state
+    for (key, got, state), w, k in zip(items, want, plan, strict=True):
+        assert key == k and got.dtype == w.dtype and got.shape == w.shape
+        assert got.tobytes() == w.tobytes(), key
+    assert items[-1][2] == plain.bit_generator.state
+
+
+def test_a_large_model_month_with_draws_in_pieces_gives_the_same_results():
+    """Households enough for draws of several pieces each month, the helper taking the
+    split passes' ranges between them: the same run as without either."""
+    from abm import parallel
+
+    cfg = load_config(None, households=40_000, months=3)
+    a = CountyModel(cfg)
+    b = CountyModel(cfg, prefetch_draws=True)
+    assert b.threads == parallel.spare_threads()
+    assert cfg.run.households > max(parallel.MIN_SPLIT, 1)
+    for _ in range(cfg.run.months):
+        a.step()
+        b.step()
+    assert a.timeseries().equals(b.timeseries())
+    assert a.events().equals(b.events())
