@@ -13,8 +13,8 @@ steps inside :func:`threads` ``(2)``; batch workers and the browser page step on
 core (``threads(1)``, the default): many runs on two cores go faster side by side than
 each split. The second thread is the process's one :class:`Helper`, which also makes
 the draws of the month ahead (``abm.rng``) in pieces between the split passes' ranges,
-so that a split pass never waits behind a stream's draws for that core. ``tests/test_parallel.py`` checks that a run
-gives the same outputs either way.
+so that a split pass never waits behind a stream's draws for that core.
+``tests/test_parallel.py`` checks that a run gives the same outputs either way.
 """
 
 from __future__ import annotations
