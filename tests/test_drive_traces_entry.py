@@ -222,12 +222,22 @@ def test_ideal_environment_brings_clinics_in_reach_and_a_social_sector_that_neve
 
 
 def test_ideal_policy_gives_every_chronic_patient_a_family_doctor():
+    """The policy's ideal signs a contract with every chronic patient; in P County its
+    clinics serve half of them (the organisation's deficit) unless the organisation is
+    ideal too."""
     sets = [f"{k}={v}" for k, v in IDEAL["policy"].items()]
-    m = CountyModel(load_config("configs/counties/p_county.yaml", sets,
+    m = CountyModel(load_config("configs/counties/p_county.yaml",
+                                [*sets, "implementers.contract_service_share=1.0"],
                                 households=2000, months=12, seed=1))
     chronic = m.households.chronic.copy()
     m.step()  # January: the clinics sign (patients with a chronic condition by then)
     assert m.households.doctor_contract[chronic].all()
+    half = CountyModel(load_config("configs/counties/p_county.yaml", sets,
+                                   households=2000, months=12, seed=1))
+    half.step()
+    signed = sum(c.contracts for c in half.social.clinics)
+    assert signed == sum(c.contracts for c in m.social.clinics) >= chronic.sum()
+    assert half.households.doctor_contract.sum() == pytest.approx(signed / 2, abs=8)
     m0 = CountyModel(load_config("configs/counties/p_county.yaml", households=2000,
                                  months=12, seed=1))
     m0.step()
