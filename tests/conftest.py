@@ -46,3 +46,17 @@ def make_ctx(n: int, month: int = 1, cfg: Config | None = None, **kw) -> MonthCo
     if np.isscalar(base["farm_price"]):
         base["farm_price"] = np.full(n, float(base["farm_price"]))
     return MonthContext(**base)
+
+
+def assert_bad_set(setting: str, tmp_path, capsys) -> None:
+    """``abm run --set SETTING`` is bad input: exit 2, one ``abm: error:`` line naming
+    the key, and no output folder."""
+    from abm.cli import main
+
+    key = setting.split("=", 1)[0]
+    assert main(["run", "configs/baseline.yaml", "--months", "2", "--households", "100",
+                 "--set", setting, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("abm: error: "), err
+    assert key in err[0]
+    assert not (tmp_path / "o").exists()

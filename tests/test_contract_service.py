@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from abm.attribution import IDEAL, INDICATORS, combo_overrides
-from abm.cli import main
 from abm.config import Config, ConfigError, load_config
 from abm.runner import build_model
+from tests.conftest import assert_bad_set
 
 P_COUNTY = "configs/counties/p_county.yaml"
 
@@ -93,9 +93,4 @@ def test_the_default_serves_every_contract_and_only_the_organisation_ideal_owns_
 def test_a_share_outside_zero_to_one_is_bad_input(tmp_path, capsys):
     with pytest.raises(ConfigError, match="implementers.contract_service_share"):
         load_config(None, ["implementers.contract_service_share=1.5"])
-    assert main(["run", "configs/baseline.yaml", "--months", "2", "--households", "100",
-                 "--set", "implementers.contract_service_share=-0.1", "--out",
-                 str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "implementers.contract_service_share" in err[0]
-    assert not (tmp_path / "o").exists()
+    assert_bad_set("implementers.contract_service_share=-0.1", tmp_path, capsys)

@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 
 from abm.attribution import IDEAL, combo_overrides
-from abm.cli import main
 from abm.config import Config, ConfigError, load_config
 from abm.households.spending import spending
 from abm.instruments.base import MedicalBill
 from abm.instruments.medical import FULL_COVERAGE
 from abm.instruments.registry import ideal_policy
-from tests.conftest import make_ctx, make_households
+from tests.conftest import assert_bad_set, make_ctx, make_households
 
 P_COUNTY = "configs/counties/p_county.yaml"
 
@@ -95,10 +94,4 @@ def test_the_policy_ideal_restores_full_coverage():
 def test_an_unknown_coverage_is_bad_input(tmp_path, capsys):
     with pytest.raises(ConfigError, match="policy.medical.assisted"):
         load_config(None, ["policy.medical.assisted=everyone"])
-    assert main(["run", "configs/baseline.yaml", "--months", "2", "--households", "100",
-                 "--set", "policy.medical.assisted=everyone", "--out",
-                 str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("abm: error: ")
-    assert "policy.medical.assisted" in err[0]
-    assert not (tmp_path / "o").exists()
+    assert_bad_set("policy.medical.assisted=everyone", tmp_path, capsys)
