@@ -525,24 +525,21 @@ def plot_attribution(table: pd.DataFrame, path: Path, lang: str = "en") -> None:
 def plot_causes(causes: pd.DataFrame, path: Path, lang: str = "en") -> None:
     """Which returns each factor removes: each factor's Shapley value for every month's
     returns, stacked by the cause measured at the return (a cause whose returns a factor
-    raises is drawn left of zero)."""
-    from matplotlib import colormaps
-
+    raises is drawn left of zero), each cause in its colour of the run's figure
+    (``abm.plots.CAUSE_COLOURS``)."""
     from abm import i18n
-    from abm.plots import new_figure, save_png
+    from abm.plots import CAUSE_COLOURS, new_figure, save_png
 
     fig, axes = new_figure(1, 1, (9.5, 3.6))
     ax = axes[0][0]
-    pairs = colormaps["tab20"].colors  # the ten strong colours, then their light pairs
-    colours = pairs[::2] + pairs[1::2]
     y = np.arange(len(FACTORS))
     right = np.zeros(len(FACTORS))
     left = np.zeros(len(FACTORS))
     for k, r in enumerate(causes.itertuples()):
         v = np.array([getattr(r, f) for f in FACTORS], dtype=float)
         start = np.where(v >= 0, right, left)
-        ax.barh(y, v, left=start, color=colours[k % len(colours)],
-                label=i18n.cause(r.cause, lang))
+        ax.barh(y, v, left=start, color=CAUSE_COLOURS.get(r.cause, f"C{k % 10}"),
+                label=i18n.cause(r.cause, lang))  # each cause as in main_series.png
         right += np.maximum(v, 0.0)
         left += np.minimum(v, 0.0)
     ax.set_yticks(y, [_smith_term(f, lang) for f in FACTORS])

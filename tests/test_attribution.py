@@ -25,6 +25,7 @@ from abm.attribution import (
     shapley,
 )
 from abm.config import load_config
+from abm.plots import CAUSE_COLOURS
 
 BASELINE = Path(__file__).resolve().parent.parent / "configs" / "baseline.yaml"
 
@@ -215,9 +216,11 @@ def test_by_cause_figure_draws_each_cause_and_a_factor_that_raises_returns(tmp_p
         {"cause": "market", "policy": -0.5, "org": 0.0, "target": 0.2, "env": 1.5}])
     plot_causes(causes, tmp_path / "c.png")
     img = np.asarray(Image.open(tmp_path / "c.png").convert("RGB")).astype(int)
-    tab10 = [(31, 119, 180), (255, 127, 14)]  # the first two causes' colours
-    for colour in tab10:
-        assert (np.abs(img - colour).sum(axis=2) < 10).sum() > 200
+    # each cause in its colour of the run's figure (main_series.png)
+    for cause in ("illness", "market"):
+        hexa = CAUSE_COLOURS[cause].lstrip("#")
+        colour = tuple(int(hexa[i:i + 2], 16) for i in (0, 2, 4))
+        assert (np.abs(img - colour).sum(axis=2) < 10).sum() > 200, cause
 
 
 def test_every_ideal_override_is_a_valid_setting():
