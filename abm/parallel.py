@@ -133,6 +133,18 @@ def helper() -> Helper:
     return _helper
 
 
+def _forget_helper() -> None:
+    """In a forked child: the parent's helper thread is not there; start a new one when
+    one is wanted."""
+    global _helper, _helper_lock
+    _helper = None
+    _helper_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper)
+
+
 def spare_threads() -> int:
     """Threads a single run may use: 2 when the machine has two cores or more."""
     return 2 if (os.cpu_count() or 1) >= 2 else 1

@@ -113,3 +113,47 @@ def test_split_runs_match_one_thread_for_any_county(p, seed, n):
         a, b = getattr(one.households, col), getattr(two.households, col)
         assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), col
     pd.testing.assert_frame_equal(one.timeseries(), two.timeseries(), check_exact=True)
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_gets_a_helper_thread_of_its_own():
+    """A process forked after the helper thread started (the thread does not follow it)
+    starts its own: background work and split passes still complete in the child."""
+    import os
+
+    parent = parallel.helper()
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if both kinds of work complete
+        code = 1
+        try:
+            child = parallel.helper()
+
+            class Job:
+                def __init__(self):
+                    self.steps = 0
+                    self.done = __import__("threading").Event()
+
+                def step(self):
+                    self.steps += 1
+                    if self.steps == 3:
+                        self.done.set()
+                        return True
+                    return False
+
+                def fail(self, error):
+                    self.done.set()
+
+            job = child.background(Job())
+            out = np.zeros(40_000, dtype=np.int64)
+
+            def part(lo, hi, out):
+                out[lo:hi] += 1
+
+            with parallel.threads(2):
+                parallel.split(part, out.size, out)
+            if child is not parent and job.done.wait(10) and (out == 1).all():
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
