@@ -165,10 +165,6 @@ def current() -> int:
     return getattr(_state, "n", 1)
 
 
-def _executor() -> Helper:
-    return helper()
-
-
 def split(part: Callable, n: int, *args) -> None:
     """``part(lo, hi, *args)`` over households ``0 .. n``: at once when this thread
     steps on one core or ``n`` is small, else in ``CHUNKS`` ranges taken in turn by this
@@ -186,7 +182,7 @@ def split(part: Callable, n: int, *args) -> None:
         for j in ranges:
             part(bounds[j], bounds[j + 1], *args)
 
-    job = _executor().submit(work)
+    job = helper().submit(work)
     try:
         work()
     finally:

@@ -12,6 +12,8 @@ import hashlib
 
 import numpy as np
 
+from abm import parallel
+
 
 def name_key(name: str) -> int:
     """A stable 64-bit integer for a stream name."""
@@ -138,8 +140,6 @@ class Prefetching:
                 and self._served >= len(self._items)):
             # This month's draws are done and repeat last month's: make next month's.
             self._items, self._start_state, self._served = [], None, 0
-            from abm import parallel
-
             self._job = parallel.helper().background(DrawAhead(self._gen, list(plan))).future
         return out
 

@@ -58,21 +58,24 @@ def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
     assert one.threads == 1
 
     parts, submitted = [], []
-    real_split, real_pool = parallel.split, parallel._executor()
+    real_split, real_helper = parallel.split, parallel.helper()
 
     def counting_split(part, n, *args):
         parts.append(part.__name__)
         return real_split(part, n, *args)
 
-    class CountingPool:
-        def submit(self, fn, *args):
+    class CountingHelper:
+        def submit(self, fn):
             submitted.append(fn)
-            return real_pool.submit(fn, *args)
+            return real_helper.submit(fn)
+
+        def background(self, job):
+            return real_helper.background(job)
 
     monkeypatch.setattr(parallel, "MIN_SPLIT", 100)
     monkeypatch.setattr(parallel, "spare_threads", lambda: 2)
     monkeypatch.setattr(parallel, "split", counting_split)
-    monkeypatch.setattr(parallel, "_executor", lambda: CountingPool())
+    monkeypatch.setattr(parallel, "helper", lambda: CountingHelper())
     two = CountyModel(cfg, prefetch_draws=True)
     assert two.threads == 2
     for _ in range(24):

@@ -179,8 +179,8 @@ class Clinic(mesa.Agent):
         pick = pick[s.budget.pay_units("prevention", pick.size, p.cost_per_contract)]
         # Of the contracts signed (and paid for), the doctors serve the first ones, in
         # the order signed; the rest are signed on paper (签而不约).
-        share = s.config.implementers.contract_service_share
-        served = pick.size if share >= 1.0 else int(np.floor(share * pick.size + 0.5))
+        served = int(np.floor(s.config.implementers.contract_service_share * pick.size
+                              + 0.5))
         hh.doctor_contract[pick[:served]] = True
         self.contracts = int(pick.size)
         self.served = served
