@@ -202,6 +202,7 @@ class CountyModel(mesa.Model):
         cadres = village_cadres(cfg, self.county, hh)
         self.village_teams = [VillageTeam(self, self.county, cfg, v, float(cadres[v]))
                               for v in range(self.county.n_villages)]
+        self.teams = implementer.TeamStore.gather(self.village_teams)  # their numbers
         self._teams_arrive(self.village_teams, staggered=True)
         self.implementation = Monitoring()
         self.industry = Industry(self, cfg, self.county, self.streams["industry_setup"],
@@ -351,20 +352,19 @@ class CountyModel(mesa.Model):
             return
         s = self.step_context()
         imp = self.config.implementers
-        ended = [t for t in self.village_teams if t.new_month(imp)]
-        self._teams_arrive(ended)  # terms that ended: new teams arrive
-        for team in self.village_teams:
-            team.learn(imp)
-        self.implementation.diagnosis_by_village = np.array(
-            [t.diagnosis_skill for t in self.village_teams])
+        # The teams' arithmetic runs for all of them at once (``TeamStore``), in their
+        # order, as each team's own step would.
+        teams = self.teams
+        ended = np.flatnonzero(teams.new_month(imp))
+        self._teams_arrive([self.village_teams[i] for i in ended])  # new teams arrive
+        teams.learn(imp)
+        self.implementation.diagnosis_by_village = teams.diagnosis_skill.copy()
         implementer.self_applications(s)
         self.bureau.screen(s)
         queues = implementer.VillageQueues.build(s, slice(0, self.households.n),
                                                  self.village_teams)
-        for team in self.village_teams:
-            team.step(s, queues)
-        self.implementation.exit_months_by_village = np.array(
-            [t.months_to_exit(self.config) for t in self.village_teams], dtype=np.int64)
+        teams.step(s, queues)
+        self.implementation.exit_months_by_village = teams.months_to_exit(self.config)
         self.implementation.after_visits(s)
         TownshipOffice.step_all(self.township_offices, s)
 

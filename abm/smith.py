@@ -76,22 +76,22 @@ def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, f
     # -- implementing organisation: speed, load, time use, money, exits
     out["smith_org_months_to_monitoring"] = _mean(imp.delay_to_monitor[-window:])
     out["smith_org_months_to_help"] = _mean(imp.delay_to_help[-window:])
-    cadres = sum(t.n_cadres for t in model.village_teams)
+    # The teams' numbers (``TeamStore``), added team by team as Python adds them.
+    teams = model.teams
+    cadres = sum(teams.n_cadres.tolist())
     out["smith_org_caseload_per_cadre"] = _ratio(n_mon, cadres)
-    hours = sum(t.hours for t in model.village_teams)
-    out["smith_org_paperwork_share"] = _ratio(
-        sum(t.paper_hours for t in model.village_teams), hours)
+    hours = sum(teams.hours.tolist())
+    out["smith_org_paperwork_share"] = _ratio(sum(teams.paper_hours.tolist()), hours)
     out["smith_org_visits_per_100_households"] = 100.0 * _ratio(
-        sum(t.visits for t in model.village_teams), hh.n)
+        sum(teams.visits.tolist()), hh.n)
     months_in_year = model.month % 12 + 1
     out["smith_org_fund_execution"] = min(
         1.5, model.budget.execution() * 12.0 / months_in_year)
     out["smith_org_premature_exit_returns"] = _ratio(imp.n_premature_returns, imp.n_exits)
     out["smith_org_help_fitted"] = _ratio(imp.n_diagnosed, imp.n_bundles)
-    teams = model.village_teams
-    out["smith_org_team_months_in_village"] = _ratio(sum(t.tenure for t in teams),
-                                                     len(teams))
-    out["smith_org_team_fatigue"] = _ratio(sum(t.fatigue for t in teams), len(teams))
+    n_teams = len(model.village_teams)
+    out["smith_org_team_months_in_village"] = _ratio(sum(teams.tenure.tolist()), n_teams)
+    out["smith_org_team_fatigue"] = _ratio(sum(teams.fatigue.tolist()), n_teams)
     out["smith_org_months_to_exit"] = imp.mean_months_to_exit(
         model.config.policy.monitoring)
     out["smith_org_found_by_visits"] = _ratio(imp.n_included_by[Channel.CADRE_VISIT],

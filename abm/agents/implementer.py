@@ -58,71 +58,221 @@ class Draws:
         return cls(u[0], u[1], u[2], z, u[3], u[4], d)
 
 
-def paper_score(paper: float, required: float, w_traces: float,
-                extra: float | None = None) -> float:
+def paper_score(paper, required, w_traces: float, extra=None):
     """The assessment's score for ``paper`` hours of required forms done against
     ``required`` hours: the required forms completed, and, with weight ``w_traces``, the
     traces left beyond them (records, photos, meeting minutes the inspections count:
     ``1 - exp(-extra / required)``, rising with every extra hour, ever more slowly).
     ``extra`` is ``max(paper - required, 0)`` unless given (the December review adds up
-    a year's months, each split into forms done and traces)."""
-    if required <= 0:
-        return 1.0
-    done = min(1.0, paper / required)
+    a year's months, each split into forms done and traces). Numbers or arrays (one
+    entry per team: the same operations on each entry)."""
+    if np.ndim(paper) == 0 and np.ndim(required) == 0 and np.ndim(extra) == 0:
+        if required <= 0:
+            return 1.0
+        done = min(1.0, paper / required)
+        if extra is None:
+            extra = max(paper - required, 0.0)
+        return (1.0 - w_traces) * done + w_traces * (1.0 - np.exp(-extra / required))
+    paper, required = np.broadcast_arrays(np.asarray(paper, np.float64),
+                                          np.asarray(required, np.float64))
     if extra is None:
-        extra = max(paper - required, 0.0)
-    return (1.0 - w_traces) * done + w_traces * (1.0 - np.exp(-extra / required))
+        extra = np.maximum(paper - required, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = ((1.0 - w_traces) * np.minimum(1.0, paper / required)
+                 + w_traces * (1.0 - np.exp(-extra / required)))
+    return np.where(required <= 0, 1.0, score)
 
 
-def optimal_paperwork(hours: float, required: float, n_households: int, w_paper: float,
-                      w_outcome: float, hours_per_visit: float, k: float,
-                      w_traces: float = 0.0) -> float:
+def optimal_paperwork(hours, required, n_households, w_paper: float, w_outcome: float,
+                      hours_per_visit: float, k: float, w_traces: float = 0.0):
     """Paperwork hours that maximise the team's expected assessment score.
 
     Score = w_paper * paper_score(P) + w_outcome * (1 - exp(-k * visits / n)), visits =
     (hours - P) / hours_per_visit. On [0, required] the paper score is linear, on
     [required, hours] concave (the traces), so each piece has its optimum in closed form
     (where the marginal values are equal, clipped to the piece); the better one is taken.
-    With ``w_traces`` = 0 nothing is gained beyond the required forms.
+    With ``w_traces`` = 0 nothing is gained beyond the required forms. ``hours``,
+    ``required`` and ``n_households`` are numbers (a float is returned) or arrays, one
+    entry per team (each entry gets the number one team's call would).
     """
-    if hours <= 0 or required <= 0 or w_paper <= 0:
-        return 0.0
-    cap = min(hours, required)
-    if w_outcome <= 0 or n_households <= 0:
-        return hours if w_traces > 0 else cap
-    b = k / (hours_per_visit * n_households)  # outcome's rate per hour of visits
-    # Piece 1, P <= required: w_paper (1 - w_traces) / required = w_outcome b exp(-b (hours - P)).
-    lin = w_paper * (1.0 - w_traces) / required
-    if lin <= 0:
-        p1 = 0.0
-    else:
+    one = np.ndim(hours) == 0 and np.ndim(required) == 0 and np.ndim(n_households) == 0
+    hours, required, n = np.broadcast_arrays(np.asarray(hours, np.float64),
+                                             np.asarray(required, np.float64),
+                                             np.asarray(n_households, np.int64))
+    hours, required = hours.astype(np.float64), required.astype(np.float64)
+    cap = np.minimum(hours, required)
+    none = (hours <= 0) | (required <= 0) | (w_paper <= 0)  # nothing worth a form
+    blind = (w_outcome <= 0) | (n <= 0)  # visits count for nothing: all on paper
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        b = k / (hours_per_visit * n)  # outcome's rate per hour of visits
+        # Piece 1, P <= required: w_paper (1 - w_traces) / required = w_outcome b
+        # exp(-b (hours - P)).
+        lin = w_paper * (1.0 - w_traces) / required
         c = lin / (w_outcome * b)
-        p1 = cap if c >= 1.0 else min(max(hours + np.log(c) / b, 0.0), cap)
-    if w_traces <= 0 or hours <= required:
-        return float(p1)
-    # Piece 2, P >= required: w_paper w_traces / R exp(-(P - R) / R) = w_outcome b
-    # exp(-b (hours - P))  =>  P = (ln(w_paper w_traces / (R w_outcome b)) + 1 + b hours)
-    # / (1 / R + b).
-    a = 1.0 / required
-    p2 = (np.log(w_paper * w_traces * a / (w_outcome * b)) + 1.0 + b * hours) / (a + b)
-    p2 = min(max(p2, required), hours)
+        p1 = np.where(lin <= 0, 0.0, np.where(
+            c >= 1.0, cap, np.minimum(np.maximum(hours + np.log(c) / b, 0.0), cap)))
+        best = p1
+        if w_traces > 0:
+            # Piece 2, P >= required: w_paper w_traces / R exp(-(P - R) / R) = w_outcome
+            # b exp(-b (hours - P))  =>  P = (ln(w_paper w_traces / (R w_outcome b)) + 1
+            # + b hours) / (1 / R + b).
+            a = 1.0 / required
+            p2 = (np.log(w_paper * w_traces * a / (w_outcome * b)) + 1.0 + b * hours) / (a + b)
+            p2 = np.minimum(np.maximum(p2, required), hours)
 
-    def score(p: float) -> float:
-        return w_paper * paper_score(p, required, w_traces) + w_outcome * (
-            1.0 - np.exp(-b * (hours - p)))
-    return float(p2 if score(p2) > score(p1) else p1)
+            def score(p):
+                return w_paper * paper_score(p, required, w_traces) + w_outcome * (
+                    1.0 - np.exp(-b * (hours - p)))
+            best = np.where((hours > required) & (score(p2) > score(p1)), p2, p1)
+    out = np.where(none, 0.0, np.where(blind, hours if w_traces > 0 else cap, best))
+    return float(out) if one else out
+
+
+# The village teams' state (``TeamStore``): each name is a float64 entry per team,
+# except ``visits`` (int64).
+TEAM_FIELDS = ("base_cadres", "n_cadres", "detection_skill", "diagnosis_skill", "talent",
+               "tenure", "fatigue", "paperwork_share", "hours", "paper_hours",
+               "required_hours", "year_paper_done", "year_paper_required",
+               "year_paper_traces", "visits")
+
+
+class TeamStore:
+    """The village teams' state as arrays, one entry per team: each ``VillageTeam``'s
+    attributes of ``TEAM_FIELDS`` read and write its own entry. A month's arithmetic then
+    runs for all teams at once (``new_month``, ``learn``, ``step``, ``months_to_exit``,
+    over the teams ``idx``, all by default): the same operations, in the same order, on
+    each team's numbers as one team's own would be (numpy's exp and log give an entry of
+    an array the bits they give that number alone)."""
+
+    def __init__(self, n: int):
+        for name in TEAM_FIELDS:
+            setattr(self, name, np.zeros(n, np.int64 if name == "visits" else np.float64))
+        self.village = np.zeros(n, np.int64)
+        self.n_households = np.zeros(n, np.int64)
+
+    @classmethod
+    def gather(cls, teams: list[VillageTeam]) -> TeamStore:
+        """One store for ``teams`` (in this order), their state carried over; each team
+        reads and writes its entry from now on."""
+        store = cls(len(teams))
+        for i, t in enumerate(teams):
+            for name in (*TEAM_FIELDS, "village", "n_households"):
+                getattr(store, name)[i] = getattr(t._store, name)[t._i]
+        for i, t in enumerate(teams):
+            t._store, t._i = store, i
+        return store
+
+    def _all(self, idx):
+        return slice(None) if idx is None else idx
+
+    def new_month(self, imp, idx=None) -> np.ndarray:
+        """A month more in the village for each team; True where its term has ended
+        (the model then sends a new team)."""
+        i = self._all(idx)
+        self.tenure[i] += 1.0
+        return self.tenure[i] >= imp.team_term_months
+
+    def learn(self, imp, idx=None) -> None:
+        """Skills follow the team's talent and how well it knows the village:
+        ``new_team_knowledge`` on arrival, rising towards 1 over
+        ``months_to_know_village``. Paperwork tires: last month's paperwork share s
+        raises the team's fatigue f by ``fatigue_per_paperwork`` x s x (1 - f) and
+        ``fatigue_recovery`` x f fades; a tired team recognises less of the risk it sees
+        (detection x (1 - f))."""
+        i = self._all(idx)
+        f = self.fatigue[i]
+        f = f + (imp.fatigue_per_paperwork * self.paperwork_share[i] * (1.0 - f)
+                 - imp.fatigue_recovery * f)
+        self.fatigue[i] = f
+        know = imp.new_team_knowledge + (1.0 - imp.new_team_knowledge) * (
+            1.0 - np.exp(-self.tenure[i] / imp.months_to_know_village))
+        talent = self.talent[i]
+        self.detection_skill[i] = np.minimum(
+            1.0, imp.detection_skill * talent * know * (1.0 - f))
+        self.diagnosis_skill[i] = np.minimum(1.0, imp.diagnosis_skill * talent * know)
+
+    def months_to_exit(self, cfg: Config, idx=None) -> np.ndarray:
+        """Stable months after which each team proposes a monitored household's exit.
+        Pressure to show exits comes with the paperwork: the assessment that has the team
+        fill its hours with forms also counts what the forms show, and a team that sees
+        its households mostly on paper proposes their exits on the paper figures, before
+        the observation ends. It skips ``exit_rush`` x its paperwork share of the
+        observation months (the township signs the proposal off)."""
+        return TownshipOffice.months_to_exit(
+            cfg.policy.monitoring,
+            cfg.implementers.exit_rush * self.paperwork_share[self._all(idx)])
+
+    def step(self, s: StepContext, q: VillageQueues, idx=None) -> None:
+        """Each team splits its month's hours, brings the bundle and triages its visits
+        (``VillageTeam.step``), in team order: what they hand on (the households to help,
+        the visits) is added to ``s.monitoring`` as their steps would add it."""
+        imp, ass = s.config.implementers, s.config.assessment
+        i = np.arange(self.tenure.size) if idx is None else np.asarray(idx, np.int64)
+        v = np.fromiter((q.index[x] for x in self.village[i].tolist()), np.int64, i.size)
+        n_cadres = self.n_cadres[i]
+        hours = n_cadres * imp.hours_per_cadre_month
+        required = (imp.forms_hours_base * n_cadres
+                    + imp.forms_hours_per_case * q.caseload[v].astype(np.int64))
+        target = optimal_paperwork(hours, required, self.n_households[i],
+                                   ass.weight_paperwork, ass.weight_outcomes,
+                                   imp.hours_per_visit, ass.visit_returns, ass.weight_traces)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share_target = np.where(hours > 0, target / hours, 0.0)
+        share = self.paperwork_share[i]
+        share = share + imp.paperwork_inertia * (share_target - share)
+        paper = share * hours
+        self.hours[i], self.required_hours[i] = hours, required
+        self.paperwork_share[i], self.paper_hours[i] = share, paper
+        self.year_paper_done[i] += np.minimum(paper, required)
+        self.year_paper_traces[i] += np.maximum(paper - required, 0.0)
+        self.year_paper_required[i] += required
+        visits = ((hours - paper) / imp.hours_per_visit).astype(np.int64)
+        self.visits[i] = visits
+        active = (visits > 0) & (self.n_households[i] != 0)
+        # 1. Bring the assistance bundle to monitored households still waiting for it
+        # (longest monitored first).
+        w0 = q.waiting_start[v]
+        n_help = np.where(active, np.minimum(q.waiting_start[v + 1] - w0, (
+            visits * imp.help_per_visit).astype(np.int64)), 0)
+        if n_help.any():
+            ends = np.cumsum(n_help)
+            at = np.arange(int(ends[-1])) + np.repeat(w0 - (ends - n_help), n_help)
+            s.monitoring.to_help.append(q.waiting[at])
+        left = visits - np.ceil(n_help / max(imp.help_per_visit, 1e-9)).astype(np.int64)
+        # 2. Triage: visit the households that look most at risk to the cadres. What the
+        # visits find is worked out for all teams at once after their steps
+        # (``Monitoring.after_visits``): nothing else reads it before.
+        n_cand = q.cand_start[v + 1] - q.cand_start[v]
+        go = active & (left > 0) & (n_cand > 0)
+        if go.any():
+            s.monitoring.visits.append((q, v[go], np.minimum(left, n_cand)[go],
+                                        self.detection_skill[i][go]))
+
+
+def _stored(name: str) -> property:
+    """A ``VillageTeam`` attribute kept in its entry of the teams' ``TeamStore``."""
+    def get(self):
+        return getattr(self._store, name)[self._i].item()
+
+    def put(self, value) -> None:
+        getattr(self._store, name)[self._i] = value
+    return property(get, put)
 
 
 class VillageTeam(mesa.Agent):
-    """A village's resident work team: visits, triage, detection, help, forms."""
+    """A village's resident work team: visits, triage, detection, help, forms. Its
+    numbers (``TEAM_FIELDS``) live in the county's ``TeamStore``, where the month's
+    arithmetic runs for all teams at once; this agent's methods run it for itself."""
 
     def __init__(self, model: mesa.Model, county: County, cfg: Config, village: int,
                  cadres: float):
         super().__init__(model)
+        self._store, self._i = TeamStore(1), 0  # its own until the county gathers them
         self.village = village
         self.township = int(county.village_township[village])
         self.sl = county.village_slice(village)
         self.n_households = self.sl.stop - self.sl.start
+        self._store.village[0], self._store.n_households[0] = village, self.n_households
         imp = cfg.implementers
         self.base_cadres = cadres  # the village's share of the county's resident cadres
         self.n_cadres = cadres
@@ -133,14 +283,10 @@ class VillageTeam(mesa.Agent):
         self.fatigue = 0.0  # 0-1: how tired the team is of the paperwork
         self.n_arrivals = 0  # teams that arrived during the run
         self.paperwork_share = imp.initial_paperwork_share
-        self.hours = 0.0
-        self.paper_hours = 0.0
-        self.required_hours = 0.0
-        self.visits = 0
-        self.year_paper_done = 0.0
-        self.year_paper_required = 0.0
-        self.year_paper_traces = 0.0
         self.score = np.nan
+
+    def _idx(self) -> np.ndarray:
+        return np.array([self._i], np.int64)
 
     def caseload(self, hh) -> int:
         return int(hh.monitored[self.sl].sum())
@@ -155,73 +301,26 @@ class VillageTeam(mesa.Agent):
     def new_month(self, imp) -> bool:
         """A month more in the village; returns True when the team's term has ended
         (the model then sends a new one)."""
-        self.tenure += 1.0
-        return self.tenure >= imp.team_term_months
+        return bool(self._store.new_month(imp, self._idx())[0])
 
     def learn(self, imp) -> None:
-        """Skills follow the team's talent and how well it knows the village:
-        ``new_team_knowledge`` on arrival, rising towards 1 over
-        ``months_to_know_village``. Paperwork tires: last month's paperwork share s
-        raises the team's fatigue f by ``fatigue_per_paperwork`` x s x (1 - f) and
-        ``fatigue_recovery`` x f fades; a tired team recognises less of the risk it sees
-        (detection x (1 - f))."""
-        self.fatigue += (imp.fatigue_per_paperwork * self.paperwork_share * (1.0 - self.fatigue)
-                         - imp.fatigue_recovery * self.fatigue)
-        know = imp.new_team_knowledge + (1.0 - imp.new_team_knowledge) * (
-            1.0 - np.exp(-self.tenure / imp.months_to_know_village))
-        self.detection_skill = min(1.0, imp.detection_skill * self.talent * know
-                                   * (1.0 - self.fatigue))
-        self.diagnosis_skill = min(1.0, imp.diagnosis_skill * self.talent * know)
+        """``TeamStore.learn`` for this team."""
+        self._store.learn(imp, self._idx())
 
     def months_to_exit(self, cfg: Config) -> int:
-        """Stable months after which this team proposes a monitored household's exit.
-        Pressure to show exits comes with the paperwork: the assessment that has the team
-        fill its hours with forms also counts what the forms show, and a team that sees
-        its households mostly on paper proposes their exits on the paper figures, before
-        the observation ends. It skips ``exit_rush`` x its paperwork share of the
-        observation months (the township signs the proposal off)."""
-        return TownshipOffice.months_to_exit(
-            cfg.policy.monitoring, cfg.implementers.exit_rush * self.paperwork_share)
+        """``TeamStore.months_to_exit`` for this team."""
+        return int(self._store.months_to_exit(cfg, self._idx())[0])
 
     def step(self, s: StepContext, queues: VillageQueues | None = None) -> None:
-        """Split the month's hours, bring the bundle, triage and visit. ``queues`` is the
-        month's households grouped by village (built once for all teams); without it the
-        team builds its own."""
-        imp, ass = s.config.implementers, s.config.assessment
+        """Split the month's hours, bring the bundle, triage and visit
+        (``TeamStore.step`` for this team). ``queues`` is the month's households grouped
+        by village (built once for all teams); without it the team builds its own."""
         q = queues if queues is not None else VillageQueues.build(s, self.sl, [self])
-        v = q.index[self.village]
-        self.hours = self.n_cadres * imp.hours_per_cadre_month
-        self.required_hours = (imp.forms_hours_base * self.n_cadres
-                               + imp.forms_hours_per_case * int(q.caseload[v]))
-        target = optimal_paperwork(self.hours, self.required_hours, self.n_households,
-                                   ass.weight_paperwork, ass.weight_outcomes,
-                                   imp.hours_per_visit, ass.visit_returns, ass.weight_traces)
-        share_target = target / self.hours if self.hours > 0 else 0.0
-        self.paperwork_share += imp.paperwork_inertia * (share_target - self.paperwork_share)
-        self.paper_hours = self.paperwork_share * self.hours
-        self.year_paper_done += min(self.paper_hours, self.required_hours)
-        self.year_paper_traces += max(self.paper_hours - self.required_hours, 0.0)
-        self.year_paper_required += self.required_hours
-        self.visits = int((self.hours - self.paper_hours) / imp.hours_per_visit)
-        if self.visits <= 0 or self.n_households == 0:
-            return
-        # 1. Bring the assistance bundle to monitored households still waiting for it
-        # (longest monitored first).
-        waiting = q.waiting[q.waiting_start[v]:q.waiting_start[v + 1]]
-        n_help = min(waiting.size, int(self.visits * imp.help_per_visit))
-        if n_help:
-            s.monitoring.to_help.append(waiting[:n_help])
-        left = self.visits - int(np.ceil(n_help / max(imp.help_per_visit, 1e-9)))
-        if left <= 0:
-            return
-        # 2. Triage: visit the households that look most at risk to the cadres.
-        a, b = q.cand_start[v], q.cand_start[v + 1]
-        cand = q.cand[a:b]
-        if cand.size == 0:
-            return
-        # What the visits find is worked out for all teams at once after their steps
-        # (``Monitoring.after_visits``): nothing else reads it before.
-        s.monitoring.visits.append((q, v, min(left, cand.size), self.detection_skill))
+        self._store.step(s, q, self._idx())
+
+
+for _name in TEAM_FIELDS:
+    setattr(VillageTeam, _name, _stored(_name))
 
 
 def triage_looks(s: StepContext, cand: np.ndarray) -> np.ndarray:
@@ -374,13 +473,15 @@ class TownshipOffice(mesa.Agent):
         return np.where(tracked, np.maximum(need, mon.track_without_labour_months), need)
 
     @staticmethod
-    def months_to_exit(mon, rush: float = 0.0) -> int:
+    def months_to_exit(mon, rush=0.0):
         """Stable months before a risk is declared eliminated (``mon`` is
         ``cfg.policy.monitoring``): the rule's ``stable_months``, fewer under the county's
         pressure to show exits (``pressure_exit``, a typed share) and fewer again by the
         share ``rush`` the village team skips (``VillageTeam.months_to_exit``)."""
-        return max(1, int(np.ceil(mon.stable_months * (1.0 - mon.pressure_exit)
-                                  * (1.0 - rush))))
+        months = np.maximum(1, np.ceil(mon.stable_months * (1.0 - mon.pressure_exit)
+                                       * (1.0 - np.asarray(rush, np.float64))
+                                       ).astype(np.int64))
+        return int(months) if months.ndim == 0 else months
 
     @staticmethod
     def step_all(offices: list[TownshipOffice], s: StepContext) -> None:
@@ -589,11 +690,14 @@ class Monitoring:
             self.flag(s, np.concatenate(self.found), channel=Channel.CADRE_VISIT, lag=0)
 
     def triage_visits(self, s: StepContext) -> list[np.ndarray]:
-        """The teams' triage visits (``visits``): each visits the ``k`` candidates of its
-        village that look most at risk and finds those at risk whose detection draw is
-        below its skill. One compiled pass for all teams (``kernels.visits_found``); a
-        team whose choice ties at the k-th look is chosen by numpy's ``argpartition``,
-        as before. (Only the set found matters: it is flagged.)"""
+        """The teams' triage visits (``visits``: entries ``(queues, v, k, skill)`` of one
+        team, or of several with ``v``, ``k`` and ``skill`` arrays, as ``TeamStore.step``
+        adds them): each team visits the ``k`` candidates of its village ``v`` that look
+        most at risk and finds those at risk whose detection draw is below its skill
+        (compared as numpy compares the draws with that skill). One compiled pass for
+        all teams (``kernels.visits_found``); a team whose choice ties at the k-th look
+        is chosen by numpy's ``argpartition``, as before. (Only the set found matters:
+        it is flagged.)"""
         from abm import kernels  # (not at import: the config needs no numba)
 
         hh = s.households
@@ -604,18 +708,22 @@ class Monitoring:
             q = pending[0][0]
             group = [p for p in pending if p[0] is q]
             pending = [p for p in pending if p[0] is not q]
-            found, exact = kernels.visits_found(
-                q.cand, q.cand_start, q.looks, hh.at_risk, detect,
-                np.array([p[1] for p in group], np.int64),
-                np.array([p[2] for p in group], np.int64),
-                np.array([float(_as_compared(detect, p[3])) for p in group]))
+            team_v = np.concatenate([np.atleast_1d(np.asarray(p[1], np.int64))
+                                     for p in group])
+            team_k = np.concatenate([np.atleast_1d(np.asarray(p[2], np.int64))
+                                     for p in group])
+            skill = np.concatenate([
+                p[3] if isinstance(p[3], np.ndarray) else
+                np.array([float(_as_compared(detect, p[3]))]) for p in group])
+            found, exact = kernels.visits_found(q.cand, q.cand_start, q.looks, hh.at_risk,
+                                                detect, team_v, team_k, skill)
             out.append(found)
-            for (_, v, k, skill), ok in zip(group, exact, strict=True):
-                if not ok:
-                    a, b = q.cand_start[v], q.cand_start[v + 1]
-                    cand = q.cand[a:b]
-                    visited = cand[np.argpartition(-q.looks[a:b], k - 1)[:k]]
-                    out.append(visited[hh.at_risk[visited] & (detect[visited] < skill)])
+            for t in np.flatnonzero(~exact).tolist():
+                v, k = int(team_v[t]), int(team_k[t])
+                a, b = q.cand_start[v], q.cand_start[v + 1]
+                cand = q.cand[a:b]
+                visited = cand[np.argpartition(-q.looks[a:b], k - 1)[:k]]
+                out.append(visited[hh.at_risk[visited] & (detect[visited] < skill[t])])
         return out
 
     def flag(self, s: StepContext, idx: np.ndarray, channel: int, lag: int) -> None:
