@@ -73,14 +73,14 @@ class County:
         a run."""
         ptr = self.tie_ptr.astype(np.int64)
         deg = np.diff(ptr)
-        # Each row's neighbours in decreasing order (the product's order; the learning
-        # pass adds each row's neighbours in stored order).
-        row_end = np.repeat(ptr[1:] + ptr[:-1] - 1, deg)
-        to = self.tie_to[row_end - np.arange(self.tie_to.size)]
-        to = to.view(np.uint32) if to.dtype == np.int32 else to.astype(np.uint64)
         inv = np.divide(1.0, deg.astype(np.float64), out=np.zeros(deg.size), where=deg > 0)
-        data = np.repeat(inv, deg)
-        return ptr, to, data, kernels.csr_weights(ptr, data)
+        # Each row's neighbours in decreasing order (the product's order; the learning
+        # pass adds each row's neighbours in stored order), each with its row's weight.
+        to, data = kernels.rows_reversed(ptr, self.tie_to, inv)
+        to = to.view(np.uint32) if to.dtype == np.int32 else to.astype(np.uint64)
+        # Every stored value of a row is its 1 / degree, so ``kernels.csr_weights`` of
+        # these parts is ``inv`` itself (0.0 for a row without ties).
+        return ptr, to, data, inv
 
     @cached_property
     def _village_runs(self) -> np.ndarray | None:

@@ -76,6 +76,23 @@ def peer_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return indptr, indices, data, csr_weights(indptr, data)
 
 
+@numba.njit(cache=True)
+def rows_reversed(ptr, tie_to, inv):
+    """The ties of each row ``i`` (``tie_to[ptr[i]:ptr[i + 1]]``) in reverse order, and
+    each tie's row weight ``inv[i]``: numpy's ``tie_to[np.repeat(ptr[1:] + ptr[:-1] - 1,
+    deg) - np.arange(tie_to.size)]`` and ``np.repeat(inv, deg)`` in one pass."""
+    to = np.empty_like(tie_to)
+    data = np.empty(tie_to.size)
+    for i in range(ptr.size - 1):
+        a = ptr[i]
+        b = ptr[i + 1]
+        w = inv[i]
+        for j in range(a, b):
+            to[j] = tie_to[a + b - 1 - j]
+            data[j] = w
+    return to, data
+
+
 def csr_weights(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     """Each row's stored value when every stored value of the row has the same bits
     (as in a row-normalised adjacency matrix: 1 / degree; 0.0 for an empty row), else

@@ -68,3 +68,21 @@ def test_per_household_is_each_households_village_value():
     c.hh_village = c.hh_village[::-1].copy()
     values = rng.random(c.n_villages)
     assert np.array_equal(c.per_household(values), values[c.hh_village])
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_rows_reversed_is_numpys_repeat_and_gather(dtype):
+    """``kernels.rows_reversed`` (each row's ties reversed, each tie its row's weight) is
+    the numpy lines ``County.peer_parts`` used, rows without ties included."""
+    rng = np.random.default_rng(5)
+    deg = rng.integers(0, 7, 3000) * (rng.random(3000) > 0.1)
+    ptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+    tie_to = rng.integers(0, 3000, int(ptr[-1])).astype(dtype)
+    inv = np.divide(1.0, deg.astype(np.float64), out=np.zeros(deg.size), where=deg > 0)
+    to, data = kernels.rows_reversed(ptr, tie_to, inv)
+    row_end = np.repeat(ptr[1:] + ptr[:-1] - 1, deg)
+    assert to.dtype == tie_to.dtype
+    assert np.array_equal(to, tie_to[row_end - np.arange(tie_to.size)])
+    assert np.array_equal(data.view(np.int64), np.repeat(inv, deg).view(np.int64))
+    assert kernels.csr_weights(ptr, data).view(np.int64).tolist() == inv.view(
+        np.int64).tolist()
