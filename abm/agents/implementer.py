@@ -66,13 +66,7 @@ def paper_score(paper, required, w_traces: float, extra=None):
     ``extra`` is ``max(paper - required, 0)`` unless given (the December review adds up
     a year's months, each split into forms done and traces). Numbers or arrays (one
     entry per team: the same operations on each entry)."""
-    if np.ndim(paper) == 0 and np.ndim(required) == 0 and np.ndim(extra) == 0:
-        if required <= 0:
-            return 1.0
-        done = min(1.0, paper / required)
-        if extra is None:
-            extra = max(paper - required, 0.0)
-        return (1.0 - w_traces) * done + w_traces * (1.0 - np.exp(-extra / required))
+    one = np.ndim(paper) == 0 and np.ndim(required) == 0 and np.ndim(extra) == 0
     paper, required = np.broadcast_arrays(np.asarray(paper, np.float64),
                                           np.asarray(required, np.float64))
     if extra is None:
@@ -80,7 +74,8 @@ def paper_score(paper, required, w_traces: float, extra=None):
     with np.errstate(divide="ignore", invalid="ignore"):
         score = ((1.0 - w_traces) * np.minimum(1.0, paper / required)
                  + w_traces * (1.0 - np.exp(-extra / required)))
-    return np.where(required <= 0, 1.0, score)
+    score = np.where(required <= 0, 1.0, score)
+    return float(score) if one else score
 
 
 def optimal_paperwork(hours, required, n_households, w_paper: float, w_outcome: float,
