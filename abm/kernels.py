@@ -816,99 +816,13 @@ def loss_years(losses, idx, order):
     return now, before
 
 
-@numba.njit(cache=True, inline="always")
-def _book_one(row, amount, i):
-    """``row[i] += amount[i]`` (float64 added, rounded to the float32 row); returns the
-    amount."""
-    a = amount[i]
-    row[i] = np.float32(np.float64(row[i]) + a)
-    return a
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _book_leaf(row, amount, lo, n):
-    """``row[lo:lo + n] += amount[lo:lo + n]`` (float64 amounts added to the float32
-    ledger row, rounded to float32, as numpy does) for ``n`` up to 128, returning
-    numpy's pairwise sum of those amounts at that size (``pairwise_sum`` in numpy's
-    ``loops_utils``: fewer than 8 added in turn; else eight running sums combined as ((0
-    + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)), the rest added in turn)."""
-    if n < 8:
-        res = -0.0
-        for i in range(lo, lo + n):
-            res += _book_one(row, amount, i)
-        return res
-    r0 = _book_one(row, amount, lo)
-    r1 = _book_one(row, amount, lo + 1)
-    r2 = _book_one(row, amount, lo + 2)
-    r3 = _book_one(row, amount, lo + 3)
-    r4 = _book_one(row, amount, lo + 4)
-    r5 = _book_one(row, amount, lo + 5)
-    r6 = _book_one(row, amount, lo + 6)
-    r7 = _book_one(row, amount, lo + 7)
-    i = lo + 8
-    top = lo + n - n % 8
-    while i < top:
-        r0 += _book_one(row, amount, i)
-        r1 += _book_one(row, amount, i + 1)
-        r2 += _book_one(row, amount, i + 2)
-        r3 += _book_one(row, amount, i + 3)
-        r4 += _book_one(row, amount, i + 4)
-        r5 += _book_one(row, amount, i + 5)
-        r6 += _book_one(row, amount, i + 6)
-        r7 += _book_one(row, amount, i + 7)
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < lo + n:
-        res += _book_one(row, amount, i)
-        i += 1
-    return res
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def book_all_sum(row, amount):
-    """``row += amount`` and ``float(np.sum(amount))`` in one pass (a float64 ``amount``,
-    one value per household): the sum in numpy's pairwise order, so the same bits. numpy
-    sums more than 128 values as the sum of two halves, the first rounded down to a
-    multiple of 8 (recursively), and starts its reduction from 0.0; the halves are walked
-    here with a stack (first half, then second, then their sum), leaves by
-    ``_book_leaf``, in the order the values lie."""
-    n_all = amount.size
-    st_lo = np.empty(64, np.int64)
-    st_n = np.empty(64, np.int64)
-    st_phase = np.zeros(64, np.int64)
-    st_first = np.empty(64)
-    st_lo[0] = 0
-    st_n[0] = n_all
-    sp = 1
-    ret = 0.0
-    while sp > 0:
-        t = sp - 1
-        lo = st_lo[t]
-        n = st_n[t]
-        if n <= 128:
-            ret = _book_leaf(row, amount, lo, n)
-            sp -= 1
-            continue
-        n2 = n // 2
-        n2 -= n2 % 8
-        phase = st_phase[t]
-        if phase == 0:  # the first half next
-            st_phase[t] = 1
-            st_lo[sp] = lo
-            st_n[sp] = n2
-            st_phase[sp] = 0
-            sp += 1
-        elif phase == 1:  # the first half's sum is back: the second half next
-            st_first[t] = ret
-            st_phase[t] = 2
-            st_lo[sp] = lo + n2
-            st_n[sp] = n - n2
-            st_phase[sp] = 0
-            sp += 1
-        else:  # both back
-            ret = st_first[t] + ret
-            sp -= 1
-    return 0.0 + ret
+def book_all(row, amount):
+    """``row += amount``: float64 amounts added to the float32 ledger row and rounded to
+    float32, as numpy does, in place (numpy's own line makes a float64 copy of the row
+    first)."""
+    for i in range(np.uint64(row.size)):
+        row[i] = np.float32(np.float64(row[i]) + amount[i])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
