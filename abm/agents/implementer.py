@@ -316,6 +316,7 @@ class VillageTeam(mesa.Agent):
 
 for _name in TEAM_FIELDS:
     setattr(VillageTeam, _name, _stored(_name))
+del _name
 
 
 def triage_looks(s: StepContext, cand: np.ndarray) -> np.ndarray:
