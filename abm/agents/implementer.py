@@ -94,7 +94,6 @@ def optimal_paperwork(hours, required, n_households, w_paper: float, w_outcome: 
     hours, required, n = np.broadcast_arrays(np.asarray(hours, np.float64),
                                              np.asarray(required, np.float64),
                                              np.asarray(n_households, np.int64))
-    hours, required = hours.astype(np.float64), required.astype(np.float64)
     cap = np.minimum(hours, required)
     none = (hours <= 0) | (required <= 0) | (w_paper <= 0)  # nothing worth a form
     blind = (w_outcome <= 0) | (n <= 0)  # visits count for nothing: all on paper
@@ -207,7 +206,7 @@ class TeamStore:
         n_cadres = self.n_cadres[i]
         hours = n_cadres * imp.hours_per_cadre_month
         required = (imp.forms_hours_base * n_cadres
-                    + imp.forms_hours_per_case * q.caseload[v].astype(np.int64))
+                    + imp.forms_hours_per_case * q.caseload[v])
         target = optimal_paperwork(hours, required, self.n_households[i],
                                    ass.weight_paperwork, ass.weight_outcomes,
                                    imp.hours_per_visit, ass.visit_returns, ass.weight_traces)
