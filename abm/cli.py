@@ -151,7 +151,8 @@ class _DeferredModule(type(sys)):
 
 def _import_for_run() -> None:
     """Import what a run needs (Mesa, lean; the model; the writers) with the garbage
-    collector paused, then freeze what the imports made (``gc.freeze``).
+    collector paused, then freeze what the imports made (``gc.freeze``), and start
+    loading the compiled kernels from numba's cache on a helper thread.
 
     The imports make a few hundred thousand objects that live as long as the process,
     and hardly any garbage; the collections during them, and the full ones later in
@@ -173,6 +174,11 @@ def _import_for_run() -> None:
     finally:
         gc.freeze()
         gc.enable()
+    # The compiled kernels' cached machine code, loaded on the other core while the
+    # config, the county and the households are made (abm/kernel_cache.py).
+    from abm import kernel_cache
+
+    kernel_cache.load_in_background()
 
 
 def _numba_ready() -> None:

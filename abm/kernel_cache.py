@@ -1,0 +1,103 @@
+"""The compiled kernels' machine code, loaded from numba's cache on a spare core while
+the county is built.
+
+Each compiled kernel (``abm.build_kernels``, ``abm.kernels``) is kept by numba in its
+cache (``cache=True``): the first process after a change compiles it, every later one
+loads it from the file the first time it is called. Loading is not free: numba reads
+the object code and LLVM links it into the process (4 to 10 ms a kernel, about 50 of
+them in a run's build and first month: 0.2 to 0.5 s of every ``abm run``, whatever the
+number of households). :func:`load_in_background` does that loading on a helper thread
+started once the imports are done, in the order the run first calls the kernels
+(:data:`FIRST_USE`), so it overlaps the output folder's check, the county and the
+households being made on the main thread, and keeps ahead of it; a kernel the main
+thread calls before the helper reached it is loaded by that call, as before (numba's
+own lock keeps the two from loading the same kernel twice).
+
+Only what is already cached is loaded: the signatures in each kernel's cache index
+whose key matches this numba, this machine and this source (as numba's own lookup
+requires), so the helper never compiles. The same machine code either way: the run's
+numbers do not change. Anything unexpected (another numba, no cache) leaves the
+loading to the calls, as before.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+def _cached_signatures(dispatcher) -> list:
+    """The signatures ``dispatcher``'s cache holds for this numba, machine and source."""
+    cache = dispatcher._cache
+    impl = getattr(cache, "_cache_file", None)
+    if impl is None:  # no cache (numba's NullCache)
+        return []
+    codegen = dispatcher.targetctx.codegen()
+    return [key[0] for key in impl._load_index()
+            if cache._index_key(key[0], codegen) == key]
+
+
+# The kernels in the order a run first calls them (the build's, then the first month's
+# phases): loaded in this order, the helper stays ahead of the main thread. Any other
+# kernel of the modules is loaded after these, in the module's order.
+FIRST_USE = (
+    "build_kernels.mt_words", "kernels.watts_strogatz_rewire", "build_kernels.gnp_ties",
+    "build_kernels.ties_csr", "kernels.chronic_excess_kept", "kernels._health_people_part",
+    "kernels.acute_rel", "kernels.acute_onset", "kernels.pay_into",
+    "kernels._health_costs_part", "kernels.book_where", "kernels.book_all",
+    "kernels.migrants_pass", "kernels.workers_at_home", "kernels._earnings_pass_part",
+    "kernels._business_income_part", "kernels.where_product", "kernels.add_both_into",
+    "kernels.per_month", "kernels.counted_per_month", "kernels.dibao_gap",
+    "kernels._store_income_part", "kernels.consumption", "kernels.insurance_claims",
+    "kernels.assistance_claims", "kernels.add_product_into", "kernels._spending_pass_part",
+    "kernels._savings_spent_pass_part", "kernels.psych_counselled_pass",
+    "kernels.rows_reversed", "kernels._peer_means_part", "kernels._learning_update_part",
+    "kernels.migration_choices", "kernels.placements_wanted", "kernels.migration_moves",
+    "kernels.distress_sellers", "kernels.business_starts", "kernels.hire_from",
+    "kernels.discouraged_clients", "kernels.dibao_applications",
+    "kernels._status_roll_part", "kernels._at_risk_part", "kernels.status_flags",
+    "kernels.loss_years", "kernels.cause_ranks", "kernels.self_applications",
+    "kernels.screen_hits", "kernels.triage_looks", "kernels.visits_found",
+    "kernels.livelihoods", "kernels.member_totals", "kernels.median_pair",
+    "kernels.smith_pass",
+)
+
+
+def _dispatchers(modules: tuple) -> list:
+    """The compiled kernels of ``modules``: those of :data:`FIRST_USE` in its order,
+    then the others in each module's order."""
+    from numba.core.dispatcher import Dispatcher
+
+    found = {f"{m.__name__.rsplit('.', 1)[-1]}.{name}": d for m in modules
+             for name, d in vars(m).items() if isinstance(d, Dispatcher)}
+    first = [found.pop(name) for name in FIRST_USE if name in found]
+    return first + list(found.values())
+
+
+def _load_all(modules: tuple) -> None:
+    for dispatcher in _dispatchers(modules):
+        for sig in _cached_signatures(dispatcher):
+            if tuple(sig) not in dispatcher.overloads:
+                dispatcher.compile(sig)  # a cache hit: numba loads, never compiles
+
+
+def _run(modules: tuple) -> None:
+    try:
+        _load_all(modules)
+    except Exception:  # noqa: BLE001 - another numba's internals: the calls load them
+        pass
+
+
+def load_in_background() -> threading.Thread | None:
+    """Start loading the cached kernels of ``abm.build_kernels`` and ``abm.kernels`` (in
+    the order of :data:`FIRST_USE`) on a helper thread; the thread, or None when numba
+    is not there. The thread is not a daemon: a process that ends sooner (a tiny run, an
+    error) waits for it at exit (half a second at most) rather than stopping it inside
+    LLVM."""
+    try:
+        from abm import build_kernels, kernels
+    except ImportError:
+        return None
+    thread = threading.Thread(target=_run, args=((build_kernels, kernels),),
+                              name="abm-kernel-cache")
+    thread.start()
+    return thread
