@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import kernels
+from abm import kernels, parallel
 from abm.households.state import (
     MONITORING_EVENTS,
     POVERTY_EVENTS,
@@ -72,6 +72,10 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     hh = model.households
     n = hh.n
     income = hh.income_m() if income is None else income
+    # The savings' median on the other thread meanwhile, when the run has two and many
+    # households (nothing here changes the savings).
+    savings_median = (parallel.later(lambda: median(hh.savings)) if n >= parallel.MIN_SPLIT
+                      else lambda: median(hh.savings) if n else 0.0)
     (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
      jobless) = kernels.member_totals(hh.size, hh.poor, hh.registered, hh.n_migrants,
                                       hh.n_labour, hh.n_jobless)
@@ -117,7 +121,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["share_chronic"] = int(np.count_nonzero(hh.chronic)) / max(n, 1)
     m["share_disability"] = int(np.count_nonzero(hh.disability)) / max(n, 1)
     m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / max(n, 1)
-    m["savings_median"] = median(hh.savings) if n else 0.0
+    m["savings_median"] = savings_median()
     m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / max(n, 1)
     land = float(hh.land.sum())
     m["share_land_let"] = float(hh.land_let.sum()) / land if land > 0 else 0.0

@@ -188,3 +188,24 @@ def split(part: Callable, n: int, *args) -> None:
     finally:
         if not job.cancel():  # (cancelled if the other thread never started it)
             job.result()
+
+
+def later(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn()`` computed on the other thread meanwhile, when this thread steps on two;
+    returns a getter for its value. ``fn`` must only read what this thread leaves as it
+    is until the getter is called, and should spend its time in compiled code without
+    the GIL (a kernel with ``nogil=True``). On one thread, or when the helper has not
+    started it by then, the getter computes ``fn()`` itself: the same value either way."""
+    if current() < 2:
+        return fn
+    box: list = []
+    task = helper().submit(lambda: box.append(fn()))
+
+    def get() -> object:
+        if task.cancel():  # the other thread never started it
+            return fn()
+        task.result()
+        return box[0]
+
+    return get
+

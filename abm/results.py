@@ -309,10 +309,14 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
             income: np.ndarray | None = None) -> dict[str, float]:
     """This month's value of every declared result, in declared order (``income``: this
     month's ``hh.income_m()`` when the caller has it already)."""
-    from abm import metrics, smith
+    from abm import metrics, parallel, smith
 
+    # The Smith measures' household pass on the other thread meanwhile, when the run
+    # has two and many households (the metrics only read the households).
+    passed = (parallel.later(lambda: smith.household_pass(model, income))
+              if model.households.n >= parallel.MIN_SPLIT else None)
     values = metrics.measure(model, codes, causes, income=income)
-    values.update(smith.measure(model, income))
+    values.update(smith.measure(model, income, passed))
     for inst in model.instruments:
         values.update(inst.measure(model))
     declared = RESULTS()

@@ -11,6 +11,7 @@ running sums some indicators need (trends, help by payer) live in the model's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,23 +41,34 @@ def target_motivation(hh) -> float:
     return float(hh.motivation[eligible].mean()) if eligible.any() else 0.0
 
 
-def measure(model: CountyModel, income: np.ndarray | None = None) -> dict[str, float]:
+def household_pass(model: CountyModel, income: np.ndarray | None = None) -> tuple:
+    """The household counts and selections the measures read, in one compiled pass
+    (``abm.kernels.smith_pass``: ``counts, help_sel, gap_sel, psych``)."""
+    from abm import kernels  # (not at import: the config needs no numba)
+
+    hh = model.households
+    # (the reliance rule, abm.rules.reliant_on_transfers, read household by household)
+    return kernels.smith_pass(
+        hh.at_risk, hh.monitored, hh.registered, hh.coop, hh.health_literate, hh.n_labour,
+        float(model.config.behaviour.reliance_help_share),
+        hh.income_m() if income is None else income, hh.sp_medical_m, hh.help_m, hh.size,
+        model.ctx.poverty_line / 12.0, hh.psych_distress)
+
+
+def measure(model: CountyModel, income: np.ndarray | None = None,
+            passed: Callable[[], tuple] | None = None) -> dict[str, float]:
+    """This month's Smith measures. ``passed``: a getter of :func:`household_pass` for
+    this month, when the caller started it already (``abm.parallel.later``)."""
     hh = model.households
     imp = model.implementation
     tally = model.tally
     cfg = model.config
     window = cfg.measures.delay_window_cases
     out: dict[str, float] = {}
-    # The household counts and selections, in one compiled pass (``counts``: see
-    # ``abm.kernels.smith_pass``); the sums and means stay numpy's, over the same arrays.
-    from abm import kernels  # (not at import: the config needs no numba)
-
-    # (the reliance rule, abm.rules.reliant_on_transfers, read household by household)
-    counts, help_sel, gap_sel, psych = kernels.smith_pass(
-        hh.at_risk, hh.monitored, hh.registered, hh.coop, hh.health_literate, hh.n_labour,
-        float(cfg.behaviour.reliance_help_share),
-        hh.income_m() if income is None else income, hh.sp_medical_m, hh.help_m, hh.size,
-        model.ctx.poverty_line / 12.0, hh.psych_distress)
+    # The household counts and selections, in one compiled pass (``counts``); the sums
+    # and means stay numpy's, over the same arrays.
+    counts, help_sel, gap_sel, psych = (household_pass(model, income) if passed is None
+                                        else passed())
     (n_risk, n_mon, n_both, n_risk_only, n_mon_only, n_elig, n_coop, n_literate, n_able,
      n_reliant, n_gap) = (int(c) for c in counts)
 

@@ -48,6 +48,54 @@ def test_split_passes_on_a_part_error():
         parallel.split(part, 50_000)
 
 
+def test_later_runs_on_the_other_thread_and_gives_the_value():
+    import threading
+
+    ran_on: list[threading.Thread] = []
+
+    def fn() -> int:
+        ran_on.append(threading.current_thread())
+        return 42
+
+    with parallel.threads(1):  # one thread: the getter computes it, when asked
+        get = parallel.later(fn)
+        assert ran_on == []
+        assert get() == 42 and ran_on == [threading.current_thread()]
+    ran_on.clear()
+    with parallel.threads(2):
+        get = parallel.later(fn)
+        for _ in range(500):  # (the main thread has other work meanwhile)
+            if ran_on:
+                break
+            threading.Event().wait(0.01)
+        assert get() == 42
+    assert len(ran_on) == 1 and ran_on[0] is not threading.current_thread()
+
+
+def test_later_computes_it_here_when_the_other_thread_never_started_it():
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    with parallel.threads(2):
+        parallel.helper().submit(lambda: (started.set(), release.wait(5)))
+        started.wait(5)  # the other thread is busy with the task before
+        ran_on: list[threading.Thread] = []
+        get = parallel.later(lambda: ran_on.append(threading.current_thread()) or 7)
+        try:
+            assert get() == 7
+        finally:
+            release.set()
+    assert ran_on == [threading.current_thread()]  # taken back, computed here, once
+
+
+def test_later_passes_on_an_error():
+    def fn() -> None:
+        raise ValueError("in the measure")
+
+    with parallel.threads(2), pytest.raises(ValueError, match="in the measure"):
+        parallel.later(fn)()
+
+
 @pytest.mark.parametrize("config", ["configs/baseline.yaml", "configs/counties/p_county.yaml"])
 def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
     """Every split pass cut into ranges the two threads take (from 100 households), the
