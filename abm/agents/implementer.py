@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from abm import rules
+from abm import parallel, rules
 from abm.households.state import NO_ID, NO_MONTH, RETURN_CAUSES, Category, Event
 
 CAUSE_CODE = {c: i for i, c in enumerate(RETURN_CAUSES)}  # risk_cause codes
@@ -710,8 +710,19 @@ class Monitoring:
             skill = np.concatenate([
                 p[3] if isinstance(p[3], np.ndarray) else
                 np.array([float(_as_compared(detect, p[3]))]) for p in group])
-            found, exact = kernels.visits_found(q.cand, q.cand_start, q.looks, hh.at_risk,
-                                                detect, team_v, team_k, skill)
+            common = (q.cand, q.cand_start, q.looks, hh.at_risk, detect)
+            h = team_v.size // 2
+            if h and parallel.current() >= 2 and hh.n >= parallel.MIN_SPLIT:
+                # The later half of the teams on the other thread meanwhile (each team's
+                # visits are its own; their finds are put back in team order).
+                upper = parallel.later(lambda: kernels.visits_found(
+                    *common, team_v[h:], team_k[h:], skill[h:]))  # noqa: B023 (used now)
+                lower = kernels.visits_found(*common, team_v[:h], team_k[:h], skill[:h])
+                parts = (lower, upper())
+                found = np.concatenate([p[0] for p in parts])
+                exact = np.concatenate([p[1] for p in parts])
+            else:
+                found, exact = kernels.visits_found(*common, team_v, team_k, skill)
             out.append(found)
             for t in np.flatnonzero(~exact).tolist():
                 v, k = int(team_v[t]), int(team_k[t])
