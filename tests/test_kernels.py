@@ -1014,6 +1014,30 @@ def test_ledger_passes_match_numpy():
                     seed, pos)
 
 
+def test_loss_years_split_over_two_threads_is_the_same():
+    """``Households.loss_years`` with half the causes on the other thread (from
+    ``SPLIT_LOSS_YEARS`` households, when the run steps on two) gives one thread's
+    sums bit for bit."""
+    from types import SimpleNamespace
+
+    from abm import parallel
+    from abm.households.state import CAUSES, LEDGER_MONTHS, SPLIT_LOSS_YEARS, Households
+
+    rng = np.random.default_rng(11)
+    n = 5000
+    shape = (len(CAUSES), LEDGER_MONTHS, n)
+    ledger = SimpleNamespace(losses=(rng.lognormal(3.0, 2.0, shape) * rng.choice(
+        [-1.0, 1.0], shape)).astype(np.float32), ledger_pos=9)
+    for size in (1, SPLIT_LOSS_YEARS - 1, SPLIT_LOSS_YEARS, 400, n):
+        idx = np.sort(rng.choice(n, size, replace=False))
+        with parallel.threads(1):
+            one = Households.loss_years(ledger, idx)
+        with parallel.threads(2):
+            two = Households.loss_years(ledger, idx)
+        for a, b in zip(one, two, strict=True):
+            assert a.shape == (len(CAUSES), size) and same_bits(a, b), size
+
+
 def test_booking_adds_as_numpy_does():
     """``kernels.book_all`` adds the amounts into the float32 row as ``row += amount``
     does, at every length around the vector widths, with negative zeros, infinities of
