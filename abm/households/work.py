@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import kernels, rules
+from abm import kernels, parallel, rules
 from abm.households import land
 from abm.households.business import income as business_income
 from abm.instruments.base import Income
@@ -41,9 +41,14 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     # Migrants: job loss (chance p_job_loss per migrant, at most 1) sends one home to
     # look again; an epidemic idles some.
     remit_per = e.migrant_wage_month * e.remit_share * wi
-    job_loss, remit_full, remit = kernels.migrants_pass(
-        u, hh.n_migrants, hh.n_jobless, hh.lost_job_now, float(e.p_job_loss),
-        float(remit_per), float(ctx.epidemic_idle))
+    def migrants(h: slice):
+        return kernels.migrants_pass(u[h], hh.n_migrants[h], hh.n_jobless[h],
+                                     hh.lost_job_now[h], float(e.p_job_loss),
+                                     float(remit_per), float(ctx.epidemic_idle))
+
+    two = parallel.halves(migrants, u.size)  # (on two threads at county scale)
+    job_loss, remit_full, remit = (migrants(slice(None)) if two is None else
+                                   (np.concatenate([a, b]) for a, b in zip(*two[:2], strict=True)))
     hh.book("job_loss", job_loss, hh.n_jobless > 0)
     if ctx.epidemic_idle > 0:
         hh.book("epidemic", remit_full * ctx.epidemic_idle)

@@ -155,12 +155,19 @@ class Dibao(Instrument):
         self.n_exits = self.n_entries = 0
 
     def top_up(self, hh, ctx, inc: Income) -> None:
-        from abm import kernels  # (not at import: the config needs no numba)
+        from abm import kernels, parallel  # (not at import: the config needs no numba)
 
         # max(line - own income, 0) of enrolled households, in one compiled pass
-        gap = kernels.dibao_gap(hh.dibao, hh.size, float(ctx.dibao_line / 12.0), inc.farm,
-                                inc.wage, inc.remit, inc.property, inc.public, hh.oop_sum,
-                                bool(self.p.deduct_medical))
+        line = float(ctx.dibao_line / 12.0)
+        deduct = bool(self.p.deduct_medical)
+
+        def gap_of(h: slice):
+            return kernels.dibao_gap(hh.dibao[h], hh.size[h], line, inc.farm[h],
+                                     inc.wage[h], inc.remit[h], inc.property[h],
+                                     inc.public[h], hh.oop_sum[h], deduct)
+
+        two = parallel.halves(gap_of, hh.size.size)  # (on two threads at county scale)
+        gap = gap_of(slice(None)) if two is None else np.concatenate(two[:2])
         paid = ctx.budget.pay("dibao", self.at_level(gap, ctx), fresh=True)
         inc.add("public", paid)
         self.withhold(hh, ctx, gap)
