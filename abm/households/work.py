@@ -34,6 +34,15 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     u = rng.random(n, dtype=np.float32)
     z = rng.standard_normal((2, n), dtype=np.float32)
     wi = ctx.wage_index
+    # The earnings' lognormal noise (two exponentials of the draws, read further down)
+    # on the other thread meanwhile, when the run has two and many households.
+    sig = e.income_noise_sigma
+
+    def lognormal_noise() -> tuple[np.ndarray, np.ndarray]:
+        return np.exp(sig * z[0] - sig * sig / 2), np.exp(sig * z[1] - sig * sig / 2)
+
+    noises = (parallel.later(lognormal_noise) if n >= parallel.MIN_SPLIT
+              else lognormal_noise)
     if ctx.january and e.land_let_share > 0:
         # The year's leases of land the household cannot farm (abm.households.land).
         land.leases(hh, cfg, rng, wi)
@@ -41,14 +50,9 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     # Migrants: job loss (chance p_job_loss per migrant, at most 1) sends one home to
     # look again; an epidemic idles some.
     remit_per = e.migrant_wage_month * e.remit_share * wi
-    def migrants(h: slice):
-        return kernels.migrants_pass(u[h], hh.n_migrants[h], hh.n_jobless[h],
-                                     hh.lost_job_now[h], float(e.p_job_loss),
-                                     float(remit_per), float(ctx.epidemic_idle))
-
-    two = parallel.halves(migrants, u.size)  # (on two threads at county scale)
-    job_loss, remit_full, remit = (migrants(slice(None)) if two is None else
-                                   (np.concatenate([a, b]) for a, b in zip(*two[:2], strict=True)))
+    job_loss, remit_full, remit = kernels.migrants_pass(
+        u, hh.n_migrants, hh.n_jobless, hh.lost_job_now, float(e.p_job_loss),
+        float(remit_per), float(ctx.epidemic_idle))
     hh.book("job_loss", job_loss, hh.n_jobless > 0)
     if ctx.epidemic_idle > 0:
         hh.book("epidemic", remit_full * ctx.epidemic_idle)
@@ -69,9 +73,7 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
     home = _workers_at_home(hh)
-    sig = e.income_noise_sigma
-    noise = np.exp(sig * z[0] - sig * sig / 2)
-    noise2 = np.exp(sig * z[1] - sig * sig / 2)
+    noise, noise2 = noises()
     disaster_loss = ctx.disaster_loss
     if np.isscalar(disaster_loss):
         disaster_loss = np.full(n, float(disaster_loss))
