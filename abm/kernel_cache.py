@@ -55,8 +55,8 @@ FIRST_USE = (
     "kernels.distress_sellers", "kernels.business_starts", "kernels.hire_from",
     "kernels.discouraged_clients", "kernels.dibao_applications",
     "kernels._status_roll_part", "kernels._at_risk_part", "kernels.status_flags",
-    "kernels.loss_years", "kernels.cause_ranks", "kernels.screen_hits",
-    "kernels.self_applications", "kernels.triage_looks", "kernels.visits_found",
+    "kernels.loss_years", "kernels.cause_ranks", "kernels.self_applications",
+    "kernels.screen_hits", "kernels.triage_looks", "kernels.visits_found",
     "kernels.livelihoods", "kernels.member_totals", "kernels.median_pair",
     "kernels.smith_pass",
 )

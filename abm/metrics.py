@@ -72,12 +72,8 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     hh = model.households
     n = hh.n
     income = hh.income_m() if income is None else income
-    # The two medians on the other thread meanwhile, when the run has two and many
-    # households (nothing here changes the incomes or the savings); their values are
-    # put in their places at the end.
-    income_median = (parallel.later(lambda: median(hh.income_pc_year))
-                     if n >= parallel.MIN_SPLIT
-                     else lambda: median(hh.income_pc_year) if n else 0.0)
+    # The savings' median on the other thread meanwhile, when the run has two and many
+    # households (nothing here changes the savings).
     savings_median = (parallel.later(lambda: median(hh.savings)) if n >= parallel.MIN_SPLIT
                       else lambda: median(hh.savings) if n else 0.0)
     (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
@@ -111,7 +107,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     reg_persons = float(persons_reg)
     m["income_pc_registered"] = (float(income.take(ri).sum()) * 12.0 / reg_persons
                                  if reg_persons else 0.0)
-    m["disposable_income_pc_median"] = 0.0  # (its value at the end)
+    m["disposable_income_pc_median"] = median(hh.income_pc_year) if n else 0.0
 
     # Households' state.
     m["mean_motivation"] = float(hh.motivation.mean())
@@ -125,7 +121,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["share_chronic"] = int(np.count_nonzero(hh.chronic)) / max(n, 1)
     m["share_disability"] = int(np.count_nonzero(hh.disability)) / max(n, 1)
     m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / max(n, 1)
-    m["savings_median"] = 0.0  # (its value at the end)
+    m["savings_median"] = savings_median()
     m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / max(n, 1)
     land = float(hh.land.sum())
     m["share_land_let"] = float(hh.land_let.sum()) / land if land > 0 else 0.0
@@ -146,8 +142,6 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["n_school_leavers"] = int(hh.n_school_leavers.sum())
     m["cum_left_school"] = int(hh.n_left_school.sum())
     _money(m, model, public_m)
-    m["disposable_income_pc_median"] = income_median()
-    m["savings_median"] = savings_median()
     return m
 
 

@@ -359,18 +359,8 @@ class CountyModel(mesa.Model):
         self._teams_arrive([self.village_teams[i] for i in ended])  # new teams arrive
         teams.learn(imp)
         self.implementation.diagnosis_by_village = teams.diagnosis_skill.copy()
-        # Self-applications, then the data screen (``self_applications``, ``screen``):
-        # who applies and who the screen finds are read first, the applicants on the
-        # other thread when the run has two, and flagged in that order; the screen's
-        # finds that applied this month are then flagged already and passed over, as
-        # the screen read after the applications would have left them out.
-        applicants = (parallel.later(lambda: implementer.self_applicants(s))
-                      if self.households.n >= parallel.MIN_SPLIT
-                      else lambda: implementer.self_applicants(s))
-        screened = self.bureau.screened(s)
-        s.monitoring.flag(s, applicants(), channel=implementer.Channel.SELF_APPLICATION,
-                          lag=0)
-        self.bureau.flag_screened(s, screened)
+        implementer.self_applications(s)
+        self.bureau.screen(s)
         queues = implementer.VillageQueues.build(s, slice(0, self.households.n),
                                                  self.village_teams)
         teams.step(s, queues)

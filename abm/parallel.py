@@ -209,19 +209,3 @@ def later(fn: Callable[[], object]) -> Callable[[], object]:
 
     return get
 
-
-def halves(fn: Callable[[slice], object], n: int) -> tuple | None:
-    """A compiled pass over households ``0 .. n`` in two halves at once: ``fn(slice(h,
-    n))`` on the other thread while this one does ``fn(slice(0, h))``; returns ``(lower,
-    upper, h)`` for the caller to join (each household's values are its own, so the
-    halves joined are the one call's), or None when this thread steps on one core or
-    ``n`` is small (the caller then makes the one call). ``fn`` passes slices of
-    contiguous arrays, which compiled passes take as they take the whole arrays, and
-    must only write its own households' entries."""
-    if current() < 2 or n < MIN_SPLIT:
-        return None
-    h = n // 2
-    upper = later(lambda: fn(slice(h, n)))
-    lower = fn(slice(0, h))
-    return lower, upper(), h
-

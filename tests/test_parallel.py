@@ -96,37 +96,6 @@ def test_later_passes_on_an_error():
         parallel.later(fn)()
 
 
-def test_halves_splits_a_pass_in_two_that_join_as_one_call():
-    from abm import kernels
-
-    rng = np.random.default_rng(4)
-    n = 50_001
-    u = rng.random(n, dtype=np.float32)
-    n_migrants = rng.integers(0, 3, n).astype(np.int16)
-    n_jobless = rng.integers(0, 2, n).astype(np.int16)
-
-    def migrants(h, nm, nj, lost):
-        return kernels.migrants_pass(u[h], nm[h], nj[h], lost[h], 0.01, 800.0, 0.2)
-
-    one = [n_migrants.copy(), n_jobless.copy(), np.zeros(n, np.bool_)]
-    want = migrants(slice(None), *one)
-    two = [n_migrants.copy(), n_jobless.copy(), np.zeros(n, np.bool_)]
-    seen: list[slice] = []
-    with parallel.threads(2):
-        lower, upper, h = parallel.halves(lambda sl: seen.append(sl) or migrants(sl, *two),
-                                          n)
-    assert h == n // 2 and sorted(seen, key=lambda sl: sl.start) == [slice(0, h),
-                                                                      slice(h, n)]
-    for w, a, b in zip(want, lower, upper, strict=True):
-        assert np.array_equal(w, np.concatenate([a, b]))
-    for a, b in zip(one, two, strict=True):  # the in-place updates too
-        assert np.array_equal(a, b)
-    with parallel.threads(1):  # one core, or few households: the caller makes one call
-        assert parallel.halves(lambda sl: 1 / 0, n) is None
-    with parallel.threads(2):
-        assert parallel.halves(lambda sl: 1 / 0, parallel.MIN_SPLIT - 1) is None
-
-
 @pytest.mark.parametrize("config", ["configs/baseline.yaml", "configs/counties/p_county.yaml"])
 def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
     """Every split pass cut into ranges the two threads take (from 100 households), the

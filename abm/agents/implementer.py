@@ -583,11 +583,6 @@ class CountyBureau(mesa.Agent):
 
     def screen(self, s: StepContext) -> None:
         """Sector departments' data (insurance, civil affairs) flag households."""
-        CountyBureau.flag_screened(s, CountyBureau.screened(s))
-
-    @staticmethod
-    def screened(s: StepContext) -> np.ndarray:
-        """The households the data screen finds this month (it changes nothing)."""
         hh = s.households
         mon = s.config.policy.monitoring
         from abm import kernels  # (not at import: the config needs no numba)
@@ -596,16 +591,11 @@ class CountyBureau(mesa.Agent):
         # (screen < p_detect), the trace being rules.data_trace; false = free & ~at_risk
         # & (screen < false_alarm): one pass, comparing the float32 draws as numpy does.
         u = s.draws.screen
-        return kernels.screen_hits(
+        found = kernels.screen_hits(
             hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, hh.rigid_12m, hh.net_sum,
             hh.dibao, hh.disability, float(mon.screen_trace_share), u,
             _as_compared(u, mon.screen_p_detect), _as_compared(u, mon.screen_false_alarm))
-
-    @staticmethod
-    def flag_screened(s: StepContext, found: np.ndarray) -> None:
-        """Flag what the screen found (``flag`` passes over households flagged since)."""
-        s.monitoring.flag(s, found, channel=Channel.DATA_SCREEN,
-                          lag=s.config.policy.monitoring.screen_lag_months)
+        s.monitoring.flag(s, found, channel=Channel.DATA_SCREEN, lag=mon.screen_lag_months)
 
     def annual_review(self, s: StepContext, teams: list[VillageTeam]) -> None:
         """Score last year's teams, then post extra cadres where caseloads are heaviest."""
@@ -851,20 +841,16 @@ def township_multiples(cfg: Config, n_townships: int, rng: np.random.Generator) 
 def self_applications(s: StepContext) -> None:
     """Households at risk decide whether to apply themselves: more likely with trust
     in cadres and motivation, less with the stigma of being labelled."""
-    s.monitoring.flag(s, self_applicants(s), channel=Channel.SELF_APPLICATION, lag=0)
-
-
-def self_applicants(s: StepContext) -> np.ndarray:
-    """The households that apply themselves this month (it changes nothing)."""
     from abm import kernels  # (not at import: the config needs no numba)
 
     hh = s.households
     mon = s.config.policy.monitoring
     # p = p_self_apply * trust * (self_apply_motivation_base + motivation) * (1 - stigma);
     # at risk, not monitored, no pending flag and apply < p: one pass.
-    return kernels.self_applications(
+    apply = kernels.self_applications(
         hh.at_risk, hh.monitored, hh.flag_due, NO_MONTH, s.draws.apply, hh.trust,
         hh.motivation, mon.p_self_apply, mon.self_apply_motivation_base, 1.0 - mon.stigma)
+    s.monitoring.flag(s, apply, channel=Channel.SELF_APPLICATION, lag=0)
 
 
 def _as_compared(draws: np.ndarray, p: float) -> np.floating:

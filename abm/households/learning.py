@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import kernels, parallel, rules
+from abm import kernels, rules
 
 if TYPE_CHECKING:
     from abm.config import Config
@@ -57,19 +57,13 @@ def psych_counselled(hh: Households, cfg: Config, prevention, ctx) -> None:
     cols = (hh.clinic_access, hh.support_gain, hh.psych_distress, hh.motivation, hh.debt)
     if reach is not None and all(isinstance(c, np.ndarray) and c.dtype == np.float64
                                  and c.shape == (hh.n,) for c in cols):
-        scalars = (float(b.distress_debt_months), cfg.spending.subsistence_per_capita / 12.0,
-                   float(b.psych_onset), float(b.psych_recovery),
-                   float(b.psych_treatment_gain), float(b.psych_motivation))
-        r = float(reach(ctx))
-
-        def counselled(h: slice) -> None:
-            kernels.psych_counselled_pass(
-                hh.acute_left[h], hh.sick_now[h], hh.lost_job_now[h], hh.debt[h],
-                hh.size[h], hh.clinic_access[h], r, hh.support_gain[h],
-                hh.psych_distress[h], hh.motivation[h], *scalars)
-
-        if parallel.halves(counselled, hh.n) is None:  # (two halves at county scale)
-            counselled(slice(None))
+        kernels.psych_counselled_pass(
+            hh.acute_left, hh.sick_now, hh.lost_job_now, hh.debt, hh.size,
+            hh.clinic_access, float(reach(ctx)), hh.support_gain, hh.psych_distress,
+            hh.motivation, float(b.distress_debt_months),
+            cfg.spending.subsistence_per_capita / 12.0, float(b.psych_onset),
+            float(b.psych_recovery), float(b.psych_treatment_gain),
+            float(b.psych_motivation))
         return
     treated = np.minimum(prevention.counselling(hh, ctx) + (hh.support_gain > 0), 1.0)
     psych(hh, cfg, treated)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import kernels, parallel, rules
+from abm import kernels, rules
 from abm.households import land
 from abm.households.business import income as business_income
 from abm.instruments.base import Income
@@ -34,15 +34,6 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     u = rng.random(n, dtype=np.float32)
     z = rng.standard_normal((2, n), dtype=np.float32)
     wi = ctx.wage_index
-    # The earnings' lognormal noise (two exponentials of the draws, read further down)
-    # on the other thread meanwhile, when the run has two and many households.
-    sig = e.income_noise_sigma
-
-    def lognormal_noise() -> tuple[np.ndarray, np.ndarray]:
-        return np.exp(sig * z[0] - sig * sig / 2), np.exp(sig * z[1] - sig * sig / 2)
-
-    noises = (parallel.later(lognormal_noise) if n >= parallel.MIN_SPLIT
-              else lognormal_noise)
     if ctx.january and e.land_let_share > 0:
         # The year's leases of land the household cannot farm (abm.households.land).
         land.leases(hh, cfg, rng, wi)
@@ -73,7 +64,9 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     # An epidemic hits by livelihood: farming mostly continues (epidemic_farm), local
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
     home = _workers_at_home(hh)
-    noise, noise2 = noises()
+    sig = e.income_noise_sigma
+    noise = np.exp(sig * z[0] - sig * sig / 2)
+    noise2 = np.exp(sig * z[1] - sig * sig / 2)
     disaster_loss = ctx.disaster_loss
     if np.isscalar(disaster_loss):
         disaster_loss = np.full(n, float(disaster_loss))

@@ -131,26 +131,20 @@ class Dibao(Instrument):
         draws), or because the village team's visit found them at risk this month
         (``s.monitoring.found``); with ``decision_months`` 0 they are decided at once.
         One compiled pass (``kernels.dibao_applications``)."""
-        from abm import kernels, parallel  # (not at import: the config needs no numba)
+        from abm import kernels  # (not at import: the config needs no numba)
 
         hh = s.households
         mon = s.config.policy.monitoring
         found = np.zeros(hh.n, np.bool_)
         if s.monitoring is not None and s.monitoring.found:
             found[np.concatenate(s.monitoring.found)] = True
-        test = self.income_for_test(hh)
-        line = float(s.ctx.dibao_line)
-
-        def applications(h: slice) -> int:
-            return kernels.dibao_applications(
-                u[h], found[h], hh.trust[h], hh.motivation[h], float(mon.p_self_apply),
-                float(mon.self_apply_motivation_base), float(1.0 - mon.stigma), test[h],
-                hh.dibao_12m[h], hh.size[h], hh.n_labour[h], hh.disability[h], line,
-                hh.dibao[h], hh.dibao_applied[h], int(s.month), int(self.p.decision_months),
-                NO_MONTH)
-
-        two = parallel.halves(applications, hh.n)  # (on two threads at county scale)
-        self.n_entries += applications(slice(None)) if two is None else two[0] + two[1]
+        entered = kernels.dibao_applications(
+            u, found, hh.trust, hh.motivation, float(mon.p_self_apply),
+            float(mon.self_apply_motivation_base), float(1.0 - mon.stigma),
+            self.income_for_test(hh), hh.dibao_12m, hh.size, hh.n_labour, hh.disability,
+            float(s.ctx.dibao_line), hh.dibao, hh.dibao_applied, int(s.month),
+            int(self.p.decision_months), NO_MONTH)
+        self.n_entries += entered
 
     def __init__(self, cfg, streams=None):
         super().__init__(cfg, streams)
@@ -161,19 +155,12 @@ class Dibao(Instrument):
         self.n_exits = self.n_entries = 0
 
     def top_up(self, hh, ctx, inc: Income) -> None:
-        from abm import kernels, parallel  # (not at import: the config needs no numba)
+        from abm import kernels  # (not at import: the config needs no numba)
 
         # max(line - own income, 0) of enrolled households, in one compiled pass
-        line = float(ctx.dibao_line / 12.0)
-        deduct = bool(self.p.deduct_medical)
-
-        def gap_of(h: slice):
-            return kernels.dibao_gap(hh.dibao[h], hh.size[h], line, inc.farm[h],
-                                     inc.wage[h], inc.remit[h], inc.property[h],
-                                     inc.public[h], hh.oop_sum[h], deduct)
-
-        two = parallel.halves(gap_of, hh.size.size)  # (on two threads at county scale)
-        gap = gap_of(slice(None)) if two is None else np.concatenate(two[:2])
+        gap = kernels.dibao_gap(hh.dibao, hh.size, float(ctx.dibao_line / 12.0), inc.farm,
+                                inc.wage, inc.remit, inc.property, inc.public, hh.oop_sum,
+                                bool(self.p.deduct_medical))
         paid = ctx.budget.pay("dibao", self.at_level(gap, ctx), fresh=True)
         inc.add("public", paid)
         self.withhold(hh, ctx, gap)
