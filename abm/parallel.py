@@ -208,4 +208,3 @@ def later(fn: Callable[[], object]) -> Callable[[], object]:
         return box[0]
 
     return get
-

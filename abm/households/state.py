@@ -337,10 +337,10 @@ class Households:
             from abm import kernels, parallel  # (not at import: the config needs no numba)
 
             # One pass: the same sums, in the same order, as the numpy lines below.
-            h = self.losses.shape[0] // 2
             if idx.size >= SPLIT_LOSS_YEARS and parallel.current() >= 2:
                 # The later causes on the other thread meanwhile (each cause's rows are
                 # its own; about 2.5 us a household, mostly memory reads).
+                h = self.losses.shape[0] // 2
                 later = parallel.later(lambda: kernels.loss_years(self.losses[h:], idx, order))
                 lower = kernels.loss_years(self.losses[:h], idx, order)
                 upper = later()
