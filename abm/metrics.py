@@ -74,8 +74,7 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     income = hh.income_m() if income is None else income
     # The savings' median on the other thread meanwhile, when the run has two and many
     # households (nothing here changes the savings).
-    savings_median = (parallel.later(lambda: median(hh.savings)) if n >= parallel.MIN_SPLIT
-                      else lambda: median(hh.savings) if n else 0.0)
+    savings_median = parallel.later(lambda: median(hh.savings) if n else 0.0, n)
     (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
      jobless) = kernels.member_totals(hh.size, hh.poor, hh.registered, hh.n_migrants,
                                       hh.n_labour, hh.n_jobless)

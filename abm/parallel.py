@@ -190,13 +190,15 @@ def split(part: Callable, n: int, *args) -> None:
             job.result()
 
 
-def later(fn: Callable[[], object]) -> Callable[[], object]:
+def later(fn: Callable[[], object], n: int | None = None) -> Callable[[], object]:
     """``fn()`` computed on the other thread meanwhile, when this thread steps on two;
     returns a getter for its value. ``fn`` must only read what this thread leaves as it
     is until the getter is called, and should spend its time in compiled code without
-    the GIL (a kernel with ``nogil=True``). On one thread, or when the helper has not
-    started it by then, the getter computes ``fn()`` itself: the same value either way."""
-    if current() < 2:
+    the GIL (a kernel with ``nogil=True``). On one thread, for fewer than ``MIN_SPLIT``
+    households ``n`` (when given: the hand-over costs about what it saves), or when the
+    helper has not started it by then, the getter computes ``fn()`` itself: the same
+    value either way."""
+    if current() < 2 or (n is not None and n < MIN_SPLIT):
         return fn
     box: list = []
     task = helper().submit(lambda: box.append(fn()))

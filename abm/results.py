@@ -313,8 +313,8 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
 
     # The Smith measures' household pass on the other thread meanwhile, when the run
     # has two and many households (the metrics only read the households).
-    passed = (parallel.later(lambda: smith.household_pass(model, income))
-              if model.households.n >= parallel.MIN_SPLIT else None)
+    passed = parallel.later(lambda: smith.household_pass(model, income),
+                            model.households.n)
     values = metrics.measure(model, codes, causes, income=income)
     values.update(smith.measure(model, income, passed))
     for inst in model.instruments:

@@ -70,6 +70,10 @@ def test_later_runs_on_the_other_thread_and_gives_the_value():
             threading.Event().wait(0.01)
         assert get() == 42
     assert len(ran_on) == 1 and ran_on[0] is not threading.current_thread()
+    ran_on.clear()
+    with parallel.threads(2):  # too few households to be worth a hand-over: here
+        assert parallel.later(fn, parallel.MIN_SPLIT - 1)() == 42
+    assert ran_on == [threading.current_thread()]
 
 
 def test_later_computes_it_here_when_the_other_thread_never_started_it():
