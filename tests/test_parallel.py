@@ -25,7 +25,8 @@ def test_split_covers_every_household_once():
     out = np.zeros(25_001, dtype=np.int64)
     with parallel.threads(2):
         parallel.split(part, out.size, out)
-    assert sorted(seen) == [(25_001 * j // 8, 25_001 * (j + 1) // 8) for j in range(8)]
+    k = parallel.CHUNKS
+    assert sorted(seen) == [(25_001 * j // k, 25_001 * (j + 1) // k) for j in range(k)]
     assert (out == 1).all()
 
     seen.clear()
