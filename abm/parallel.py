@@ -31,7 +31,7 @@ MIN_SPLIT = 20_000
 # Ranges a split pass is cut into: the two threads take them in turn, and the one that
 # finishes first waits for one range at most (16 rather than 8: the stepping thread's
 # waits for the helper's last range fell from about 0.25 to 0.21 s of a 200,000-household
-# run; docs/performance.md, "Seventeenth pass").
+# run; docs/performance-history.md, "Seventeenth pass").
 CHUNKS = 16
 
 _state = threading.local()
