@@ -214,36 +214,40 @@ def run(
     from abm.config import load_config
 
     cfg = load_config(config, set_, seed=seed, months=months, households=households)
-
-    _import_for_run()
-    from abm.runner import (
-        check_out_dir,
-        default_out_dir,
-        simulate,
-        start_outputs,
-        stderr_is_terminal,
-        write_outputs,
-    )
-
-    out_dir = Path(out) if out else default_out_dir(config, cfg.run.seed)
-    check_out_dir(out_dir, overwrite)  # before any work: exit 2, nothing written
-    t0 = time.perf_counter()
     from abm.plots import PlotHelper
 
-    helper = PlotHelper.start(i18n.current_lang())  # readies matplotlib on another core
-    started = []
-
-    def start(ts) -> None:  # the PNG is drawn while the events and summary are made
-        started.append(start_outputs(cfg, ts, out_dir, plot_helper=helper))
-
+    # The PNG's helper process imports matplotlib and draws a warm-up figure on the other
+    # core, from now on: while this process imports the model (when that core is idle)
+    # and runs it. It writes nothing until it is asked for the figure.
+    helper = PlotHelper.start(i18n.current_lang())
     try:
-        result = _simulate_with_progress(cfg, simulate, stderr_is_terminal(),
-                                         on_timeseries=start)
-        write_outputs(result, out_dir, overwrite, plot_helper=helper,
-                      started=started.pop() if started else None)
+        _import_for_run()
+        from abm.runner import (
+            check_out_dir,
+            default_out_dir,
+            simulate,
+            start_outputs,
+            stderr_is_terminal,
+            write_outputs,
+        )
+
+        out_dir = Path(out) if out else default_out_dir(config, cfg.run.seed)
+        check_out_dir(out_dir, overwrite)  # before any work: exit 2, nothing written
+        t0 = time.perf_counter()
+        started = []
+
+        def start(ts) -> None:  # the PNG is drawn while the events and summary are made
+            started.append(start_outputs(cfg, ts, out_dir, plot_helper=helper))
+
+        try:
+            result = _simulate_with_progress(cfg, simulate, stderr_is_terminal(),
+                                             on_timeseries=start)
+            write_outputs(result, out_dir, overwrite, plot_helper=helper,
+                          started=started.pop() if started else None)
+        finally:
+            for begun in started:  # (the run failed after its timeseries)
+                begun.discard()
     finally:
-        for begun in started:  # (the run failed after its timeseries)
-            begun.discard()
         if helper is not None:
             helper.close()
     _skip_collections_at_exit()

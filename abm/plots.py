@@ -12,9 +12,10 @@ import io
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # (imported where used: ``PlotHelper.start`` runs before the run's
+    import pandas as pd  # imports, and needs none of them)
 
 CAUSE_COLOURS = {
     "illness": "#d62728", "disability": "#9467bd", "job_loss": "#1f77b4",
@@ -36,8 +37,9 @@ CJK_FONT_NAME = "Noto Sans CJK SC"
 
 
 # The causes of a return to poverty, in the ledger's order (``abm.households.state.
-# RETURN_CAUSES``); the PNG helper is told them by its parent, so that it need not import
-# the households' modules (numba, scipy and the phases: about a second of its CPU).
+# RETURN_CAUSES``); the PNG helper is told them by its parent with the figure it asks
+# for, so that it need not import the households' modules (numba, scipy and the phases:
+# about a second of its CPU), and can be started before the parent has imported them.
 _return_causes: tuple[str, ...] | None = None
 
 
@@ -224,8 +226,7 @@ class PlotHelper:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
         try:
             proc = subprocess.Popen([sys.executable, "-c", "import sys; from abm.plots "
-                                     "import _serve; _serve(*sys.argv[1:])", lang,
-                                     ",".join(return_causes())],
+                                     "import _serve; _serve(*sys.argv[1:])", lang],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, env=env, text=True)
         except OSError:
@@ -239,7 +240,8 @@ class PlotHelper:
         self.path = Path(path)
         try:
             self.proc.stdin.write(json.dumps({"ts": str(ts_parquet), "png": str(path),
-                                              "title": title, "lang": lang}) + "\n")
+                                              "title": title, "lang": lang,
+                                              "causes": list(return_causes())}) + "\n")
             self.proc.stdin.close()
         except (OSError, ValueError):
             self.close()
@@ -263,9 +265,11 @@ class PlotHelper:
             self.proc.stdout.close()
 
 
-def _warm_up_series(months: int = 24) -> pd.DataFrame:
-    """A made-up timeseries with every column :func:`plot_main_series` draws."""
+def _warm_up_series(months: int = 24, causes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A made-up timeseries with every column :func:`plot_main_series` draws (the
+    returns of ``causes``, by default :func:`return_causes`)."""
     import numpy as np
+    import pandas as pd
 
     k = np.arange(months)
     cols: dict[str, Any] = {"year": 2021 + k // 12, "month": k,
@@ -274,24 +278,43 @@ def _warm_up_series(months: int = 24) -> pd.DataFrame:
                             "poverty_line": 4000.0 + 10.0 * k,
                             "mean_motivation": 0.6 + 0.0 * k, "mean_skills": 0.4 + 0.0 * k,
                             "share_workers_migrant": 0.3 + 0.0 * k}
-    for c in return_causes():
+    for c in causes if causes is not None else return_causes():
         cols[f"new_returned_{c}"] = k % 3
     for c, _ in SOURCE_COLUMNS:
         cols[c] = 3000.0 + 5.0 * k
     return pd.DataFrame(cols)
 
 
-def _serve(lang: str, causes: str | None = None) -> None:
-    """The helper process of :class:`PlotHelper`: get ready, then draw one figure.
-    ``causes``: :func:`return_causes` of the parent, comma-separated."""
+def _warm_up(lang: str, asked) -> None:
+    """Draw a made-up figure to memory and throw it away, as :func:`plot_main_series`
+    would (making the figure, its layout, the drawing), stopping between the three as
+    soon as ``asked()`` is true."""
+    import matplotlib.pyplot as plt
+
+    if asked():
+        return
+    fig = main_series_figure(_warm_up_series(), "warm-up", lang)
+    try:
+        if asked():
+            return
+        lay_out(fig)
+        if asked():
+            return
+        fig.savefig(io.BytesIO(), format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)
+
+
+def _serve(lang: str) -> None:
+    """The helper process of :class:`PlotHelper`: get ready, then draw one figure, with
+    the causes of return the parent's request names (:func:`return_causes` there)."""
     import gc
     import json
     import select
     import sys
 
     global _return_causes
-    if causes is not None:
-        _return_causes = tuple(causes.split(","))
+    _return_causes = tuple(CAUSE_COLOURS)  # the warm-up's, until the request comes
     # The figure is wanted only when the run ends: until then the run's own threads
     # (the model's, the helper's split passes and draws) go first on a busy core.
     if hasattr(os, "nice"):
@@ -300,16 +323,21 @@ def _serve(lang: str, causes: str | None = None) -> None:
         except OSError:
             pass
 
-    # The slow part, done while the model runs: matplotlib and the fonts, then (unless
-    # the figure is already asked for) a first figure for the text layout caches, drawn
-    # to memory and thrown away.
+    # The slow part, done while the parent imports and runs the model: matplotlib and
+    # the fonts, then a first figure for the text layout caches (drawn to memory and
+    # thrown away, in stages: it stops as soon as the figure is asked for, so a short
+    # run's figure waits for one stage of the warm-up at most), then the parquet reader.
     import matplotlib.pyplot  # noqa: F401
+    import pandas as pd
 
     use_cjk_font()
-    if not select.select([sys.stdin], [], [], 0)[0]:
-        plot_main_series(_warm_up_series(), None, title="warm-up", lang=lang)
-    if not select.select([sys.stdin], [], [], 0)[0]:
-        # and the parquet reader the figure's data come through (its first read loads
+
+    def asked() -> bool:
+        return bool(select.select([sys.stdin], [], [], 0)[0])
+
+    _warm_up(lang, asked)
+    if not asked():
+        # the parquet reader the figure's data come through (its first read loads
         # pyarrow's dataset modules)
         pd.read_parquet(io.BytesIO(_warm_up_series().to_parquet()))
     # What is alive now lives until this process ends: out of the collector's full
@@ -320,6 +348,7 @@ def _serve(lang: str, causes: str | None = None) -> None:
     if not line:
         return
     req = json.loads(line)
+    _return_causes = tuple(req["causes"])
     # Any error ends this process without "ok"; the parent then draws the figure itself.
     plot_main_series(pd.read_parquet(req["ts"]), Path(req["png"]), title=req["title"],
                      lang=req["lang"])

@@ -46,14 +46,14 @@ PHASES = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 import abm.cli
-abm.cli._import_for_run()  # as `abm run` imports Mesa, the model and the writers
 from abm import i18n
 from abm.config import load_config
 from abm.plots import PlotHelper
+cfg = load_config("configs/baseline.yaml", households=sys.argv[1], months=sys.argv[2])
+helper = PlotHelper.start(i18n.current_lang())  # as `abm run`: before the imports
+abm.cli._import_for_run()  # as `abm run` imports Mesa, the model and the writers
 from abm.runner import RunResult, build_model, start_outputs, summarise, write_outputs
 t_import = time.perf_counter() - t0
-cfg = load_config("configs/baseline.yaml", households=sys.argv[1], months=sys.argv[2])
-helper = PlotHelper.start(i18n.current_lang())  # as `abm run`: before the build
 t1 = time.perf_counter()
 model = build_model(cfg, prefetch_draws=True)  # as `abm run` does
 t_build = time.perf_counter() - t1
