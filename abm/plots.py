@@ -265,9 +265,8 @@ class PlotHelper:
             self.proc.stdout.close()
 
 
-def _warm_up_series(months: int = 24, causes: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """A made-up timeseries with every column :func:`plot_main_series` draws (the
-    returns of ``causes``, by default :func:`return_causes`)."""
+def _warm_up_series(months: int = 24) -> pd.DataFrame:
+    """A made-up timeseries with every column :func:`plot_main_series` draws."""
     import numpy as np
     import pandas as pd
 
@@ -278,7 +277,7 @@ def _warm_up_series(months: int = 24, causes: tuple[str, ...] | None = None) -> 
                             "poverty_line": 4000.0 + 10.0 * k,
                             "mean_motivation": 0.6 + 0.0 * k, "mean_skills": 0.4 + 0.0 * k,
                             "share_workers_migrant": 0.3 + 0.0 * k}
-    for c in causes if causes is not None else return_causes():
+    for c in return_causes():
         cols[f"new_returned_{c}"] = k % 3
     for c, _ in SOURCE_COLUMNS:
         cols[c] = 3000.0 + 5.0 * k
