@@ -168,6 +168,12 @@ def current() -> int:
     return getattr(_state, "n", 1)
 
 
+def worth_splitting(n: int) -> bool:
+    """Whether a pass over ``n`` households is shared with the other thread: only when
+    this thread steps on two and there are at least ``MIN_SPLIT`` of them."""
+    return current() >= 2 and n >= MIN_SPLIT
+
+
 def split(part: Callable, n: int, *args) -> None:
     """``part(lo, hi, *args)`` over households ``0 .. n``: at once when this thread
     steps on one core or ``n`` is small, else in ``CHUNKS`` ranges taken in turn by this
@@ -175,7 +181,7 @@ def split(part: Callable, n: int, *args) -> None:
     other thread is slow to start (its core busy), this one takes the ranges it has not
     started. ``part`` writes its results into arrays in ``args`` (each household's own
     entries) and must release the GIL (``nogil=True``)."""
-    if current() < 2 or n < MIN_SPLIT:
+    if not worth_splitting(n):
         part(0, n, *args)
         return
     bounds = [n * j // CHUNKS for j in range(CHUNKS + 1)]
@@ -201,7 +207,7 @@ def later(fn: Callable[[], object], n: int | None = None) -> Callable[[], object
     households ``n`` (when given: the hand-over costs about what it saves), or when the
     helper has not started it by then, the getter computes ``fn()`` itself: the same
     value either way."""
-    if current() < 2 or (n is not None and n < MIN_SPLIT):
+    if current() < 2 or (n is not None and not worth_splitting(n)):
         return fn
     box: list = []
     task = helper().submit(lambda: box.append(fn()))

@@ -101,14 +101,19 @@ def save_png(fig: Any, path: Path | None = None) -> bytes:
     import matplotlib.pyplot as plt
 
     lay_out(fig)
-    buf = io.BytesIO()
-    # Fixed metadata so the PNG bytes depend only on the data.
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    data = _png_bytes(fig)
     plt.close(fig)
-    data = buf.getvalue()
     if path is not None:
         Path(path).write_bytes(data)
     return data
+
+
+def _png_bytes(fig: Any) -> bytes:
+    """The figure drawn as PNG, as it stands (fixed metadata, so that the bytes depend
+    only on the data)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
 
 
 def _date_axis(ts: pd.DataFrame) -> pd.Series:
@@ -299,7 +304,7 @@ def _warm_up(lang: str, asked) -> None:
         lay_out(fig)
         if asked():
             return
-        fig.savefig(io.BytesIO(), format="png", metadata={"Software": None})
+        _png_bytes(fig)
     finally:
         plt.close(fig)
 

@@ -712,7 +712,7 @@ class Monitoring:
                 np.array([float(_as_compared(detect, p[3]))]) for p in group])
             common = (q.cand, q.cand_start, q.looks, hh.at_risk, detect)
             h = team_v.size // 2
-            if h and parallel.current() >= 2 and hh.n >= parallel.MIN_SPLIT:
+            if h and parallel.worth_splitting(hh.n):
                 # The later half of the teams on the other thread meanwhile (each team's
                 # visits are its own; their finds are put back in team order).
                 upper = parallel.later(lambda: kernels.visits_found(
