@@ -41,7 +41,8 @@ def _cached_signatures(dispatcher) -> list:
 # kernel of the modules is loaded after these, in the module's order.
 FIRST_USE = (
     "build_kernels.mt_words", "kernels.watts_strogatz_rewire", "build_kernels.gnp_ties",
-    "build_kernels.ties_csr", "kernels.chronic_excess_kept", "kernels._health_people_part",
+    "build_kernels.ties_csr", "kernels.pcg64_uniform_f32", "kernels.chronic_excess_kept",
+    "kernels._health_people_part",
     "kernels.acute_rel", "kernels.acute_onset", "kernels.pay_into",
     "kernels._health_costs_part", "kernels.book_where", "kernels.book_all",
     "kernels.migrants_pass", "kernels.workers_at_home", "kernels._earnings_pass_part",
