@@ -6,6 +6,7 @@ the model's state and returns numbers, so calling it twice changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,11 +58,13 @@ def median(a: np.ndarray) -> float:
     return float(hi) if n % 2 else float((lo + hi) / 2.0)
 
 
-def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
+def measure(model: CountyModel, codes: np.ndarray,
+            causes: np.ndarray | Callable[[], np.ndarray],
             income: np.ndarray | None = None) -> dict[str, float]:
     """This month's poverty events (``codes``/``causes`` from the status phase), rates,
     incomes, households' state, monitoring rolls and money flows. ``income`` is this
-    month's ``hh.income_m()`` when the caller has it already.
+    month's ``hh.income_m()`` when the caller has it already; ``causes`` may be a getter
+    (the model measures them on its other thread meanwhile), called last.
 
     The members' totals come from one compiled pass (``abm.kernels.member_totals``:
     integers, exact in any order), counts of households from ``np.count_nonzero`` (a
@@ -72,9 +75,10 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     hh = model.households
     n = hh.n
     income = hh.income_m() if income is None else income
-    # The savings' median on the other thread meanwhile, when the run has two and many
-    # households (nothing here changes the savings).
+    # The medians of the savings and the 12-month incomes on the other thread meanwhile,
+    # when the run has two and many households (nothing here changes either).
     savings_median = parallel.later(lambda: median(hh.savings) if n else 0.0, n)
+    income_median = parallel.later(lambda: median(hh.income_pc_year) if n else 0.0, n)
     (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
      jobless) = kernels.member_totals(hh.size, hh.poor, hh.registered, hh.n_migrants,
                                       hh.n_labour, hh.n_jobless)
@@ -96,7 +100,6 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["n_registered"] = int(np.count_nonzero(reg))
     m["n_poor_registered"] = int(np.count_nonzero(poor & reg))
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(m["n_registered"], 1)
-    _events(m, model, codes, causes)
 
     # Incomes, per person per year (this month annualised; NBS definitions). The month's
     # public transfers are summed once, for the incomes and the money flows.
@@ -106,7 +109,6 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     reg_persons = float(persons_reg)
     m["income_pc_registered"] = (float(income.take(ri).sum()) * 12.0 / reg_persons
                                  if reg_persons else 0.0)
-    m["disposable_income_pc_median"] = median(hh.income_pc_year) if n else 0.0
 
     # Households' state.
     m["mean_motivation"] = float(hh.motivation.mean())
@@ -120,7 +122,6 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["share_chronic"] = int(np.count_nonzero(hh.chronic)) / max(n, 1)
     m["share_disability"] = int(np.count_nonzero(hh.disability)) / max(n, 1)
     m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / max(n, 1)
-    m["savings_median"] = savings_median()
     m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / max(n, 1)
     land = float(hh.land.sum())
     m["share_land_let"] = float(hh.land_let.sum()) / land if land > 0 else 0.0
@@ -141,6 +142,10 @@ def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
     m["n_school_leavers"] = int(hh.n_school_leavers.sum())
     m["cum_left_school"] = int(hh.n_left_school.sum())
     _money(m, model, public_m)
+    # Last, what the other thread may still be computing.
+    m["savings_median"] = savings_median()
+    m["disposable_income_pc_median"] = income_median()
+    _events(m, model, codes, causes() if callable(causes) else causes)
     return m
 
 

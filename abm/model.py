@@ -30,6 +30,8 @@ from abm.budget import Budget
 from abm.config import Config
 from abm.context import MonthContext, Referrals, StepContext
 from abm.county import County, Markets, Shocks, build_county
+from abm.households.status import changes as status_changes
+from abm.households.status import fall_causes
 from abm.instruments.registry import Instruments
 from abm.results import RESULTS, Tally, measure
 from abm.rng import Streams
@@ -399,17 +401,20 @@ class CountyModel(mesa.Model):
 
     def status(self, record: bool) -> None:
         income = self.income_now  # read by the status phase and the measures
-        who, codes, causes, causes2 = H.status(self.households, self.config, self.ctx,
-                                               income=income)
-        if not record:
-            return
         hh = self.households
-        events = [*self.implementation.events, (who, codes, causes, causes2)]
-        kinds = _livelihoods(hh, [ev[0] for ev in events])
+        who, codes, into = status_changes(hh, self.config, self.ctx, income=income)
+        if not record:  # (the spin-up keeps no events: their causes are not measured)
+            return
+        # The falls' causes on the other thread meanwhile, when the run has two and many
+        # households: they only read the ledger and the households, which nothing below
+        # changes; the measures take them last (``abm.metrics.measure``).
+        caused = parallel.later(lambda: fall_causes(hh, self.ctx, into, who.size), hh.n)
+        kinds = _livelihoods(hh, [*(ev[0] for ev in self.implementation.events), who])
+        self.tally.update(self, codes)
+        self.metrics = measure(self, codes, lambda: caused()[0], income=income)
+        events = [*self.implementation.events, (who, codes, *caused())]
         self._events.extend((self.month, *ev, kind)
                             for ev, kind in zip(events, kinds, strict=True))
-        self.tally.update(self, codes)
-        self.metrics = measure(self, codes, causes, income=income)
         if self.datacollector is None:
             self.datacollector = _Collector(
                 model_reporters={k: _reporter(k) for k in self.metrics})

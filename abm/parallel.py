@@ -201,21 +201,29 @@ def split(part: Callable, n: int, *args) -> None:
 
 def later(fn: Callable[[], object], n: int | None = None) -> Callable[[], object]:
     """``fn()`` computed on the other thread meanwhile, when this thread steps on two;
-    returns a getter for its value. ``fn`` must only read what this thread leaves as it
-    is until the getter is called, and should spend its time in compiled code without
-    the GIL (a kernel with ``nogil=True``). On one thread, for fewer than ``MIN_SPLIT``
-    households ``n`` (when given: the hand-over costs about what it saves), or when the
-    helper has not started it by then, the getter computes ``fn()`` itself: the same
-    value either way."""
-    if current() < 2 or (n is not None and not worth_splitting(n)):
-        return fn
+    returns a getter for its value (``fn`` runs once, however often the getter is
+    called). ``fn`` must only read what this thread leaves as it is until the getter is
+    first called, and should spend its time in compiled code without the GIL (a kernel
+    with ``nogil=True``). On one thread, for fewer than ``MIN_SPLIT`` households ``n``
+    (when given: the hand-over costs about what it saves), or when the helper has not
+    started it by then, the getter computes ``fn()`` itself: the same value either
+    way."""
     box: list = []
+    if current() < 2 or (n is not None and not worth_splitting(n)):
+        def get_here() -> object:
+            if not box:
+                box.append(fn())
+            return box[0]
+
+        return get_here
     task = helper().submit(lambda: box.append(fn()))
 
     def get() -> object:
-        if task.cancel():  # the other thread never started it
-            return fn()
-        task.result()
+        if not box:
+            if task.cancel():  # the other thread never started it
+                box.append(fn())
+            else:
+                task.result()
         return box[0]
 
     return get

@@ -11,6 +11,7 @@ nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
@@ -305,10 +306,12 @@ class Tally:
         self.help_social += sum(v for k, v in help_lines.items() if lines[k].social_sector)
 
 
-def measure(model: CountyModel, codes: np.ndarray, causes: np.ndarray,
+def measure(model: CountyModel, codes: np.ndarray,
+            causes: np.ndarray | Callable[[], np.ndarray],
             income: np.ndarray | None = None) -> dict[str, float]:
     """This month's value of every declared result, in declared order (``income``: this
-    month's ``hh.income_m()`` when the caller has it already)."""
+    month's ``hh.income_m()`` when the caller has it already; ``causes``: the primary
+    causes of the status phase's events, or a getter of them, as ``metrics.measure``)."""
     from abm import metrics, parallel, smith
 
     # The Smith measures' household pass on the other thread meanwhile, when the run

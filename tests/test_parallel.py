@@ -93,6 +93,31 @@ def test_later_computes_it_here_when_the_other_thread_never_started_it():
     assert ran_on == [threading.current_thread()]  # taken back, computed here, once
 
 
+def test_a_later_value_is_computed_once_however_often_it_is_asked_for():
+    """The model asks for the falls' causes twice (the measures, then the events):
+    ``fn`` runs once on either thread, and on one."""
+    import threading
+
+    for n, started_first in ((1, False), (2, True), (2, False)):
+        calls: list[int] = []
+        with parallel.threads(n):
+            busy, release = threading.Event(), threading.Event()
+            if not started_first:  # the other thread busy: the getter computes it here
+                parallel.helper().submit(lambda b=busy, r=release: (b.set(), r.wait(5)))
+                busy.wait(5)
+            get = parallel.later(lambda c=calls: c.append(1) or len(c))
+            if started_first:
+                for _ in range(500):
+                    if calls:
+                        break
+                    threading.Event().wait(0.01)
+            try:
+                assert [get(), get(), get()] == [1, 1, 1]
+            finally:
+                release.set()
+        assert calls == [1], (n, started_first)
+
+
 def test_later_passes_on_an_error():
     def fn() -> None:
         raise ValueError("in the measure")

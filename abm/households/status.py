@@ -18,17 +18,26 @@ if TYPE_CHECKING:
 
 def status(hh: Households, cfg: Config, ctx: MonthContext, income: np.ndarray | None = None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`changes`, then the measured causes of the falls (:func:`fall_causes`):
+    (households, event codes, primary causes, secondary causes)."""
+    who, codes, into = changes(hh, cfg, ctx, income)
+    return (who, codes, *fall_causes(hh, ctx, into, who.size))
+
+
+def changes(hh: Households, cfg: Config, ctx: MonthContext, income: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Roll the 12-month disposable income, set poverty status and whether the household
     meets the monitoring rule; return this month's poverty events.
 
     Disposable income is income minus out-of-pocket medical spending (the field studies
     count a household whose medical bills eat its income as poor through illness).
-    Returns (households, event codes, primary causes, secondary causes); the causes are
-    measured by counterfactual (``Households.causes_of``). ``income`` is this month's
-    ``hh.income_m()`` when the caller has it already.
+    Returns (households, event codes, the households that fell: the first of them). The
+    causes of the falls are measured apart (:func:`fall_causes`): they only read the
+    ledger and the households, so the model measures them on its other thread meanwhile.
+    ``income`` is this month's ``hh.income_m()`` when the caller has it already.
 
     Two compiled passes (``abm.kernels.status_roll`` and ``status_flags``) do the roll
-    and the flags; the monitoring rule and the causes are read as before.
+    and the flags; the monitoring rule is read as before.
     """
     income = hh.income_m() if income is None else income
     pos = hh.hist_pos
@@ -53,9 +62,17 @@ def status(hh: Households, cfg: Config, ctx: MonthContext, income: np.ndarray | 
     who = np.concatenate([into, out])
     codes = np.concatenate([code_into, np.full(out.size, Event.EXITED_POVERTY)]
                            ).astype(np.int8)
+    return who, codes, into
+
+
+def fall_causes(hh: Households, ctx: MonthContext, into: np.ndarray, n: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The primary and secondary causes of this month's ``n`` events (:func:`changes`):
+    measured by counterfactual (``Households.causes_of``) for the falls ``into``, which
+    come first, and "" for the exits after them. Only reads the households."""
     first, second = hh.causes_of(into, ctx.line_rise_year)
-    none = np.full(out.size, "", dtype=object)
-    return who, codes, np.concatenate([first, none]), np.concatenate([second, none])
+    none = np.full(n - into.size, "", dtype=object)
+    return np.concatenate([first, none]), np.concatenate([second, none])
 
 
 def book_bill_credits(hh: Households, month: int, pos: int, scale: float) -> None:
