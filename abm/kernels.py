@@ -1747,3 +1747,63 @@ def pcg64_uniform_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger, out):
     if stepped:
         uinteger = v >> np.uint64(32)
     return s_hi, s_lo, has, uinteger
+
+
+@numba.njit(cache=True, inline="always")
+def _pcg64_next32(s_hi, s_lo, i_hi, i_lo, has, uinteger):
+    """numpy's ``next_uint32`` of a PCG64: the kept high half if there is one, else the
+    low half of the next 64-bit output (keeping its high half). Returns (the number,
+    the state after)."""
+    if has:
+        return np.uint32(uinteger), s_hi, s_lo, False, uinteger
+    s_hi, s_lo = _pcg64_step(s_hi, s_lo, i_hi, i_lo)
+    v = _pcg64_output(s_hi, s_lo)
+    return np.uint32(v & np.uint64(0xFFFFFFFF)), s_hi, s_lo, True, v >> np.uint64(32)
+
+
+@numba.njit(cache=True, nogil=True)
+def pcg64_normal_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger, out, wi, ki, fi, r_f, inv_r_f):
+    """``out`` filled as numpy's ``Generator.standard_normal(dtype=np.float32, out=out)``
+    on a PCG64 in the state given (as ``pcg64_uniform_f32``): numpy's float32 ziggurat,
+    number by number, with its tables ``wi``, ``ki``, ``fi`` and the tail's start
+    ``r_f`` and ``inv_r_f`` (float32; ``abm.rng`` reads them from numpy itself). Each
+    normal takes a 32-bit number: its low 8 bits the layer, the next the sign, the top
+    23 the value ``rabs``; ``x = rabs * wi[layer]`` (float32), signed, is the normal
+    when ``rabs < ki[layer]`` (about 99%). Otherwise, in the base layer, the tail: ``xx
+    = -inv_r_f * log1p(-u1)``, ``yy = -log1p(-u2)`` (float32, ``u`` the next uniforms)
+    until ``yy + yy > xx * xx``, giving ``r_f + xx`` signed by bit 8 of ``rabs``; in
+    another layer, ``x`` when ``(fi[layer - 1] - fi[layer]) * u + fi[layer]`` (float32)
+    is below ``exp(-0.5 * x * x)`` (float64, as C promotes it), else a new 32-bit
+    number. Returns the state after."""
+    scale = np.float32(1.0 / 16777216.0)
+    for k in range(out.size):
+        while True:
+            r, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo, has,
+                                                          uinteger)
+            idx = r & np.uint32(0xFF)
+            rabs = (r >> np.uint32(9)) & np.uint32(0x7FFFFF)
+            x = np.float32(rabs) * wi[idx]
+            if (r >> np.uint32(8)) & np.uint32(1):
+                x = -x
+            if rabs < ki[idx]:
+                break
+            if idx == 0:
+                while True:
+                    u1, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo,
+                                                                   has, uinteger)
+                    xx = -inv_r_f * np.float32(math.log1p(
+                        -(np.float32(u1 >> np.uint32(8)) * scale)))
+                    u2, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo,
+                                                                   has, uinteger)
+                    yy = -np.float32(math.log1p(-(np.float32(u2 >> np.uint32(8)) * scale)))
+                    if yy + yy > xx * xx:
+                        break
+                x = -(r_f + xx) if (rabs >> np.uint32(8)) & np.uint32(1) else r_f + xx
+                break
+            u, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo, has,
+                                                          uinteger)
+            f = (fi[idx - 1] - fi[idx]) * (np.float32(u >> np.uint32(8)) * scale) + fi[idx]
+            if np.float64(f) < math.exp(-0.5 * np.float64(x) * np.float64(x)):
+                break
+        out[k] = x
+    return s_hi, s_lo, has, uinteger

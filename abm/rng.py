@@ -61,12 +61,128 @@ def _uniform_f32(parts: tuple, flat: np.ndarray) -> tuple:
             np.uint64(uinteger))
 
 
+def _normal_f32(parts: tuple, flat: np.ndarray) -> tuple:
+    """As ``_uniform_f32``, with numpy's float32 standard normals (``_ziggurat`` must
+    have given the tables)."""
+    from abm import kernels
+
+    s_hi, s_lo, has, uinteger = kernels.pcg64_normal_f32(*parts, flat, *_ZIGGURAT)
+    return (np.uint64(s_hi), np.uint64(s_lo), parts[2], parts[3], bool(has),
+            np.uint64(uinteger))
+
+
+# numpy's float32 ziggurat (wi, ki, fi, r, 1 / r) once read and checked (``_ziggurat``);
+# False when it cannot be: standard normals are then numpy's own, the same numbers.
+_ZIGGURAT: tuple | bool | None = None
+# The tail's start (numpy's float32 constants are these values, rounded).
+ZIGGURAT_R = 3.6541528853610088
+
+
+def _ziggurat() -> bool:
+    """Whether the compiled standard normals can be used: numpy's float32 ziggurat
+    tables are read from its ``numpy.random._generator`` library (``_elf_tables``) and
+    a fixed set of draws (every path of the ziggurat) gives numpy's numbers from them
+    (``_normals_agree``). Once a process."""
+    global _ZIGGURAT
+    if _ZIGGURAT is None:
+        _ZIGGURAT = False
+        tables = _elf_tables()
+        if tables is not None:
+            _ZIGGURAT = (*tables, np.float32(ZIGGURAT_R), np.float32(1.0 / ZIGGURAT_R))
+            try:
+                ok = _normals_agree()
+            except Exception:  # noqa: BLE001 - any surprise: numpy's own normals
+                ok = False
+            if not ok:
+                _ZIGGURAT = False
+    return _ZIGGURAT is not False
+
+
+def _elf_tables() -> tuple | None:
+    """numpy's float32 ziggurat tables ``wi_float``, ``ki_float`` and ``fi_float`` (256
+    values each) read from the symbol table of the library numpy draws its normals
+    with, or None (not a 64-bit little-endian ELF file, no symbol table, another
+    layout: on other systems the normals stay numpy's)."""
+    import struct
+
+    try:
+        import numpy.random._generator as numpy_generator
+
+        with open(numpy_generator.__file__, "rb") as f:
+            data = f.read()
+        if data[:6] != b"\x7fELF\x02\x01":
+            return None
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+        sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+                    for i in range(shnum)]
+        found = {}
+        for sec in sections:
+            if sec[1] != 2:  # SHT_SYMTAB
+                continue
+            strings = sections[sec[6]][4]
+            for j in range(sec[5] // sec[9]):
+                name_at, _, _, shndx, value, size = struct.unpack_from(
+                    "<IBBHQQ", data, sec[4] + j * sec[9])
+                start = strings + name_at
+                name = data[start:data.index(b"\0", start)]
+                if name in (b"wi_float", b"ki_float", b"fi_float") and size == 1024 and (
+                        0 < shndx < len(sections)):
+                    where = sections[shndx]
+                    at = value - where[3] + where[4]
+                    found[name] = data[at:at + size]
+        if len(found) != 3:
+            return None
+        return (np.frombuffer(found[b"wi_float"], "<f4").astype(np.float32),
+                np.frombuffer(found[b"ki_float"], "<u4").astype(np.uint32),
+                np.frombuffer(found[b"fi_float"], "<f4").astype(np.float32))
+    except Exception:  # noqa: BLE001 - anything unexpected: numpy's own normals
+        return None
+
+
+def _normals_agree() -> bool:
+    """Whether the compiled normals give numpy's numbers and states: 20,000 draws, then
+    one draw forced onto the slow path of every fourth layer and of the tail (the
+    32-bit number kept in the state chosen so; the next ones random)."""
+    ki = _ZIGGURAT[1]
+    cases = [(20_000, None)]
+    for idx in range(0, 256, 4):
+        rabs = min(int(ki[idx]), (1 << 23) - 1)
+        cases.append((2, idx | ((idx // 4 % 2) << 8) | (rabs << 9)))
+    for rabs in (int(ki[0]), (1 << 23) - 1, (1 << 22) + int(ki[0]) // 2):
+        for sign in (0, 1):
+            cases.append((2, (sign << 8) | (min(rabs, (1 << 23) - 1) << 9)))
+    for k, (n, kept) in enumerate(cases):
+        plain = np.random.Generator(np.random.PCG64(2024 + k))
+        if kept is not None:
+            state = plain.bit_generator.state
+            state["has_uint32"], state["uinteger"] = 1, kept
+            plain.bit_generator.state = state
+        parts = _pcg64_parts(plain.bit_generator)
+        want = plain.standard_normal(n, dtype=np.float32)
+        got = np.empty(n, np.float32)
+        after = _normal_f32(parts, got)
+        if got.tobytes() != want.tobytes():
+            return False
+        probe = np.random.Generator(np.random.PCG64(0))
+        _set_pcg64_parts(probe.bit_generator, after)
+        if probe.bit_generator.state != plain.bit_generator.state:
+            return False
+    return True
+
+
+# The compiled fills by method (``Generator``, ``DrawAhead``).
+_FILLS = {"random": _uniform_f32, "standard_normal": _normal_f32}
+
+
 class Generator(np.random.Generator):
-    """numpy's ``Generator``, whose float32 uniforms in arrays of ``COMPILED_MIN``
-    numbers or more on a PCG64 are made by a compiled PCG64
-    (``abm.kernels.pcg64_uniform_f32``, about twice as fast as numpy's C here): the
-    same numbers, and the generator left in the same state, as numpy's own
-    ``random`` (``tests/test_rng.py``). Everything else is numpy's."""
+    """numpy's ``Generator``, whose float32 uniforms and standard normals in arrays of
+    ``COMPILED_MIN`` numbers or more on a PCG64 are made by a compiled PCG64
+    (``abm.kernels.pcg64_uniform_f32``, about twice as fast as numpy's C here, and
+    ``pcg64_normal_f32``, about three times, when numpy's ziggurat tables can be read:
+    ``_ziggurat``): the same numbers, and the generator left in the same state, as
+    numpy's own ``random`` and ``standard_normal`` (``tests/test_rng_compiled.py``).
+    Everything else is numpy's."""
 
     def random(self, size=None, dtype=np.float64, out=None):
         flat = self._compiled_target(size, dtype, out)
@@ -74,6 +190,14 @@ class Generator(np.random.Generator):
             return super().random(size, dtype, out)
         bg = self.bit_generator
         _set_pcg64_parts(bg, _uniform_f32(_pcg64_parts(bg), flat[1]))
+        return flat[0]
+
+    def standard_normal(self, size=None, dtype=np.float64, out=None):
+        flat = self._compiled_target(size, dtype, out)
+        if flat is None or not _ziggurat():
+            return super().standard_normal(size, dtype, out)
+        bg = self.bit_generator
+        _set_pcg64_parts(bg, _normal_f32(_pcg64_parts(bg), flat[1]))
         return flat[0]
 
     def _compiled_target(self, size, dtype, out) -> tuple | None:
@@ -301,13 +425,16 @@ class DrawAhead:
             self._pos = 0
         flat = self._flat
         hi = min(self._pos + PIECE, flat.size)
-        compiled = (method == "random" and flat.dtype == np.float32
-                    and type(gen.bit_generator) is np.random.PCG64)
+        fill = _FILLS.get(method) if (flat.dtype == np.float32 and type(
+            gen.bit_generator) is np.random.PCG64 and isinstance(gen, Generator)) else None
+        if fill is _normal_f32 and not _ziggurat():
+            fill = None
+        compiled = fill is not None
         if compiled and self._parts is None:  # (the state read once an array)
             self._parts = _pcg64_parts(gen.bit_generator)
         if hi > self._pos:
             if compiled:  # numpy's numbers from the compiled PCG64 (``Generator``)
-                self._parts = _uniform_f32(self._parts, flat[self._pos:hi])
+                self._parts = fill(self._parts, flat[self._pos:hi])
             else:
                 getattr(gen, method)(dtype=flat.dtype, out=flat[self._pos:hi])
         self._pos = hi

@@ -105,3 +105,88 @@ def test_draws_made_ahead_in_pieces_are_numpy_s_numbers():
     for (key, got, state), w, after in zip(items, want, states, strict=True):
         assert got.tobytes() == w.tobytes(), key
         assert state == after, key
+
+
+def test_numpy_s_ziggurat_is_read_here_so_the_compiled_normals_are_tested():
+    """On this system (64-bit Linux, the locked numpy) the tables are read and checked,
+    so the normals compared above are the compiled ones."""
+    rng._ZIGGURAT = None
+    assert rng._ziggurat()
+    wi, ki, fi, r, inv_r = rng._ZIGGURAT
+    assert wi.dtype == np.float32 and ki.dtype == np.uint32 and fi.dtype == np.float32
+    assert wi.shape == ki.shape == fi.shape == (256,)
+    assert fi[0] == 1.0 and np.all(np.diff(fi) < 0)  # the layers' heights fall
+    assert r.dtype == np.float32 and inv_r.dtype == np.float32
+
+
+def test_every_layer_s_slow_path_and_the_tail_give_numpy_s_normals():
+    """A draw forced onto the slow path of each of the 256 layers (the 32-bit number
+    kept in the state chosen: its value at, between and at the top of the layer's
+    rejection range, both signs; the numbers after it random): numpy's normal and
+    state after, the wedges' and the tail's rejections included."""
+    assert rng._ziggurat()
+    ki = rng._ZIGGURAT[1]
+    order = np.random.default_rng(11)
+    for idx in range(256):
+        lo = int(ki[idx])
+        for rabs in sorted({min(lo, (1 << 23) - 1), (lo + (1 << 23)) // 2, (1 << 23) - 1}):
+            for sign in (0, 1):
+                seed = int(order.integers(1 << 31))
+                plain = np.random.Generator(np.random.PCG64(seed))
+                ours = Generator(np.random.PCG64(seed))
+                for g in (plain, ours):
+                    state = g.bit_generator.state
+                    state["has_uint32"], state["uinteger"] = 1, idx | (sign << 8) | (
+                        rabs << 9)
+                    g.bit_generator.state = state
+                want = plain.standard_normal(COMPILED_MIN, dtype=np.float32)
+                got = ours.standard_normal(COMPILED_MIN, dtype=np.float32)
+                assert got.tobytes() == want.tobytes(), (idx, rabs, sign)
+                assert ours.bit_generator.state == plain.bit_generator.state
+
+
+def test_millions_of_normals_are_numpy_s():
+    for seed in (1, 77, 4096):
+        plain = np.random.Generator(np.random.PCG64(seed))
+        ours = Generator(np.random.PCG64(seed))
+        for n in (1_000_001, 2 * COMPILED_MIN + 1):
+            assert ours.standard_normal(n, dtype=np.float32).tobytes() == (
+                plain.standard_normal(n, dtype=np.float32).tobytes())
+            assert ours.bit_generator.state == plain.bit_generator.state
+
+
+def test_without_the_tables_the_normals_are_numpy_s_own(monkeypatch, tmp_path):
+    """A numpy library that is not an ELF file (another system): no tables, so the
+    normals, made ahead or not, are numpy's own, the same numbers."""
+    import numpy.random._generator as numpy_generator
+
+    not_elf = tmp_path / "lib.dylib"
+    not_elf.write_bytes(b"\xcf\xfa\xed\xfe" + bytes(64))
+    monkeypatch.setattr(numpy_generator, "__file__", str(not_elf))
+    monkeypatch.setattr(rng, "_ZIGGURAT", None)
+    assert rng._elf_tables() is None
+    assert not rng._ziggurat()
+    plain = np.random.Generator(np.random.PCG64(8))
+    ours = Generator(np.random.PCG64(8))
+    assert ours.standard_normal(COMPILED_MIN, dtype=np.float32).tobytes() == (
+        plain.standard_normal(COMPILED_MIN, dtype=np.float32).tobytes())
+    plan = [("standard_normal", (rng.PIECE + 3,), (("dtype", np.float32),))]
+    job = rng.DrawAhead(Generator(np.random.PCG64(8)), plan)
+    while not job.step():
+        pass
+    again = np.random.Generator(np.random.PCG64(8))
+    assert job.future.result()[1][0][1].tobytes() == again.standard_normal(
+        rng.PIECE + 3, dtype=np.float32).tobytes()
+    monkeypatch.setattr(rng, "_ZIGGURAT", None)  # (read again by the next test)
+
+
+def test_tables_that_do_not_give_numpy_s_normals_are_not_used(monkeypatch):
+    """The check at first use: a table read wrongly (one value off) is refused."""
+    good = rng._elf_tables()
+    assert good is not None
+    wi = good[0].copy()
+    wi[7] = np.nextafter(wi[7], np.float32(1))
+    monkeypatch.setattr(rng, "_elf_tables", lambda: (wi, good[1], good[2]))
+    monkeypatch.setattr(rng, "_ZIGGURAT", None)
+    assert not rng._ziggurat()
+    monkeypatch.setattr(rng, "_ZIGGURAT", None)
