@@ -9,6 +9,7 @@ never Python's ``hash()`` (which changes with PYTHONHASHSEED).
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import numpy as np
 
@@ -61,12 +62,13 @@ def _uniform_f32(parts: tuple, flat: np.ndarray) -> tuple:
             np.uint64(uinteger))
 
 
-def _normal_f32(parts: tuple, flat: np.ndarray) -> tuple:
-    """As ``_uniform_f32``, with numpy's float32 standard normals (``_ziggurat`` must
-    have given the tables)."""
+def _normal_f32(parts: tuple, flat: np.ndarray, ziggurat: tuple | None = None) -> tuple:
+    """As ``_uniform_f32``, with numpy's float32 standard normals from the ziggurat's
+    tables ``ziggurat`` (``_ziggurat`` must have checked them, unless given)."""
     from abm import kernels
 
-    s_hi, s_lo, has, uinteger = kernels.pcg64_normal_f32(*parts, flat, *_ZIGGURAT)
+    s_hi, s_lo, has, uinteger = kernels.pcg64_normal_f32(*parts, flat,
+                                                         *(ziggurat or _ZIGGURAT))
     return (np.uint64(s_hi), np.uint64(s_lo), parts[2], parts[3], bool(has),
             np.uint64(uinteger))
 
@@ -78,23 +80,30 @@ _ZIGGURAT: tuple | bool | None = None
 ZIGGURAT_R = 3.6541528853610088
 
 
+_ZIGGURAT_LOCK = threading.Lock()
+
+
 def _ziggurat() -> bool:
     """Whether the compiled standard normals can be used: numpy's float32 ziggurat
     tables are read from its ``numpy.random._generator`` library (``_elf_tables``) and
     a fixed set of draws (every path of the ziggurat) gives numpy's numbers from them
-    (``_normals_agree``). Once a process."""
+    (``_normals_agree``). Once a process; the tables are published only once checked
+    (the model's thread and the helper may ask at the same time)."""
     global _ZIGGURAT
     if _ZIGGURAT is None:
-        _ZIGGURAT = False
-        tables = _elf_tables()
-        if tables is not None:
-            _ZIGGURAT = (*tables, np.float32(ZIGGURAT_R), np.float32(1.0 / ZIGGURAT_R))
-            try:
-                ok = _normals_agree()
-            except Exception:  # noqa: BLE001 - any surprise: numpy's own normals
-                ok = False
-            if not ok:
-                _ZIGGURAT = False
+        with _ZIGGURAT_LOCK:
+            if _ZIGGURAT is None:
+                checked: tuple | bool = False
+                tables = _elf_tables()
+                if tables is not None:
+                    candidate = (*tables, np.float32(ZIGGURAT_R),
+                                 np.float32(1.0 / ZIGGURAT_R))
+                    try:
+                        if _normals_agree(candidate):
+                            checked = candidate
+                    except Exception:  # noqa: BLE001 - any surprise: numpy's normals
+                        pass
+                _ZIGGURAT = checked
     return _ZIGGURAT is not False
 
 
@@ -140,11 +149,12 @@ def _elf_tables() -> tuple | None:
         return None
 
 
-def _normals_agree() -> bool:
-    """Whether the compiled normals give numpy's numbers and states: 20,000 draws, then
-    one draw forced onto the slow path of every fourth layer and of the tail (the
-    32-bit number kept in the state chosen so; the next ones random)."""
-    ki = _ZIGGURAT[1]
+def _normals_agree(ziggurat: tuple) -> bool:
+    """Whether the compiled normals from the tables ``ziggurat`` give numpy's numbers
+    and states: 20,000 draws, then one draw forced onto the slow path of every fourth
+    layer and of the tail (the 32-bit number kept in the state chosen so; the next ones
+    random)."""
+    ki = ziggurat[1]
     cases = [(20_000, None)]
     for idx in range(0, 256, 4):
         rabs = min(int(ki[idx]), (1 << 23) - 1)
@@ -161,7 +171,7 @@ def _normals_agree() -> bool:
         parts = _pcg64_parts(plain.bit_generator)
         want = plain.standard_normal(n, dtype=np.float32)
         got = np.empty(n, np.float32)
-        after = _normal_f32(parts, got)
+        after = _normal_f32(parts, got, ziggurat)
         if got.tobytes() != want.tobytes():
             return False
         probe = np.random.Generator(np.random.PCG64(0))

@@ -190,3 +190,33 @@ def test_tables_that_do_not_give_numpy_s_normals_are_not_used(monkeypatch):
     monkeypatch.setattr(rng, "_ZIGGURAT", None)
     assert not rng._ziggurat()
     monkeypatch.setattr(rng, "_ZIGGURAT", None)
+
+
+def test_tables_being_checked_are_not_used_by_another_thread(monkeypatch):
+    """The model's thread and the helper may ask at once: a thread asking while the
+    check runs waits for its verdict (here: refused) rather than using the tables."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_refusal(ziggurat):
+        started.set()
+        release.wait(5)
+        return False
+
+    monkeypatch.setattr(rng, "_normals_agree", slow_refusal)
+    monkeypatch.setattr(rng, "_ZIGGURAT", None)
+    first: list[bool] = []
+    t = threading.Thread(target=lambda: first.append(rng._ziggurat()))
+    t.start()
+    assert started.wait(5)
+    second: list[bool] = []
+    t2 = threading.Thread(target=lambda: second.append(rng._ziggurat()))
+    t2.start()
+    t2.join(0.2)
+    assert t2.is_alive()  # waiting for the check, not using what is being checked
+    release.set()
+    t.join(5)
+    t2.join(5)
+    assert first == [False] and second == [False]
+    monkeypatch.setattr(rng, "_ZIGGURAT", None)
