@@ -214,8 +214,27 @@ class Generator(np.random.Generator):
         return flat[0]
 
     def _compiled_target(self, size, dtype, out) -> tuple | None:
-        """(the array to return, its flat view) when this draw is made compiled."""
-        if type(self.bit_generator) is not np.random.PCG64:
+        """(the array to return, its flat view) when this draw is made compiled. The
+        size is looked at first: most draws of a small run are below ``COMPILED_MIN``,
+        and they go to numpy after the fewest checks."""
+        if out is None:
+            if size is None:
+                return None
+            if type(size) is int:
+                if size < COMPILED_MIN:
+                    return None
+                shape = (size,)
+            else:  # (anything numpy may refuse is left to numpy)
+                try:
+                    shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
+                except TypeError:
+                    return None
+                if any(not isinstance(d, int | np.integer) or d < 0 for d in shape) or (
+                        int(np.prod(shape, dtype=np.int64)) < COMPILED_MIN):
+                    return None
+        elif not (isinstance(out, np.ndarray) and out.dtype == np.float32
+                  and out.flags.c_contiguous and out.flags.writeable
+                  and out.size >= COMPILED_MIN and size is None):
             return None
         if dtype is not np.float32:
             try:
@@ -223,20 +242,12 @@ class Generator(np.random.Generator):
                     return None
             except TypeError:
                 return None
-        if out is None:
-            if size is None:
-                return None
-            shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
-            if any(not isinstance(d, int | np.integer) or d < 0 for d in shape) or (
-                    int(np.prod(shape, dtype=np.int64)) < COMPILED_MIN):
-                return None
-            arr = np.empty(shape, dtype=np.float32)
-            return arr, arr.reshape(-1)
-        if not (isinstance(out, np.ndarray) and out.dtype == np.float32
-                and out.flags.c_contiguous and out.flags.writeable
-                and out.size >= COMPILED_MIN and size is None):
+        if type(self.bit_generator) is not np.random.PCG64:
             return None
-        return out, out.reshape(-1)
+        if out is not None:
+            return out, out.reshape(-1)
+        arr = np.empty(shape, dtype=np.float32)
+        return arr, arr.reshape(-1)
 
     def __reduce__(self):
         return (type(self), (self.bit_generator,))

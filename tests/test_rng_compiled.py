@@ -220,3 +220,21 @@ def test_tables_being_checked_are_not_used_by_another_thread(monkeypatch):
     t2.join(5)
     assert first == [False] and second == [False]
     monkeypatch.setattr(rng, "_ZIGGURAT", None)
+
+
+@pytest.mark.parametrize("size", [True, 3.0, "a", (2, COMPILED_MIN), [3, COMPILED_MIN],
+                                  np.int64(COMPILED_MIN), -1, (COMPILED_MIN, -1)])
+def test_any_size_gives_numpy_s_answer_or_numpy_s_error(size):
+    plain = np.random.Generator(np.random.PCG64(3))
+    ours = Generator(np.random.PCG64(3))
+    for method in ("random", "standard_normal"):
+        try:
+            want, error = getattr(plain, method)(size, dtype=np.float32), None
+        except (TypeError, ValueError) as e:
+            want, error = None, type(e)
+        if error is not None:
+            with pytest.raises(error):
+                getattr(ours, method)(size, dtype=np.float32)
+        else:
+            assert getattr(ours, method)(size, dtype=np.float32).tobytes() == want.tobytes()
+        assert ours.bit_generator.state == plain.bit_generator.state
