@@ -1761,6 +1761,13 @@ def _pcg64_next32(s_hi, s_lo, i_hi, i_lo, has, uinteger):
     return np.uint32(v & np.uint64(0xFFFFFFFF)), s_hi, s_lo, True, v >> np.uint64(32)
 
 
+@numba.njit(cache=True, inline="always")
+def _next_float(u):
+    """numpy's ``next_float`` of a 32-bit number: its top 24 bits times 2**-24
+    (float32)."""
+    return np.float32(u >> np.uint32(8)) * np.float32(1.0 / 16777216.0)
+
+
 @numba.njit(cache=True, nogil=True)
 def pcg64_normal_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger, out, wi, ki, fi, r_f, inv_r_f):
     """``out`` filled as numpy's ``Generator.standard_normal(dtype=np.float32, out=out)``
@@ -1775,7 +1782,6 @@ def pcg64_normal_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger, out, wi, ki, fi, r_f
     another layer, ``x`` when ``(fi[layer - 1] - fi[layer]) * u + fi[layer]`` (float32)
     is below ``exp(-0.5 * x * x)`` (float64, as C promotes it), else a new 32-bit
     number. Returns the state after."""
-    scale = np.float32(1.0 / 16777216.0)
     for k in range(out.size):
         while True:
             r, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo, has,
@@ -1791,18 +1797,17 @@ def pcg64_normal_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger, out, wi, ki, fi, r_f
                 while True:
                     u1, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo,
                                                                    has, uinteger)
-                    xx = -inv_r_f * np.float32(math.log1p(
-                        -(np.float32(u1 >> np.uint32(8)) * scale)))
+                    xx = -inv_r_f * np.float32(math.log1p(-_next_float(u1)))
                     u2, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo,
                                                                    has, uinteger)
-                    yy = -np.float32(math.log1p(-(np.float32(u2 >> np.uint32(8)) * scale)))
+                    yy = -np.float32(math.log1p(-_next_float(u2)))
                     if yy + yy > xx * xx:
                         break
                 x = -(r_f + xx) if (rabs >> np.uint32(8)) & np.uint32(1) else r_f + xx
                 break
             u, s_hi, s_lo, has, uinteger = _pcg64_next32(s_hi, s_lo, i_hi, i_lo, has,
                                                           uinteger)
-            f = (fi[idx - 1] - fi[idx]) * (np.float32(u >> np.uint32(8)) * scale) + fi[idx]
+            f = (fi[idx - 1] - fi[idx]) * _next_float(u) + fi[idx]
             if np.float64(f) < math.exp(-0.5 * np.float64(x) * np.float64(x)):
                 break
         out[k] = x

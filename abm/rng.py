@@ -56,26 +56,28 @@ def _set_pcg64_parts(bit_generator, parts: tuple) -> None:
                            "has_uint32": int(has), "uinteger": int(uinteger)}
 
 
-def _uniform_f32(parts: tuple, flat: np.ndarray) -> tuple:
-    """Fill the 1-D float32 array ``flat`` from a PCG64 in the state ``parts``
-    (``_pcg64_parts``); the state after."""
-    from abm import kernels  # (not at import: the config needs no numba)
-
-    s_hi, s_lo, has, uinteger = kernels.pcg64_uniform_f32(*parts, flat)
+def _filled(kernel, parts: tuple, flat: np.ndarray, *tables) -> tuple:
+    """``kernel`` (``abm.kernels.pcg64_*``) fills the 1-D float32 array ``flat`` from a
+    PCG64 in the state ``parts`` (``_pcg64_parts``); the state after."""
+    s_hi, s_lo, has, uinteger = kernel(*parts, flat, *tables)
     # (numba hands back Python ints: kept as numpy's uint64, for the same signature)
     return (np.uint64(s_hi), np.uint64(s_lo), parts[2], parts[3], bool(has),
             np.uint64(uinteger))
 
 
+def _uniform_f32(parts: tuple, flat: np.ndarray) -> tuple:
+    """``_filled`` with numpy's float32 uniforms."""
+    from abm import kernels  # (not at import: the config needs no numba)
+
+    return _filled(kernels.pcg64_uniform_f32, parts, flat)
+
+
 def _normal_f32(parts: tuple, flat: np.ndarray, ziggurat: tuple | None = None) -> tuple:
-    """As ``_uniform_f32``, with numpy's float32 standard normals from the ziggurat's
-    tables ``ziggurat`` (``_ziggurat`` must have checked them, unless given)."""
+    """``_filled`` with numpy's float32 standard normals, from the ziggurat's tables
+    ``ziggurat`` (``_ziggurat`` must have checked them, unless given)."""
     from abm import kernels
 
-    s_hi, s_lo, has, uinteger = kernels.pcg64_normal_f32(*parts, flat,
-                                                         *(ziggurat or _ZIGGURAT))
-    return (np.uint64(s_hi), np.uint64(s_lo), parts[2], parts[3], bool(has),
-            np.uint64(uinteger))
+    return _filled(kernels.pcg64_normal_f32, parts, flat, *(ziggurat or _ZIGGURAT))
 
 
 # numpy's float32 ziggurat (wi, ki, fi, r, 1 / r) once read and checked (``_ziggurat``);
@@ -198,20 +200,23 @@ class Generator(np.random.Generator):
     Everything else is numpy's."""
 
     def random(self, size=None, dtype=np.float64, out=None):
-        flat = self._compiled_target(size, dtype, out)
-        if flat is None:
+        target = self._compiled_target(size, dtype, out)
+        if target is None:
             return super().random(size, dtype, out)
-        bg = self.bit_generator
-        _set_pcg64_parts(bg, _uniform_f32(_pcg64_parts(bg), flat[1]))
-        return flat[0]
+        return self._fill(_uniform_f32, target)
 
     def standard_normal(self, size=None, dtype=np.float64, out=None):
-        flat = self._compiled_target(size, dtype, out)
-        if flat is None or not _ziggurat():
+        target = self._compiled_target(size, dtype, out)
+        if target is None or not _ziggurat():
             return super().standard_normal(size, dtype, out)
+        return self._fill(_normal_f32, target)
+
+    def _fill(self, fill, target: tuple) -> np.ndarray:
+        """``target`` (``_compiled_target``) filled by ``fill`` from this generator's
+        state, which is left as numpy would leave it."""
         bg = self.bit_generator
-        _set_pcg64_parts(bg, _normal_f32(_pcg64_parts(bg), flat[1]))
-        return flat[0]
+        _set_pcg64_parts(bg, fill(_pcg64_parts(bg), target[1]))
+        return target[0]
 
     def _compiled_target(self, size, dtype, out) -> tuple | None:
         """(the array to return, its flat view) when this draw is made compiled. The
