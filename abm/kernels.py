@@ -20,11 +20,12 @@ every index for wraparound and the loops stop vectorising: 1.5 to 3 times slower
 from __future__ import annotations
 
 import math
+import platform
 
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
-from numba.core import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from abm import parallel
@@ -62,6 +63,140 @@ def _health_drive(motivation: float, slope: float, reference: float) -> float:
     """``abm.rules.health_drive`` of one household: ``clip(1 + slope * (motivation -
     reference), 0, 1)``, numpy's order."""
     return _clip(1.0 + slope * (motivation - reference), 0.0, 1.0)
+
+
+# -- ranges of households claimed by two threads (abm.parallel.split)
+#
+# A split pass's ranges are an int64 array: the next range to claim, the ranges done, the
+# number of ranges, the owner's "all done" mark, then the range bounds. Each thread runs
+# the pass's ``_*_ranges`` kernel, which claims ranges one by one with an atomic add and
+# computes them, all without the GIL: the ranges are never handed out by Python, and the
+# helper thread, spinning while idle (``idle_spin``), starts on a pass the moment its
+# owner's kernel says so (``signal``), not after a sleeping thread's wake-up and the GIL.
+# Whichever thread computes a range, it computes it the same way: the same numbers.
+RANGES_HEAD = 4  # next, done, count, all-done; then the count + 1 bounds
+# The owner waits for the other thread's last range at most this many pauses (each about
+# 40 ns: about 1.4 ms; then ``abm.parallel.split`` waits on the task, sleeping).
+OWNER_SPINS = 1 << 15
+# The helper, done with its ranges, waits at most this many pauses for the owner to have
+# seen all ranges done, then a few more, so that the owner takes the GIL back before the
+# helper asks for it (two threads asking at once cost the loser a sleep and a wake-up).
+HELPER_SPINS = 1 << 12
+HELPER_GRACE = 64
+
+
+def _element_pointer(context, builder, arrty, arr, idx):
+    ary = context.make_array(arrty)(context, builder, arr)
+    return cgutils.get_item_pointer(context, builder, arrty, ary, [idx])
+
+
+@intrinsic
+def _atomic_add(typingctx, arr, idx, val):
+    """``arr[idx] += val`` at once for every thread (an int64 array); returns the value
+    before."""
+    sig = types.int64(arr, idx, val)
+
+    def codegen(context, builder, signature, args):
+        ptr = _element_pointer(context, builder, signature.args[0], args[0], args[1])
+        return builder.atomic_rmw("add", ptr, args[2], "seq_cst")
+
+    return sig, codegen
+
+
+@intrinsic
+def _atomic_load(typingctx, arr, idx):
+    """``arr[idx]`` as another thread last stored it (an int64 array; never hoisted out
+    of a loop)."""
+    sig = types.int64(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        ptr = _element_pointer(context, builder, signature.args[0], args[0], args[1])
+        return builder.load_atomic(ptr, "acquire", 8)
+
+    return sig, codegen
+
+
+@intrinsic
+def _atomic_store(typingctx, arr, idx, val):
+    """``arr[idx] = val``, seen by another thread's ``_atomic_load`` (an int64 array)."""
+    sig = types.void(arr, idx, val)
+
+    def codegen(context, builder, signature, args):
+        ptr = _element_pointer(context, builder, signature.args[0], args[0], args[1])
+        builder.store_atomic(args[2], ptr, "release", 8)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+@intrinsic
+def _pause(typingctx):
+    """A spin-wait's pause (x86's ``pause``: the core idles a few dozen cycles and the
+    other hyperthread runs; nothing elsewhere)."""
+    sig = types.void()
+
+    def codegen(context, builder, signature, args):
+        if _X86:
+            fn = cgutils.get_or_insert_function(
+                builder.module, llvm_ir.FunctionType(llvm_ir.VoidType(), []),
+                "llvm.x86.sse2.pause")
+            builder.call(fn, [])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@numba.njit(cache=True, nogil=True)
+def idle_spin(signal, spins):
+    """Wait without the GIL until ``signal[0]`` is set, at most ``spins`` pauses (the
+    helper thread while it has nothing to do); whether it was set."""
+    for _ in range(spins):
+        if _atomic_load(signal, 0) != 0:
+            return True
+        _pause()
+    return _atomic_load(signal, 0) != 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _claim(ranges):
+    """The next range not yet claimed by either thread, or -1."""
+    j = _atomic_add(ranges, 0, 1)
+    return j if j < ranges[2] else -1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _begin(signal, owner):
+    """The owner (the thread whose pass it is) wakes the spinning helper."""
+    if owner:
+        _atomic_store(signal, 0, 1)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _done_one(ranges):
+    _atomic_add(ranges, 1, 1)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _end(ranges, owner):
+    """After the last claim: the owner waits for the other thread's last range (at most
+    ``OWNER_SPINS`` pauses) and marks all done; the helper waits for that mark (at most
+    ``HELPER_SPINS``), then a little longer (``HELPER_GRACE``)."""
+    if owner:
+        for _ in range(OWNER_SPINS):
+            if _atomic_load(ranges, 1) >= ranges[2]:
+                break
+            _pause()
+        _atomic_store(ranges, 3, 1)
+    else:
+        for _ in range(HELPER_SPINS):
+            if _atomic_load(ranges, 3) != 0:
+                break
+            _pause()
+        for _ in range(HELPER_GRACE):
+            _pause()
 
 
 def csr_parts(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,9 +274,9 @@ def learning_pass_into(motivation, skills, net_sum, income, sp_medical, sick_now
     peer_m = np.empty(n)
     peer_s = np.empty(n)
     gain = np.empty(n)
-    parallel.split(_peer_means_part, n, motivation, skills, has_peers, indptr, indices,
+    parallel.split(_peer_means_ranges, n, motivation, skills, has_peers, indptr, indices,
                    data, row_weight, peer_m, peer_s)
-    parallel.split(_learning_update_part, n, motivation, skills, net_sum, income,
+    parallel.split(_learning_update_ranges, n, motivation, skills, net_sum, income,
                    sp_medical, sick_now, lost_job_now, n_labour, help_m, reliance_share,
                    disposition, support_gain, n_migrants, inc_wage_m, training_gain,
                    m_exp, m_peer, m_shock, m_recovery, m_dependence, s_learning, s_decay,
@@ -170,6 +305,19 @@ def _peer_means_part(lo, hi, motivation, skills, has_peers, indptr, indices, dat
         else:
             peer_m[i] = motivation[i]
             peer_s[i] = skills[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _peer_means_ranges(signal, ranges, owner, *args):
+    """``_peer_means_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _peer_means_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -205,6 +353,19 @@ def _learning_update_part(lo, hi, motivation, skills, net_sum, income, sp_medica
         sk = sk + training_gain[i] * (1.0 - sk)
         skills[i] = _clip(sk, 0.0, 1.0)
         training_gain[i] = 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _learning_update_ranges(signal, ranges, owner, *args):
+    """``_learning_update_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _learning_update_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -261,7 +422,7 @@ def earnings_pass(home, land, land_let, rent_m, n_elderly, skills, motivation, f
     disaster = np.empty(n)
     local_all = np.empty(n)
     has_job_all = np.empty(n, dtype=np.bool_)
-    parallel.split(_earnings_pass_part, n, home, land, land_let, rent_m, n_elderly, skills,
+    parallel.split(_earnings_pass_ranges, n, home, land, land_let, rent_m, n_elderly, skills,
                    motivation, farm_price, disaster_loss, employer, in_post, business, size, noise,
                    noise2, local_workers, mu_per_worker, elderly_labour, skill_base,
                    skill_slope, income_per_mu, wi, epidemic_farm, wage_month,
@@ -327,6 +488,19 @@ def _earnings_pass_part(lo, hi, home, land, land_let, rent_m, n_elderly, skills,
             market[i] += rent - paid
             rent = paid
         prop[i] = property_month * np.float64(size[i]) * wi + rent
+
+
+@numba.njit(cache=True, nogil=True)
+def _earnings_pass_ranges(signal, ranges, owner, *args):
+    """``_earnings_pass_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _earnings_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -428,7 +602,7 @@ def status_roll(income, sp_medical, sp_schooling, net_row, oop_row, net_sum, oop
     before medical bills.
     Households in ranges (``_status_roll_part``; ``abm.parallel.split``)."""
     n = income.size
-    parallel.split(_status_roll_part, n, income, sp_medical, sp_schooling, net_row, oop_row,
+    parallel.split(_status_roll_ranges, n, income, sp_medical, sp_schooling, net_row, oop_row,
                    net_sum, oop_sum, size, scale, rigid_decay, rigid_12m, income_recent_m,
                    income_pc_year, income_pc_gross_year)
 
@@ -454,6 +628,19 @@ def _status_roll_part(lo, hi, income, sp_medical, sp_schooling, net_row, oop_row
         rigid_12m[i] = rigid_12m[i] * rigid_decay + med + sp_schooling[i]
         r = income_recent_m[i]
         income_recent_m[i] = r + (net + med - r) / 3.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _status_roll_ranges(signal, ranges, owner, *args):
+    """``_status_roll_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _status_roll_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -650,7 +837,7 @@ def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour
     n = farm.size
     per_worker = np.empty(n)
     rel = np.empty(n)
-    parallel.split(_health_people_part, n, ud, farm, wage, remit, age_head, chronic,
+    parallel.split(_health_people_ranges, n, ud, farm, wage, remit, age_head, chronic,
                    disability, n_labour, n_elderly, n_children, size, n_migrants,
                    lost_aging_m, lost_disability_m, p_chronic, p_disability, p_retire,
                    retire_from, retire_span, retire_min, retire_max, child_table,
@@ -714,6 +901,19 @@ def _health_people_part(lo, hi, ud, farm, wage, remit, age_head, chronic, disabi
             1.0 + per_elderly * np.float64(ne))
 
 
+@numba.njit(cache=True, nogil=True)
+def _health_people_ranges(signal, ranges, owner, *args):
+    """``_health_people_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _health_people_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_onset(acute_left, u, p_acute, rel):
     """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start."""
@@ -733,7 +933,7 @@ def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_
     too sick to work (``sick_now``), and one month less of each episode.
     Households in ranges (``_health_costs_part``; ``abm.parallel.split``)."""
     n = onset.size
-    parallel.split(_health_costs_part, n, onset, u, p_to_disability, per_worker, disability,
+    parallel.split(_health_costs_ranges, n, onset, u, p_to_disability, per_worker, disability,
                    n_labour, n_migrants, lost_disability_m, acute_left, acute_cost_m, sick_worker,
                    size, n_elderly, chronic, outpatient_person_month, outpatient_elderly_extra,
                    cost_chronic_month, outpatient_cost_m, medical_cost_m, sick_now)
@@ -765,6 +965,19 @@ def _health_costs_part(lo, hi, onset, u, p_to_disability, per_worker, disability
                              + cost_chronic_month * np.float64(chronic[i])) + out
         sick_now[i] = episode & sick_worker[i]
         acute_left[i] = left - 1 if left > 1 else 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _health_costs_ranges(signal, ranges, owner, *args):
+    """``_health_costs_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _health_costs_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -855,7 +1068,7 @@ def at_risk_pass(idx, every, income, given, net_sum, oop_sum, rigid_12m, income_
     n = net_sum.size if every else idx.size
     risk = np.empty(n, dtype=np.bool_)
     sudden = np.empty(n, dtype=np.bool_)
-    parallel.split(_at_risk_part, n, idx, every, income, given, net_sum, oop_sum,
+    parallel.split(_at_risk_ranges, n, idx, every, income, given, net_sum, oop_sum,
                    rigid_12m, income_recent_m, size, low_line, rigid_share, drop_factor,
                    line_pc, guaranteed, risk, sudden)
     return risk, sudden
@@ -884,6 +1097,19 @@ def _at_risk_part(lo, hi, idx, every, income, given, net_sum, oop_sum, rigid_12m
         s = high | drop
         risk[k] = low | s
         sudden[k] = s
+
+
+@numba.njit(cache=True, nogil=True)
+def _at_risk_ranges(signal, ranges, owner, *args):
+    """``_at_risk_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _at_risk_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1266,7 +1492,7 @@ def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insur
     n = oop.size
     left = np.empty(n)
     illness = np.empty(n)
-    parallel.split(_spending_pass_part, n, insured, assisted, oop, withheld, outpatient,
+    parallel.split(_spending_pass_ranges, n, insured, assisted, oop, withheld, outpatient,
                    outpatient_insured, cons, n_children, schooling_per_child, debt, interest_year,
                    loan_interest_m, reimbursed_m, sp_medical_m, oop_year, help_m, sp_consumption_m,
                    sp_schooling_m, sp_interest_m, left, illness)
@@ -1293,6 +1519,19 @@ def _spending_pass_part(lo, hi, insured, assisted, oop, withheld, outpatient, ou
         sp_consumption_m[i] = cons[i]
         sp_schooling_m[i] = np.float64(n_children[i]) * schooling_per_child / 12.0
         sp_interest_m[i] = debt[i] * interest_year / 12.0 + loan_interest_m[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _spending_pass_ranges(signal, ranges, owner, *args):
+    """``_spending_pass_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _spending_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1391,7 +1630,7 @@ def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,
     Households in ranges (``_store_income_part``; ``abm.parallel.split``)."""
     n = farm.size
     total = np.empty(n)
-    parallel.split(_store_income_part, n, farm, wage, remit, prop, public, help_, inc_farm_m,
+    parallel.split(_store_income_ranges, n, farm, wage, remit, prop, public, help_, inc_farm_m,
                    inc_wage_m, inc_remit_m, inc_property_m, inc_public_m, help_m, total)
     return total
 
@@ -1415,6 +1654,19 @@ def _store_income_part(lo, hi, farm, wage, remit, prop, public, help_, inc_farm_
         total[i] = ((((f + 0.0) + w) + r) + p) + pub
 
 
+@numba.njit(cache=True, nogil=True)
+def _store_income_ranges(signal, ranges, owner, *args):
+    """``_store_income_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _store_income_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
+
+
 def business_income(business, home, motivation, noise, price, usual_scale, effort_slope,
                     motivation_reference, demand_share, epidemic_local):
     """``abm.households.business.income`` for every household in one pass (new arrays;
@@ -1430,7 +1682,7 @@ def business_income(business, home, motivation, noise, price, usual_scale, effor
     income = np.zeros(n)
     market = np.zeros(n)
     epidemic = np.zeros(n)
-    parallel.split(_business_income_part, n, business, home, motivation, noise, price,
+    parallel.split(_business_income_ranges, n, business, home, motivation, noise, price,
                    usual_scale, effort_slope, motivation_reference, demand_share,
                    epidemic_local, income, market, epidemic)
     return income, market, epidemic
@@ -1453,6 +1705,19 @@ def _business_income_part(lo, hi, business, home, motivation, noise, price,
             lost = full * epidemic_local
             epidemic[i] = lost
             income[i] = full - lost
+
+
+@numba.njit(cache=True, nogil=True)
+def _business_income_ranges(signal, ranges, owner, *args):
+    """``_business_income_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _business_income_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1519,7 +1784,7 @@ def savings_spent_pass(savings, debt, income, consumption, medical, schooling, i
     In place on ``savings`` and ``debt``; the same bits.
     Households in ranges (``_savings_spent_pass_part``; ``abm.parallel.split``)."""
     n = savings.size
-    parallel.split(_savings_spent_pass_part, n, savings, debt, income, consumption, medical,
+    parallel.split(_savings_spent_pass_ranges, n, savings, debt, income, consumption, medical,
                    schooling, interest, repairs, repay_share)
 
 
@@ -1531,6 +1796,19 @@ def _savings_spent_pass_part(lo, hi, savings, debt, income, consumption, medical
         spent = ((((consumption[i] + 0.0) + medical[i]) + schooling[i]) + interest[i]
                  ) + repairs[i]
         _save(savings, debt, i, income[i] - spent, repay_share)
+
+
+@numba.njit(cache=True, nogil=True)
+def _savings_spent_pass_ranges(signal, ranges, owner, *args):
+    """``_savings_spent_pass_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _savings_spent_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1749,6 +2027,24 @@ def pcg64_uniform_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger, out):
     return s_hi, s_lo, has, uinteger
 
 
+@numba.njit(cache=True, nogil=True)
+def pcg64_uniform_f32_until(s_hi, s_lo, i_hi, i_lo, has, uinteger, out, signal, block):
+    """``pcg64_uniform_f32`` in slices of ``block`` numbers, stopping after a slice once
+    ``signal[0]`` is set (``abm.parallel.SIGNAL``: the model's thread has work for the
+    helper); the same numbers as one call, as far as it got. Returns the state after
+    and how many numbers it made."""
+    n = out.size
+    k = 0
+    while k < n:
+        hi = min(k + block, n)
+        s_hi, s_lo, has, uinteger = pcg64_uniform_f32(s_hi, s_lo, i_hi, i_lo, has,
+                                                      uinteger, out[k:hi])
+        k = hi
+        if _atomic_load(signal, 0) != 0:
+            break
+    return s_hi, s_lo, has, uinteger, k
+
+
 @numba.njit(cache=True, inline="always")
 def _pcg64_next32(s_hi, s_lo, i_hi, i_lo, has, uinteger):
     """numpy's ``next_uint32`` of a PCG64: the kept high half if there is one, else the
@@ -1812,3 +2108,19 @@ def pcg64_normal_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger, out, wi, ki, fi, r_f
                 break
         out[k] = x
     return s_hi, s_lo, has, uinteger
+
+
+@numba.njit(cache=True, nogil=True)
+def pcg64_normal_f32_until(s_hi, s_lo, i_hi, i_lo, has, uinteger, out, signal, block, wi,
+                           ki, fi, r_f, inv_r_f):
+    """``pcg64_normal_f32`` in slices, stopping as ``pcg64_uniform_f32_until`` does."""
+    n = out.size
+    k = 0
+    while k < n:
+        hi = min(k + block, n)
+        s_hi, s_lo, has, uinteger = pcg64_normal_f32(s_hi, s_lo, i_hi, i_lo, has, uinteger,
+                                                     out[k:hi], wi, ki, fi, r_f, inv_r_f)
+        k = hi
+        if _atomic_load(signal, 0) != 0:
+            break
+    return s_hi, s_lo, has, uinteger, k

@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
+
 # Fewer households than this and handing ranges to the other thread (tens of
 # microseconds a pass) costs about what it saves.
 MIN_SPLIT = 20_000
@@ -33,6 +35,16 @@ MIN_SPLIT = 20_000
 # waits for the helper's last range fell from about 0.25 to 0.21 s of a 200,000-household
 # run; docs/performance-history.md, "Seventeenth pass").
 CHUNKS = 16
+
+# The word the helper thread watches while idle (``abm.kernels.idle_spin``): set by a
+# split pass's kernel as it starts (without the GIL), and by ``Helper.submit``; the
+# helper clears it when it looks for work. ``_QUIET``: the same for a kernel nobody
+# watches (a pass on one thread, the helper's own side of a pass).
+SIGNAL = np.zeros(8, dtype=np.int64)
+_QUIET = np.zeros(8, dtype=np.int64)
+# How long the idle helper spins before it sleeps until woken: about 40 ns a pause, so
+# about 2.8 ms (the longest the stepping thread usually goes between hand-overs).
+IDLE_SPINS = 1 << 16
 
 _state = threading.local()
 _helper = None
@@ -81,19 +93,28 @@ class Helper:
         self._cv = threading.Condition(threading.Lock())
         self._urgent: deque[Task] = deque()
         self._background: deque = deque()
+        from abm.kernels import idle_spin  # (numba: only in a process that splits)
+
+        idle_spin(_QUIET, 0)  # loaded here, so a run loads its kernels in one order
+        self._idle_spin = idle_spin
         self._thread = threading.Thread(target=self._loop, name="abm-helper", daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable[[], None]) -> Task:
+    def submit(self, fn: Callable[[], None], wake: bool = True) -> Task:
+        """``fn`` next (before any background job); ``wake=False`` for a split pass,
+        whose kernel wakes the spinning helper itself once it has let go of the GIL."""
         task = Task(fn, self)
         with self._cv:
             self._urgent.append(task)
+            if wake:
+                SIGNAL[0] = 1
             self._cv.notify()
         return task
 
     def background(self, job):
         with self._cv:
             self._background.append(job)
+            SIGNAL[0] = 1
             self._cv.notify()
         return job
 
@@ -107,10 +128,18 @@ class Helper:
         return True
 
     def _loop(self) -> None:
+        idle_spin = self._idle_spin
         while True:
             with self._cv:
-                while not (self._urgent or self._background):
-                    self._cv.wait()
+                SIGNAL[0] = 0
+                idle = not (self._urgent or self._background)
+            if idle and not idle_spin(SIGNAL, IDLE_SPINS):
+                with self._cv:  # nothing for a while: sleep until woken
+                    while not (self._urgent or self._background):
+                        self._cv.wait()
+            with self._cv:
+                if not (self._urgent or self._background):
+                    continue
                 task = self._urgent.popleft() if self._urgent else None
                 job = None if task is not None else self._background[0]
             if task is not None:
@@ -174,29 +203,35 @@ def worth_splitting(n: int) -> bool:
     return current() >= 2 and n >= MIN_SPLIT
 
 
-def split(part: Callable, n: int, *args) -> None:
-    """``part(lo, hi, *args)`` over households ``0 .. n``: at once when this thread
-    steps on one core or ``n`` is small, else in ``CHUNKS`` ranges taken in turn by this
-    thread and the other one. Whoever takes a range computes it the same way; when the
-    other thread is slow to start (its core busy), this one takes the ranges it has not
-    started. ``part`` writes its results into arrays in ``args`` (each household's own
-    entries) and must release the GIL (``nogil=True``)."""
+def _ranges(n: int, count: int) -> np.ndarray:
+    """A split pass's ranges as its kernels claim them (``abm.kernels.RANGES_HEAD``):
+    next, done, count, all-done, then ``count + 1`` bounds cutting ``0 .. n``."""
+    r = np.zeros(4 + count + 1, dtype=np.int64)
+    r[2] = count
+    r[4:] = np.arange(count + 1, dtype=np.int64) * n // count
+    return r
+
+
+def split(ranged: Callable, n: int, *args) -> None:
+    """``ranged``, a pass's compiled range kernel (``abm.kernels._*_ranges``: it claims
+    ranges of households ``0 .. n`` one by one and computes each), over all households:
+    at once on this thread when it steps on one core or ``n`` is small, else on both
+    threads, each claiming the ranges the other has not (``CHUNKS`` of them). This
+    thread's kernel wakes the helper (spinning while idle, without the GIL) as it starts,
+    and waits for the helper's last range before it returns; whoever takes a range
+    computes it the same way, and when the helper is busy elsewhere this thread takes
+    every range. ``ranged`` writes its results into arrays in ``args`` (each household's
+    own entries)."""
     if not worth_splitting(n):
-        part(0, n, *args)
+        ranged(_QUIET, _ranges(n, 1), True, *args)
         return
-    bounds = [n * j // CHUNKS for j in range(CHUNKS + 1)]
-    ranges = iter(range(CHUNKS))  # (one ``next`` at a time: under the GIL)
-
-    def work() -> None:
-        for j in ranges:
-            part(bounds[j], bounds[j + 1], *args)
-
-    job = helper().submit(work)
+    ranges = _ranges(n, CHUNKS)
+    job = helper().submit(lambda: ranged(_QUIET, ranges, False, *args), wake=False)
     try:
-        work()
+        ranged(SIGNAL, ranges, True, *args)
     finally:
-        if not job.cancel():  # (cancelled if the other thread never started it)
-            job.result()
+        if not job.cancel() and ranges[1] < ranges[2]:
+            job.result()  # (the helper's last range is taking long: wait for it, asleep)
 
 
 def later(fn: Callable[[], object], n: int | None = None) -> Callable[[], object]:

@@ -65,6 +65,29 @@ def _filled(kernel, parts: tuple, flat: np.ndarray, *tables) -> tuple:
             np.uint64(uinteger))
 
 
+def _filled_until(kernel, parts: tuple, flat: np.ndarray, signal: np.ndarray,
+                  *tables) -> tuple[tuple, int]:
+    """``_filled`` by ``kernel`` (``abm.kernels.pcg64_*_until``) until ``signal[0]`` is
+    set (checked every ``SLICE`` numbers): the state after, and how many it made."""
+    s_hi, s_lo, has, uinteger, made = kernel(*parts, flat, signal, SLICE, *tables)
+    return (np.uint64(s_hi), np.uint64(s_lo), parts[2], parts[3], bool(has),
+            np.uint64(uinteger)), int(made)
+
+
+def _uniform_f32_until(parts: tuple, flat: np.ndarray, signal: np.ndarray
+                       ) -> tuple[tuple, int]:
+    from abm import kernels
+
+    return _filled_until(kernels.pcg64_uniform_f32_until, parts, flat, signal)
+
+
+def _normal_f32_until(parts: tuple, flat: np.ndarray, signal: np.ndarray
+                      ) -> tuple[tuple, int]:
+    from abm import kernels
+
+    return _filled_until(kernels.pcg64_normal_f32_until, parts, flat, signal, *_ZIGGURAT)
+
+
 def _uniform_f32(parts: tuple, flat: np.ndarray) -> tuple:
     """``_filled`` with numpy's float32 uniforms."""
     from abm import kernels  # (not at import: the config needs no numba)
@@ -186,8 +209,24 @@ def _normals_agree(ziggurat: tuple) -> bool:
     return True
 
 
+def _load_until() -> None:
+    """The stopping fills loaded on the model's thread, where a run asks for its kernels
+    in one order (``abm.kernel_cache.FIRST_USE``), not first on the helper."""
+    global _UNTIL_LOADED
+    if not _UNTIL_LOADED:
+        empty = np.empty(0, np.float32)
+        parts = _pcg64_parts(np.random.PCG64(0))
+        _uniform_f32_until(parts, empty, np.zeros(1, np.int64))
+        if _ziggurat():
+            _normal_f32_until(parts, empty, np.zeros(1, np.int64))
+        _UNTIL_LOADED = True
+
+
+_UNTIL_LOADED = False
 # The compiled fills by method (``Generator``, ``DrawAhead``).
 _FILLS = {"random": _uniform_f32, "standard_normal": _normal_f32}
+# The same, stopping when the model's thread has work for the helper (``DrawAhead``).
+_FILLS_UNTIL = {_uniform_f32: _uniform_f32_until, _normal_f32: _normal_f32_until}
 
 
 class Generator(np.random.Generator):
@@ -298,6 +337,10 @@ PREFETCHABLE = frozenset({"random", "standard_normal"})
 # Numbers the helper draws at a time (about 0.1 to 0.3 ms): between pieces it takes any
 # split pass waiting for it (``abm.parallel.Helper``).
 PIECE = 1 << 15
+# A compiled draw made ahead looks every this many numbers whether the model's thread
+# has work for the helper (``abm.parallel.SIGNAL``), and stops there if so (about 4 to
+# 10 us of draws); it goes on where it stopped the next time the helper is free.
+SLICE = 1 << 12
 
 
 def _call_key(method: str, args: tuple, kwargs: dict) -> tuple | None:
@@ -428,6 +471,8 @@ class DrawAhead:
     def __init__(self, gen: np.random.Generator, plan: list[tuple]):
         from concurrent.futures import Future
 
+        _load_until()
+
         self.gen = gen
         self.plan = plan
         self.future: Future = Future()
@@ -437,6 +482,7 @@ class DrawAhead:
         self._flat: np.ndarray | None = None
         self._pos = 0
         self._parts: tuple | None = None  # a compiled draw's generator state meanwhile
+        self.signal = parallel.SIGNAL  # set: the model's thread has work for the helper
 
     def step(self) -> bool:
         """Draw one piece; True when all the plan's draws are made."""
@@ -453,7 +499,6 @@ class DrawAhead:
             self._flat = self._out.reshape(-1)
             self._pos = 0
         flat = self._flat
-        hi = min(self._pos + PIECE, flat.size)
         fill = _FILLS.get(method) if (flat.dtype == np.float32 and type(
             gen.bit_generator) is np.random.PCG64 and isinstance(gen, Generator)) else None
         if fill is _normal_f32 and not _ziggurat():
@@ -461,12 +506,17 @@ class DrawAhead:
         compiled = fill is not None
         if compiled and self._parts is None:  # (the state read once an array)
             self._parts = _pcg64_parts(gen.bit_generator)
-        if hi > self._pos:
-            if compiled:  # numpy's numbers from the compiled PCG64 (``Generator``)
-                self._parts = fill(self._parts, flat[self._pos:hi])
-            else:
+        if compiled:  # numpy's numbers from the compiled PCG64 (``Generator``), until
+            # the model's thread has work for the helper
+            self._parts, made = _FILLS_UNTIL[fill](self._parts, flat[self._pos:],
+                                                   self.signal)
+            self._pos += made
+        else:
+            hi = min(self._pos + PIECE, flat.size)
+            if hi > self._pos:
                 getattr(gen, method)(dtype=flat.dtype, out=flat[self._pos:hi])
-        self._pos = hi
+            self._pos = hi
+        hi = self._pos
         if hi < flat.size:
             return False
         if compiled:

@@ -15,38 +15,84 @@ from abm.households import COLUMNS
 from abm.model import CountyModel
 
 
+import numba  # noqa: E402
+
+from abm.kernels import (  # noqa: E402
+    RANGES_HEAD,
+    _atomic_add,
+    _begin,
+    _claim,
+    _done_one,
+    _end,
+    _pause,
+)
+
+
+@numba.njit(nogil=True)
+def _logged_ranges(signal, ranges, owner, out, log, spins):
+    """A split pass's range kernel as ``abm.kernels`` writes them, which also logs each
+    range it computes (its start, end and whether the owner computed it) and spends
+    ``spins`` pauses on each."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        lo, hi = ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1]
+        for i in range(lo, hi):
+            out[i] += 1
+        for _ in range(spins):
+            _pause()
+        k = _atomic_add(log, 0, 1)
+        log[1 + 3 * k], log[2 + 3 * k], log[3 + 3 * k] = lo, hi, 1 if owner else 0
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
+
+@numba.njit(nogil=True)
+def _failing_ranges(signal, ranges, owner):
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        if ranges[RANGES_HEAD + j] > 0:
+            raise ValueError("upper half")
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
+
+def _split_logged(n: int, spins: int = 0) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    out = np.zeros(n, dtype=np.int64)
+    log = np.zeros(1 + 3 * (parallel.CHUNKS + 1), dtype=np.int64)
+    parallel.split(_logged_ranges, n, out, log, spins)
+    rows = log[1:1 + 3 * log[0]].reshape(-1, 3)
+    return out, [tuple(int(v) for v in r) for r in rows]
+
+
 def test_split_covers_every_household_once():
-    seen: list[tuple[int, int]] = []
-
-    def part(lo: int, hi: int, out: np.ndarray) -> None:
-        seen.append((lo, hi))
-        out[lo:hi] += 1
-
-    out = np.zeros(25_001, dtype=np.int64)
-    with parallel.threads(2):
-        parallel.split(part, out.size, out)
     k = parallel.CHUNKS
-    assert sorted(seen) == [(25_001 * j // k, 25_001 * (j + 1) // k) for j in range(k)]
+    with parallel.threads(2):
+        # each range about 0.2 ms, so the helper (woken by the owner's kernel) takes some
+        out, seen = _split_logged(25_001, spins=5000)
+    assert sorted((lo, hi) for lo, hi, _ in seen) == [
+        (25_001 * j // k, 25_001 * (j + 1) // k) for j in range(k)]
     assert (out == 1).all()
+    assert {owner for _, _, owner in seen} == {0, 1}  # both threads computed ranges
 
-    seen.clear()
-    with parallel.threads(1):  # one core: one call
-        parallel.split(part, out.size, out)
-    assert seen == [(0, 25_001)]
-    seen.clear()
+    with parallel.threads(1):  # one core: one range, on this thread
+        out, seen = _split_logged(25_001)
+    assert seen == [(0, 25_001, 1)] and (out == 1).all()
     with parallel.threads(2):  # too few households to be worth a hand-over
-        parallel.split(part, 100, out)
-    assert seen == [(0, 100)]
+        out, seen = _split_logged(100)
+    assert seen == [(0, 100, 1)] and (out == 1).all()
     assert parallel.current() == 1  # back to one outside the block
 
 
 def test_split_passes_on_a_part_error():
-    def part(lo: int, hi: int) -> None:
-        if lo > 0:
-            raise ValueError("upper half")
-
     with parallel.threads(2), pytest.raises(ValueError, match="upper half"):
-        parallel.split(part, 50_000)
+        parallel.split(_failing_ranges, 50_000)
+    with parallel.threads(2):  # the helper is free again afterwards
+        out, seen = _split_logged(50_000)
+    assert (out == 1).all()
 
 
 def test_later_runs_on_the_other_thread_and_gives_the_value():
@@ -143,9 +189,9 @@ def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
         return real_split(part, n, *args)
 
     class CountingHelper:
-        def submit(self, fn):
+        def submit(self, fn, wake=True):
             submitted.append(fn)
-            return real_helper.submit(fn)
+            return real_helper.submit(fn, wake)
 
         def background(self, job):
             return real_helper.background(job)
@@ -161,8 +207,8 @@ def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
         two.step()
     # every split pass was handed to the other thread too, every month of the spin-up
     # and of the run
-    assert {"_peer_means_part", "_learning_update_part", "_health_people_part",
-            "_earnings_pass_part", "_business_income_part"} <= set(parts)
+    assert {"_peer_means_ranges", "_learning_update_ranges", "_health_people_ranges",
+            "_earnings_pass_ranges", "_business_income_ranges"} <= set(parts)
     assert len(submitted) >= 4 * (18 + 24)
     pd.testing.assert_frame_equal(one.timeseries(), two.timeseries(), check_exact=True)
     pd.testing.assert_frame_equal(one.events(), two.events(), check_exact=True)
@@ -225,13 +271,8 @@ def test_a_forked_child_gets_a_helper_thread_of_its_own():
                     self.done.set()
 
             job = child.background(Job())
-            out = np.zeros(40_000, dtype=np.int64)
-
-            def part(lo, hi, out):
-                out[lo:hi] += 1
-
             with parallel.threads(2):
-                parallel.split(part, out.size, out)
+                out, _ = _split_logged(40_000)
             if child is not parent and job.done.wait(10) and (out == 1).all():
                 code = 0
         finally:

@@ -107,6 +107,38 @@ def test_draws_made_ahead_in_pieces_are_numpy_s_numbers():
         assert state == after, key
 
 
+def test_draws_made_ahead_stop_for_the_model_s_work_and_go_on_with_numpy_s_numbers():
+    """While the model's thread has work for the helper (``DrawAhead.signal`` set), a
+    compiled draw made ahead stops after each ``SLICE`` of numbers; going on where it
+    stopped gives plain numpy's arrays and states."""
+    n = 3 * rng.SLICE + 5
+    plan = [("random", ((2, n),), (("dtype", np.float32),)),
+            ("standard_normal", (n,), (("dtype", np.float32),)),
+            ("random", (rng.SLICE - 1,), (("dtype", np.float32),))]
+    plain = np.random.Generator(np.random.PCG64(12))
+    want, states = [], []
+    for m, a, k in plan:
+        want.append(getattr(plain, m)(*a, **dict(k)))
+        states.append(plain.bit_generator.state)
+    job = rng.DrawAhead(Generator(np.random.PCG64(12)), plan)
+    job.signal = np.ones(1, dtype=np.int64)
+    steps = 1
+    while not job.step():
+        steps += 1
+    assert steps == 7 + 4 + 1  # a step a slice
+    _, items = job.future.result()
+    for (key, got, state), w, after in zip(items, want, states, strict=True):
+        assert got.tobytes() == w.tobytes(), key
+        assert state == after, key
+
+    job = rng.DrawAhead(Generator(np.random.PCG64(12)), plan)
+    job.signal = np.zeros(1, dtype=np.int64)  # nothing waiting: an array a step
+    steps = 1
+    while not job.step():
+        steps += 1
+    assert steps == len(plan)
+
+
 def test_numpy_s_ziggurat_is_read_here_so_the_compiled_normals_are_tested():
     """On this system (64-bit Linux, the locked numpy) the tables are read and checked,
     so the normals compared above are the compiled ones."""
