@@ -319,7 +319,6 @@ def _peer_means_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _learning_update_part(lo, hi, motivation, skills, net_sum, income, sp_medical,
                           sick_now, lost_job_now, n_labour, help_m, reliance_share,
@@ -365,7 +364,6 @@ def _learning_update_ranges(signal, ranges, owner, *args):
         _done_one(ranges)
         j = _claim(ranges)
     _end(ranges, owner)
-
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -500,7 +498,6 @@ def _earnings_pass_ranges(signal, ranges, owner, *args):
         _done_one(ranges)
         j = _claim(ranges)
     _end(ranges, owner)
-
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -640,7 +637,6 @@ def _status_roll_ranges(signal, ranges, owner, *args):
         _done_one(ranges)
         j = _claim(ranges)
     _end(ranges, owner)
-
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -913,7 +909,6 @@ def _health_people_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_onset(acute_left, u, p_acute, rel):
     """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start."""
@@ -977,7 +972,6 @@ def _health_costs_ranges(signal, ranges, owner, *args):
         _done_one(ranges)
         j = _claim(ranges)
     _end(ranges, owner)
-
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1109,7 +1103,6 @@ def _at_risk_ranges(signal, ranges, owner, *args):
         _done_one(ranges)
         j = _claim(ranges)
     _end(ranges, owner)
-
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1533,7 +1526,6 @@ def _spending_pass_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _heavy_debt(debt, size, debt_months, subsist_per_member):
     """``abm.rules.heavy_debt`` of one household: ``debt > debt_months *
@@ -1666,7 +1658,6 @@ def _store_income_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-
 def business_income(business, home, motivation, noise, price, usual_scale, effort_slope,
                     motivation_reference, demand_share, epidemic_local):
     """``abm.households.business.income`` for every household in one pass (new arrays;
@@ -1717,7 +1708,6 @@ def _business_income_ranges(signal, ranges, owner, *args):
         _done_one(ranges)
         j = _claim(ranges)
     _end(ranges, owner)
-
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1808,7 +1798,6 @@ def _savings_spent_pass_ranges(signal, ranges, owner, *args):
         _done_one(ranges)
         j = _claim(ranges)
     _end(ranges, owner)
-
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

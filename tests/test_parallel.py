@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,20 +13,8 @@ import tests.test_properties as tp
 from abm import parallel
 from abm.config import load_config
 from abm.households import COLUMNS
+from abm.kernels import RANGES_HEAD, _atomic_add, _begin, _claim, _done_one, _end, _pause
 from abm.model import CountyModel
-
-
-import numba  # noqa: E402
-
-from abm.kernels import (  # noqa: E402
-    RANGES_HEAD,
-    _atomic_add,
-    _begin,
-    _claim,
-    _done_one,
-    _end,
-    _pause,
-)
 
 
 @numba.njit(nogil=True)
