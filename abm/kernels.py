@@ -366,17 +366,27 @@ def _learning_update_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per, idle):
     """Job loss among migrants (``u`` float32 draws), in place on ``n_migrants``,
     ``n_jobless`` and ``lost_job_now``; returns (the jobless' lost remittances, the
-    remittances of those still away, the part of them not idled)."""
+    remittances of those still away, the part of them not idled).
+    Households in ranges (``_migrants_pass_part``; ``abm.parallel.split``)."""
     n = u.size
     job_loss = np.empty(n)
     remit_full = np.empty(n)
     remit = np.empty(n)
+    parallel.split(_migrants_pass_ranges, n, u, n_migrants, n_jobless, lost_job_now,
+                   p_job_loss, remit_per, idle, job_loss, remit_full, remit)
+    return job_loss, remit_full, remit
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _migrants_pass_part(lo, hi, u, n_migrants, n_jobless, lost_job_now, p_job_loss,
+                        remit_per, idle, job_loss, remit_full, remit):
+    """``migrants_pass`` of households ``lo .. hi``."""
     keep = 1.0 - idle
-    for i in range(n):  # without branches (the loop vectorises)
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         nm = n_migrants[i]
         lose = (nm > 0) & (np.float64(u[i]) < _minimum(1.0, np.float64(nm) * p_job_loss))
         one = n_migrants.dtype.type(lose)
@@ -389,7 +399,18 @@ def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per,
         rf = np.float64(nm) * remit_per
         remit_full[i] = rf
         remit[i] = rf * keep
-    return job_loss, remit_full, remit
+
+
+@numba.njit(cache=True, nogil=True)
+def _migrants_pass_ranges(signal, ranges, owner, *args):
+    """``_migrants_pass_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _migrants_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 def earnings_pass(home, land, land_let, rent_m, n_elderly, skills, motivation, farm_price,
@@ -681,6 +702,19 @@ def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
     return into, out
 
 
+@numba.njit(cache=True, nogil=True)
+def min_max(a):
+    """``(a.min(), a.max())`` of a non-empty integer array in one pass (numpy makes two,
+    and its int16 reductions are not vectorised)."""
+    lo = a[0]
+    hi = a[0]
+    for i in range(a.size):
+        v = a[i]
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
+    return lo, hi
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
     """Whole-number member totals of the monthly measures in one pass (integers: any
@@ -708,13 +742,32 @@ def member_totals(size, poor, registered, n_migrants, n_labour, n_jobless):
     return persons, persons_poor, persons_reg, labour, migrants, migrants_reg, jobless
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def where_product(mask, x, c):
-    """``np.where(mask, x * c, 0.0)`` in one pass (``c`` a float)."""
+    """``np.where(mask, x * c, 0.0)`` in one pass (``c`` a float).
+    Households in ranges (``_where_product_part``; ``abm.parallel.split``)."""
     out = np.empty(x.size)
-    for i in range(x.size):
-        out[i] = x[i] * c if mask[i] else 0.0
+    parallel.split(_where_product_ranges, x.size, mask, x, c, out)
     return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _where_product_part(lo, hi, mask, x, c, out):
+    """``where_product`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
+        out[i] = x[i] * c if mask[i] else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _where_product_ranges(signal, ranges, owner, *args):
+    """``_where_product_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _where_product_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -757,25 +810,45 @@ def acute_rel(rel, health_literate, doctor_contract, chronic, motivation,
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oop_sum,
               deduct_medical):
     """The minimum living guarantee's gap: for enrolled households the line
     (``line_pc_month`` x members) less own income (farm + wage + remittances + property
     + public transfers, less a twelfth of the year's out-of-pocket medical spending when
-    deducted, else less 0.0), at least 0; 0 for the others."""
+    deducted, else less 0.0), at least 0; 0 for the others.
+    Households in ranges (``_dibao_gap_part``; ``abm.parallel.split``)."""
     out = np.empty(farm.size)
-    for i in range(farm.size):
+    parallel.split(_dibao_gap_ranges, farm.size, enrolled, size, line_pc_month, farm,
+                   wage, remit, prop, public, oop_sum, deduct_medical, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _dibao_gap_part(lo, hi, enrolled, size, line_pc_month, farm, wage, remit, prop,
+                    public, oop_sum, deduct_medical, out):
+    """``dibao_gap`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         if enrolled[i]:
             total = farm[i] + wage[i] + remit[i] + prop[i] + public[i]
             own = total - (oop_sum[i] / 12.0 if deduct_medical else 0.0)
             out[i] = _maximum(line_pc_month * np.float64(size[i]) - own, 0.0)
         else:
             out[i] = 0.0
-    return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True)
+def _dibao_gap_ranges(signal, ranges, owner, *args):
+    """``_dibao_gap_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _dibao_gap_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
+
 def dibao_applications(u, found, trust, motivation, p_self, base, not_stigma, income_test,
                        dibao_12m, size, n_labour, disability, line, dibao, applied, month,
                        decision_months, no_month):
@@ -787,9 +860,24 @@ def dibao_applications(u, found, trust, motivation, p_self, base, not_stigma, in
     trust * (base + motivation) * not_stigma`` (numpy's order; the float32 draw compared
     as float64) or the cadres ``found`` it; then an application made ``decision_months``
     ago or earlier is decided: enrolled if it still qualifies and is not enrolled (the
-    application closes either way). In place; returns the number enrolled."""
+    application closes either way). In place; returns the number enrolled.
+    Households in ranges (``_dibao_applications_part``; ``abm.parallel.split``), each
+    range's enrolments added to the count at once."""
+    entered = np.zeros(1, dtype=np.int64)
+    parallel.split(_dibao_applications_ranges, u.size, u, found, trust, motivation, p_self,
+                   base, not_stigma, income_test, dibao_12m, size, n_labour, disability,
+                   line, dibao, applied, month, decision_months, no_month, entered)
+    return int(entered[0])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _dibao_applications_part(lo, hi, u, found, trust, motivation, p_self, base, not_stigma,
+                             income_test, dibao_12m, size, n_labour, disability, line, dibao,
+                             applied, month, decision_months, no_month, count):
+    """``dibao_applications`` of households ``lo .. hi``; adds their enrolments to
+    ``count[0]``."""
     entered = 0
-    for i in range(u.size):
+    for i in range(np.uint64(lo), np.uint64(hi)):
         own = income_test[i] - dibao_12m[i] / np.float64(max(size[i], 1))
         q = (own < line) & ((n_labour[i] == 0) | disability[i])
         if q and not dibao[i] and applied[i] == no_month:
@@ -801,7 +889,19 @@ def dibao_applications(u, found, trust, motivation, p_self, base, not_stigma, in
                 dibao[i] = True
                 entered += 1
             applied[i] = no_month
-    return entered
+    _atomic_add(count, 0, entered)
+
+
+@numba.njit(cache=True, nogil=True)
+def _dibao_applications_ranges(signal, ranges, owner, *args):
+    """``_dibao_applications_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _dibao_applications_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -909,13 +1009,32 @@ def _health_people_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_onset(acute_left, u, p_acute, rel):
-    """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start."""
+    """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start.
+    Households in ranges (``_acute_onset_part``; ``abm.parallel.split``)."""
     out = np.empty(acute_left.size, dtype=np.bool_)
-    for i in range(acute_left.size):
-        out[i] = (acute_left[i] == 0) & (np.float64(u[i]) < p_acute * rel[i])
+    parallel.split(_acute_onset_ranges, acute_left.size, acute_left, u, p_acute, rel, out)
     return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _acute_onset_part(lo, hi, acute_left, u, p_acute, rel, out):
+    """``acute_onset`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
+        out[i] = (acute_left[i] == 0) & (np.float64(u[i]) < p_acute * rel[i])
+
+
+@numba.njit(cache=True, nogil=True)
+def _acute_onset_ranges(signal, ranges, owner, *args):
+    """``_acute_onset_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _acute_onset_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_migrants,
@@ -974,17 +1093,28 @@ def _health_costs_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def triage_looks(cand, registered, chronic, disability, n_elderly, size, income_pc_year,
                  triage, w_registered, w_chronic, w_disability, w_elderly_share,
                  w_low_income, line):
     """How much at risk households ``cand`` look to the cadres, in numpy's order:
     registered, chronic and disability weights, the elderly share of members, low income
     against the line, then the draw ``triage``. Computed for every household (a loop
-    that vectorises), then gathered: cheaper than gathering each column."""
-    n = size.size
-    looks = np.empty(n)
-    for i in range(n):
+    that vectorises), then gathered: cheaper than gathering each column.
+    Every household's look in ranges (``_triage_looks_part``; ``abm.parallel.split``),
+    then the candidates'."""
+    looks = np.empty(size.size)
+    parallel.split(_triage_looks_ranges, size.size, registered, chronic, disability,
+                   n_elderly, size, income_pc_year, triage, w_registered, w_chronic,
+                   w_disability, w_elderly_share, w_low_income, line, looks)
+    return looks[cand]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _triage_looks_part(lo, hi, registered, chronic, disability, n_elderly, size,
+                       income_pc_year, triage, w_registered, w_chronic, w_disability,
+                       w_elderly_share, w_low_income, line, looks):
+    """The looks of households ``lo .. hi`` (``triage_looks``), into ``looks``."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
         sz = size[i]
         looks[i] = (np.float64(registered[i]) * w_registered
                     + np.float64(chronic[i]) * w_chronic
@@ -993,10 +1123,18 @@ def triage_looks(cand, registered, chronic, disability, n_elderly, size, income_
                     * w_elderly_share
                     + w_low_income / (1.0 + income_pc_year[i] / line)
                     + np.float64(triage[i]))
-    out = np.empty(cand.size)
-    for k in range(cand.size):
-        out[k] = looks[cand[k]]
-    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _triage_looks_ranges(signal, ranges, owner, *args):
+    """``_triage_looks_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _triage_looks_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1402,7 +1540,6 @@ def _np_minimum(a: float, b: float) -> float:
     return a if a != a else r
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def migration_choices(u0, u1, u2, n_labour, n_migrants, n_jobless, sick_now, employer,
                       in_post, business, motivation, skills, drive_scale, skill_base,
                       p_start, epidemic, p_return, p_again_scale):
@@ -1411,13 +1548,28 @@ def migration_choices(u0, u1, u2, n_labour, n_migrants, n_jobless, sick_now, emp
     (``back``), the jobless' chance to leave again (``p_again``) and who does without
     help (``again_plain``). The numpy expressions' operation order:
     ``(p_start * ((drive_scale * motivation) * (skill_base + skills))) * epidemic`` and
-    ``(p_again_scale * motivation) * epidemic``."""
+    ``(p_again_scale * motivation) * epidemic``.
+    Households in ranges (``_migration_choices_part``; ``abm.parallel.split``)."""
     n = u0.size
     go = np.empty(n, np.bool_)
     back = np.empty(n, np.bool_)
     p_again = np.empty(n)
     again_plain = np.empty(n, np.bool_)
-    for i in range(n):
+    parallel.split(_migration_choices_ranges, n, u0, u1, u2, n_labour, n_migrants,
+                   n_jobless, sick_now, employer, in_post, business, motivation, skills,
+                   drive_scale, skill_base, p_start, epidemic, p_return, p_again_scale,
+                   go, back, p_again, again_plain)
+    return go, back, p_again, again_plain
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _migration_choices_part(lo, hi, u0, u1, u2, n_labour, n_migrants, n_jobless, sick_now,
+                            employer, in_post, business, motivation, skills, drive_scale,
+                            skill_base, p_start, epidemic, p_return, p_again_scale, go,
+                            back, p_again, again_plain):
+    """``migration_choices`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         nm = np.int64(n_migrants[i])
         free = (np.int64(n_labour[i]) - nm - np.int64(n_jobless[i]) - np.int64(sick_now[i])
                 - np.int64(employer[i] >= 0) - np.int64(in_post[i]) - np.int64(business[i]))
@@ -1427,7 +1579,18 @@ def migration_choices(u0, u1, u2, n_labour, n_migrants, n_jobless, sick_now, emp
         pa = p_again_scale * motivation[i] * epidemic
         p_again[i] = pa
         again_plain[i] = np.float64(u2[i]) < _np_minimum(1.0, pa)
-    return go, back, p_again, again_plain
+
+
+@numba.njit(cache=True, nogil=True)
+def _migration_choices_ranges(signal, ranges, owner, *args):
+    """``_migration_choices_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _migration_choices_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1557,23 +1720,43 @@ def psych_pass(acute_left, sick_now, lost_job_now, debt, size, treated, distress
         motivation[i] = motivation[i] * (1.0 - psych_motivation * d)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def distress_sellers(income_pc_year, hard_line, debt, size, debt_months,
                      subsist_per_member, land, u, p_sale):
     """Who sells assets in distress this month, as ``abm.households.decisions.
     distress_sales`` wrote it: ``(income_pc_year < hard_line) & heavy_debt & (land > 0)
     & (u < p_sale)``, ``u`` compared in ``p_sale``'s dtype (numpy compares a float32
-    draw with a Python float in float32). The same booleans."""
+    draw with a Python float in float32). The same booleans.
+    Households in ranges (``_distress_sellers_part``; ``abm.parallel.split``)."""
     n = debt.size
     sell = np.empty(n, np.bool_)
-    for i in range(n):
-        sell[i] = ((income_pc_year[i] < hard_line)
-                   & _heavy_debt(debt[i], size[i], debt_months, subsist_per_member)
-                   & (land[i] > 0) & (u[i] < p_sale))
+    parallel.split(_distress_sellers_ranges, n, income_pc_year, hard_line, debt, size,
+                   debt_months, subsist_per_member, land, u, p_sale, sell)
     return sell
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _distress_sellers_part(lo, hi, income_pc_year, hard_line, debt, size, debt_months,
+                           subsist_per_member, land, u, p_sale, sell):
+    """``distress_sellers`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
+        sell[i] = ((income_pc_year[i] < hard_line)
+                   & _heavy_debt(debt[i], size[i], debt_months, subsist_per_member)
+                   & (land[i] > 0) & (u[i] < p_sale))
+
+
+@numba.njit(cache=True, nogil=True)
+def _distress_sellers_ranges(signal, ranges, owner, *args):
+    """``_distress_sellers_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _distress_sellers_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
+
+
 def business_starts(business, fail, u, p_start, motivation, motivation_reference, skills,
                     n_labour, n_migrants, n_jobless, sick_now, employer, in_post, savings,
                     start_cost):
@@ -1582,10 +1765,23 @@ def business_starts(business, fail, u, p_start, motivation, motivation_reference
     p_start * drive)`` with ``drive = min(motivation / motivation_reference, 1.5) * (0.5 +
     skills)``; ``u`` (float32) compared in float64 as numpy does with a float64 chance,
     and ``abm.rules.free_to_leave`` in ``n_labour``'s integer type (numpy's int16
-    arithmetic). The same booleans."""
+    arithmetic). The same booleans.
+    Households in ranges (``_business_starts_part``; ``abm.parallel.split``)."""
     n = business.size
     start = np.empty(n, np.bool_)
-    for i in range(n):
+    parallel.split(_business_starts_ranges, n, business, fail, u, p_start, motivation,
+                   motivation_reference, skills, n_labour, n_migrants, n_jobless,
+                   sick_now, employer, in_post, savings, start_cost, start)
+    return start
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _business_starts_part(lo, hi, business, fail, u, p_start, motivation,
+                          motivation_reference, skills, n_labour, n_migrants, n_jobless,
+                          sick_now, employer, in_post, savings, start_cost, start):
+    """``business_starts`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         free = n_labour.dtype.type(
             np.int64(n_labour[i]) - np.int64(n_migrants[i]) - np.int64(n_jobless[i])
             - np.int64(sick_now[i]) - np.int64(employer[i] >= 0) - np.int64(in_post[i])
@@ -1593,7 +1789,18 @@ def business_starts(business, fail, u, p_start, motivation, motivation_reference
         drive = _np_minimum(motivation[i] / motivation_reference, 1.5) * (0.5 + skills[i])
         start[i] = ((not business[i]) & (not fail[i]) & (free >= 1)
                     & (savings[i] >= start_cost) & (np.float64(u[i]) < p_start * drive))
-    return start
+
+
+@numba.njit(cache=True, nogil=True)
+def _business_starts_ranges(signal, ranges, owner, *args):
+    """``_business_starts_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _business_starts_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1710,7 +1917,6 @@ def _business_income_ranges(signal, ranges, owner, *args):
     _end(ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def psych_counselled_pass(acute_left, sick_now, lost_job_now, debt, size, clinic_access,
                           reach, support_gain, distress, motivation, debt_months,
                           subsist_per_member, onset, recovery, treatment_gain,
@@ -1719,8 +1925,22 @@ def psych_counselled_pass(acute_left, sick_now, lost_job_now, debt, size, clinic
     makes it: ``treated = min(clinic_access * reach + (support_gain > 0), 1)`` (the
     clinics' counselling, ``reach`` being its reach x this month's level, and social work
     served this month), instead of in two numpy passes and a new array first. In place on
-    ``distress`` and ``motivation``; the same bits as ``psych_pass`` of that array."""
-    for i in range(distress.size):
+    ``distress`` and ``motivation``; the same bits as ``psych_pass`` of that array.
+    Households in ranges (``_psych_counselled_pass_part``; ``abm.parallel.split``)."""
+    parallel.split(_psych_counselled_pass_ranges, distress.size, acute_left, sick_now,
+                   lost_job_now, debt, size, clinic_access, reach, support_gain, distress,
+                   motivation, debt_months, subsist_per_member, onset, recovery,
+                   treatment_gain, psych_motivation)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _psych_counselled_pass_part(lo, hi, acute_left, sick_now, lost_job_now, debt, size,
+                                clinic_access, reach, support_gain, distress, motivation,
+                                debt_months, subsist_per_member, onset, recovery,
+                                treatment_gain, psych_motivation):
+    """``psych_counselled_pass`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         served = 1.0 if support_gain[i] > 0 else 0.0
         treated = _minimum(clinic_access[i] * reach + served, 1.0)
         stress = (acute_left[i] > 0) | sick_now[i] | lost_job_now[i] | _heavy_debt(
@@ -1731,6 +1951,18 @@ def psych_counselled_pass(acute_left, sick_now, lost_job_now, debt, size, clinic
         d = _clip(d, 0.0, 1.0)
         distress[i] = d
         motivation[i] = motivation[i] * (1.0 - psych_motivation * d)
+
+
+@numba.njit(cache=True, nogil=True)
+def _psych_counselled_pass_ranges(signal, ranges, owner, *args):
+    """``_psych_counselled_pass_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _psych_counselled_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

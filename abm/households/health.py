@@ -31,7 +31,12 @@ def count_table(count: np.ndarray, rate_year: float) -> tuple[np.ndarray, int]:
     """``monthly_from_rate(count * rate_year)`` for the member counts from ``count``'s
     least to its greatest (few distinct values), and the least: the chance of a count
     ``c`` is ``table[c - least]``, the same number as computed for it alone."""
-    lo, hi = (int(count.min()), int(count.max())) if count.size else (0, 0)
+    if not count.size:
+        lo, hi = 0, 0
+    elif count.dtype.kind in "iu" and count.ndim == 1:
+        lo, hi = (int(v) for v in kernels.min_max(count))  # (one compiled pass)
+    else:
+        lo, hi = int(count.min()), int(count.max())
     return monthly_from_rate(np.arange(lo, hi + 1, dtype=count.dtype) * rate_year), lo
 
 
