@@ -58,9 +58,20 @@ def median(a: np.ndarray) -> float:
     return float(hi) if n % 2 else float((lo + hi) / 2.0)
 
 
+def start_medians(hh) -> tuple[Callable[[], float], Callable[[], float]]:
+    """Getters of the medians of the savings and of the 12-month incomes, computed on the
+    other thread meanwhile when the run has two and many households
+    (``abm.parallel.later``); nothing may change either column before they are got."""
+    n = hh.n
+    return (parallel.later(lambda: median(hh.savings) if n else 0.0, n),
+            parallel.later(lambda: median(hh.income_pc_year) if n else 0.0, n))
+
+
 def measure(model: CountyModel, codes: np.ndarray,
             causes: np.ndarray | Callable[[], np.ndarray],
-            income: np.ndarray | None = None) -> dict[str, float]:
+            income: np.ndarray | None = None,
+            medians: tuple[Callable[[], float], Callable[[], float]] | None = None
+            ) -> dict[str, float]:
     """This month's poverty events (``codes``/``causes`` from the status phase), rates,
     incomes, households' state, monitoring rolls and money flows. ``income`` is this
     month's ``hh.income_m()`` when the caller has it already; ``causes`` may be a getter
@@ -71,14 +82,15 @@ def measure(model: CountyModel, codes: np.ndarray,
     mean of booleans is numpy's count / n, bit for bit), and the registered households'
     values and the monitored households' categories are gathered by index, not by mask
     (the same array, faster); sums of money and
-    means stay numpy's (their rounding depends on the order of the additions)."""
+    means stay numpy's (their rounding depends on the order of the additions).
+    ``medians``: the getters of ``start_medians``, when the caller started them earlier
+    (the model does, before its other work for the other thread)."""
     hh = model.households
     n = hh.n
     income = hh.income_m() if income is None else income
     # The medians of the savings and the 12-month incomes on the other thread meanwhile,
     # when the run has two and many households (nothing here changes either).
-    savings_median = parallel.later(lambda: median(hh.savings) if n else 0.0, n)
-    income_median = parallel.later(lambda: median(hh.income_pc_year) if n else 0.0, n)
+    savings_median, income_median = start_medians(hh) if medians is None else medians
     (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
      jobless) = kernels.member_totals(hh.size, hh.poor, hh.registered, hh.n_migrants,
                                       hh.n_labour, hh.n_jobless)

@@ -33,6 +33,7 @@ from abm.county import County, Markets, Shocks, build_county
 from abm.households.status import changes as status_changes
 from abm.households.status import fall_causes
 from abm.instruments.registry import Instruments
+from abm.metrics import start_medians
 from abm.results import RESULTS, Tally, measure
 from abm.rng import Streams
 
@@ -405,13 +406,17 @@ class CountyModel(mesa.Model):
         who, codes, into = status_changes(hh, self.config, self.ctx, income=income)
         if not record:  # (the spin-up keeps no events: their causes are not measured)
             return
-        # The falls' causes on the other thread meanwhile, when the run has two and many
-        # households: they only read the ledger and the households, which nothing below
-        # changes; the measures take them last (``abm.metrics.measure``).
+        # The medians of the measures, then the falls' causes, on the other thread
+        # meanwhile, when the run has two and many households: they only read the ledger
+        # and the households, which nothing below changes; the measures take them last
+        # (``abm.metrics.measure``). The medians first: the measures need them before
+        # the causes.
+        medians = start_medians(hh)
         caused = parallel.later(lambda: fall_causes(hh, self.ctx, into, who.size), hh.n)
         kinds = _livelihoods(hh, [*(ev[0] for ev in self.implementation.events), who])
         self.tally.update(self, codes)
-        self.metrics = measure(self, codes, lambda: caused()[0], income=income)
+        self.metrics = measure(self, codes, lambda: caused()[0], income=income,
+                               medians=medians)
         events = [*self.implementation.events, (who, codes, *caused())]
         self._events.extend((self.month, *ev, kind)
                             for ev, kind in zip(events, kinds, strict=True))

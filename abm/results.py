@@ -308,17 +308,20 @@ class Tally:
 
 def measure(model: CountyModel, codes: np.ndarray,
             causes: np.ndarray | Callable[[], np.ndarray],
-            income: np.ndarray | None = None) -> dict[str, float]:
+            income: np.ndarray | None = None,
+            medians: tuple[Callable[[], float], Callable[[], float]] | None = None
+            ) -> dict[str, float]:
     """This month's value of every declared result, in declared order (``income``: this
     month's ``hh.income_m()`` when the caller has it already; ``causes``: the primary
-    causes of the status phase's events, or a getter of them, as ``metrics.measure``)."""
+    causes of the status phase's events, or a getter of them, and ``medians``, as
+    ``metrics.measure``)."""
     from abm import metrics, parallel, smith
 
     # The Smith measures' household pass on the other thread meanwhile, when the run
     # has two and many households (the metrics only read the households).
     passed = parallel.later(lambda: smith.household_pass(model, income),
                             model.households.n)
-    values = metrics.measure(model, codes, causes, income=income)
+    values = metrics.measure(model, codes, causes, income=income, medians=medians)
     values.update(smith.measure(model, income, passed))
     for inst in model.instruments:
         values.update(inst.measure(model))
