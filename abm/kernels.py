@@ -180,10 +180,12 @@ def _done_one(ranges):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _end(ranges, owner):
+def _end(signal, ranges, owner):
     """After the last claim: the owner waits for the other thread's last range (at most
     ``OWNER_SPINS`` pauses) and marks all done; the helper waits for that mark (at most
-    ``HELPER_SPINS``), then a little longer (``HELPER_GRACE``)."""
+    ``HELPER_SPINS``), then until the owner's next pass starts or other work is handed
+    to it (``signal[0]`` set), at most ``signal[1]`` pauses: back in Python, it would
+    take the GIL while the owner runs Python, and the owner wait for it."""
     if owner:
         for _ in range(OWNER_SPINS):
             if _atomic_load(ranges, 1) >= ranges[2]:
@@ -196,6 +198,10 @@ def _end(ranges, owner):
                 break
             _pause()
         for _ in range(HELPER_GRACE):
+            _pause()
+        for _ in range(_atomic_load(signal, 1)):
+            if _atomic_load(signal, 0) != 0:
+                break
             _pause()
 
 
@@ -316,7 +322,7 @@ def _peer_means_ranges(signal, ranges, owner, *args):
         _peer_means_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -363,7 +369,7 @@ def _learning_update_ranges(signal, ranges, owner, *args):
         _learning_update_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def migrants_pass(u, n_migrants, n_jobless, lost_job_now, p_job_loss, remit_per, idle):
@@ -410,7 +416,7 @@ def _migrants_pass_ranges(signal, ranges, owner, *args):
         _migrants_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def earnings_pass(home, land, land_let, rent_m, n_elderly, skills, motivation, farm_price,
@@ -518,7 +524,7 @@ def _earnings_pass_ranges(signal, ranges, owner, *args):
         _earnings_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -657,7 +663,7 @@ def _status_roll_ranges(signal, ranges, owner, *args):
         _status_roll_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -767,7 +773,7 @@ def _where_product_ranges(signal, ranges, owner, *args):
         _where_product_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -846,7 +852,7 @@ def _dibao_gap_ranges(signal, ranges, owner, *args):
         _dibao_gap_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def dibao_applications(u, found, trust, motivation, p_self, base, not_stigma, income_test,
@@ -901,7 +907,7 @@ def _dibao_applications_ranges(signal, ranges, owner, *args):
         _dibao_applications_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1006,7 +1012,7 @@ def _health_people_ranges(signal, ranges, owner, *args):
         _health_people_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def acute_onset(acute_left, u, p_acute, rel):
@@ -1034,7 +1040,7 @@ def _acute_onset_ranges(signal, ranges, owner, *args):
         _acute_onset_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_migrants,
@@ -1090,7 +1096,7 @@ def _health_costs_ranges(signal, ranges, owner, *args):
         _health_costs_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def triage_looks(cand, registered, chronic, disability, n_elderly, size, income_pc_year,
@@ -1134,7 +1140,7 @@ def _triage_looks_ranges(signal, ranges, owner, *args):
         _triage_looks_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1240,7 +1246,7 @@ def _at_risk_ranges(signal, ranges, owner, *args):
         _at_risk_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1590,7 +1596,7 @@ def _migration_choices_ranges(signal, ranges, owner, *args):
         _migration_choices_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1686,7 +1692,7 @@ def _spending_pass_ranges(signal, ranges, owner, *args):
         _spending_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1754,7 +1760,7 @@ def _distress_sellers_ranges(signal, ranges, owner, *args):
         _distress_sellers_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def business_starts(business, fail, u, p_start, motivation, motivation_reference, skills,
@@ -1800,7 +1806,7 @@ def _business_starts_ranges(signal, ranges, owner, *args):
         _business_starts_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1862,7 +1868,7 @@ def _store_income_ranges(signal, ranges, owner, *args):
         _store_income_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def business_income(business, home, motivation, noise, price, usual_scale, effort_slope,
@@ -1914,7 +1920,7 @@ def _business_income_ranges(signal, ranges, owner, *args):
         _business_income_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def psych_counselled_pass(acute_left, sick_now, lost_job_now, debt, size, clinic_access,
@@ -1962,7 +1968,7 @@ def _psych_counselled_pass_ranges(signal, ranges, owner, *args):
         _psych_counselled_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -2029,7 +2035,7 @@ def _savings_spent_pass_ranges(signal, ranges, owner, *args):
         _savings_spent_pass_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -34,7 +34,7 @@ def _logged_ranges(signal, ranges, owner, out, log, spins):
         log[1 + 3 * k], log[2 + 3 * k], log[3 + 3 * k] = lo, hi, 1 if owner else 0
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(nogil=True)
@@ -46,7 +46,7 @@ def _failing_ranges(signal, ranges, owner):
             raise ValueError("upper half")
         _done_one(ranges)
         j = _claim(ranges)
-    _end(ranges, owner)
+    _end(signal, ranges, owner)
 
 
 def _split_logged(n: int, spins: int = 0) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
