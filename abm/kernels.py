@@ -910,15 +910,34 @@ def _dibao_applications_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def add_both_into(a, b, x):
     """``a += x`` and ``b += x`` in one pass, in place (numpy's ``a + x``, ``b + x``,
     bit for bit; ``x`` may be ``a`` or ``b`` itself: each element is read before it is
-    written)."""
-    for i in range(x.size):
+    written).
+    Households in ranges (``_add_both_into_part``; ``abm.parallel.split``)."""
+    parallel.split(_add_both_into_ranges, x.size, a, b, x)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _add_both_into_part(lo, hi, a, b, x):
+    """``add_both_into`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         xi = x[i]
         a[i] = a[i] + xi
         b[i] = b[i] + xi
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_both_into_ranges(signal, ranges, owner, *args):
+    """``_add_both_into_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _add_both_into_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 def health_people(ud, farm, wage, remit, age_head, chronic, disability, n_labour,
@@ -1170,13 +1189,32 @@ def loss_years(losses, idx, order):
     return now, before
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def book_all(row, amount):
     """``row += amount``: float64 amounts added to the float32 ledger row and rounded to
     float32, as numpy does, in place (numpy's own line makes a float64 copy of the row
-    first)."""
-    for i in range(np.uint64(row.size)):
+    first).
+    Households in ranges (``_book_all_part``; ``abm.parallel.split``)."""
+    parallel.split(_book_all_ranges, row.size, row, amount)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _book_all_part(lo, hi, row, amount):
+    """``book_all`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         row[i] = np.float32(np.float64(row[i]) + amount[i])
+
+
+@numba.njit(cache=True, nogil=True)
+def _book_all_ranges(signal, ranges, owner, *args):
+    """``_book_all_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _book_all_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -2052,15 +2090,34 @@ def workers_at_home(n_labour, n_migrants, sick_now):
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def pay_into(paid_so_far, oop, oop_out, paid):
     """``MedicalBill.pay`` in one pass: ``paid_so_far += paid`` in place and ``oop_out =
     oop - paid`` (``oop_out`` may be ``oop`` itself, or a new array when ``oop`` is not
-    the bill's own); numpy's ``a + x`` and ``a - x``, bit for bit."""
-    for i in range(paid.size):
+    the bill's own); numpy's ``a + x`` and ``a - x``, bit for bit.
+    Households in ranges (``_pay_into_part``; ``abm.parallel.split``)."""
+    parallel.split(_pay_into_ranges, paid.size, paid_so_far, oop, oop_out, paid)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _pay_into_part(lo, hi, paid_so_far, oop, oop_out, paid):
+    """``pay_into`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         x = paid[i]
         paid_so_far[i] = paid_so_far[i] + x
         oop_out[i] = oop[i] - x
+
+
+@numba.njit(cache=True, nogil=True)
+def _pay_into_ranges(signal, ranges, owner, *args):
+    """``_pay_into_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _pay_into_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -2088,12 +2145,31 @@ def assistance_claims(registered, monitored, dibao, inpatient, extra):
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def add_product_into(a, x, c):
     """``a = a + x * c`` in place (``c`` a float), numpy's order, the same bits but for
-    the sign of a NaN that only NaN or infinite inputs give."""
-    for i in range(x.size):
+    the sign of a NaN that only NaN or infinite inputs give.
+    Households in ranges (``_add_product_into_part``; ``abm.parallel.split``)."""
+    parallel.split(_add_product_into_ranges, x.size, a, x, c)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _add_product_into_part(lo, hi, a, x, c):
+    """``add_product_into`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         a[i] = a[i] + x[i] * c
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_product_into_ranges(signal, ranges, owner, *args):
+    """``_add_product_into_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _add_product_into_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -66,6 +66,11 @@ def test_split_covers_every_household_once():
         (25_001 * j // k, 25_001 * (j + 1) // k) for j in range(k)]
     assert (out == 1).all()
     assert {owner for _, _, owner in seen} == {0, 1}  # both threads computed ranges
+    for n in (30_000, 25_001, 20_000):  # other sizes in turn (the bounds made anew)
+        with parallel.threads(2):
+            out, seen = _split_logged(n)
+        assert sorted((lo, hi) for lo, hi, _ in seen) == [
+            (n * j // k, n * (j + 1) // k) for j in range(k)] and (out == 1).all(), n
 
     with parallel.threads(1):  # one core: one range, on this thread
         out, seen = _split_logged(25_001)
