@@ -1034,32 +1034,14 @@ def _health_people_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-def acute_onset(acute_left, u, p_acute, rel):
-    """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start.
-    Households in ranges (``_acute_onset_part``; ``abm.parallel.split``)."""
-    out = np.empty(acute_left.size, dtype=np.bool_)
-    parallel.split(_acute_onset_ranges, acute_left.size, acute_left, u, p_acute, rel, out)
-    return out
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _acute_onset_part(lo, hi, acute_left, u, p_acute, rel, out):
-    """``acute_onset`` of households ``lo .. hi``."""
-    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
-    for i in range(ulo, uhi):
+def acute_onset(acute_left, u, p_acute, rel):
+    """``(acute_left == 0) & (u < p_acute * rel)``: the acute episodes that start. (On
+    one thread: a pass this short saves nothing split; ``benchmarks/split.py``.)"""
+    out = np.empty(acute_left.size, dtype=np.bool_)
+    for i in range(acute_left.size):
         out[i] = (acute_left[i] == 0) & (np.float64(u[i]) < p_acute * rel[i])
-
-
-@numba.njit(cache=True, nogil=True)
-def _acute_onset_ranges(signal, ranges, owner, *args):
-    """``_acute_onset_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
-    _begin(signal, owner)
-    j = _claim(ranges)
-    while j >= 0:
-        _acute_onset_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
-        _done_one(ranges)
-        j = _claim(ranges)
-    _end(signal, ranges, owner)
+    return out
 
 
 def health_costs(onset, u, p_to_disability, per_worker, disability, n_labour, n_migrants,
@@ -1189,12 +1171,14 @@ def loss_years(losses, idx, order):
     return now, before
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def book_all(row, amount):
     """``row += amount``: float64 amounts added to the float32 ledger row and rounded to
     float32, as numpy does, in place (numpy's own line makes a float64 copy of the row
-    first).
-    Households in ranges (``_book_all_part``; ``abm.parallel.split``)."""
-    parallel.split(_book_all_ranges, row.size, row, amount)
+    first). (On one thread: it only streams memory, and splitting it saves nothing;
+    ``benchmarks/split.py``.)"""
+    for i in range(np.uint64(row.size)):
+        row[i] = np.float32(np.float64(row[i]) + amount[i])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
