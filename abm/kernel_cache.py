@@ -69,11 +69,14 @@ FIRST_USE = (
 
 def _dispatchers(modules: tuple) -> list:
     """The compiled kernels of ``modules``: those of :data:`FIRST_USE` in its order,
-    then the others in each module's order."""
+    then the others in each module's order; not the range kernels of split passes
+    (``_*_part``), which only their compiled ``_*_ranges`` call (the machine code is in
+    the caller's cache: loading their own would only take the other core)."""
     from numba.core.dispatcher import Dispatcher
 
     found = {f"{m.__name__.rsplit('.', 1)[-1]}.{name}": d for m in modules
-             for name, d in vars(m).items() if isinstance(d, Dispatcher)}
+             for name, d in vars(m).items()
+             if isinstance(d, Dispatcher) and not name.endswith("_part")}
     first = [found.pop(name) for name in FIRST_USE if name in found]
     return first + list(found.values())
 
