@@ -30,11 +30,13 @@ import numpy as np
 # Fewer households than this and handing ranges to the other thread (tens of
 # microseconds a pass) costs about what it saves.
 MIN_SPLIT = 20_000
-# Ranges a split pass is cut into: the two threads take them in turn, and the one that
-# finishes first waits for one range at most (16 rather than 8: the stepping thread's
-# waits for the helper's last range fell from about 0.25 to 0.21 s of a 200,000-household
-# run; docs/performance-history.md, "Seventeenth pass").
-CHUNKS = 16
+# Ranges a split pass is cut into: the two threads claim them one by one (an atomic add
+# in the pass's compiled code), and the one that finishes first waits for one range at
+# most. 32 rather than 16: months alternated in one process at 200,000 households, 16
+# / 32 / 64 ranges: 30.64 / 30.15 / 30.61 and 31.06 / 30.48 / 31.25 ms; 24 / 32 / 48:
+# 31.27 / 30.58 / 30.81 and 31.01 / 30.51 / 30.79 ms (docs/performance-history.md,
+# "Nineteenth pass").
+CHUNKS = 32
 
 # The word the helper thread watches while idle (``abm.kernels.idle_spin``): set by a
 # split pass's kernel as it starts (without the GIL), and by ``Helper.submit``; the
