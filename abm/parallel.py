@@ -214,20 +214,21 @@ def worth_splitting(n: int) -> bool:
 
 def _ranges(n: int, count: int) -> np.ndarray:
     """A split pass's ranges as its kernels claim them (``abm.kernels.RANGES_HEAD``):
-    next, done, count, all-done, then ``count + 1`` bounds cutting ``0 .. n`` (a new
-    copy of the last array made for ``n`` and ``count``: a run splits the same sizes
-    month after month)."""
-    global _last_ranges
-    made = _last_ranges.get(count)
-    if made is None or made[4 + count] != n:
+    next, done, count, all-done, then ``count + 1`` bounds cutting ``0 .. n`` (a copy of
+    the array made for ``n`` and ``count`` before: a run splits the same sizes month
+    after month)."""
+    global _made_ranges
+    made = _made_ranges.get((n, count))
+    if made is None:
         made = np.zeros(4 + count + 1, dtype=np.int64)
         made[2] = count
         made[4:] = np.arange(count + 1, dtype=np.int64) * int(n) // count
-        _last_ranges = {**_last_ranges, count: made}
+        # (a run asks for a few sizes; more than a few hundred and the oldest go)
+        _made_ranges = {**dict(list(_made_ranges.items())[-255:]), (n, count): made}
     return made.copy()
 
 
-_last_ranges: dict[int, np.ndarray] = {}
+_made_ranges: dict[tuple[int, int], np.ndarray] = {}
 
 
 def split(ranged: Callable, n: int, *args) -> None:
