@@ -76,8 +76,10 @@ def _health_drive(motivation: float, slope: float, reference: float) -> float:
 # Whichever thread computes a range, it computes it the same way: the same numbers.
 RANGES_HEAD = 4  # next, done, count, all-done; then the count + 1 bounds
 # The owner waits for the other thread's last range at most this many pauses (each about
-# 40 ns: about 1.4 ms; then ``abm.parallel.split`` waits on the task, sleeping).
-OWNER_SPINS = 1 << 15
+# 40 ns: about 0.18 ms, more than a range takes; then ``abm.parallel.split`` waits on
+# the task, sleeping: when the cores are oversubscribed and the helper was stopped in
+# its range, the owner's spinning would only take a core from it).
+OWNER_SPINS = 1 << 12
 # The helper, done with its ranges, waits at most this many pauses for the owner to have
 # seen all ranges done, then a few more, so that the owner takes the GIL back before the
 # helper asks for it (two threads asking at once cost the loser a sleep and a wake-up).
