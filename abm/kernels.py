@@ -12,9 +12,13 @@ The kernels are compiled by numba on first use and cached next to this file
 (``cache=True``), so only the first process after a change pays the compile.
 
 The heaviest per-household passes are written as range kernels (``_*_part``: households
-``lo`` to ``hi``, into arrays their wrapper allocated) that ``abm.parallel.split`` may hand
-to two threads; their loops run over ``np.uint64`` bounds (with signed bounds numba checks
-every index for wraparound and the loops stop vectorising: 1.5 to 3 times slower).
+``lo`` to ``hi``, into arrays their wrapper allocated), each called by its ``_*_ranges``
+kernel over the ranges a thread claims, which ``abm.parallel.split`` runs on one thread
+or on two (see "ranges of households claimed by two threads" below); their loops run
+over ``np.uint64`` bounds (with signed bounds numba checks every index for wraparound
+and the loops stop vectorising: 1.5 to 3 times slower). ``benchmarks/split.py`` times
+each split pass both ways: a pass that only streams memory, or takes under about 0.1
+ms, saves nothing split and stays on one thread.
 """
 
 from __future__ import annotations

@@ -12,9 +12,19 @@ When a core is free, as for one ``abm run`` (the model's ``prefetch_draws``), th
 steps inside :func:`threads` ``(2)``; batch workers and the browser page step on one
 core (``threads(1)``, the default): many runs on two cores go faster side by side than
 each split. The second thread is the process's one :class:`Helper`, which also makes
-the draws of the month ahead (``abm.rng``) in pieces between the split passes' ranges,
-so that a split pass never waits behind a stream's draws for that core.
-``tests/test_parallel.py`` checks that a run gives the same outputs either way.
+the draws of the month ahead (``abm.rng``) between the split passes, stopping as soon
+as a pass starts, so that a split pass never waits behind a stream's draws for that
+core.
+
+A split pass's ranges are claimed by the two threads in compiled code (an atomic add:
+``abm.kernels._*_ranges``), never handed out by Python, and the idle helper waits for
+work spinning without the GIL (``abm.kernels.idle_spin``, a few milliseconds, then
+asleep): the stepping thread's kernel wakes it as it starts, having let go of the GIL,
+so the helper joins a pass within microseconds instead of after a sleeping thread's
+wake-up, and the two threads rarely want the GIL at once. The spinning costs CPU time
+on the second core (about a second of a 200,000-household run), which one ``abm run``
+has to itself. ``tests/test_parallel.py`` checks that a run gives the same outputs
+either way.
 """
 
 from __future__ import annotations
@@ -94,9 +104,11 @@ class Helper:
     """The process's one helper thread, for a run stepping on two cores. It takes the
     split passes' ranges first (``submit``: the model's thread waits for them) and, when
     there are none, background jobs piece by piece (``background``: the draws made a
-    month ahead, ``abm.rng``), so that a split pass never waits behind a month's draws
-    on the second core. A background job is an object whose ``step()`` does one piece
-    and returns True when the job is done, and whose ``fail(error)`` records an error."""
+    month ahead, ``abm.rng``, whose pieces end when ``SIGNAL`` is set), so that a split
+    pass never waits behind a month's draws on the second core; with nothing to do it
+    spins without the GIL for ``IDLE_SPINS`` pauses, then sleeps until woken. A
+    background job is an object whose ``step()`` does one piece and returns True when
+    the job is done, and whose ``fail(error)`` records an error."""
 
     def __init__(self) -> None:
         self._cv = threading.Condition(threading.Lock())
