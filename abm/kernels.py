@@ -78,16 +78,17 @@ def _health_drive(motivation: float, slope: float, reference: float) -> float:
 # helper thread, spinning while idle (``idle_spin``), starts on a pass the moment its
 # owner's kernel says so (``signal``), not after a sleeping thread's wake-up and the GIL.
 # Whichever thread computes a range, it computes it the same way: the same numbers.
+# Each pass has its own eight-line ``_*_ranges`` wrapper, the same but for the range
+# kernel it calls: numba caches neither a wrapper made by a factory (a closure: every
+# one shares one cache entry, and misses) nor one taking the range kernel as an
+# argument (its type is the dispatcher itself, which differs in each process), and an
+# uncached wrapper would be compiled again by every run.
 RANGES_HEAD = 4  # next, done, count, all-done; then the count + 1 bounds
-# The owner waits for the other thread's last range at most this many pauses (each about
-# 40 ns: about 0.18 ms, more than a range takes; then ``abm.parallel.split`` waits on
-# the task, sleeping: when the cores are oversubscribed and the helper was stopped in
-# its range, the owner's spinning would only take a core from it).
-OWNER_SPINS = 1 << 12
-# The helper, done with its ranges, waits at most this many pauses for the owner to have
-# seen all ranges done, then a few more, so that the owner takes the GIL back before the
-# helper asks for it (two threads asking at once cost the loser a sleep and a wake-up).
-HELPER_SPINS = 1 << 12
+# How long each thread waits for the other, spinning, is read from the signal word
+# (``abm.parallel.SIGNAL``: set there, and lowered while the cores are busy). The helper,
+# once it has seen the owner's mark, waits a few more pauses, so that the owner takes
+# the GIL back before the helper asks for it (two threads asking at once cost the loser
+# a sleep and a wake-up).
 HELPER_GRACE = 64
 
 
@@ -188,18 +189,19 @@ def _done_one(ranges):
 @numba.njit(cache=True, nogil=True, inline="always")
 def _end(signal, ranges, owner):
     """After the last claim: the owner waits for the other thread's last range (at most
-    ``OWNER_SPINS`` pauses) and marks all done; the helper waits for that mark (at most
-    ``HELPER_SPINS``), then until the owner's next pass starts or other work is handed
-    to it (``signal[0]`` set), at most ``signal[1]`` pauses: back in Python, it would
-    take the GIL while the owner runs Python, and the owner wait for it."""
+    ``signal[2]`` pauses; then ``abm.parallel.split`` waits asleep) and marks all done;
+    the helper waits for that mark (at most ``signal[3]``), ``HELPER_GRACE`` more, then
+    until the owner's next pass starts or other work is handed to it (``signal[0]``
+    set), at most ``signal[1]`` pauses: back in Python, it would take the GIL while the
+    owner runs Python, and the owner wait for it."""
     if owner:
-        for _ in range(OWNER_SPINS):
+        for _ in range(_atomic_load(signal, 2)):
             if _atomic_load(ranges, 1) >= ranges[2]:
                 break
             _pause()
         _atomic_store(ranges, 3, 1)
     else:
-        for _ in range(HELPER_SPINS):
+        for _ in range(_atomic_load(signal, 3)):
             if _atomic_load(ranges, 3) != 0:
                 break
             _pause()

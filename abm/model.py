@@ -257,6 +257,8 @@ class CountyModel(mesa.Model):
             for name, phase in phases:
                 self._run(name, phase)
             self._run("status", lambda: self.status(record))
+        if self.threads > 1:
+            parallel.adapt_to_load()  # (the helper spins only while the cores are free)
         self.month += 1
 
     def _run(self, name: str, phase) -> None:

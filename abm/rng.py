@@ -334,8 +334,9 @@ class Streams:
 # Draws a helper thread may make ahead: fixed-size arrays whose numbers depend only on
 # the stream (sizes and dtypes compared exactly before a prefetched array is used).
 PREFETCHABLE = frozenset({"random", "standard_normal"})
-# Numbers the helper draws at a time (about 0.1 to 0.3 ms): between pieces it takes any
-# split pass waiting for it (``abm.parallel.Helper``).
+# Numbers the helper draws at a time with numpy's own generator (about 0.1 to 0.3 ms):
+# between pieces it takes any split pass waiting for it (``abm.parallel.Helper``). The
+# compiled draws stop instead when a pass is waiting (``SLICE``).
 PIECE = 1 << 15
 # A compiled draw made ahead looks every this many numbers whether the model's thread
 # has work for the helper (``abm.parallel.SIGNAL``), and stops there if so (about 4 to
@@ -462,10 +463,12 @@ def _pieces(key: tuple) -> tuple[tuple[int, ...], np.dtype] | None:
 
 class DrawAhead:
     """One stream's planned draws for next month, made on the helper thread
-    (``abm.parallel.Helper``) a piece at a time: each array is filled in slices of at
-    most ``PIECE`` numbers, in order, which gives the numbers one call gives (numpy
-    fills an array number by number from the generator, as it fills each slice) and
-    leaves the generator in the same state. ``future`` gets (the state before, [(key,
+    (``abm.parallel.Helper``) a piece at a time: each array is filled in slices, in
+    order, which gives the numbers one call gives (numpy fills an array number by
+    number from the generator, as it fills each slice) and leaves the generator in the
+    same state. A compiled draw's piece runs until the array is full or the model's
+    thread has work for the helper (``signal``, checked every ``SLICE`` numbers); one
+    of numpy's own is at most ``PIECE`` numbers. ``future`` gets (the state before, [(key,
     array, state after), ...])."""
 
     def __init__(self, gen: np.random.Generator, plan: list[tuple]):

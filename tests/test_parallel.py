@@ -89,6 +89,40 @@ def test_split_passes_on_a_part_error():
     assert (out == 1).all()
 
 
+def test_busy_cores_stop_the_spinning_and_the_splitting(monkeypatch):
+    """When the stepping thread was taken off its core more than ``BUSY_SWITCHES`` times
+    in a month, the helper stops spinning and lingering and passes stop being split;
+    after a quiet month, all come back."""
+    import sys
+
+    if sys.platform.startswith("linux"):  # the count the model reads each month
+        assert isinstance(parallel._involuntary_switches(), int)
+    counts = iter([10, 11, 40, 41, 41])
+    monkeypatch.setattr(parallel, "_involuntary_switches", lambda: next(counts))
+    monkeypatch.setattr(parallel, "_switches_seen", [])
+    monkeypatch.setattr(parallel, "_busy", [False])
+    monkeypatch.setattr(parallel, "IDLE_SPINS", parallel.SPIN_WHEN_FREE)
+    saved = parallel.SIGNAL[1:4].copy()
+    try:
+        with parallel.threads(2):
+            parallel.adapt_to_load()  # 10: the first month seen
+            parallel.adapt_to_load()  # 11: one more
+            assert parallel.IDLE_SPINS == parallel.SPIN_WHEN_FREE
+            assert tuple(parallel.SIGNAL[1:4]) == parallel.SPINS_WHEN_FREE
+            assert parallel.worth_splitting(parallel.MIN_SPLIT)
+            parallel.adapt_to_load()  # 40: 29 more, busy
+            assert parallel.IDLE_SPINS == 0 and not parallel.SIGNAL[1:4].any()
+            assert not parallel.worth_splitting(parallel.MIN_SPLIT)
+            out, seen = _split_logged(parallel.MIN_SPLIT)  # on this thread, in one range
+            assert seen == [(0, parallel.MIN_SPLIT, 1)] and (out == 1).all()
+            parallel.adapt_to_load()  # 41: quiet again
+            assert parallel.IDLE_SPINS == parallel.SPIN_WHEN_FREE
+            assert tuple(parallel.SIGNAL[1:4]) == parallel.SPINS_WHEN_FREE
+            assert parallel.worth_splitting(parallel.MIN_SPLIT)
+    finally:
+        parallel.SIGNAL[1:4] = saved
+
+
 def test_later_runs_on_the_other_thread_and_gives_the_value():
     import threading
 
