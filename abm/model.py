@@ -176,6 +176,8 @@ class CountyModel(mesa.Model):
         # Threads the household passes may use (``abm.parallel``; the same numbers either
         # way): a spare core's worth when there is one to spare, as for the draws.
         self.threads = parallel.spare_threads() if prefetch_draws else 1
+        if self.threads > 1:
+            parallel.assume_free_cores()  # (this run judges its own months)
         self.calendar = cal = policy.Calendar(cfg.run.start_year)
         self.county: County = build_county(cfg, self.streams["county"])
         self.households = hh = H.generate(cfg, self.county.hh_village,

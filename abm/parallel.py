@@ -273,6 +273,16 @@ def _involuntary_switches() -> int | None:
     return None
 
 
+def assume_free_cores() -> None:
+    """Forget the last month's verdict (``adapt_to_load``): a new run starts splitting
+    and spinning, and judges its own months."""
+    global IDLE_SPINS
+    _switches_seen.clear()
+    _busy[0] = False
+    IDLE_SPINS = SPIN_WHEN_FREE
+    SIGNAL[1:4] = SPINS_WHEN_FREE
+
+
 def adapt_to_load() -> None:
     """The stepping thread, once a month of a run on two threads: passes are split, and
     the helper spins while idle and lingers after a split pass, only while the cores

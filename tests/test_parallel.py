@@ -17,6 +17,15 @@ from abm.kernels import RANGES_HEAD, _atomic_add, _begin, _claim, _done_one, _en
 from abm.model import CountyModel
 
 
+@pytest.fixture(autouse=True)
+def _free_cores():
+    """Each test starts as a run does: the cores taken as free (another test's model may
+    have found them busy, ``parallel.adapt_to_load``)."""
+    parallel.assume_free_cores()
+    yield
+    parallel.assume_free_cores()
+
+
 @numba.njit(nogil=True)
 def _logged_ranges(signal, ranges, owner, out, log, spins):
     """A split pass's range kernel as ``abm.kernels`` writes them, which also logs each
@@ -225,6 +234,8 @@ def test_a_run_split_over_two_threads_is_the_same_run(monkeypatch, config):
             return real_helper.background(job)
 
     monkeypatch.setattr(parallel, "MIN_SPLIT", 100)
+    # (every month split, however busy the machine running the tests is)
+    monkeypatch.setattr(parallel, "adapt_to_load", lambda: None)
     monkeypatch.setattr(parallel, "spare_threads", lambda: 2)
     monkeypatch.setattr(parallel, "split", counting_split)
     monkeypatch.setattr(parallel, "helper", lambda: CountingHelper())
@@ -253,8 +264,9 @@ def test_split_runs_match_one_thread_for_any_county(p, seed, n):
     spin-up and 12 months."""
     cfg = load_config(None, [f"{k}={v}" for k, v in p.items()], seed=seed, households=n,
                       months=12)
-    saved = parallel.MIN_SPLIT
+    saved = parallel.MIN_SPLIT, parallel.adapt_to_load
     parallel.MIN_SPLIT = 1
+    parallel.adapt_to_load = lambda: None  # (every month split, however busy the machine)
     try:
         one = CountyModel(cfg)
         two = CountyModel(cfg, prefetch_draws=True)
@@ -263,7 +275,7 @@ def test_split_runs_match_one_thread_for_any_county(p, seed, n):
             one.step()
             two.step()
     finally:
-        parallel.MIN_SPLIT = saved
+        parallel.MIN_SPLIT, parallel.adapt_to_load = saved
     for col in COLUMNS:
         a, b = getattr(one.households, col), getattr(two.households, col)
         assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), col
