@@ -75,11 +75,12 @@ _QUIET = np.zeros(8, dtype=np.int64)
 SPIN_WHEN_FREE = 1 << 16
 IDLE_SPINS = SPIN_WHEN_FREE
 # The stepping thread taken off its core more often than this in a month (by other
-# work: alone on two cores with the helper, it is not, about 0.2 times a month) means
+# work: alone on two cores with the helper, 0 to 2 times a month at 200,000 households
+# here, the host's own work included; beside a busy loop on one core, 17 to 77) means
 # the cores are busy: the helper then sleeps when idle instead of spinning, which would
 # only take more of a core from the stepping thread (a whole 200,000-household run
 # beside a busy loop on one core: 10.5 s spinning, 9.2 s sleeping).
-BUSY_SWITCHES = 2
+BUSY_SWITCHES = 8
 _busy = [False]  # the last month's verdict
 _switches_seen: list[tuple[int, int]] = []  # (thread, its count) last month
 

@@ -106,7 +106,8 @@ def test_busy_cores_stop_the_spinning_and_the_splitting(monkeypatch):
 
     if sys.platform.startswith("linux"):  # the count the model reads each month
         assert isinstance(parallel._involuntary_switches(), int)
-    counts = iter([10, 11, 40, 41, 41])
+    b = parallel.BUSY_SWITCHES
+    counts = iter([10, 10 + b, 10 + 2 * b + 1, 10 + 2 * b + 1])
     monkeypatch.setattr(parallel, "_involuntary_switches", lambda: next(counts))
     monkeypatch.setattr(parallel, "_switches_seen", [])
     monkeypatch.setattr(parallel, "_busy", [False])
@@ -114,17 +115,17 @@ def test_busy_cores_stop_the_spinning_and_the_splitting(monkeypatch):
     saved = parallel.SIGNAL[1:4].copy()
     try:
         with parallel.threads(2):
-            parallel.adapt_to_load()  # 10: the first month seen
-            parallel.adapt_to_load()  # 11: one more
+            parallel.adapt_to_load()  # the first month seen
+            parallel.adapt_to_load()  # BUSY_SWITCHES more: not yet busy
             assert parallel.IDLE_SPINS == parallel.SPIN_WHEN_FREE
             assert tuple(parallel.SIGNAL[1:4]) == parallel.SPINS_WHEN_FREE
             assert parallel.worth_splitting(parallel.MIN_SPLIT)
-            parallel.adapt_to_load()  # 40: 29 more, busy
+            parallel.adapt_to_load()  # one more than that: busy
             assert parallel.IDLE_SPINS == 0 and not parallel.SIGNAL[1:4].any()
             assert not parallel.worth_splitting(parallel.MIN_SPLIT)
             out, seen = _split_logged(parallel.MIN_SPLIT)  # on this thread, in one range
             assert seen == [(0, parallel.MIN_SPLIT, 1)] and (out == 1).all()
-            parallel.adapt_to_load()  # 41: quiet again
+            parallel.adapt_to_load()  # none: quiet again
             assert parallel.IDLE_SPINS == parallel.SPIN_WHEN_FREE
             assert tuple(parallel.SIGNAL[1:4]) == parallel.SPINS_WHEN_FREE
             assert parallel.worth_splitting(parallel.MIN_SPLIT)
