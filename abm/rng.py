@@ -519,8 +519,7 @@ class DrawAhead:
             if hi > self._pos:
                 getattr(gen, method)(dtype=flat.dtype, out=flat[self._pos:hi])
             self._pos = hi
-        hi = self._pos
-        if hi < flat.size:
+        if self._pos < flat.size:
             return False
         if compiled:
             _set_pcg64_parts(gen.bit_generator, self._parts)
