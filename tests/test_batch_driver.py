@@ -106,3 +106,30 @@ def test_report_sensitivity_ranks_parameters(tmp_path: Path, client: Any,
     assert sens[f"{value}_conf"].notna().all()
     if method == "sobol":
         assert sens.loc["health.p_acute", "ST"] == pytest.approx(1, abs=0.1)
+
+
+def _worker_settings() -> dict[str, Any]:
+    import os
+
+    import dask
+
+    return {"profile": dask.config.get("distributed.worker.profile.enabled"),
+            "tick": dask.config.get("distributed.admin.tick.interval"),
+            "memory": dask.config.get("distributed.worker.memory.monitor-interval"),
+            "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+
+
+def test_local_cluster_workers_keep_housekeeping_rare():
+    """``abm batch``'s own cluster: each worker process samples no profile, checks its
+    event loop and memory once a second, and leaves glibc's mmap threshold alone."""
+    from abm.experiments.engine import QUIET_WORKERS, open_client
+
+    client, cluster = open_client(1, None)
+    try:
+        seen = list(client.run(_worker_settings).values())
+    finally:
+        client.close()
+        cluster.close()
+    assert seen == [{"profile": False, "tick": QUIET_WORKERS["distributed.admin.tick.interval"],
+                     "memory": QUIET_WORKERS["distributed.worker.memory.monitor-interval"],
+                     "trim": None}]
