@@ -1180,13 +1180,15 @@ def loss_years(losses, idx, order):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def book_all(row, amount):
+def book_all(row, amount, fresh=False):
     """``row += amount``: float64 amounts added to the float32 ledger row and rounded to
     float32, as numpy does, in place (numpy's own line makes a float64 copy of the row
-    first). (On one thread: it only streams memory, and splitting it saves nothing;
-    ``benchmarks/split.py``.)"""
+    first). ``fresh``: the row is taken as zeros (not read), as when it was just cleared
+    (``0.0 + amount``, so a -0.0 amount still books +0.0). (On one thread: it only
+    streams memory, and splitting it saves nothing; ``benchmarks/split.py``.)"""
     for i in range(np.uint64(row.size)):
-        row[i] = np.float32(np.float64(row[i]) + amount[i])
+        old = np.float32(0.0) if fresh else row[i]  # (loop-invariant: the loop is split)
+        row[i] = np.float32(np.float64(old) + amount[i])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -1210,8 +1212,10 @@ def _book_all_ranges(signal, ranges, owner, *args):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def book_where(row, amount, where):
-    """``add = amount[where]; row[where] += add`` in one pass; returns ``add``."""
+def book_where(row, amount, where, fresh=False):
+    """``add = amount[where]; row[where] += add`` in one pass; returns ``add``.
+    ``fresh``: the row is taken as zeros (not read) and the other households' entries
+    are set to zero, as when it was just cleared."""
     count = 0
     for i in range(where.size):
         count += np.int64(where[i])
@@ -1221,8 +1225,11 @@ def book_where(row, amount, where):
         if where[i]:
             a = amount[i]
             add[k] = a
-            row[i] = np.float32(np.float64(row[i]) + a)
+            old = np.float32(0.0) if fresh else row[i]
+            row[i] = np.float32(np.float64(old) + a)
             k += 1
+        elif fresh:
+            row[i] = np.float32(0.0)
     return add
 
 

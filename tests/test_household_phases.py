@@ -255,3 +255,43 @@ def test_an_epidemic_books_the_enterprise_wage_it_cuts():
     wage = cfg.industry.wage_month
     assert np.isclose(hh.inc_wage_m[0], wage * 0.5)
     assert np.isclose(booked[0], wage * 0.5, rtol=1e-6) and booked[1] == 0.0
+
+
+def test_a_new_ledger_month_reads_as_zeros_however_its_causes_are_booked():
+    """The month's row holds the losses of 24 months ago until each cause's first booking
+    writes it (``Households.book``) or the ledger is read: whatever is booked, by any
+    path, and whatever is not, the ledger reads as if the row had been cleared first."""
+    from abm.households.state import CAUSES, LEDGER_MONTHS, Households
+
+    rng = np.random.default_rng(5)
+    n = 500
+    hh = Households(n, np.zeros(n, np.int64), np.zeros(n, np.int64))
+    ref = np.zeros((len(CAUSES), LEDGER_MONTHS, n), np.float32)
+    for month in range(LEDGER_MONTHS + 30):
+        hh.new_ledger_month(month)
+        pos = month % LEDGER_MONTHS
+        ref[:, pos] = 0.0
+        for cause in rng.choice(CAUSES, rng.integers(0, 4)).tolist():
+            amount = rng.lognormal(4.0, 1.0, n)
+            where = rng.random(n) < 0.3
+            way = int(rng.integers(0, 4))
+            row = ref[CAUSES.index(cause), pos]
+            if way == 0:
+                hh.book(cause, amount)
+                row += amount
+            elif way == 1:
+                hh.book(cause, amount, where)
+                row[where] += amount[where]
+            elif way == 2:
+                hh.book(cause, 12.5)
+                row += 12.5
+            else:
+                hh.book(cause, 7.25, where)
+                row[where] += 7.25
+        if month % 5 == 0:  # read mid-ring on some months only
+            assert np.array_equal(hh.losses.view(np.int32), ref.view(np.int32)), month
+    idx = np.arange(n)
+    order = (pos - np.arange(LEDGER_MONTHS)) % LEDGER_MONTHS
+    now, before = hh.loss_years(idx)
+    assert np.array_equal(now, ref[:, order[:12]].astype(np.float64).sum(axis=1))
+    assert np.array_equal(before, ref[:, order[12:]].astype(np.float64).sum(axis=1))

@@ -1003,6 +1003,17 @@ def test_ledger_passes_match_numpy():
         a[where] += add_a
         add_b = kernels.book_where(b, amount, where)
         assert same_bits(a, b) and same_bits(add_a, add_b), seed
+        # A row not yet cleared this month (``fresh``): booked as onto zeros, unread.
+        for k, way in enumerate(("all", "where")):
+            want = np.zeros(n, np.float32)
+            got = losses[1 + k, seed].copy()
+            if way == "all":
+                want += amount
+                kernels.book_all(got, amount, True)
+            else:
+                want[where] += amount[where]
+                assert same_bits(kernels.book_where(got, amount, where, True), amount[where])
+            assert same_bits(want, got), (seed, way)
         for pos in (0, 7, 23):
             order = (pos - np.arange(LEDGER_MONTHS)) % LEDGER_MONTHS
             for idx in (np.arange(n), np.array([5]), np.array([9, 2]),
