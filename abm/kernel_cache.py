@@ -60,10 +60,11 @@ FIRST_USE = (
     "kernels._dibao_applications_ranges", "kernels._status_roll_ranges",
     "kernels._at_risk_ranges", "kernels.status_flags", "kernels.idle_spin",
     "kernels.pcg64_uniform_f32_until", "kernels.pcg64_normal_f32",
-    "kernels.pcg64_normal_f32_until", "kernels.self_applications",
-    "kernels.screen_hits", "kernels._triage_looks_ranges", "kernels.visits_found",
-    "kernels.loss_years", "kernels.cause_ranks", "kernels.livelihoods",
-    "kernels.member_totals", "kernels.median_pair", "kernels.smith_pass",
+    "kernels.pcg64_normal_f32_until", "kernels._self_applications_ranges",
+    "kernels._gather_runs", "kernels.screen_hits", "kernels._triage_looks_ranges",
+    "kernels.visits_found", "kernels.loss_years", "kernels.cause_ranks",
+    "kernels.livelihoods", "kernels.member_totals", "kernels.median_pair",
+    "kernels.smith_pass",
 )
 
 

@@ -320,3 +320,29 @@ def test_a_forked_child_gets_a_helper_thread_of_its_own():
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("share", [0.0, 0.001, 0.3, 1.0])
+def test_a_split_pass_that_lists_households_lists_them_in_order(share):
+    """``kernels.self_applications`` split over two threads: each range lists its finds
+    from its own first position and the lists are gathered in household order, whether
+    ranges find none, a few, many or every household of theirs."""
+    from abm import kernels
+
+    n = 3 * parallel.MIN_SPLIT + 17
+    rng = np.random.default_rng(int(share * 1000))
+    at_risk = rng.random(n) < share
+    at_risk[: n // 3] &= share == 1.0  # the first ranges find none, unless all qualify
+    monitored = np.zeros(n, np.bool_)
+    flag_due = np.full(n, -1, np.int32)
+    draw = rng.random(n, dtype=np.float32)
+    trust = np.ones(n)
+    motivation = rng.random(n)
+    args = (at_risk, monitored, flag_due, -1, draw, trust, motivation, 1.0, 1.0, 1.0)
+    want = np.flatnonzero(at_risk & (draw.astype(np.float64) < 1.0 + motivation))
+    with parallel.threads(2):
+        assert parallel.worth_splitting(n)
+        got = kernels.self_applications(*args)
+    with parallel.threads(1):
+        one = kernels.self_applications(*args)
+    assert np.array_equal(got, want) and np.array_equal(one, want)
