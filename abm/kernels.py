@@ -808,20 +808,42 @@ def per_month(x, per_year):
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def acute_rel(rel, health_literate, doctor_contract, chronic, motivation,
               adherence_illiterate, fall, drive_slope, motivation_reference):
     """Health management's acute risk: ``rel * np.where(covered, 1.0 - cut, 1.0)`` with
     ``covered = doctor_contract & chronic`` and ``cut = fall * (np.where(health_literate,
     1.0, adherence_illiterate) * drive)``, ``drive`` being ``abm.rules.health_drive``:
-    ``clip(1.0 + drive_slope * (motivation - motivation_reference), 0.0, 1.0)``."""
+    ``clip(1.0 + drive_slope * (motivation - motivation_reference), 0.0, 1.0)``.
+    Households in ranges (``_acute_rel_part``; ``abm.parallel.split``)."""
     out = np.empty(rel.size)
-    for i in range(rel.size):
+    parallel.split(_acute_rel_ranges, rel.size, rel, health_literate, doctor_contract,
+                   chronic, motivation, adherence_illiterate, fall, drive_slope,
+                   motivation_reference, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _acute_rel_part(lo, hi, rel, health_literate, doctor_contract, chronic, motivation,
+                    adherence_illiterate, fall, drive_slope, motivation_reference, out):
+    """``acute_rel`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         drive = _health_drive(motivation[i], drive_slope, motivation_reference)
         cut = fall * ((1.0 if health_literate[i] else adherence_illiterate) * drive)
         covered = doctor_contract[i] & chronic[i]
         out[i] = rel[i] * ((1.0 - cut) if covered else 1.0)
-    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _acute_rel_ranges(signal, ranges, owner, *args):
+    """``_acute_rel_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _acute_rel_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 def dibao_gap(enrolled, size, line_pc_month, farm, wage, remit, prop, public, oop_sum,
@@ -1946,20 +1968,42 @@ def _business_starts_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def chronic_excess_kept(health_literate, motivation, adherence_illiterate, drive_slope,
                         motivation_reference, self_care):
     """``abm.rules.chronic_excess_kept`` for every household, the numpy lines' order:
     ``drive = clip(1 + drive_slope * (motivation - motivation_reference), 0, 1)``,
     ``adherence = where(health_literate, 1, adherence_illiterate) * drive``, ``1 -
-    self_care * adherence``. The same bits."""
+    self_care * adherence``. The same bits.
+    Households in ranges (``_chronic_excess_kept_part``; ``abm.parallel.split``)."""
     n = motivation.size
     kept = np.empty(n)
-    for i in range(n):
+    parallel.split(_chronic_excess_kept_ranges, n, health_literate, motivation,
+                   adherence_illiterate, drive_slope, motivation_reference, self_care,
+                   kept)
+    return kept
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _chronic_excess_kept_part(lo, hi, health_literate, motivation, adherence_illiterate,
+                              drive_slope, motivation_reference, self_care, kept):
+    """``chronic_excess_kept`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         drive = _health_drive(motivation[i], drive_slope, motivation_reference)
         adherence = (1.0 if health_literate[i] else adherence_illiterate) * drive
         kept[i] = 1.0 - self_care * adherence
-    return kept
+
+
+@numba.njit(cache=True, nogil=True)
+def _chronic_excess_kept_ranges(signal, ranges, owner, *args):
+    """``_chronic_excess_kept_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _chronic_excess_kept_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 def store_income(farm, wage, remit, prop, public, help_, inc_farm_m, inc_wage_m,

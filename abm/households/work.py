@@ -65,8 +65,12 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
     # wage work and enterprises stop more (epidemic_local), migrants cannot leave.
     home = _workers_at_home(hh)
     sig = e.income_noise_sigma
-    noise = np.exp(sig * z[0] - sig * sig / 2)
-    noise2 = np.exp(sig * z[1] - sig * sig / 2)
+    # noise = exp(sig * z[0] - sig * sig / 2), noise2 likewise of z[1]: both rows at
+    # once, in place (float32, the same bits as the two lines of numpy)
+    noises = np.multiply(sig, z)
+    noises -= sig * sig / 2
+    np.exp(noises, out=noises)
+    noise, noise2 = noises[0], noises[1]
     disaster_loss = ctx.disaster_loss
     if np.isscalar(disaster_loss):
         disaster_loss = np.full(n, float(disaster_loss))
