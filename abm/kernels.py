@@ -784,28 +784,66 @@ def _where_product_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def counted_per_month(mask_a, mask_b, count, per_year):
     """A yearly amount per member counted, paid a month at a time to households in
     either mask (a new array): numpy's ``(mask_a | mask_b) * count * per_year / 12.0``
     (the boolean times the integer count in the count's type, then float64), in one
-    pass instead of three or four."""
+    pass instead of three or four.
+    Households in ranges (``_counted_per_month_part``; ``abm.parallel.split``)."""
     n = count.size
     out = np.empty(n)
-    for i in range(n):
-        c = count[i] if mask_a[i] | mask_b[i] else count.dtype.type(0)
-        out[i] = np.float64(c) * per_year / 12.0
+    parallel.split(_counted_per_month_ranges, n, mask_a, mask_b, count, per_year, out)
     return out
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _counted_per_month_part(lo, hi, mask_a, mask_b, count, per_year, out):
+    """``counted_per_month`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
+        c = count[i] if mask_a[i] | mask_b[i] else count.dtype.type(0)
+        out[i] = np.float64(c) * per_year / 12.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _counted_per_month_ranges(signal, ranges, owner, *args):
+    """``_counted_per_month_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _counted_per_month_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
+
+
 def per_month(x, per_year):
-    """``x * per_year / 12.0`` in numpy's order, one pass (a new array)."""
+    """``x * per_year / 12.0`` in numpy's order, one pass (a new array).
+    Households in ranges (``_per_month_part``; ``abm.parallel.split``)."""
     n = x.size
     out = np.empty(n)
-    for i in range(n):
-        out[i] = x[i] * per_year / 12.0
+    parallel.split(_per_month_ranges, n, x, per_year, out)
     return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _per_month_part(lo, hi, x, per_year, out):
+    """``per_month`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
+        out[i] = x[i] * per_year / 12.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _per_month_ranges(signal, ranges, owner, *args):
+    """``_per_month_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _per_month_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 def acute_rel(rel, health_literate, doctor_contract, chronic, motivation,
@@ -1758,17 +1796,27 @@ def _migration_choices_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def migration_moves(go, back, again_plain, extra, u3, p_give_up, n_migrants, n_jobless,
                     n_labour):
     """Apply the decisions phase's choices: ``n_migrants += go - back + again`` and
     ``n_jobless -= again + give_up`` in place (``give_up``: jobless, not leaving again,
     ``u3 < p_give_up`` compared in ``p_give_up``'s dtype); returns the new ``n_jobless``
-    (at most the able members at home) and ``n_migrants`` (at most the able members)."""
+    (at most the able members at home) and ``n_migrants`` (at most the able members).
+    Households in ranges (``_migration_moves_part``; ``abm.parallel.split``)."""
     n = go.size
     new_j = np.empty(n, n_jobless.dtype)
     new_m = np.empty(n, n_migrants.dtype)
-    for i in range(n):
+    parallel.split(_migration_moves_ranges, n, go, back, again_plain, extra, u3,
+                   p_give_up, n_migrants, n_jobless, n_labour, new_j, new_m)
+    return new_j, new_m
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _migration_moves_part(lo, hi, go, back, again_plain, extra, u3, p_give_up, n_migrants,
+                          n_jobless, n_labour, new_j, new_m):
+    """``migration_moves`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         jobless = n_jobless[i] > 0
         again = jobless & (again_plain[i] | extra[i])
         give_up = jobless & (not again) & (u3[i] < p_give_up)
@@ -1782,21 +1830,51 @@ def migration_moves(go, back, again_plain, extra, u3, p_give_up, n_migrants, n_j
         room = room if room > 0 else n_labour.dtype.type(0)
         new_j[i] = min(np.int64(nj), room)
         new_m[i] = min(np.int64(nm), np.int64(nl))
-    return new_j, new_m
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True)
+def _migration_moves_ranges(signal, ranges, owner, *args):
+    """``_migration_moves_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _migration_moves_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
+
+
 def consumption(size, net_sum, subsist_per_member, mpc):
     """The spending phase's consumption, in the numpy expressions' order: ``subsist =
     subsist_per_member * size``, ``usual = net_sum / 12``, ``subsist + mpc *
-    max(usual - subsist, 0)``."""
+    max(usual - subsist, 0)``.
+    Households in ranges (``_consumption_part``; ``abm.parallel.split``)."""
     n = size.size
     cons = np.empty(n)
-    for i in range(n):
+    parallel.split(_consumption_ranges, n, size, net_sum, subsist_per_member, mpc, cons)
+    return cons
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _consumption_part(lo, hi, size, net_sum, subsist_per_member, mpc, cons):
+    """``consumption`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         subsist = subsist_per_member * np.float64(size[i])
         usual = net_sum[i] / 12.0
         cons[i] = subsist + mpc * _np_maximum(usual - subsist, 0.0)
-    return cons
+
+
+@numba.njit(cache=True, nogil=True)
+def _consumption_ranges(signal, ranges, owner, *args):
+    """``_consumption_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _consumption_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insured, cons,
@@ -2219,18 +2297,37 @@ def _savings_spent_pass_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def workers_at_home(n_labour, n_migrants, sick_now):
     """``abm.rules.workers_at_home(hh).astype(np.float64)`` in one pass (a new array):
     ``max(n_labour - n_migrants - sick_now, 0)`` in the counts' own integer type (int16
-    in the model, wrapping as numpy's does), as float64."""
+    in the model, wrapping as numpy's does), as float64.
+    Households in ranges (``_workers_at_home_part``; ``abm.parallel.split``)."""
     n = n_labour.size
     out = np.empty(n)
+    parallel.split(_workers_at_home_ranges, n, n_labour, n_migrants, sick_now, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _workers_at_home_part(lo, hi, n_labour, n_migrants, sick_now, out):
+    """``workers_at_home`` of households ``lo .. hi``."""
     t = n_labour.dtype.type
-    for i in range(n):
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         d = t(t(n_labour[i] - n_migrants[i]) - t(sick_now[i]))
         out[i] = np.float64(d if d > 0 else 0)
-    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _workers_at_home_ranges(signal, ranges, owner, *args):
+    """``_workers_at_home_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _workers_at_home_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 def pay_into(paid_so_far, oop, oop_out, paid):
@@ -2263,29 +2360,70 @@ def _pay_into_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def insurance_claims(inpatient, outpatient, inpatient_share, outpatient_share):
     """Basic insurance's claims on a month's medical bills (new arrays): routine care
     ``outpatient * outpatient_share`` and the whole claim ``inpatient * inpatient_share +
-    routine``, in numpy's order, the same bits."""
+    routine``, in numpy's order, the same bits.
+    Households in ranges (``_insurance_claims_part``; ``abm.parallel.split``)."""
     n = inpatient.size
     claim = np.empty(n)
     routine = np.empty(n)
-    for i in range(n):
-        r = outpatient[i] * outpatient_share
-        routine[i] = r
-        claim[i] = inpatient[i] * inpatient_share + r
+    parallel.split(_insurance_claims_ranges, n, inpatient, outpatient, inpatient_share,
+                   outpatient_share, claim, routine)
     return claim, routine
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _insurance_claims_part(lo, hi, inpatient, outpatient, inpatient_share,
+                           outpatient_share, claim, routine):
+    """``insurance_claims`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
+        r = outpatient[i] * outpatient_share
+        routine[i] = r
+        claim[i] = inpatient[i] * inpatient_share + r
+
+
+@numba.njit(cache=True, nogil=True)
+def _insurance_claims_ranges(signal, ranges, owner, *args):
+    """``_insurance_claims_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _insurance_claims_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
+
+
 def assistance_claims(registered, monitored, dibao, inpatient, extra):
     """Medical assistance's claims at full level (a new array): ``np.where(registered |
-    monitored | dibao, inpatient * extra, 0.0)``, the same bits."""
+    monitored | dibao, inpatient * extra, 0.0)``, the same bits.
+    Households in ranges (``_assistance_claims_part``; ``abm.parallel.split``)."""
     out = np.empty(inpatient.size)
-    for i in range(inpatient.size):
-        out[i] = inpatient[i] * extra if registered[i] | monitored[i] | dibao[i] else 0.0
+    parallel.split(_assistance_claims_ranges, inpatient.size, registered, monitored,
+                   dibao, inpatient, extra, out)
     return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _assistance_claims_part(lo, hi, registered, monitored, dibao, inpatient, extra, out):
+    """``assistance_claims`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
+        out[i] = inpatient[i] * extra if registered[i] | monitored[i] | dibao[i] else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _assistance_claims_ranges(signal, ranges, owner, *args):
+    """``_assistance_claims_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _assistance_claims_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 def add_product_into(a, x, c):
@@ -2315,19 +2453,40 @@ def _add_product_into_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def placements_wanted(n_jobless, monitored, on, u, p_again, rel, again_plain):
     """Employment help's candidates for a bought placement (a new boolean array), in one
     pass: ``(n_jobless > 0) & monitored & on & (u < min(1, p_again * rel)) &
     ~again_plain``, ``u`` compared in float64 as numpy compares a float32 draw with a
-    float64 chance (``on``: the instrument in force this month)."""
+    float64 chance (``on``: the instrument in force this month).
+    Households in ranges (``_placements_wanted_part``; ``abm.parallel.split``)."""
     n = u.size
     out = np.empty(n, dtype=np.bool_)
-    for i in range(n):
+    parallel.split(_placements_wanted_ranges, n, n_jobless, monitored, on, u, p_again,
+                   rel, again_plain, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _placements_wanted_part(lo, hi, n_jobless, monitored, on, u, p_again, rel,
+                            again_plain, out):
+    """``placements_wanted`` of households ``lo .. hi``."""
+    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    for i in range(ulo, uhi):
         chance = _minimum(1.0, p_again[i] * rel)
         out[i] = (n_jobless[i] > 0) & monitored[i] & on & (np.float64(u[i]) < chance) & (
             not again_plain[i])
-    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _placements_wanted_ranges(signal, ranges, owner, *args):
+    """``_placements_wanted_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _placements_wanted_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
