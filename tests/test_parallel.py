@@ -324,9 +324,10 @@ def test_a_forked_child_gets_a_helper_thread_of_its_own():
 
 @pytest.mark.parametrize("share", [0.0, 0.001, 0.3, 1.0])
 def test_a_split_pass_that_lists_households_lists_them_in_order(share):
-    """``kernels.self_applications`` split over two threads: each range lists its finds
-    from its own first position and the lists are gathered in household order, whether
-    ranges find none, a few, many or every household of theirs."""
+    """``kernels.self_applications`` and ``discouraged_clients`` split over two threads:
+    each range lists its finds from its own first position and the lists are gathered in
+    household order, whether ranges find none, a few, many or every household of
+    theirs."""
     from abm import kernels
 
     n = 3 * parallel.MIN_SPLIT + 17
@@ -343,6 +344,9 @@ def test_a_split_pass_that_lists_households_lists_them_in_order(share):
     with parallel.threads(2):
         assert parallel.worth_splitting(n)
         got = kernels.self_applications(*args)
+        got_low = kernels.discouraged_clients(at_risk, monitored, monitored, motivation,
+                                              2.0)
     with parallel.threads(1):
         one = kernels.self_applications(*args)
     assert np.array_equal(got, want) and np.array_equal(one, want)
+    assert np.array_equal(got_low, np.flatnonzero(at_risk))  # (the list of a branchless pass)
