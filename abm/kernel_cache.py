@@ -60,7 +60,7 @@ FIRST_USE = (
     "kernels._business_starts_ranges", "kernels.hire_from",
     "kernels._discouraged_clients_ranges", "kernels._gather_runs",
     "kernels._dibao_applications_ranges", "kernels._status_roll_ranges",
-    "kernels._at_risk_ranges", "kernels.status_flags", "kernels.idle_spin",
+    "kernels._at_risk_ranges", "kernels._status_flags_ranges", "kernels.idle_spin",
     "kernels.pcg64_uniform_f32_until", "kernels.pcg64_normal_f32",
     "kernels.pcg64_normal_f32_until", "kernels._self_applications_ranges",
     "kernels._screen_hits_ranges", "kernels._triage_looks_ranges",

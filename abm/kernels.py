@@ -674,46 +674,58 @@ def _status_roll_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def status_flags(risk, at_risk, risk_since, month, no_month, income_pc_year,
                  poverty_line, poor):
     """The status phase's flags, in place: when each household became at risk
     (``risk_since``: this month if newly at risk, kept while at risk, ``no_month`` when
     not), ``at_risk``, and ``poor`` (income per person below the line). Returns the
     households that fell into poverty and those that left it, each in ascending order.
-    (Selects, not branches, on the households' flags: the loops vectorise.)"""
+    Households in ranges (``_status_flags_part``; ``abm.parallel.split``), each range's
+    lists gathered in order after (``_gather_runs``)."""
     n = risk.size
-    month = np.int32(month)
-    no_month = np.int32(no_month)
-    n_into = 0
-    n_out = 0
-    for i in range(n):
+    into = np.empty(n, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    parallel.split(_status_flags_ranges, n, risk, at_risk, risk_since, np.int32(month),
+                   np.int32(no_month), income_pc_year, poverty_line, poor, into, out)
+    return _gather_runs(into), _gather_runs(out)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _status_flags_part(lo, hi, risk, at_risk, risk_since, month, no_month,
+                       income_pc_year, poverty_line, poor, into, out):
+    """``status_flags`` of households ``lo .. hi``: those falling into poverty in
+    ``into[lo:]``, those leaving it in ``out[lo:]``, each list then, unless it fills the
+    range, ``-1 - hi`` (``_gather_runs``). (Selects, not branches, on the flags.)"""
+    a = lo
+    b = lo
+    for i in range(lo, hi):
         r = risk[i]
         since = risk_since[i]
         risk_since[i] = (month if not at_risk[i] else since) if r else no_month
         at_risk[i] = r
         now = income_pc_year[i] < poverty_line
         was = poor[i]
-        n_into += np.int64(now and not was)
-        n_out += np.int64(was and not now)
-    into = np.empty(n_into, dtype=np.int64)
-    out = np.empty(n_out, dtype=np.int64)
-    if n_into + n_out:
-        a = 0
-        b = 0
-        for i in range(n):
-            now = income_pc_year[i] < poverty_line
-            was = poor[i]
-            if now != was:
-                if now:
-                    into[a] = i
-                    a += 1
-                else:
-                    out[b] = i
-                    b += 1
-    for i in range(n):
-        poor[i] = income_pc_year[i] < poverty_line
-    return into, out
+        into[a] = i
+        a += np.int64(now and not was)
+        out[b] = i
+        b += np.int64(was and not now)
+        poor[i] = now
+    if a < hi:
+        into[a] = -1 - hi
+    if b < hi:
+        out[b] = -1 - hi
+
+
+@numba.njit(cache=True, nogil=True)
+def _status_flags_ranges(signal, ranges, owner, *args):
+    """``_status_flags_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _status_flags_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from abm import rules
@@ -417,12 +418,18 @@ STATUS_COLUMNS = ("net_sum", "net_hist", "oop_sum", "oop_hist", "income_pc_year"
                   "at_risk", "poor", "ever_exited")
 
 
-def test_status_matches_numpy():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_status_matches_numpy(threads, monkeypatch):
     """The status phase's compiled roll and flags against its numpy code, over 15 months
     (the history filling up, then rolling), with sizes 0 to 6, negative incomes, and
-    households moving in and out of poverty and risk."""
+    households moving in and out of poverty and risk; on one thread, and split over two
+    (every pass from 100 households)."""
+    from abm import parallel
     from abm.households import status
 
+    monkeypatch.setattr(parallel, "MIN_SPLIT", 100)
+    monkeypatch.setattr(parallel, "_busy", [False])
+    monkeypatch.setattr(parallel._state, "n", threads, raising=False)  # (this thread's)
     for seed in range(4):
         n = 3000
         rng = np.random.default_rng(seed)
