@@ -1255,68 +1255,12 @@ def loss_years(losses, idx, order):
 def book_all(row, amount, fresh=False):
     """``row += amount``: float64 amounts added to the float32 ledger row and rounded to
     float32, as numpy does, in place (numpy's own line makes a float64 copy of the row
-    first); returns ``float(np.sum(amount))``, summed in numpy's pairwise order as the
-    amounts stream by (``_book_block``). ``fresh``: the row is taken as zeros (not read),
-    as when it was just cleared (``0.0 + amount``, so a -0.0 amount still books +0.0).
-    (On one thread: it only streams memory, and splitting it saves nothing;
-    ``benchmarks/split.py``.)"""
-    # numpy's reduction adds the pairwise sum to its initial 0.0 (so -0.0 sums to 0.0)
-    return 0.0 + _book_pairwise(row, amount, np.int64(0), np.int64(row.size), fresh)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _book_one(row, i, a, fresh):
-    old = np.float32(0.0) if fresh else row[i]
-    row[i] = np.float32(np.float64(old) + a)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _book_pairwise(row, amount, lo, n, fresh):
-    """Books ``amount[lo:lo + n]`` into ``row`` and returns their sum as numpy's
-    ``pairwise_sum`` adds them (numpy/_core/src/umath/loops_utils.h.src): fewer than 8
-    one by one from 0.0; up to 128 in 8 running sums, combined as ((0+1)+(2+3))+((4+5)+
-    (6+7)), then the rest one by one; more, the two halves (the first a multiple of 8)
-    each so, added."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            a = amount[i]
-            _book_one(row, i, a, fresh)
-            res += a
-        return res
-    if n <= 128:
-        return _book_block(row, amount, lo, n, fresh)
-    n2 = n // 2
-    n2 -= n2 % 8
-    return (_book_pairwise(row, amount, lo, n2, fresh)
-            + _book_pairwise(row, amount, lo + n2, n - n2, fresh))
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _book_block(row, amount, lo, n, fresh):
-    """``_book_pairwise`` of 8 to 128 amounts."""
-    r0, r1, r2, r3 = amount[lo], amount[lo + 1], amount[lo + 2], amount[lo + 3]
-    r4, r5, r6, r7 = amount[lo + 4], amount[lo + 5], amount[lo + 6], amount[lo + 7]
-    for i in range(lo, lo + 8):
-        _book_one(row, i, amount[i], fresh)
-    m = n - n % 8
-    for i in range(lo + 8, lo + m, 8):
-        for q in range(8):
-            _book_one(row, i + q, amount[i + q], fresh)
-        r0 += amount[i]
-        r1 += amount[i + 1]
-        r2 += amount[i + 2]
-        r3 += amount[i + 3]
-        r4 += amount[i + 4]
-        r5 += amount[i + 5]
-        r6 += amount[i + 6]
-        r7 += amount[i + 7]
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    for i in range(lo + m, lo + n):
-        a = amount[i]
-        _book_one(row, i, a, fresh)
-        res += a
-    return res
+    first). ``fresh``: the row is taken as zeros (not read), as when it was just cleared
+    (``0.0 + amount``, so a -0.0 amount still books +0.0). (On one thread: it only
+    streams memory, and splitting it saves nothing; ``benchmarks/split.py``.)"""
+    for i in range(np.uint64(row.size)):
+        old = np.float32(0.0) if fresh else row[i]  # (loop-invariant: the loop is split)
+        row[i] = np.float32(np.float64(old) + amount[i])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -1058,14 +1058,13 @@ def test_loss_years_split_over_two_threads_is_the_same():
 
 def test_booking_adds_as_numpy_does():
     """``kernels.book_all`` adds the amounts into the float32 row as ``row += amount``
-    does (onto zeros when ``fresh``) and sums them as ``np.sum`` does, at every length
-    around the vector widths and numpy's pairwise blocks, with negative zeros,
-    infinities of both signs and NaN."""
+    does, at every length around the vector widths, with negative zeros, infinities of
+    both signs and NaN."""
     from abm import kernels
 
     rng = np.random.default_rng(3)
     sizes = [0, 1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 136, 255, 256, 257, 1000, 8191,
-             8192, 8193, 20_011, 65_536, 200_003, *range(240, 270)]
+             8192, 8193, 20_011, 65_536, 200_003]
     for n in sizes:
         cases = [rng.lognormal(5.0, 3.0, n) * rng.choice([-1.0, 1.0], n), np.full(n, -0.0),
                  _edgy(rng, n, -100.0, 1e7)]
@@ -1079,17 +1078,10 @@ def test_booking_adds_as_numpy_does():
             row = rng.random(n).astype(np.float32)
             row[rng.random(n) < 0.1] = -0.0
             want_row = row.copy()
-            fresh = row.copy()
             with np.errstate(invalid="ignore", over="ignore"):
                 want_row += x
-                total = kernels.book_all(row, x)
-                want_total = np.sum(x)
-                kernels.book_all(fresh, x, True)
-                want_fresh = np.zeros(n, np.float32) + x
+                kernels.book_all(row, x)
             assert same_bits(row, want_row), n
-            # numpy's pairwise order (a NaN from +inf and -inf may differ in its sign)
-            assert same_bits_but_nan_sign(np.float64(total), want_total), n
-            assert same_bits(fresh, want_fresh.astype(np.float32)), n
 
 
 def test_triage_looks_matches_numpy():

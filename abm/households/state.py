@@ -331,8 +331,10 @@ class Households:
             if per_hh:
                 from abm import kernels  # (not at import: the config needs no numba)
 
-                # the row and numpy's sum of the amounts in one compiled pass
-                self.booked_month[k] += kernels.book_all(row, amount, fresh)
+                # the row in one compiled pass, then numpy's sum of the amounts (numpy's
+                # SIMD pairwise sum is faster than the same order reproduced in the pass)
+                kernels.book_all(row, amount, fresh)
+                self.booked_month[k] += float(np.sum(amount))
                 return
             if fresh:
                 row[:] = 0.0
