@@ -1058,8 +1058,8 @@ def test_loss_years_split_over_two_threads_is_the_same():
 
 def test_booking_adds_as_numpy_does():
     """``kernels.book_all`` adds the amounts into the float32 row as ``row += amount``
-    does, at every length around the vector widths, with negative zeros, infinities of
-    both signs and NaN."""
+    does (onto zeros when ``fresh``), at every length around the vector widths, with
+    negative zeros, infinities of both signs and NaN."""
     from abm import kernels
 
     rng = np.random.default_rng(3)
@@ -1078,10 +1078,14 @@ def test_booking_adds_as_numpy_does():
             row = rng.random(n).astype(np.float32)
             row[rng.random(n) < 0.1] = -0.0
             want_row = row.copy()
+            fresh = row.copy()
             with np.errstate(invalid="ignore", over="ignore"):
                 want_row += x
                 kernels.book_all(row, x)
+                kernels.book_all(fresh, x, True)
+                want_fresh = np.zeros(n, np.float32) + x
             assert same_bits(row, want_row), n
+            assert same_bits(fresh, want_fresh.astype(np.float32)), n
 
 
 def test_triage_looks_matches_numpy():
