@@ -65,7 +65,7 @@ FIRST_USE = (
     "kernels.pcg64_normal_f32_until", "kernels._self_applications_ranges",
     "kernels._screen_hits_ranges", "kernels._triage_looks_ranges",
     "kernels.visits_found", "kernels.loss_years", "kernels.cause_ranks",
-    "kernels.livelihoods", "kernels.member_totals", "kernels.median_pair",
+    "kernels.livelihoods", "kernels._household_counts_ranges", "kernels.median_pair",
     "kernels.smith_pass",
 )
 

@@ -77,11 +77,10 @@ def measure(model: CountyModel, codes: np.ndarray,
     month's ``hh.income_m()`` when the caller has it already; ``causes`` may be a getter
     (the model measures them on its other thread meanwhile), called last.
 
-    The members' totals come from one compiled pass (``abm.kernels.member_totals``:
-    integers, exact in any order), counts of households from ``np.count_nonzero`` (a
-    mean of booleans is numpy's count / n, bit for bit), and the registered households'
-    values and the monitored households' categories are gathered by index, not by mask
-    (the same array, faster); sums of money and
+    The members' totals and the counts of households come from one compiled pass
+    (``abm.kernels.household_counts``: integers, exact in any order; a mean of booleans
+    is numpy's count / n, bit for bit), and the registered households' values are
+    gathered by index, not by mask (the same array, faster); sums of money and
     means stay numpy's (their rounding depends on the order of the additions).
     ``medians``: the getters of ``start_medians``, when the caller started them earlier
     (the model does, before its other work for the other thread)."""
@@ -91,10 +90,12 @@ def measure(model: CountyModel, codes: np.ndarray,
     # The medians of the savings and the 12-month incomes on the other thread meanwhile,
     # when the run has two and many households (nothing here changes either).
     savings_median, income_median = start_medians(hh) if medians is None else medians
-    (persons_i, persons_poor, persons_reg, labour_i, migrants, migrants_reg,
-     jobless) = kernels.member_totals(hh.size, hh.poor, hh.registered, hh.n_migrants,
-                                      hh.n_labour, hh.n_jobless)
-    persons = float(persons_i)
+    c = dict(zip(kernels.COUNTS, kernels.household_counts(
+        hh.size, hh.poor, hh.registered, hh.n_migrants, hh.n_labour, hh.n_jobless,
+        hh.chronic, hh.disability, hh.sick_now, hh.debt, hh.land_let, hh.at_risk,
+        hh.monitored, hh.category, hh.in_post, hh.dibao, hh.coop, hh.employer,
+        hh.business, hh.n_school_leavers, hh.n_left_school).tolist(), strict=True))
+    persons = float(c["persons"])
     m: dict[str, float] = {
         "month": model.month,
         "year": model.calendar.year(model.month),
@@ -104,13 +105,12 @@ def measure(model: CountyModel, codes: np.ndarray,
         "n_households": n,
         "n_persons": persons,
     }
-    poor = hh.poor
     reg = hh.registered
-    m["n_poor"] = int(np.count_nonzero(poor))
+    m["n_poor"] = c["poor"]
     m["poverty_rate"] = m["n_poor"] / max(n, 1)
-    m["poverty_rate_persons"] = float(persons_poor) / max(persons, 1.0)
-    m["n_registered"] = int(np.count_nonzero(reg))
-    m["n_poor_registered"] = int(np.count_nonzero(poor & reg))
+    m["poverty_rate_persons"] = float(c["persons_poor"]) / max(persons, 1.0)
+    m["n_registered"] = c["registered"]
+    m["n_poor_registered"] = c["poor_registered"]
     m["poverty_rate_registered"] = m["n_poor_registered"] / max(m["n_registered"], 1)
 
     # Incomes, per person per year (this month annualised; NBS definitions). The month's
@@ -118,41 +118,39 @@ def measure(model: CountyModel, codes: np.ndarray,
     public_m = float(hh.inc_public_m.sum())
     _incomes(m, model, persons, public_m)
     ri = np.flatnonzero(reg)  # x.take(ri) is x[reg]
-    reg_persons = float(persons_reg)
+    reg_persons = float(c["persons_registered"])
     m["income_pc_registered"] = (float(income.take(ri).sum()) * 12.0 / reg_persons
                                  if reg_persons else 0.0)
 
     # Households' state.
     m["mean_motivation"] = float(hh.motivation.mean())
     m["mean_skills"] = float(hh.skills.mean())
-    labour = float(labour_i)
-    m["share_workers_migrant"] = float(migrants) / max(labour, 1.0)
-    away = float(migrants_reg)
+    labour = float(c["labour"])
+    m["share_workers_migrant"] = float(c["migrants"]) / max(labour, 1.0)
+    away = float(c["migrants_registered"])
     m["share_wage_workers_away_registered"] = away / max(
         away + float(hh.local_workers.take(ri).sum()), 1.0)
-    m["n_jobless_migrants"] = int(jobless)
-    m["share_chronic"] = int(np.count_nonzero(hh.chronic)) / max(n, 1)
-    m["share_disability"] = int(np.count_nonzero(hh.disability)) / max(n, 1)
-    m["share_sick_workers"] = int(np.count_nonzero(hh.sick_now)) / max(n, 1)
-    m["share_in_debt"] = int(np.count_nonzero(hh.debt > 0)) / max(n, 1)
+    m["n_jobless_migrants"] = c["jobless"]
+    m["share_chronic"] = c["chronic"] / max(n, 1)
+    m["share_disability"] = c["disability"] / max(n, 1)
+    m["share_sick_workers"] = c["sick_now"] / max(n, 1)
+    m["share_in_debt"] = c["in_debt"] / max(n, 1)
     land = float(hh.land.sum())
     m["share_land_let"] = float(hh.land_let.sum()) / land if land > 0 else 0.0
-    m["share_letting_land"] = int(np.count_nonzero(hh.land_let > 0)) / max(n, 1)
+    m["share_letting_land"] = c["letting_land"] / max(n, 1)
 
     # Monitoring.
-    mon = hh.monitored
-    m["n_at_risk"] = int(np.count_nonzero(hh.at_risk))
-    m["n_monitored"] = int(np.count_nonzero(mon))
-    mon_category = hh.category.take(np.flatnonzero(mon))  # the monitored households'
+    m["n_at_risk"] = c["at_risk"]
+    m["n_monitored"] = c["monitored"]
     for k, name in MONITORED_CATEGORIES:
-        m[f"n_monitored_{name}"] = int(np.count_nonzero(mon_category == k))
-    m["n_in_posts"] = int(np.count_nonzero(hh.in_post))
-    m["n_dibao"] = int(np.count_nonzero(hh.dibao))
-    m["n_coop_members"] = int(np.count_nonzero(hh.coop >= 0))
-    m["n_enterprise_jobs"] = int(np.count_nonzero(hh.employer >= 0))
-    m["n_businesses"] = int(np.count_nonzero(hh.business))
-    m["n_school_leavers"] = int(hh.n_school_leavers.sum())
-    m["cum_left_school"] = int(hh.n_left_school.sum())
+        m[f"n_monitored_{name}"] = c[f"monitored_{int(k)}"]
+    m["n_in_posts"] = c["in_post"]
+    m["n_dibao"] = c["dibao"]
+    m["n_coop_members"] = c["coop"]
+    m["n_enterprise_jobs"] = c["employer"]
+    m["n_businesses"] = c["business"]
+    m["n_school_leavers"] = c["school_leavers"]
+    m["cum_left_school"] = c["left_school"]
     _money(m, model, public_m)
     # Last, what the other thread may still be computing.
     m["savings_median"] = savings_median()

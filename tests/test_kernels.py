@@ -468,8 +468,8 @@ def test_status_matches_numpy(threads, monkeypatch):
 
 
 def measure_reference(model, codes: np.ndarray, causes: np.ndarray) -> dict[str, float]:
-    """``abm.metrics.measure`` as numpy expressions (before ``kernels.member_totals``,
-    counts by ``np.count_nonzero`` and gathers by index): masks, sums and means."""
+    """``abm.metrics.measure`` as numpy expressions (before ``kernels.household_counts``
+    and gathers by index): masks, sums and means."""
     from abm import metrics
 
     hh = model.households
@@ -539,12 +539,17 @@ def _small_county(seed: int, scramble_seed: int):
     return model, model.households, np.random.default_rng(scramble_seed), model.households.n
 
 
-def test_measures_match_numpy():
-    """The monthly measures with their compiled counts (``abm.kernels.member_totals``)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_measures_match_numpy(threads, monkeypatch):
+    """The monthly measures with their compiled counts (``abm.kernels.household_counts``)
     against the same measures as numpy expressions, value and type, on a small county
-    over a few months and with its columns scrambled (all categories, debts, jobs)."""
-    from abm import metrics
+    over a few months and with its columns scrambled (all categories, debts, jobs); on
+    one thread and split over two (every pass from 100 households)."""
+    from abm import metrics, parallel
 
+    monkeypatch.setattr(parallel, "MIN_SPLIT", 100)
+    monkeypatch.setattr(parallel, "_busy", [False])
+    monkeypatch.setattr(parallel._state, "n", threads, raising=False)  # (this thread's)
     model, hh, rng, n = _small_county(seed=3, scramble_seed=0)
     for month in range(4):
         model.step()
