@@ -47,7 +47,7 @@ FIRST_USE = (
     "kernels._health_costs_ranges", "kernels.book_where", "kernels.book_all",
     "kernels._migrants_pass_ranges", "kernels._workers_at_home_ranges",
     "kernels._earnings_pass_ranges", "kernels._business_income_ranges",
-    "kernels._where_product_ranges", "kernels._add_both_into_ranges",
+    "kernels._where_product_ranges", "kernels._add_into_ranges",
     "kernels._per_month_ranges", "kernels._counted_per_month_ranges",
     "kernels._dibao_gap_ranges", "kernels._store_income_ranges",
     "kernels._consumption_ranges", "kernels._insurance_claims_ranges",

@@ -1057,31 +1057,44 @@ def _dibao_applications_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-def add_both_into(a, b, x):
-    """``a += x`` and ``b += x`` in one pass, in place (numpy's ``a + x``, ``b + x``,
-    bit for bit; ``x`` may be ``a`` or ``b`` itself: each element is read before it is
-    written).
-    Households in ranges (``_add_both_into_part``; ``abm.parallel.split``)."""
-    parallel.split(_add_both_into_ranges, x.size, a, b, x)
+NONE = np.zeros(0)  # an absent column for ``add_into``
+
+
+def add_into(a, x, b=NONE, keep=NONE, clear=False, scale=1.0):
+    """``a += x``, in place, in one pass; also ``b += x`` unless ``b`` is empty, ``keep[:]
+    = x`` unless ``keep`` is empty, and, read and used, ``x[:] = 0.0`` when ``clear``
+    (numpy's ``a + x`` and ``b + x``, bit for bit; ``x`` may be ``a`` or ``b`` itself:
+    each element is read before it is written). ``scale`` != 1: ``a = a * scale + x``
+    instead (numpy's two operations, in that order).
+    Households in ranges (``_add_into_part``; ``abm.parallel.split``)."""
+    parallel.split(_add_into_ranges, x.size, a, x, b, keep, bool(clear), float(scale))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _add_both_into_part(lo, hi, a, b, x):
-    """``add_both_into`` of households ``lo .. hi``."""
+def _add_into_part(lo, hi, a, x, b, keep, clear, scale):
+    """``add_into`` of households ``lo .. hi``."""
     ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
+    has_b = b.size > 0  # (loop-invariant: the compiler splits the loop on these)
+    has_keep = keep.size > 0
+    scaled = scale != 1.0
     for i in range(ulo, uhi):
         xi = x[i]
-        a[i] = a[i] + xi
-        b[i] = b[i] + xi
+        a[i] = (a[i] * scale if scaled else a[i]) + xi
+        if has_b:
+            b[i] = b[i] + xi
+        if has_keep:
+            keep[i] = xi
+        if clear:
+            x[i] = 0.0
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_both_into_ranges(signal, ranges, owner, *args):
-    """``_add_both_into_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+def _add_into_ranges(signal, ranges, owner, *args):
+    """``_add_into_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
     _begin(signal, owner)
     j = _claim(ranges)
     while j >= 0:
-        _add_both_into_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _add_into_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
         _done_one(ranges)
         j = _claim(ranges)
     _end(signal, ranges, owner)

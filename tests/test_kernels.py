@@ -739,8 +739,11 @@ def test_nan_aware_helpers_keep_their_results():
 
 
 def test_income_add_matches_numpy():
-    """``Income.add`` (both sums in one compiled pass, ``abm.kernels.add_both_into``)
-    gives numpy's ``source + amounts`` and ``help + amounts``, in place."""
+    """``Income.add`` (both sums in one compiled pass, ``abm.kernels.add_into``) gives
+    numpy's ``source + amounts`` and ``help + amounts``, in place; the amounts copied
+    into a column or cleared when asked; ``add_into``'s decay ``a * scale + x``."""
+    from abm import kernels
+
     rng = np.random.default_rng(4)
     n = 3000
     with np.errstate(all="ignore"):
@@ -765,6 +768,20 @@ def test_income_add_matches_numpy():
         inc.add("farm", inc.help)
         for s, v in want.items():
             assert same_bits(getattr(inc, s), v), ("help as amount", s)
+        # copied into a column as it is added; then paid out (cleared)
+        x = _edgy(rng, n, -10.0, 400.0)
+        kept = np.full(n, 7.0)
+        want["farm"] = want["farm"] + x
+        inc.add("farm", x, help=False, keep=kept)
+        assert same_bits(kept, x) and same_bits(inc.farm, want["farm"])
+        want["public"], want["help"] = want["public"] + x, want["help"] + x
+        inc.add("public", x, clear=True)
+        assert same_bits(inc.public, want["public"]) and same_bits(inc.help, want["help"])
+        assert not x.any()
+        d, y = _edgy(rng, n, -100.0, 900.0), _edgy(rng, n, -10.0, 400.0)
+        want_d = d * (11.0 / 12.0) + y
+        kernels.add_into(d, y, scale=11.0 / 12.0)
+        assert same_bits(d, want_d)
 
 
 def test_learning_pass_reads_weights_by_row_or_by_tie():

@@ -112,10 +112,8 @@ def work_income(hh: Households, cfg: Config, rng: np.random.Generator,
         inst.income(hh, ctx, inc)
     # The business's income is net business income (NBS), added after the instruments
     # that pay on farm produce (consumption assistance) and before the top-ups.
-    inc.add("farm", biz, help=False)
-    hh.inc_business_m[:] = biz
-    inc.add("public", hh.pending_transfer_m)  # (adds the numbers; keeps no array)
-    hh.pending_transfer_m[:] = 0.0
+    inc.add("farm", biz, help=False, keep=hh.inc_business_m)  # (copied into the column)
+    inc.add("public", hh.pending_transfer_m, clear=True)  # (paid out: the column zeroed)
     for inst in ctx.instruments.hooked("top_up"):
         inst.top_up(hh, ctx, inc)
     parts = (inc.farm, inc.wage, inc.remit, inc.property, inc.public, inc.help)

@@ -67,7 +67,7 @@ class BudgetLine:
 # Causes of risk that medical and social-assistance help answers (the help fitted to them).
 ILLNESS_CAUSES = ("illness", "disability")
 
-def _same_columns(*arrays) -> bool:
+def same_columns(*arrays) -> bool:
     """Float64 arrays of one shape (one value per household)."""
     first = arrays[0]
     return all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim == 1
@@ -94,22 +94,28 @@ class Income:
         self.help = np.zeros(n)  # targeted help among all of the above
         self.home = home  # members working at home this month (not away, not sick)
 
-    def add(self, source: str, amounts: np.ndarray, help: bool = True) -> None:
+    def add(self, source: str, amounts: np.ndarray, help: bool = True,
+            keep: np.ndarray | None = None, clear: bool = False) -> None:
         """``source += amounts`` and, for targeted help, ``help += amounts`` (the same
         numbers as numpy's ``source + amounts``; in place for one float64 amount per
-        household)."""
+        household, in one compiled pass: ``abm.kernels.add_into``). ``keep``: a column
+        the amounts are also copied into; ``clear``: the amounts are then set to zero
+        (a column that has been paid out)."""
         cur = getattr(self, source)
-        if source != "help" and _same_columns(cur, self.help, amounts):
-            if help:
-                from abm import kernels  # (not at import: the config needs no numba)
+        extra = () if keep is None else (keep,)
+        if source != "help" and same_columns(cur, self.help, amounts, *extra):
+            from abm import kernels  # (not at import: the config needs no numba)
 
-                kernels.add_both_into(cur, self.help, amounts)  # both sums in one pass
-            else:
-                np.add(cur, amounts, out=cur)
+            kernels.add_into(cur, amounts, self.help if help else kernels.NONE,
+                             kernels.NONE if keep is None else keep, clear)
             return
+        if keep is not None:
+            keep[:] = amounts
         setattr(self, source, cur + amounts)
         if help:
             self.help = self.help + amounts
+        if clear:
+            amounts[:] = 0.0
 
     def total(self) -> np.ndarray:
         return self.farm + self.wage + self.remit + self.property + self.public
@@ -141,7 +147,7 @@ class MedicalBill:
         one compiled pass, in place, for float64 amounts into the bill's own arrays;
         new arrays otherwise."""
         cur = getattr(self, kind)
-        if self._own.get(kind) is cur and _same_columns(cur, self.oop, paid):
+        if self._own.get(kind) is cur and same_columns(cur, self.oop, paid):
             from abm import kernels  # (not at import: the config needs no numba)
 
             own_oop = self._own.get("oop") is self.oop
@@ -156,7 +162,7 @@ class MedicalBill:
         """``withheld = withheld + full * share`` (what a withdrawn ``share`` of a
         payment of ``full`` would have paid), in place into the bill's own array for
         float64 amounts (the same bits)."""
-        if self._own["withheld"] is self.withheld and _same_columns(self.withheld, full):
+        if self._own["withheld"] is self.withheld and same_columns(self.withheld, full):
             from abm import kernels
 
             kernels.add_product_into(self.withheld, full, float(share))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm import rules
-from abm.instruments.base import ILLNESS_CAUSES, BudgetLine, Income, Instrument
+from abm.instruments.base import ILLNESS_CAUSES, BudgetLine, Income, Instrument, same_columns
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
 NO_MONTH = -1_000_000  # (abm.households.state.NO_MONTH: state imports the registry)
@@ -165,7 +165,10 @@ class Dibao(Instrument):
         inc.add("public", paid)
         self.withhold(hh, ctx, gap)
         d = hh.dibao_12m  # d = d * (11 / 12) + paid, in place (the same numbers)
-        np.add(np.multiply(d, 11.0 / 12.0, out=d), paid, out=d)
+        if same_columns(d, paid):
+            kernels.add_into(d, paid, scale=11.0 / 12.0)  # (one pass)
+        else:
+            np.add(np.multiply(d, 11.0 / 12.0, out=d), paid, out=d)
 
     def deliver(self, hh, idx: np.ndarray, able: np.ndarray, s) -> None:
         """Households that cannot work, and, when the team identified illness or

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from abm.instruments.base import BudgetLine, Instrument, MedicalBill, _same_columns
+from abm.instruments.base import BudgetLine, Instrument, MedicalBill, same_columns
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
 # Who medical assistance's extra reimbursement covers (``MedicalConfig.assisted``).
@@ -77,7 +77,7 @@ class MedicalInsurance(Instrument):
         lv = ctx.levels[self.name]
         out_share = self.p.reimbursement_outpatient * lv
         in_share = self.p.reimbursement_general * lv
-        if _same_columns(bill.inpatient, bill.outpatient) and isinstance(
+        if same_columns(bill.inpatient, bill.outpatient) and isinstance(
                 in_share, float) and isinstance(out_share, float):
             from abm import kernels  # (not at import: the config needs no numba)
 
@@ -137,7 +137,7 @@ class MedicalAssistance(Instrument):
         from abm import kernels  # (not at import: the config needs no numba)
 
         if type(self).eligible is MedicalAssistance.eligible and (
-                self.p.assisted == FULL_COVERAGE) and _same_columns(
+                self.p.assisted == FULL_COVERAGE) and same_columns(
                 bill.inpatient) and all(
                 getattr(hh, c).dtype == np.bool_ for c in ("registered", "monitored",
                                                            "dibao")):
