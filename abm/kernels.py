@@ -835,6 +835,67 @@ def _household_counts_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
+def venture_returns(loan, venture_ok, failed, skills, price, return_year, skill_base):
+    """``abm.instruments.microcredit.Microcredit.venture_return_m`` in one pass: for each
+    household with a loan whose venture is going (or, ``failed``, has failed) ``loan *
+    return_year / 12.0 * (skill_base + skills) * price``, else 0.0 (numpy's order).
+    Households in ranges (``_venture_returns_part``; ``abm.parallel.split``)."""
+    out = np.empty(loan.size)
+    parallel.split(_venture_returns_ranges, loan.size, loan, venture_ok, bool(failed),
+                   skills, price, float(return_year), float(skill_base), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _venture_returns_part(lo, hi, loan, venture_ok, failed, skills, price, return_year,
+                          skill_base, out):
+    """``venture_returns`` of households ``lo .. hi``."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
+        active = (loan[i] > 0) & (venture_ok[i] != failed)
+        r = loan[i] * return_year / 12.0 * (skill_base + skills[i]) * price[i]
+        out[i] = r if active else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _venture_returns_ranges(signal, ranges, owner, *args):
+    """``_venture_returns_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _venture_returns_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
+
+
+def posts_wages(in_post, home, wage):
+    """The public-welfare posts' wages: ``(in_post & (home >= 1)) * wage`` (a post held
+    by a household with someone at home; numpy's boolean times the wage) in one pass.
+    Households in ranges (``_posts_wages_part``; ``abm.parallel.split``)."""
+    out = np.empty(in_post.size)
+    parallel.split(_posts_wages_ranges, in_post.size, in_post, home, float(wage), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _posts_wages_part(lo, hi, in_post, home, wage, out):
+    """``posts_wages`` of households ``lo .. hi``."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
+        out[i] = (1.0 if in_post[i] & (home[i] >= 1) else 0.0) * wage
+
+
+@numba.njit(cache=True, nogil=True)
+def _posts_wages_ranges(signal, ranges, owner, *args):
+    """``_posts_wages_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
+    _begin(signal, owner)
+    j = _claim(ranges)
+    while j >= 0:
+        _posts_wages_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
+        _done_one(ranges)
+        j = _claim(ranges)
+    _end(signal, ranges, owner)
+
+
 def where_product(mask, x, c):
     """``np.where(mask, x * c, 0.0)`` in one pass (``c`` a float).
     Households in ranges (``_where_product_part``; ``abm.parallel.split``)."""

@@ -600,8 +600,8 @@ def _assign(cols: dict, *households) -> None:
 
 def test_instrument_passes_match_numpy():
     """The compiled passes of the instruments' monthly hooks (``where_product``,
-    ``acute_rel``, ``counted_per_month``, ``per_month``, ``dibao_gap``) against the
-    numpy expressions they replace."""
+    ``acute_rel``, ``counted_per_month``, ``per_month``, ``dibao_gap``,
+    ``venture_returns``, ``posts_wages``) against the numpy expressions they replace."""
     from abm import kernels
 
     with np.errstate(all="ignore"):  # inf x 0 and NaN on purpose
@@ -650,6 +650,19 @@ def test_instrument_passes_match_numpy():
                     got = kernels.dibao_gap(enrolled, size, float(dibao_line / 12.0), farm,
                                             wage, remit, prop, public, oop_sum, deduct)
                     assert same_bits(got, want), (seed, dibao_line, deduct)
+            # microcredit's venture returns, the public-welfare posts' wages
+            loan = np.where(rng.random(n) < 0.3, _edgy(rng, n, -1.0, 20000.0), 0.0)
+            ok = rng.random(n) < 0.7
+            skills, price = _edgy(rng, n, 0.0, 1.0), _edgy(rng, n, 0.5, 1.5)
+            for failed in (False, True):
+                active = (loan > 0) & (~ok if failed else ok)
+                want = np.where(active, loan * 0.13 / 12.0 * (0.4 + skills) * price, 0.0)
+                got = kernels.venture_returns(loan, ok, failed, skills, price, 0.13, 0.4)
+                assert same_bits(got, want), (seed, failed)
+            in_post, home = rng.random(n) < 0.2, _edgy(rng, n, 0.0, 3.0)
+            for wage_m in (0.0, 800.0, 613.37, -5.0):
+                assert same_bits(kernels.posts_wages(in_post, home, wage_m),
+                                 (in_post & (home >= 1)) * wage_m), (seed, wage_m)
 
 
 def test_budget_pay_copies_in_full_and_scales_when_short():

@@ -44,6 +44,10 @@ class IndustrialSupport(Instrument):
 
     def income(self, hh, ctx, inc: Income) -> None:
         """Dividends the linked enterprises owe from last month."""
-        paid = ctx.budget.pay("dividends", hh.dividend_due_m)
-        hh.dividend_due_m[:] = 0.0
-        inc.add("property", paid)
+        due = hh.dividend_due_m
+        paid = ctx.budget.pay("dividends", due, fresh=True)
+        if paid is due:  # paid in full: added, and the column cleared, in one pass
+            inc.add("property", paid, clear=True)
+        else:
+            due[:] = 0.0
+            inc.add("property", paid)

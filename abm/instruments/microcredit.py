@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import Field
 
 from abm import rules
-from abm.instruments.base import BudgetLine, Income, Instrument
+from abm.instruments.base import BudgetLine, Income, Instrument, same_columns
 from abm.params import ASSUMPTION, SETTING, InstrumentConfig, P
 from abm.results import Result
 
@@ -136,6 +136,14 @@ class Microcredit(Instrument):
     def venture_return_m(self, hh, farm_price, failed: bool = False) -> np.ndarray:
         """This month's return of each household's financed venture (0 without one); with
         ``failed``, what the failed ventures would have returned."""
+        if (same_columns(hh.loan, hh.skills, farm_price)
+                and hh.venture_ok.dtype == np.bool_):
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # the lines below in one compiled pass (the same bits)
+            return kernels.venture_returns(hh.loan, hh.venture_ok, failed, hh.skills,
+                                           farm_price, self.p.return_year,
+                                           self.p.skill_base)
         active = (hh.loan > 0) & (~hh.venture_ok if failed else hh.venture_ok)
         return np.where(active, hh.loan * self.p.return_year / 12.0 * (self.p.skill_base
                                                                        + hh.skills)

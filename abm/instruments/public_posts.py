@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm import rules
-from abm.instruments.base import BudgetLine, Income, Instrument
+from abm.instruments.base import BudgetLine, Income, Instrument, same_columns
 from abm.params import ASSUMPTION, InstrumentConfig, P
 
 
@@ -59,8 +59,13 @@ class PublicPosts(Instrument):
                 * 12 * level}
 
     def income(self, hh, ctx, inc: Income) -> None:
-        working = hh.in_post & (inc.home >= 1)
-        full = working * self.wage(ctx)
+        if same_columns(inc.home) and hh.in_post.dtype == np.bool_:
+            from abm import kernels  # (not at import: the config needs no numba)
+
+            # (hh.in_post & (inc.home >= 1)) * wage, in one compiled pass
+            full = kernels.posts_wages(hh.in_post, inc.home, self.wage(ctx))
+        else:
+            full = (hh.in_post & (inc.home >= 1)) * self.wage(ctx)
         inc.add("wage", ctx.budget.pay("public_posts", self.at_level(full, ctx), fresh=True))
         self.withhold(hh, ctx, full)
         hh.book("policy_withdrawal", hh.lost_post_m)
