@@ -1405,26 +1405,6 @@ def book_all(row, amount, fresh=False):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _book_all_part(lo, hi, row, amount):
-    """``book_all`` of households ``lo .. hi``."""
-    ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
-    for i in range(ulo, uhi):
-        row[i] = np.float32(np.float64(row[i]) + amount[i])
-
-
-@numba.njit(cache=True, nogil=True)
-def _book_all_ranges(signal, ranges, owner, *args):
-    """``_book_all_part`` over the ranges this thread claims (``RANGES_HEAD``)."""
-    _begin(signal, owner)
-    j = _claim(ranges)
-    while j >= 0:
-        _book_all_part(ranges[RANGES_HEAD + j], ranges[RANGES_HEAD + j + 1], *args)
-        _done_one(ranges)
-        j = _claim(ranges)
-    _end(signal, ranges, owner)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def book_where(row, amount, where, fresh=False):
     """``add = amount[where]; row[where] += add`` in one pass; returns ``add``.
     ``fresh``: the row is taken as zeros (not read) and the other households' entries
