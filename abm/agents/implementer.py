@@ -601,15 +601,24 @@ class CountyBureau(mesa.Agent):
         """Score last year's teams, then post extra cadres where caseloads are heaviest."""
         cfg = s.config
         hh = s.households
-        scores = []
-        for t in teams:
-            paper = paper_score(t.year_paper_done, t.year_paper_required,
-                                cfg.assessment.weight_traces, extra=t.year_paper_traces)
-            risk = hh.at_risk[t.sl]
-            outcome = float((hh.monitored[t.sl] & risk).sum() / risk.sum()) if risk.any() else 1.0
-            t.score = cfg.assessment.weight_paperwork * paper + (
-                cfg.assessment.weight_outcomes * outcome)
-            scores.append(t.score)
+        # Each team's paperwork score and the share of its village's households at risk
+        # that are monitored (1 when none is at risk), for all teams at once: the same
+        # operations on each team's numbers as one team's at a time (150 teams' numpy
+        # calls took about 4 ms each December at 200,000 households).
+        paper = paper_score(np.array([t.year_paper_done for t in teams], np.float64),
+                            np.array([t.year_paper_required for t in teams], np.float64),
+                            cfg.assessment.weight_traces,
+                            extra=np.array([t.year_paper_traces for t in teams], np.float64))
+        bounds = np.array([(t.sl.start, t.sl.stop) for t in teams], np.int64).reshape(-1, 2)
+        at_risk = np.flatnonzero(hh.at_risk)
+        watched = np.flatnonzero(hh.at_risk & hh.monitored)
+        risk = np.searchsorted(at_risk, bounds[:, 1]) - np.searchsorted(at_risk, bounds[:, 0])
+        both = np.searchsorted(watched, bounds[:, 1]) - np.searchsorted(watched, bounds[:, 0])
+        outcome = np.where(risk > 0, both / np.maximum(risk, 1), 1.0)
+        scores = (cfg.assessment.weight_paperwork * paper
+                  + cfg.assessment.weight_outcomes * outcome).tolist()
+        for t, score in zip(teams, scores, strict=True):
+            t.score = score
             t.year_paper_done = t.year_paper_required = t.year_paper_traces = 0.0
         self.scores = scores
         # Consequence: the teams with the lowest scores are recalled and replaced.

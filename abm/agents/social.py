@@ -154,27 +154,35 @@ class Clinic(mesa.Agent):
         super().__init__(model)
         self.township = township
         self.mask = county.hh_township == township
+        self.members = np.flatnonzero(self.mask)  # its township's households
         self.contracts = 0  # contracts signed this year
         self.served = 0  # of them, served with health management
 
-    def new_year(self, s: StepContext) -> None:
+    def new_year(self, s: StepContext, chronic: np.ndarray | None = None,
+                 priority: np.ndarray | None = None) -> None:
+        """This year's contracts: last year's end; the township's chronic patients are
+        signed, the instrument's priority group first, then those nearest the clinic, as
+        far as coverage and the budget go. ``chronic`` (its township's chronic households,
+        in household order) and ``priority`` (``Prevention.priority`` of every household)
+        when the social sector found them for all clinics at once; else found here."""
         hh = s.households
         prevention = s.instruments["prevention"]
         p = prevention.p
         lv = s.ctx.levels[prevention.name]
-        mine = self.mask
-        hh.doctor_contract[mine] = False
+        hh.doctor_contract[self.members] = False
         self.contracts = 0
         self.served = 0
         if lv <= 0:
             return
-        chronic = np.flatnonzero(mine & hh.chronic)
+        if chronic is None:
+            chronic = np.flatnonzero(self.mask & hh.chronic)
         n = int(p.coverage * lv * chronic.size)
         if n == 0:
             return
+        if priority is None:
+            priority = prevention.priority(hh)
         # The instrument's priority group first, then those nearest the clinic.
-        order = np.lexsort((-hh.clinic_access[chronic],
-                            ~prevention.priority(hh)[chronic]))
+        order = np.lexsort((-hh.clinic_access[chronic], ~priority[chronic]))
         pick = chronic[order[:n]]
         pick = pick[s.budget.pay_units("prevention", pick.size, p.cost_per_contract)]
         # Of the contracts signed (and paid for), the doctors serve the first ones, in
@@ -203,11 +211,38 @@ class PairedEnterprise(mesa.Agent):
         if lv <= 0 or ca.p.premium <= 0:
             return
         cand = np.flatnonzero(ca.eligible(hh))
-        cand = cand[np.argsort(hh.income_pc_year[cand], kind="stable")]
-        cost = np.cumsum(12.0 * hh.inc_farm_m[cand] * ca.p.premium * lv)
-        n = int(np.searchsorted(cost, s.budget.lines["consumption_assistance"].remaining))
-        hh.ca_buyer[cand[:n]] = True
-        self.buyers = n
+        buyers = _cheapest_first(hh.income_pc_year[cand],
+                                 12.0 * hh.inc_farm_m[cand] * ca.p.premium * lv,
+                                 s.budget.lines["consumption_assistance"].remaining)
+        hh.ca_buyer[cand[buyers]] = True
+        self.buyers = int(buyers.size)
+
+
+def _cheapest_first(income: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
+    """Positions in ``income`` of the buyers a budget reaches, lowest incomes first (ties
+    in order): with ``order`` the stable sort of ``income``, the first ``n`` of ``order``,
+    ``n`` being where the running total of ``cost[order]`` reaches ``budget``
+    (``np.searchsorted``). When no cost is negative (the running total then never
+    falls), only the lowest incomes are sorted, about twice as many as the mean cost
+    says the budget reaches (the lowest incomes all come before the rest in the whole
+    sort, in the same order), more if that was not enough: the same
+    buyers as sorting all (about 2 ms each January for 25,000 candidates at 200,000
+    households)."""
+    n = cost.size
+    if n > 8192 and np.isfinite(budget) and not (cost < 0).any() and not np.isnan(
+            income).any():
+        # about twice as many as the mean cost says the budget reaches
+        mean = float(cost.sum()) / n
+        k = max(1024, int(min(2.0 * budget / mean, n) if mean > 0 else n))
+        while 2 * k < n:
+            low = np.flatnonzero(income <= np.partition(income, k - 1)[k - 1])
+            low = low[np.argsort(income[low], kind="stable")]
+            total = np.cumsum(cost[low])
+            if total[-1] >= budget:  # reached among them
+                return low[:int(np.searchsorted(total, budget))]
+            k *= 2
+    order = np.argsort(income, kind="stable")
+    return order[:int(np.searchsorted(np.cumsum(cost[order]), budget))]
 
 
 class SocialSector:
@@ -225,6 +260,18 @@ class SocialSector:
         self.workers.step(s)
 
     def new_year(self, s: StepContext) -> None:
+        """The clinics' contracts (each township's chronic patients found for all of them
+        with one sort, and the priority group once: a mask of every household per clinic
+        took 3 to 4 ms each January at 200,000 households), then the paired purchases."""
+        hh = s.households
+        chronic = np.flatnonzero(hh.chronic)
+        town = s.county.hh_township[chronic]
+        if (np.diff(town) < 0).any():  # (the county numbers households township by township)
+            by_town = np.argsort(town, kind="stable")  # by township, in household order
+            chronic, town = chronic[by_town], town[by_town]
+        cut = np.searchsorted(town, np.arange(s.county.n_townships + 1))
+        priority = s.instruments["prevention"].priority(hh)
         for c in self.clinics:
-            c.new_year(s)
+            t = c.township
+            c.new_year(s, chronic[cut[t]:cut[t + 1]], priority)
         self.paired.new_year(s)
