@@ -445,6 +445,54 @@ def test_paired_enterprise_buys_from_registered_within_budget():
     assert line.spent <= line.allocated + 1e-6
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_paired_buyers_are_those_a_whole_sort_gives(seed):
+    """The paired enterprise sorts only the lowest incomes; its buyers are the ones the
+    sort of every candidate gives, with ties, budgets reached early or never, a
+    negative cost (the running total can fall) and a missing income."""
+    from abm.agents.social import _cheapest_first
+
+    rs = np.random.default_rng(seed)
+    for case in range(40):
+        n = int(rs.integers(0, 50_000))
+        income = np.round(rs.lognormal(8.0, 1.0, n), int(rs.integers(-3, 2)))  # ties
+        cost = rs.uniform(0.0, 3000.0, n) * (rs.random(n) < 0.8)
+        if n and case % 7 == 0:
+            cost[rs.integers(n)] = -5.0
+        if n and case % 11 == 0:
+            income[rs.integers(n)] = np.nan
+        budget = float(rs.choice([0.02, 0.2, 0.9, 1.5]) * cost.clip(0).sum())
+        order = np.argsort(income, kind="stable")
+        want = order[:int(np.searchsorted(np.cumsum(cost[order]), budget))]
+        assert np.array_equal(_cheapest_first(income, cost, budget), want)
+
+
+def test_review_scores_each_team_by_its_paperwork_and_its_village():
+    """The December review's score of every team: the assessment's weights on its
+    paperwork score and on the share of its village's households at risk that are
+    monitored (1 when none is), as for one team at a time."""
+    from abm.agents.implementer import paper_score
+
+    m = model("assessment.weight_traces=0.3", "assessment.weight_paperwork=0.6",
+              "assessment.weight_outcomes=0.4")
+    for _ in range(11):
+        m.step()
+    hh, a = m.households, m.config.assessment
+    teams = m.village_teams
+    papers = [(t.year_paper_done, t.year_paper_required, t.year_paper_traces) for t in teams]
+    want = []
+    for t, (done, required, traces) in zip(teams, papers, strict=True):
+        risk = hh.at_risk[t.sl]
+        outcome = float((hh.monitored[t.sl] & risk).sum() / risk.sum()) if risk.any() else 1.0
+        want.append(a.weight_paperwork * paper_score(done, required, a.weight_traces,
+                                                     extra=traces) + a.weight_outcomes * outcome)
+    m.bureau.annual_review(m.step_context(), teams)
+    assert any(r > 0 for _, r, _ in papers) and len(set(want)) > 1
+    assert m.bureau.scores == want  # bit for bit
+    assert [t.score for t in teams] == want
+    assert all(t.year_paper_done == t.year_paper_required == 0.0 for t in teams)
+
+
 def test_epidemic_idles_migrants_books_losses_and_brings_relief():
     m = model("shocks.epidemic.start_year=2021", "shocks.epidemic.start_month_of_year=1",
               "shocks.epidemic.dur_months=3")
