@@ -19,10 +19,11 @@ For each size, three fresh processes (so each peak memory is that process's own)
    rule; its agent-steps per second over ``--ref-steps`` steps, by default as many as
    the model's months (side by side over the same horizon), and the ratio of the
    model's household-steps per second to it. Its rate over its first 12 steps is
-   printed too (``Mesa@12``): the idiom starts faster than it goes on (at 200,000
-   agents here, 0.57 to 0.71 M/s over the first 12 steps, 0.60 to 0.64 over 120: its
-   floats scatter over the heap and its collector walks every agent now and then), so
-   a short reference flatters it; ``--ref-steps 12`` gives a quick look (a million
+   printed too (``Mesa@12``; until 2026-12-05 the reference ran 12 steps only): the
+   idiom's first steps are not its average ones, and not the same way at every size
+   (2026-12-05, one run each: 0.71 against 0.66 M/s over 120 steps at 200,000 agents,
+   0.74 against 0.84 at 100,000, 0.50 against 0.52 at 1,000,000), so the two are
+   compared over the same months. ``--ref-steps 12`` gives a quicker look (a million
    plain agents take about four minutes for 120 steps).
 
 Household-steps per second = households x months / run seconds (the spin-up is part of
