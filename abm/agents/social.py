@@ -158,13 +158,12 @@ class Clinic(mesa.Agent):
         self.contracts = 0  # contracts signed this year
         self.served = 0  # of them, served with health management
 
-    def new_year(self, s: StepContext, chronic: np.ndarray | None = None,
-                 priority: np.ndarray | None = None) -> None:
-        """This year's contracts: last year's end; the township's chronic patients are
-        signed, the instrument's priority group first, then those nearest the clinic, as
-        far as coverage and the budget go. ``chronic`` (its township's chronic households,
-        in household order) and ``priority`` (``Prevention.priority`` of every household)
-        when the social sector found them for all clinics at once; else found here."""
+    def new_year(self, s: StepContext, chronic: np.ndarray, priority: np.ndarray) -> None:
+        """This year's contracts: last year's end; the township's chronic patients
+        (``chronic``, in household order) are signed, the instrument's priority group
+        first (``priority``: ``Prevention.priority`` of every household), then those
+        nearest the clinic, as far as coverage and the budget go. The social sector
+        finds both for all clinics at once (``SocialSector.new_year``)."""
         hh = s.households
         prevention = s.instruments["prevention"]
         p = prevention.p
@@ -174,13 +173,9 @@ class Clinic(mesa.Agent):
         self.served = 0
         if lv <= 0:
             return
-        if chronic is None:
-            chronic = np.flatnonzero(self.mask & hh.chronic)
         n = int(p.coverage * lv * chronic.size)
         if n == 0:
             return
-        if priority is None:
-            priority = prevention.priority(hh)
         # The instrument's priority group first, then those nearest the clinic.
         order = np.lexsort((-hh.clinic_access[chronic], ~priority[chronic]))
         pick = chronic[order[:n]]
