@@ -92,15 +92,22 @@ _helper_lock = threading.Lock()
 class Task:
     """A split pass's ranges handed to the helper thread (``Helper.submit``): like a
     ``concurrent.futures.Future``, :meth:`cancel` succeeds only if the helper has not
-    started it, and :meth:`result` waits for it and raises what it raised."""
+    started it, and :meth:`result` waits for it and raises what it raised.
 
-    __slots__ = ("fn", "done", "error", "helper")
+    Made and dropped about sixty times a month, so it carries no event of its own: its
+    state is a word the helper sets (queued, started under the helper's lock, done), and
+    only a thread that has to wait for it (rare: the helper's last range is taking long)
+    sleeps on the helper's condition, which the helper then notifies."""
+
+    __slots__ = ("fn", "error", "helper", "state", "waiting")
+    QUEUED, STARTED, DONE = 0, 1, 2
 
     def __init__(self, fn: Callable[[], None], helper: Helper):
         self.fn = fn
-        self.done = threading.Event()
         self.error: BaseException | None = None
         self.helper = helper
+        self.state = Task.QUEUED
+        self.waiting = False  # someone sleeps in ``result`` (set under the helper's lock)
 
     def run(self) -> None:
         try:
@@ -108,13 +115,23 @@ class Task:
         except BaseException as e:  # handed to the thread that waits for it
             self.error = e
         finally:
-            self.done.set()
+            # Done first, then whether anyone waits: a waiter sets ``waiting`` under the
+            # lock before it looks at the state, so either it sees done or it is woken.
+            self.state = Task.DONE
+            if self.waiting:
+                with self.helper._cv:
+                    self.helper._cv.notify_all()
 
     def cancel(self) -> bool:
         return self.helper.withdraw(self)
 
     def result(self) -> None:
-        self.done.wait()
+        if self.state != Task.DONE:
+            cv = self.helper._cv
+            with cv:
+                self.waiting = True
+                while self.state != Task.DONE:
+                    cv.wait()
         if self.error is not None:
             raise self.error
 
@@ -133,6 +150,7 @@ class Helper:
         self._cv = threading.Condition(threading.Lock())
         self._urgent: deque[Task] = deque()
         self._background: deque = deque()
+        self._sleeping = False  # the helper waits on ``_cv`` (set and read under it)
         from abm.kernels import idle_spin  # (numba: only in a process that splits)
 
         idle_spin(_QUIET, 0)  # loaded here, so a run loads its kernels in one order
@@ -148,23 +166,28 @@ class Helper:
             self._urgent.append(task)
             if wake:
                 SIGNAL[0] = 1
-            self._cv.notify()
+            if self._sleeping:  # (spinning or busy, it finds the task itself; all: a
+                self._cv.notify_all()  # thread in ``Task.result`` waits on it too)
         return task
 
     def background(self, job):
         with self._cv:
             self._background.append(job)
             SIGNAL[0] = 1
-            self._cv.notify()
+            if self._sleeping:
+                self._cv.notify_all()
         return job
 
     def withdraw(self, task: Task) -> bool:
-        """Take back a split pass's ranges the helper has not started."""
+        """Take back a split pass's ranges the helper has not started (the helper marks
+        a task started under the lock as it takes it from the queue)."""
+        if task.state != Task.QUEUED:  # (the usual case: taken, no lock needed)
+            return False
         with self._cv:
-            try:
-                self._urgent.remove(task)
-            except ValueError:
+            if task.state != Task.QUEUED:
                 return False
+            self._urgent.remove(task)
+            task.state = Task.DONE  # (never to run)
         return True
 
     def _loop(self) -> None:
@@ -175,12 +198,16 @@ class Helper:
                 idle = not (self._urgent or self._background)
             if idle and not idle_spin(SIGNAL, IDLE_SPINS):
                 with self._cv:  # nothing for a while: sleep until woken
+                    self._sleeping = True
                     while not (self._urgent or self._background):
                         self._cv.wait()
+                    self._sleeping = False
             with self._cv:
                 if not (self._urgent or self._background):
                     continue
                 task = self._urgent.popleft() if self._urgent else None
+                if task is not None:
+                    task.state = Task.STARTED
                 job = None if task is not None else self._background[0]
             if task is not None:
                 task.run()

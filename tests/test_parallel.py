@@ -202,6 +202,33 @@ def test_a_later_value_is_computed_once_however_often_it_is_asked_for():
         assert calls == [1], (n, started_first)
 
 
+def test_a_task_waited_for_wakes_its_waiter_and_one_taken_back_never_runs():
+    """``Task.result`` sleeps until the helper has run the task (and raises what it
+    raised); a task still queued behind another is taken back by ``cancel`` and never
+    runs; one the helper has started cannot be taken back."""
+    import threading
+
+    release, started = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        release.wait(5)
+        raise ValueError("late")
+
+    ran: list[int] = []
+    helper = parallel.helper()
+    first = helper.submit(slow)
+    assert started.wait(5)
+    queued = helper.submit(lambda: ran.append(1))
+    assert queued.cancel() and not first.cancel()  # queued: taken back; started: not
+    threading.Timer(0.05, release.set).start()
+    with pytest.raises(ValueError, match="late"):
+        first.result()  # asleep until the helper is done with it
+    assert first.state == parallel.Task.DONE
+    helper.submit(lambda: ran.append(2)).result()
+    assert ran == [2]  # the task taken back never ran
+
+
 def test_later_passes_on_an_error():
     def fn() -> None:
         raise ValueError("in the measure")
