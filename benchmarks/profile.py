@@ -15,7 +15,14 @@ milliseconds a month each spends in compiled kernels, numpy, the Python interpre
 the C library and the operating system's kernel (time asleep, waiting for the GIL or
 the other thread, is not sampled: it is the month less the stepping thread's total),
 then each thread's top symbols. A sample is charged to the compiled kernel whose code
-starts nearest below it, so a kernel's inlined helpers count as its own.
+starts nearest below it, so a kernel's inlined helpers count as its own. With
+``--stacks`` perf also records each sample's call stack (``--call-graph dwarf``, at
+most 500 samples a second), and the stepping thread's time outside the compiled
+kernels (numpy, the interpreter, the C library) is listed by the Python function it
+ran in: where the glue between the passes is. Only the innermost Python function is
+known (perf cannot unwind past Python's perf trampolines), so time in numpy's own
+Python wrappers shows as theirs (``_sum`` for ``a.sum()``, ``_wrapfunc`` for
+``np.flatnonzero`` and the like).
 
 Needs ``perf`` (Debian's ``linux-perf``) and leave to sample one's own processes
 (``/proc/sys/kernel/perf_event_paranoid`` at most 2, or root). Sampling slows the month
@@ -114,7 +121,11 @@ def main() -> int:
     ap.add_argument("--months", type=int, default=60)
     ap.add_argument("--freq", type=int, default=2000, help="samples a second (perf -F)")
     ap.add_argument("--top", type=int, default=20, help="symbols listed per thread")
+    ap.add_argument("--stacks", action="store_true",
+                    help="record call stacks: the glue by Python function")
     args = ap.parse_args()
+    if args.stacks:
+        args.freq = min(args.freq, 500)  # (each sample copies 16 KB of stack)
     perf = shutil.which("perf")
     if perf is None:
         print("profile: perf is not installed (Debian: apt-get install linux-perf)",
@@ -126,8 +137,9 @@ def main() -> int:
                                   str(args.households), str(args.months), str(ready),
                                   str(done)])
         _wait_for(ready, child, "its first two months")
+        stacks = ["--call-graph", "dwarf,16384"] if args.stacks else []
         rec = subprocess.Popen([perf, "record", "-e", "cpu-clock", "-F", str(args.freq),
-                                "-p", str(child.pid), "-o", str(data)],
+                                *stacks, "-p", str(child.pid), "-o", str(data)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.5)  # (perf attaches to every thread)
         if rec.poll() is not None:
@@ -151,18 +163,15 @@ def main() -> int:
     ms_per_sample = 1000.0 / args.freq / args.months
     kinds: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
     syms: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
-    for line in script.splitlines():
-        parts = line.split(None, 2)
-        if len(parts) < 3:
-            continue
-        tid = int(parts[0])
-        rest = parts[2]
-        sym, _, dso = rest.rpartition(" (")
-        dso = dso.rstrip(")")
-        sym = sym.split("+0x")[0].strip() or "[unknown]"
+    glue: collections.Counter = collections.Counter()
+    for tid, frames in _samples(script, args.stacks):
+        sym, dso = frames[0]
         k = kind_of(sym, dso)
         kinds[tid][k] += 1
         syms[tid][(k, sym)] += 1
+        if args.stacks and tid == info["main"] and k != "compiled kernels":
+            py = next((f for f, _ in frames if f.startswith("py::")), "(no Python frame)")
+            glue[py.removeprefix("py::").replace(str(ROOT) + "/", "")] += 1
     month_ms = info["seconds"] / args.months * 1e3
     print(f"{args.households:,} households, {args.months} months sampled at {args.freq} Hz: "
           f"{month_ms:.2f} ms a month (wall clock, while sampled)")
@@ -185,7 +194,36 @@ def main() -> int:
         print(f"\n{name}: top symbols (ms a month)")
         for (k, sym), c in syms[tid].most_common(args.top):
             print(f"  {c * ms_per_sample:6.2f}  {k:<18}  {sym[:90]}")
+    if glue:
+        print("\nstepping thread outside the compiled kernels, by the Python function it ran "
+              "in (ms a month)")
+        for fn, c in glue.most_common(args.top):
+            print(f"  {c * ms_per_sample:6.2f}  {fn[:100]}")
     return 0
+
+
+def _samples(script: str, stacks: bool):
+    """(thread id, [(symbol, library), ...] innermost first) for each sample of ``perf
+    script -F tid,ip,sym,dso``: a line a sample, or with call stacks a header line
+    then a frame a line, and a blank line after."""
+    def frame(text: str) -> tuple[str, str]:
+        sym, _, dso = text.rpartition(" (")
+        return sym.split("+0x")[0].strip() or "[unknown]", dso.rstrip(")")
+
+    if not stacks:
+        for line in script.splitlines():
+            parts = line.split(None, 2)
+            if len(parts) == 3 and parts[0].isdigit():
+                yield int(parts[0]), [frame(parts[2])]
+        return
+    for block in script.split("\n\n"):
+        lines = [x for x in block.splitlines() if x.strip()]
+        if not lines or not lines[0].split()[0].isdigit():
+            continue
+        frames = [frame(x.strip().split(None, 1)[1]) for x in lines[1:]
+                  if len(x.strip().split(None, 1)) == 2]
+        if frames:
+            yield int(lines[0].split()[0]), frames
 
 
 if __name__ == "__main__":
