@@ -2012,7 +2012,7 @@ def spending_pass(insured, assisted, oop, withheld, outpatient, outpatient_insur
     assisted``, ``schooling = n_children * per_child / 12``, ``interest = debt * rate /
     12 + loan_interest``); returns (what a withdrawn policy left to pay: ``min(withheld,
     oop)``, the illness loss: ``max(oop - that - (outpatient - outpatient_insured),
-    0)``).
+    0)``). ``withheld`` empty (``NONE``): nothing withheld, zeros.
     Households in ranges (``_spending_pass_part``; ``abm.parallel.split``)."""
     n = oop.size
     left = np.empty(n)
@@ -2030,6 +2030,7 @@ def _spending_pass_part(lo, hi, insured, assisted, oop, withheld, outpatient, ou
                         reimbursed_m, sp_medical_m, oop_year, help_m, sp_consumption_m,
                         sp_schooling_m, sp_interest_m, left, illness):
     """``spending_pass`` of households ``lo .. hi``, into the arrays after the inputs."""
+    has_withheld = withheld.size > 0  # (loop-invariant: the compiler splits the loop)
     for i in range(np.uint64(lo), np.uint64(hi)):
         o = oop[i]
         a = assisted[i]
@@ -2037,7 +2038,7 @@ def _spending_pass_part(lo, hi, insured, assisted, oop, withheld, outpatient, ou
         sp_medical_m[i] = o
         oop_year[i] = oop_year[i] + o
         help_m[i] = help_m[i] + a
-        w = _np_minimum(withheld[i], o)
+        w = _np_minimum(withheld[i] if has_withheld else 0.0, o)
         left[i] = w
         routine = outpatient[i] - outpatient_insured[i]
         illness[i] = _np_maximum(o - w - routine, 0.0)
@@ -2456,21 +2457,22 @@ def _workers_at_home_ranges(signal, ranges, owner, *args):
     _end(signal, ranges, owner)
 
 
-def pay_into(paid_so_far, oop, oop_out, paid):
+def pay_into(paid_so_far, oop, oop_out, paid, fresh=False):
     """``MedicalBill.pay`` in one pass: ``paid_so_far += paid`` in place and ``oop_out =
     oop - paid`` (``oop_out`` may be ``oop`` itself, or a new array when ``oop`` is not
-    the bill's own); numpy's ``a + x`` and ``a - x``, bit for bit.
+    the bill's own); numpy's ``a + x`` and ``a - x``, bit for bit. ``fresh``:
+    ``paid_so_far`` is taken as zeros (not read: ``0.0 + x``, as numpy's ``zeros + x``).
     Households in ranges (``_pay_into_part``; ``abm.parallel.split``)."""
-    parallel.split(_pay_into_ranges, paid.size, paid_so_far, oop, oop_out, paid)
+    parallel.split(_pay_into_ranges, paid.size, paid_so_far, oop, oop_out, paid, bool(fresh))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _pay_into_part(lo, hi, paid_so_far, oop, oop_out, paid):
+def _pay_into_part(lo, hi, paid_so_far, oop, oop_out, paid, fresh):
     """``pay_into`` of households ``lo .. hi``."""
     ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
     for i in range(ulo, uhi):
         x = paid[i]
-        paid_so_far[i] = paid_so_far[i] + x
+        paid_so_far[i] = (0.0 if fresh else paid_so_far[i]) + x
         oop_out[i] = oop[i] - x
 
 

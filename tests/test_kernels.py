@@ -1843,6 +1843,37 @@ def _old_medical_hooks(insts, hh, ctx, bill) -> None:
             bill.withheld = bill.withheld + full * withdrawn
 
 
+def test_a_bill_makes_its_zeros_when_first_read_or_paid_into(monkeypatch):
+    """``MedicalBill``'s zeros are made when first read (and then added into in place)
+    or written by the first payment into them (``0.0 + paid``: a -0.0 payment books
+    +0.0, as numpy's ``zeros + paid``, whatever the new array held); ``made`` says which
+    exist; the cost handed in is never written."""
+    from abm import kernels
+
+    empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *a, **k: np.full_like(empty(*a, **k), 7.0))
+    n = 30_000
+    cost = np.linspace(0.0, 1000.0, n)
+    before = cost.copy()
+    paid = np.where(np.arange(n) % 3 == 0, -0.0, cost * 0.5)
+    bill = MedicalBill(cost, cost * 0.1)
+    assert all(bill.made(k) is None for k in MedicalBill.ZEROS)
+    bill.pay("insured", paid)  # the first payment: written, not added to zeros
+    assert same_bits(bill.insured, np.zeros(n) + paid)
+    assert same_bits(bill.oop, cost - paid) and bill.made("assisted") is None
+    seen = bill.assisted  # read before any payment: zeros, kept and added into
+    assert same_bits(seen, np.zeros(n)) and bill.made("assisted") is seen
+    bill.pay("assisted", paid)
+    assert bill.assisted is seen and same_bits(seen, np.zeros(n) + paid)
+    assert same_bits(bill.oop, (cost - paid) - paid)
+    bill.add_withheld(paid, 0.5)
+    assert same_bits(bill.made("withheld"), np.zeros(n) + paid * 0.5)
+    assert same_bits(cost, before)
+    got, out = np.full(n, 7.0), np.empty(n)  # the pass alone: the held values not read
+    kernels.pay_into(got, cost, out, paid, True)
+    assert same_bits(got, np.zeros(n) + paid) and same_bits(out, cost - paid)
+
+
 def test_medical_bill_in_place_matches_numpy():
     """The spending phase's medical bill (``MedicalBill.pay`` and ``add_withheld`` in
     place, ``kernels.insurance_claims`` and ``assistance_claims``) against the bill and

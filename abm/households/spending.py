@@ -44,8 +44,10 @@ def spending(hh: Households, cfg: Config, ctx: MonthContext,
     # outpatient_insured), 0) (insurance reimburses routine care at its outpatient rate);
     # sp_consumption_m = cons; sp_schooling_m = n_children * schooling_per_child / 12;
     # sp_interest_m = debt * debt_interest_year / 12 + loan_interest_m.
+    kept = bill.made("withheld")  # (none made: nothing withheld this month)
     withheld, illness = kernels.spending_pass(
-        bill.insured, bill.assisted, bill.oop, bill.withheld, bill.outpatient,
+        bill.insured, bill.assisted, bill.oop, kernels.NONE if kept is None else kept,
+        bill.outpatient,
         bill.outpatient_insured, cons, hh.n_children, s.schooling_per_child, hh.debt,
         s.debt_interest_year, hh.loan_interest_m, hh.reimbursed_m, hh.sp_medical_m,
         hh.oop_year, hh.help_m, hh.sp_consumption_m, hh.sp_schooling_m, hh.sp_interest_m)

@@ -127,32 +127,60 @@ class MedicalBill:
     The arrays the bill made itself (its zeros, and what is left for the household once
     something is paid) are added into in place by ``pay`` and ``add_withheld``, so an
     array read from the bill before a payment is not kept; the costs handed in, and any
-    array an instrument sets, are never written."""
+    array an instrument sets, are never written.
+
+    The zeros (``outpatient_insured``, ``insured``, ``assisted``, ``withheld``) are made
+    when first read, and a payment into one not made yet writes the payment itself
+    (``0.0 + paid``, numpy's ``zeros + paid``): a month's bill at 200,000 households
+    writes no column of zeros only to add to it or set it (basic insurance sets its
+    routine care's share), and ``withheld`` is made only when a withdrawn policy
+    withholds something (:meth:`made`)."""
+
+    ZEROS = ("outpatient_insured", "insured", "assisted", "withheld")
+    OWN = ("insured", "assisted", "withheld")  # added into in place
 
     def __init__(self, cost: np.ndarray, outpatient: np.ndarray | None = None):
         self.cost = cost
         # routine outpatient care (part of cost), and the rest: inpatient and chronic care
         self.outpatient = np.zeros(cost.size) if outpatient is None else outpatient
         self.inpatient = cost - self.outpatient
-        self.outpatient_insured = np.zeros(cost.size)  # of insured: routine care
-        self.insured = np.zeros(cost.size)  # basic and critical-illness insurance
-        self.assisted = np.zeros(cost.size)  # medical assistance, the cap
         self.oop = cost  # what is left for the household
-        self.withheld = np.zeros(cost.size)  # of which the withdrawn policy would have paid
-        self._own = {"insured": self.insured, "assisted": self.assisted,
-                     "withheld": self.withheld}  # (the bill's own arrays, by name)
+        # of insured: routine care; basic and critical-illness insurance; medical
+        # assistance, the cap; of which the withdrawn policy would have paid: made when
+        # first read or paid into (``__getattr__``, ``pay``)
+        self._own: dict[str, np.ndarray] = {}  # (the bill's own arrays, by name)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        # (only for attributes not set: the zeros not made yet)
+        if name not in MedicalBill.ZEROS:
+            raise AttributeError(name)
+        zeros = np.zeros(self.cost.size)
+        setattr(self, name, zeros)
+        if name in MedicalBill.OWN:
+            self._own[name] = zeros
+        return zeros
+
+    def made(self, name: str) -> np.ndarray | None:
+        """One of the bill's zeros if it was made (read, paid into or set), else None."""
+        return self.__dict__.get(name)
 
     def pay(self, kind: str, paid: np.ndarray) -> None:
         """``kind += paid`` and ``oop -= paid`` (numpy's ``+`` and ``-``, the same bits):
-        one compiled pass, in place, for float64 amounts into the bill's own arrays;
-        new arrays otherwise."""
-        cur = getattr(self, kind)
+        one compiled pass, in place, for float64 amounts into the bill's own arrays (or
+        into a new one, for a kind not paid yet); new arrays otherwise."""
+        cur = self.__dict__.get(kind)
+        fresh = cur is None and kind in MedicalBill.OWN
+        if fresh and same_columns(self.oop, paid):
+            cur = self._own[kind] = np.empty(paid.size)
+            setattr(self, kind, cur)
+        elif cur is None:
+            cur = getattr(self, kind)  # (its zeros)
         if self._own.get(kind) is cur and same_columns(cur, self.oop, paid):
             from abm import kernels  # (not at import: the config needs no numba)
 
             own_oop = self._own.get("oop") is self.oop
             out = self.oop if own_oop else np.empty_like(self.oop)
-            kernels.pay_into(cur, self.oop, out, paid)
+            kernels.pay_into(cur, self.oop, out, paid, fresh)
             self.oop = self._own["oop"] = out
             return
         setattr(self, kind, cur + paid)
@@ -162,12 +190,13 @@ class MedicalBill:
         """``withheld = withheld + full * share`` (what a withdrawn ``share`` of a
         payment of ``full`` would have paid), in place into the bill's own array for
         float64 amounts (the same bits)."""
-        if self._own["withheld"] is self.withheld and same_columns(self.withheld, full):
+        withheld = self.withheld  # (its zeros made if not yet)
+        if self._own.get("withheld") is withheld and same_columns(withheld, full):
             from abm import kernels
 
-            kernels.add_product_into(self.withheld, full, float(share))
+            kernels.add_product_into(withheld, full, float(share))
             return
-        self.withheld = self.withheld + full * share
+        self.withheld = withheld + full * share
 
 
 class Instrument:
