@@ -1121,18 +1121,24 @@ def _dibao_applications_ranges(signal, ranges, owner, *args):
 NONE = np.zeros(0)  # an absent column for ``add_into``
 
 
-def add_into(a, x, b=NONE, keep=NONE, clear=False, scale=1.0):
+def add_into(a, x, b=NONE, keep=NONE, clear=False, scale=1.0, fresh_a=False,
+             fresh_b=False):
     """``a += x``, in place, in one pass; also ``b += x`` unless ``b`` is empty, ``keep[:]
     = x`` unless ``keep`` is empty, and, read and used, ``x[:] = 0.0`` when ``clear``
     (numpy's ``a + x`` and ``b + x``, bit for bit; ``x`` may be ``a`` or ``b`` itself:
     each element is read before it is written). ``scale`` != 1: ``a = a * scale + x``
-    instead (numpy's two operations, in that order).
+    instead (numpy's two operations, in that order). ``fresh_a``, ``fresh_b``: that
+    array is taken as zeros (not read: ``0.0 + x``, as numpy's ``zeros + x``; only with
+    ``scale`` 1).
     Households in ranges (``_add_into_part``; ``abm.parallel.split``)."""
-    parallel.split(_add_into_ranges, x.size, a, x, b, keep, bool(clear), float(scale))
+    if fresh_a and scale != 1.0:
+        raise ValueError("add_into: a fresh array takes no scale")
+    parallel.split(_add_into_ranges, x.size, a, x, b, keep, bool(clear), float(scale),
+                   bool(fresh_a), bool(fresh_b))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _add_into_part(lo, hi, a, x, b, keep, clear, scale):
+def _add_into_part(lo, hi, a, x, b, keep, clear, scale, fresh_a, fresh_b):
     """``add_into`` of households ``lo .. hi``."""
     ulo, uhi = np.uint64(lo), np.uint64(hi)  # (unsigned: no negative-index wraparound)
     has_b = b.size > 0  # (loop-invariant: the compiler splits the loop on these)
@@ -1140,9 +1146,9 @@ def _add_into_part(lo, hi, a, x, b, keep, clear, scale):
     scaled = scale != 1.0
     for i in range(ulo, uhi):
         xi = x[i]
-        a[i] = (a[i] * scale if scaled else a[i]) + xi
+        a[i] = (0.0 if fresh_a else (a[i] * scale if scaled else a[i])) + xi
         if has_b:
-            b[i] = b[i] + xi
+            b[i] = (0.0 if fresh_b else b[i]) + xi
         if has_keep:
             keep[i] = xi
         if clear:
@@ -2269,9 +2275,9 @@ def business_income(business, home, motivation, noise, price, usual_scale, effor
     bits.
     Households in ranges (``_business_income_part``; ``abm.parallel.split``)."""
     n = business.size
-    income = np.zeros(n)
-    market = np.zeros(n)
-    epidemic = np.zeros(n)
+    income = np.empty(n)  # (every entry written by the pass: no columns of zeros first)
+    market = np.empty(n)
+    epidemic = np.empty(n)
     parallel.split(_business_income_ranges, n, business, home, motivation, noise, price,
                    usual_scale, effort_slope, motivation_reference, demand_share,
                    epidemic_local, income, market, epidemic)
@@ -2295,6 +2301,10 @@ def _business_income_part(lo, hi, business, home, motivation, noise, price,
             lost = full * epidemic_local
             epidemic[i] = lost
             income[i] = full - lost
+        else:
+            market[i] = 0.0
+            epidemic[i] = 0.0
+            income[i] = 0.0
 
 
 @numba.njit(cache=True, nogil=True)

@@ -797,6 +797,32 @@ def test_income_add_matches_numpy():
         assert same_bits(d, want_d)
 
 
+def test_income_first_payments_are_written_not_added_to_zeros(monkeypatch):
+    """``Income``'s public transfers and help are zeros made when first read; the first
+    payment into either is written as ``0.0 + amounts`` in the payment's pass (a -0.0
+    amount gives +0.0, as numpy's ``zeros + amounts``), whatever the new array held."""
+    empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *a, **k: np.full_like(empty(*a, **k), 7.0))
+    rng = np.random.default_rng(8)
+    n = 3000
+    with np.errstate(all="ignore"):
+        cols = [_edgy(rng, n, -100.0, 900.0) for _ in range(4)]
+        x, y = _edgy(rng, n, -10.0, 400.0), _edgy(rng, n, -10.0, 400.0)
+        x[:50] = -0.0
+        inc = Income(*(c.copy() for c in cols), home=np.ones(n))
+        inc.add("public", x)  # both public and help written by this first payment
+        assert same_bits(inc.public, np.zeros(n) + x) and same_bits(inc.help, np.zeros(n) + x)
+        inc.add("farm", y)  # then added to, in place
+        assert same_bits(inc.farm, cols[0] + y)
+        assert same_bits(inc.help, (np.zeros(n) + x) + y)
+        other = Income(*(c.copy() for c in cols), home=np.ones(n))
+        other.add("wage", y)  # help written; public never paid: zeros when read
+        assert same_bits(other.wage, cols[1] + y) and same_bits(other.help, np.zeros(n) + y)
+        assert same_bits(other.public, np.zeros(n))
+        other.add("public", x, help=False)  # (public read before: added to its zeros)
+        assert same_bits(other.public, np.zeros(n) + x)
+
+
 def test_learning_pass_reads_weights_by_row_or_by_tie():
     """A row-normalised network's weights are read once a row (``kernels.csr_weights``
     finds each row's one value); a network whose rows hold different values (or a -0.0
@@ -826,11 +852,15 @@ def test_learning_pass_reads_weights_by_row_or_by_tie():
                     assert same_bits(getattr(a, col), getattr(b, col)), (seed, month, col)
 
 
-def test_business_income_matches_numpy():
+def test_business_income_matches_numpy(monkeypatch):
     """``kernels.business_income`` against the business phase's numpy lines, with edge
     values in motivation and prices (signed zeros, infinities, NaN; demand and effort at
-    their floor of 0), members at home from 0 to 3, float32 noise, epidemic months."""
+    their floor of 0), members at home from 0 to 3, float32 noise, epidemic months; its
+    new arrays written in full (whatever they held: zeros where no business runs)."""
     from abm.households.business import income as business_income
+
+    empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *a, **k: np.full_like(empty(*a, **k), 7.0))
 
     for seed, local in enumerate((0.0, 0.4, 1.0, -0.0)):
         n = 4000

@@ -80,19 +80,32 @@ class Income:
     Earned income by source comes first; instruments then add what they pay, each to
     an NBS income source, and say whether it is targeted help (``help_m``).
 
-    The arrays handed to it become its own: ``add`` adds to them in place.
+    The arrays handed to it become its own: ``add`` adds to them in place. Public
+    transfers and help start as zeros, made when first read; the first payment into
+    one is written as ``0.0 + amounts`` (numpy's ``zeros + amounts``) in the payment's
+    own pass, without a column of zeros first.
     """
+
+    ZEROS = ("public", "help")
 
     def __init__(self, farm: np.ndarray, wage: np.ndarray, remit: np.ndarray,
                  prop: np.ndarray, home: np.ndarray):
-        n = farm.size
+        self.n = farm.size
         self.farm = farm  # net farm and household business
         self.wage = wage
         self.remit = remit
         self.property = prop
-        self.public = np.zeros(n)  # public transfers
-        self.help = np.zeros(n)  # targeted help among all of the above
+        # public transfers, and targeted help among all of the above: zeros, made when
+        # first read or written by the first payment (``__getattr__``, ``add``)
         self.home = home  # members working at home this month (not away, not sick)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        # (only for attributes not set: the zeros not made yet)
+        if name not in Income.ZEROS:
+            raise AttributeError(name)
+        zeros = np.zeros(self.n)
+        setattr(self, name, zeros)
+        return zeros
 
     def add(self, source: str, amounts: np.ndarray, help: bool = True,
             keep: np.ndarray | None = None, clear: bool = False) -> None:
@@ -101,14 +114,25 @@ class Income:
         household, in one compiled pass: ``abm.kernels.add_into``). ``keep``: a column
         the amounts are also copied into; ``clear``: the amounts are then set to zero
         (a column that has been paid out)."""
-        cur = getattr(self, source)
+        made = self.__dict__
         extra = () if keep is None else (keep,)
-        if source != "help" and same_columns(cur, self.help, amounts, *extra):
+        if source != "help" and same_columns(amounts, *extra) and amounts.shape == (
+                self.n,):
             from abm import kernels  # (not at import: the config needs no numba)
 
-            kernels.add_into(cur, amounts, self.help if help else kernels.NONE,
-                             kernels.NONE if keep is None else keep, clear)
-            return
+            fresh_a = source in Income.ZEROS and source not in made
+            fresh_b = help and "help" not in made
+            cur = np.empty(self.n) if fresh_a else getattr(self, source)
+            aid = (np.empty(self.n) if fresh_b else self.help) if help else kernels.NONE
+            if same_columns(cur, amounts) and (not help or same_columns(aid, amounts)):
+                kernels.add_into(cur, amounts, aid, kernels.NONE if keep is None else keep,
+                                 clear, fresh_a=fresh_a, fresh_b=fresh_b)
+                if fresh_a:
+                    setattr(self, source, cur)
+                if fresh_b:
+                    self.help = aid
+                return
+        cur = getattr(self, source)
         if keep is not None:
             keep[:] = amounts
         setattr(self, source, cur + amounts)
