@@ -157,8 +157,9 @@ class MedicalBill:
     when first read, and a payment into one not made yet writes the payment itself
     (``0.0 + paid``, numpy's ``zeros + paid``): a month's bill at 200,000 households
     writes no column of zeros only to add to it or set it (basic insurance sets its
-    routine care's share), and ``withheld`` is made only when a withdrawn policy
-    withholds something (:meth:`made`)."""
+    routine care's share). ``withheld`` is made when an instrument adds to it
+    (``add_withheld``); the spending phase takes a bill without one as withholding
+    nothing (:meth:`made`)."""
 
     ZEROS = ("outpatient_insured", "insured", "assisted", "withheld")
     OWN = ("insured", "assisted", "withheld")  # added into in place
@@ -193,8 +194,8 @@ class MedicalBill:
         one compiled pass, in place, for float64 amounts into the bill's own arrays (or
         into a new one, for a kind not paid yet); new arrays otherwise."""
         cur = self.__dict__.get(kind)
-        fresh = cur is None and kind in MedicalBill.OWN
-        if fresh and same_columns(self.oop, paid):
+        fresh = cur is None and kind in MedicalBill.OWN and same_columns(self.oop, paid)
+        if fresh:  # (not paid into or read yet: the payment is written, not added)
             cur = self._own[kind] = np.empty(paid.size)
             setattr(self, kind, cur)
         elif cur is None:
