@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -157,8 +156,8 @@ def main() -> int:
         child.wait()
         script = subprocess.run([perf, "script", "-i", str(data), "-F", "tid,ip,sym,dso"],
                                 capture_output=True, text=True, check=True).stdout
-        os.unlink(f"/tmp/perf-{child.pid}.map") if os.path.exists(
-            f"/tmp/perf-{child.pid}.map") else None
+        perf_map = Path(f"/tmp/perf-{child.pid}.map")  # (Python's and the kernels')
+        perf_map.unlink(missing_ok=True)
 
     ms_per_sample = 1000.0 / args.freq / args.months
     kinds: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)

@@ -74,7 +74,30 @@ def same_columns(*arrays) -> bool:
                and a.shape == first.shape for a in arrays)
 
 
-class Income:
+class _ZerosWhenRead:
+    """Columns of zeros (``ZEROS``) made only when first read: an attribute in
+    ``ZEROS`` not set yet is made as zeros of ``_zeros_size()`` entries (``_made`` is
+    told), so a payment may write one it is the first into instead (``0.0 + x``)."""
+
+    ZEROS: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        # (only for attributes not set: the zeros not made yet)
+        if name not in type(self).ZEROS:
+            raise AttributeError(name)
+        zeros = np.zeros(self._zeros_size())
+        setattr(self, name, zeros)
+        self._made(name, zeros)
+        return zeros
+
+    def _zeros_size(self) -> int:
+        raise NotImplementedError
+
+    def _made(self, name: str, zeros: np.ndarray) -> None:
+        """A column of zeros was just made (by default nothing else to do)."""
+
+
+class Income(_ZerosWhenRead):
     """This month's income being assembled in the work-and-income phase.
 
     Earned income by source comes first; instruments then add what they pay, each to
@@ -99,13 +122,8 @@ class Income:
         # first read or written by the first payment (``__getattr__``, ``add``)
         self.home = home  # members working at home this month (not away, not sick)
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        # (only for attributes not set: the zeros not made yet)
-        if name not in Income.ZEROS:
-            raise AttributeError(name)
-        zeros = np.zeros(self.n)
-        setattr(self, name, zeros)
-        return zeros
+    def _zeros_size(self) -> int:
+        return self.n
 
     def add(self, source: str, amounts: np.ndarray, help: bool = True,
             keep: np.ndarray | None = None, clear: bool = False) -> None:
@@ -145,7 +163,7 @@ class Income:
         return self.farm + self.wage + self.remit + self.property + self.public
 
 
-class MedicalBill:
+class MedicalBill(_ZerosWhenRead):
     """This month's medical costs, and who has paid how much of them so far.
 
     The arrays the bill made itself (its zeros, and what is left for the household once
@@ -175,15 +193,12 @@ class MedicalBill:
         # first read or paid into (``__getattr__``, ``pay``)
         self._own: dict[str, np.ndarray] = {}  # (the bill's own arrays, by name)
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        # (only for attributes not set: the zeros not made yet)
-        if name not in MedicalBill.ZEROS:
-            raise AttributeError(name)
-        zeros = np.zeros(self.cost.size)
-        setattr(self, name, zeros)
+    def _zeros_size(self) -> int:
+        return self.cost.size
+
+    def _made(self, name: str, zeros: np.ndarray) -> None:
         if name in MedicalBill.OWN:
             self._own[name] = zeros
-        return zeros
 
     def made(self, name: str) -> np.ndarray | None:
         """One of the bill's zeros if it was made (read, paid into or set), else None."""
